@@ -105,8 +105,9 @@ def verify(files: dict[str, Path]) -> None:
             )
 
 
-def download_ptb(folder: Path, urls: Sequence[str] = PTB_URLS, timeout: float = 30.0) -> dict[str, Path]:
+def download_ptb(folder: Path, urls: Sequence[str] | None = None, timeout: float = 30.0) -> dict[str, Path]:
     """Download the PTB split into ``folder``; each file is verified, then renamed into place."""
+    urls = PTB_URLS if urls is None else urls
     folder.mkdir(parents=True, exist_ok=True)
     for name, expected in PTB_SHA256.items():
         target = folder / name
@@ -211,6 +212,17 @@ class Corpus:
         vocab = Vocabulary.from_tokens(tokens["train"])
         ids = {s: vocab.encode(tokens[s], s) for s in SPLITS}
         return cls(ids["train"], ids["valid"], ids["test"], vocab, source)
+
+    def head(self, train: int | None = None, valid: int | None = None, test: int | None = None) -> "Corpus":
+        """The first tokens of each split (same vocabulary): a slice for quick demos."""
+        return Corpus(self.train[:train], self.valid[:valid], self.test[:test], self.vocab,
+                      f"{self.source} (head: train {train}, valid {valid}, test {test})")
+
+    def unigram_perplexity(self, split: str = "valid") -> float:
+        """Perplexity of the unigram model fit on train (add-one smoothed): the floor to beat."""
+        counts = torch.bincount(self.train, minlength=len(self.vocab)).double() + 1
+        logp = (counts / counts.sum()).log()
+        return float(torch.exp(-logp[getattr(self, split)].mean()))
 
     def sizes(self) -> dict[str, int]:
         return {s: len(getattr(self, s)) for s in SPLITS} | {"vocab": len(self.vocab)}

@@ -273,16 +273,17 @@ class LSTMLM(nn.Module):
         fused = self.scheme in FUSED_SCHEMES and not return_states
         new_state, h_all, c_all = [], [], []
         for layer, (h0, c0) in zip(self.layers, state):
-            if fused:
-                x, (h, c) = layer(x, (h0[None], c0[None]))
-                h, c = h[0], c[0]
-            else:
-                xp = F.linear(x, layer.weight_ih_l0, layer.bias_ih_l0 + layer.bias_hh_l0)
-                masks = self._recurrence_masks(x)
-                w_hh = self._recurrent_weight(layer)
-                # The recurrence stays in fp32 under bf16 autocast: errors would compound over time.
-                with torch.autocast(device_type=xp.device.type, enabled=False):
-                    xp, w_hh = xp.float(), w_hh.float()
+            # The LSTM layers stay in fp32 under bf16 autocast (errors would compound over time);
+            # autocast speeds up the softmax layer, the bulk of the FLOPs at the paper's sizes.
+            with torch.autocast(device_type=x.device.type, enabled=False):
+                x = x.float()
+                if fused:
+                    x, (h, c) = layer(x, (h0[None], c0[None]))
+                    h, c = h[0], c[0]
+                else:
+                    xp = F.linear(x, layer.weight_ih_l0, layer.bias_ih_l0 + layer.bias_hh_l0)
+                    masks = self._recurrence_masks(x)
+                    w_hh = self._recurrent_weight(layer)
                     if return_states:
                         hs, cs = lstm_recurrence_autograd(xp, w_hh, h0, c0, masks)
                         h_all.append(hs)

@@ -110,7 +110,7 @@ class Config:
             raise ValueError(f"decay_start must be one of {DECAY_STARTS}, got {self.decay_start!r}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
-        if self.max_train_tokens is not None and self.max_train_tokens < 2 * self.batch_size * (self.steps + 1):
+        if self.max_train_tokens is not None and self.max_train_tokens < self.batch_size * (self.steps + 1):
             raise ValueError(f"max_train_tokens={self.max_train_tokens} is too small for "
                              f"{self.batch_size} streams of {self.steps} steps")
         return self
@@ -319,13 +319,11 @@ def train(config: Config, corpus: Corpus | None = None, run_dir: str | os.PathLi
     train_ids = corpus.train if config.max_train_tokens is None else corpus.train[: config.max_train_tokens]
     streams = batchify(train_ids, config.batch_size).to(device)
     steps_per_epoch = num_windows(streams, config.steps)
-    optimizer = torch.optim.SGD(model.parameters(), lr=config.lr)
+    params = [p for p in model.parameters()]
     session_start = time.perf_counter()
 
     for epoch in range(start_epoch, config.epochs + 1):
         lr = config.lr_at(epoch)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
         model.train()
         state = model.init_state(config.batch_size)  # zero state at each epoch start, as the paper's code
         total = torch.zeros((), dtype=torch.float64, device=device)
@@ -333,14 +331,8 @@ def train(config: Config, corpus: Corpus | None = None, run_dir: str | os.PathLi
         t0 = time.perf_counter()
         bar = _progress(steps_per_epoch, f"epoch {epoch}/{config.epochs}", progress)
         for step, (x, y) in enumerate(windows(streams, config.steps), 1):
-            state = model.detach_state(state)
-            nll, state = window_nll(model, x, y, state, device, precision)
-            loss = nll / config.batch_size  # summed over steps, averaged over the batch
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
-            optimizer.step()
-            total += nll.detach().double()
+            nll, state = train_step(model, params, x, y, state, lr, config.clip, device, precision)
+            total += nll.double()
             count += y.numel()
             if step % log_every == 0 or step == steps_per_epoch:
                 running = total.item() / count  # one host sync per log_every steps
@@ -387,6 +379,27 @@ def train(config: Config, corpus: Corpus | None = None, run_dir: str | os.PathLi
             _atomic_write_text(run_path / "summary.json", json.dumps(summary, indent=2) + "\n")
         emit({"event": "end", **summary})
     return RunResult(config, log, model, summary)
+
+
+def train_step(model: LSTMLM, params: list[torch.Tensor], x, y, state, lr: float, clip: float,
+               device: torch.device, precision: str = "fp32"):
+    """One truncated-BPTT update: forward, the paper's loss, backward, clip, SGD. Returns (summed NLL, state)."""
+    state = model.detach_state(state)
+    nll, state = window_nll(model, x, y, state, device, precision)
+    loss = nll / x.size(1)  # summed over the steps, averaged over the batch
+    for p in params:
+        p.grad = None
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, clip)
+    sgd_step(params, lr)
+    return nll.detach(), state
+
+
+@torch.no_grad()
+def sgd_step(params: list[torch.Tensor], lr: float) -> None:
+    """Plain SGD, p <- p - lr * grad (no momentum, no weight decay), as the paper."""
+    grads = [p.grad for p in params if p.grad is not None]
+    torch._foreach_add_([p for p in params if p.grad is not None], grads, alpha=-lr)
 
 
 def _progress(total: int, desc: str, enabled: bool):

@@ -1,0 +1,152 @@
+"""Training speed of every dropout scheme against a plain PyTorch reference, measured in one run.
+
+The reference is the standard PyTorch word-language-model setup (pytorch/examples
+``word_language_model``): ``nn.Embedding -> nn.LSTM(num_layers=2, dropout=p) -> nn.Linear``
+with dropout on the embedding and the output, token-mean cross entropy, ``torch.optim.SGD``.
+It is written here, inside the benchmark, so both sides run on the same machine and data.
+
+A training step is forward, backward, gradient clipping and the update. Tokens/s counts the
+tokens of the window (T x B). The matmul bound is ``6 x (LSTM + softmax parameters)`` FLOPs per
+token (forward 2, backward 4) against the rate of a large fp32 matmul measured in the same run;
+the embedding lookup costs no FLOPs and is left out.
+"""
+from __future__ import annotations
+
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .model import LSTMLM, SCHEMES
+from .train import bf16_supported, git_commit, machine_description, train_step
+
+VOCAB, BATCH = 10_000, 20
+#: (hidden size, BPTT steps, dropout) of the paper's shapes; dropout is what the schemes use here.
+SHAPES = {"small": (200, 20, 0.5), "medium": (650, 35, 0.5), "large": (1500, 35, 0.65)}
+
+
+class ReferenceLM(nn.Module):
+    """pytorch/examples' RNNModel (LSTM, untied), the yardstick."""
+
+    def __init__(self, hidden: int, dropout: float):
+        super().__init__()
+        self.drop = nn.Dropout(dropout)
+        self.encoder = nn.Embedding(VOCAB, hidden)
+        self.rnn = nn.LSTM(hidden, hidden, 2, dropout=dropout)
+        self.decoder = nn.Linear(hidden, VOCAB)
+
+    def forward(self, x, hidden):
+        out, hidden = self.rnn(self.drop(self.encoder(x)), hidden)
+        return self.decoder(self.drop(out)), hidden
+
+
+def matmul_gflops(dtype=torch.float32, n: int = 2048, seconds: float = 1.0) -> float:
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    a @ b
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        a @ b
+        count += 1
+    return 2 * n**3 * count / (time.perf_counter() - start) / 1e9
+
+
+def _time_steps(step, tokens_per_step: int, seconds: float, warmup: int = 3) -> float:
+    for _ in range(warmup):
+        step()
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds or count < 3:
+        step()
+        count += 1
+    return tokens_per_step * count / (time.perf_counter() - start)
+
+
+def bench_reference(hidden: int, steps: int, dropout: float, seconds: float) -> float:
+    torch.manual_seed(0)
+    model = ReferenceLM(hidden, dropout).train()
+    opt = torch.optim.SGD(model.parameters(), lr=1.0)
+    x, y = torch.randint(0, VOCAB, (steps, BATCH)), torch.randint(0, VOCAB, (steps, BATCH))
+    state = [torch.zeros(2, BATCH, hidden), torch.zeros(2, BATCH, hidden)]
+
+    def step():
+        nonlocal state
+        state = [s.detach() for s in state]
+        logits, state = model(x, state)
+        loss = F.cross_entropy(logits.view(-1, VOCAB), y.view(-1))
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 0.25)
+        opt.step()
+
+    return _time_steps(step, steps * BATCH, seconds)
+
+
+def bench_scheme(scheme: str, hidden: int, steps: int, dropout: float, precision: str, seconds: float) -> float:
+    torch.manual_seed(0)
+    model = LSTMLM(VOCAB, hidden, 2, scheme, dropout=0.0 if scheme == "none" else dropout).train()
+    params = list(model.parameters())
+    x, y = torch.randint(0, VOCAB, (steps, BATCH)), torch.randint(0, VOCAB, (steps, BATCH))
+    state = model.init_state(BATCH)
+    device = torch.device("cpu")
+
+    def step():
+        nonlocal state
+        _, state = train_step(model, params, x, y, state, 0.1, 5.0, device, precision)
+
+    return _time_steps(step, steps * BATCH, seconds)
+
+
+def flops_per_token(hidden: int) -> int:
+    model = LSTMLM(VOCAB, hidden, 2)
+    return 6 * model.num_parameters(exclude_embedding=True)
+
+
+def run_bench(shapes=("small", "medium"), schemes=SCHEMES, seconds: float = 8.0, out: str | None = None,
+              precisions=("fp32", "bf16")) -> dict:
+    device = torch.device("cpu")
+    if "bf16" in precisions and not bf16_supported(device):
+        print("bf16 is not supported on this CPU: measuring fp32 only", file=sys.stderr)
+        precisions = [p for p in precisions if p != "bf16"]
+    fp32_rate = matmul_gflops(torch.float32)
+    result = {
+        "command": "python -m rnnreg bench " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["bench"] else "run_bench()",
+        "git_commit": git_commit(), "torch": torch.__version__, "python": platform.python_version(),
+        "device": machine_description(device), "threads": torch.get_num_threads(),
+        "matmul_gflops_fp32": fp32_rate, "matmul_gflops_bf16": matmul_gflops(torch.bfloat16),
+        "seconds_per_measurement": seconds, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "rows": [],
+    }
+    print(f"{result['device']}; fp32 matmul {fp32_rate:.0f} GFLOP/s, bf16 {result['matmul_gflops_bf16']:.0f} GFLOP/s")
+    header = f"{'shape':7} {'scheme':12} {'precision':9} {'tokens/s':>9} {'x ref':>6} {'% fp32 bound':>12}"
+    print(header)
+    print("-" * len(header))
+    for shape in shapes:
+        hidden, steps, dropout = SHAPES[shape]
+        flops = flops_per_token(hidden)
+        bound = fp32_rate * 1e9 / flops
+        ref = bench_reference(hidden, steps, dropout, seconds)
+        rows = [("reference", "fp32", ref)]
+        _print_row(shape, *rows[0], ref, bound)
+        for scheme in schemes:
+            for precision in precisions:
+                tps = bench_scheme(scheme, hidden, steps, dropout, precision, seconds)
+                rows.append((scheme, precision, tps))
+                _print_row(shape, scheme, precision, tps, ref, bound)
+        for scheme, precision, tps in rows:
+            result["rows"].append({"shape": shape, "hidden_size": hidden, "steps": steps, "dropout": dropout,
+                                   "scheme": scheme, "precision": precision, "tokens_per_s": tps,
+                                   "ratio_to_reference": tps / ref, "fraction_of_fp32_bound": tps / bound,
+                                   "fp32_bound_tokens_per_s": bound})
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(json.dumps(result, indent=2) + "\n")
+        print(f"written to {out}")
+    return result
+
+
+def _print_row(shape, scheme, precision, tps, ref, bound):
+    print(f"{shape:7} {scheme:12} {precision:9} {tps:9.0f} {tps / ref:6.2f} {100 * tps / bound:11.0f}%", flush=True)

@@ -1,0 +1,67 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rnnreg.__main__ import main
+
+
+def test_help_lists_the_commands():
+    out = subprocess.run([sys.executable, "-m", "rnnreg", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0
+    for command in ("train", "evaluate", "bench"):
+        assert command in out.stdout
+    out = subprocess.run([sys.executable, "-m", "rnnreg", "train", "--help"], capture_output=True, text=True)
+    assert "--scheme" in out.stdout and "--decay-start" in out.stdout and "--max-train-tokens" in out.stdout
+
+
+def test_train_then_evaluate_a_run_folder(tiny_dir, tmp_path, capsys):
+    run = tmp_path / "run"
+    args = ["train", "--data", str(tiny_dir), "--out", str(run), "--quiet", "--hidden-size", "10", "--steps", "5",
+            "--batch-size", "4", "--epochs", "2", "--scheme", "variational", "--dropout", "0.2"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "epoch   2" in printed and "test_ppl" in printed
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["command"].startswith("python -m rnnreg") and summary["epochs"] == 2
+    assert main(["evaluate", str(run), "--data", str(tiny_dir)]) == 0
+    evaluated = json.loads(capsys.readouterr().out)
+    assert evaluated["epoch"] == 2
+    assert evaluated["test_ppl"] == pytest.approx(summary["test_ppl"], abs=1e-3)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--dropout", "1.2", "--scheme", "zaremba"], "dropout must be a probability"),
+    (["--hidden-size", "0"], "hidden_size must be a positive integer"),
+    (["--dropout", "0.5"], "scheme 'none' takes no dropout"),
+])
+def test_bad_options_exit_2_with_a_clear_message(tiny_dir, tmp_path, capsys, args, message):
+    assert main(["train", "--data", str(tiny_dir), "--out", str(tmp_path / "r"), "--quiet", *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_missing_data_exits_2_naming_the_folder(tmp_path, capsys):
+    assert main(["train", "--data", str(tmp_path / "none"), "--out", str(tmp_path / "r"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert str(tmp_path / "none") in err and "ptb.train.txt" in err
+
+
+def test_resuming_with_other_options_is_refused(tiny_dir, tmp_path, capsys):
+    base = ["train", "--data", str(tiny_dir), "--out", str(tmp_path / "r"), "--quiet", "--hidden-size", "8",
+            "--steps", "5", "--batch-size", "4", "--epochs", "1"]
+    assert main(base) == 0
+    assert main(base[:-1] + ["2", "--seed", "9"]) == 2
+    assert "seed: checkpoint has 1, this run has 9" in capsys.readouterr().err
+
+
+def test_bench_runs_and_reports_ratios(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--shapes", "small", "--schemes", "zaremba", "--precisions", "fp32", "--seconds", "0.05",
+                 "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    rows = {(r["scheme"], r["precision"]): r for r in result["rows"]}
+    assert set(rows) == {("reference", "fp32"), ("zaremba", "fp32")}
+    assert rows[("reference", "fp32")]["ratio_to_reference"] == 1.0
+    assert 0 < rows[("zaremba", "fp32")]["fraction_of_fp32_bound"]
+    assert "x ref" in capsys.readouterr().out

@@ -1,0 +1,181 @@
+import json
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from rnnreg import train as train_mod
+from rnnreg.train import (PRESETS, CheckpointMismatchError, Config, NonFiniteLossError, build_model, evaluate,
+                          load_checkpoint, perplexity, train)
+
+
+def tiny_config(**kw):
+    base = dict(hidden_size=12, steps=5, batch_size=4, epochs=3, scheme="everywhere", dropout=0.3, seed=3,
+                decay_after=1, lr_decay=2.0)
+    return Config.preset("small", **{**base, **kw})
+
+
+@pytest.mark.parametrize("preset,code,text", [
+    ("small", [1, 1, 1, 1, 1, 0.5, 0.25, 0.125, 0.0625, 1 / 32, 1 / 64, 1 / 128, 1 / 256],
+              [1, 1, 1, 1, 0.5, 0.25, 0.125, 0.0625, 1 / 32, 1 / 64, 1 / 128, 1 / 256, 1 / 512]),
+])
+def test_small_lr_schedule_epoch_by_epoch(preset, code, text):
+    cfg = Config.preset(preset)
+    assert [cfg.lr_at(e) for e in range(1, 14)] == pytest.approx(code)
+    cfg = Config.preset(preset, decay_start="text")
+    assert [cfg.lr_at(e) for e in range(1, 14)] == pytest.approx(text)
+
+
+@pytest.mark.parametrize("preset,decay,after,epochs", [("medium", 1.2, 6, 39), ("large", 1.15, 14, 55)])
+def test_medium_and_large_schedules(preset, decay, after, epochs):
+    cfg = Config.preset(preset)
+    assert cfg.epochs == epochs
+    lrs = [cfg.lr_at(e) for e in range(1, epochs + 1)]
+    assert lrs[: after + 1] == [1.0] * (after + 1)  # the Lua code: max_epoch + 1 epochs at lr 1
+    assert lrs[after + 1] == pytest.approx(1 / decay)
+    assert lrs[-1] == pytest.approx(decay ** -(epochs - after - 1))
+    text = Config.preset(preset, decay_start="text")
+    assert text.lr_at(after) == 1.0 and text.lr_at(after + 1) == pytest.approx(1 / decay)
+
+
+def test_presets_are_the_papers():
+    assert {k: (v["num_layers"], v["hidden_size"], v["steps"], v["init_scale"], v["dropout"], v["clip"])
+            for k, v in PRESETS.items()} == {
+        "small": (2, 200, 20, 0.1, 0.0, 5.0), "medium": (2, 650, 35, 0.05, 0.5, 5.0),
+        "large": (2, 1500, 35, 0.04, 0.65, 10.0)}
+    assert all(Config.preset(k).batch_size == 20 and Config.preset(k).lr == 1.0 for k in PRESETS)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(dropout=1.0, scheme="zaremba"), "dropout must be a probability"),
+    (dict(dropout=0.5), "scheme 'none' takes no dropout"),
+    (dict(scheme="bogus"), "unknown scheme"),
+    (dict(hidden_size=0), "hidden_size must be a positive integer"),
+    (dict(steps=-3), "steps must be a positive integer"),
+    (dict(lr=0.0), "lr must be positive"),
+    (dict(lr_decay=0.5), "lr_decay is a divisor"),
+    (dict(decay_start="paper"), "decay_start must be one of"),
+    (dict(precision="fp8"), "precision must be one of"),
+    (dict(max_train_tokens=10), "too small"),
+    (dict(hidden_sise=10), "unknown config field"),
+])
+def test_bad_config_raises_clear_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        Config.preset("small", **kwargs)
+
+
+def test_unknown_preset():
+    with pytest.raises(ValueError, match="unknown preset"):
+        Config.preset("huge")
+
+
+def test_perplexity_is_exp_of_mean_nll_per_token(tiny_corpus):
+    cfg = tiny_config()
+    torch.manual_seed(0)
+    model = build_model(cfg, len(tiny_corpus.vocab)).eval()
+    ids = tiny_corpus.valid
+    # By hand: one stream, the whole sequence in one window.
+    with torch.no_grad():
+        logits, _ = model(ids[:-1, None])
+        nll = F.cross_entropy(logits.view(-1, logits.size(-1)), ids[1:], reduction="mean")
+    assert evaluate(model, ids, batch_size=1, steps=7) == pytest.approx(math.exp(nll.item()), rel=1e-5)
+    assert perplexity(10 * math.log(5), 10) == pytest.approx(5.0)
+
+
+def test_one_sgd_step_uses_the_papers_loss_scale(tiny_corpus):
+    # 6 rows of 4 streams: exactly one window of 5 steps, so the epoch is one SGD step.
+    cfg = tiny_config(epochs=1, scheme="none", dropout=0.0, max_train_tokens=24, lr=0.7, clip=1e9)
+    result = train(cfg, tiny_corpus, progress=False, test=False)
+    torch.manual_seed(cfg.seed)
+    model = build_model(cfg, len(tiny_corpus.vocab))
+    x = tiny_corpus.train[:24].view(4, 6).t()
+    logits, _ = model(x[:5])
+    per_step = F.cross_entropy(logits.reshape(-1, logits.size(-1)), x[1:6].reshape(-1), reduction="none").view(5, 4)
+    loss = per_step.mean(1).sum()  # batch mean, summed over the time steps
+    loss.backward()
+    for (name, p), q in zip(model.named_parameters(), result.model.parameters()):
+        assert torch.allclose(p - 0.7 * p.grad, q, atol=1e-6), name
+    assert result.log[0]["train_ppl"] == pytest.approx(math.exp(per_step.mean().item()), rel=1e-5)
+
+
+def test_run_folder_log_checkpoint_and_provenance(tiny_corpus, tmp_path):
+    events = []
+    result = train(tiny_config(), tiny_corpus, tmp_path / "run", callbacks=[events.append], progress=False,
+                   log_every=10, command="pytest")
+    run = tmp_path / "run"
+    log = [json.loads(l) for l in (run / "log.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in log] == [1, 2, 3] and log == result.log
+    assert {"train_ppl", "valid_ppl", "lr", "tokens_per_s", "epoch_s", "wall_s"} <= set(log[0])
+    assert [r["lr"] for r in log] == [1.0, 1.0, 0.5]
+    summary = json.loads((run / "summary.json").read_text())
+    for key in ("command", "git_commit", "torch", "device", "wall_s", "test_ppl", "decay_start", "corpus_sizes"):
+        assert key in summary
+    assert summary["command"] == "pytest" and summary["decay_start"] == "code"
+    assert json.loads((run / "config.json").read_text()) == tiny_config().to_dict()
+    assert load_checkpoint(run / "checkpoint.pt")["epoch"] == 3
+    kinds = [e["event"] for e in events]
+    assert kinds.count("epoch") == 3 and kinds[-1] == "end" and "step" in kinds
+
+
+def test_training_learns_the_tiny_grammar(tiny_corpus):
+    # A larger init leaves the plateau at the unigram solution within the first epoch.
+    result = train(tiny_config(epochs=2, init_scale=0.5, decay_after=5), tiny_corpus, progress=False)
+    assert result.summary["valid_ppl"] < 0.3 * tiny_corpus.unigram_perplexity("valid")
+
+
+def test_resume_equals_uninterrupted(tiny_corpus, tmp_path):
+    full = train(tiny_config(), tiny_corpus, tmp_path / "full", progress=False)
+    interrupted = tiny_config(epochs=3)
+    # An interruption after epoch 1: run one epoch into the folder, then resume the full run there.
+    with pytest.raises(KeyboardInterrupt):
+        train(interrupted, tiny_corpus, tmp_path / "resumed", progress=False,
+              callbacks=[lambda e: _interrupt_after_epoch(e, 1)])
+    assert load_checkpoint(tmp_path / "resumed" / "checkpoint.pt")["epoch"] == 1
+    resumed = train(interrupted, tiny_corpus, tmp_path / "resumed", progress=False)
+    strip = lambda log: [{k: v for k, v in r.items() if k in ("epoch", "lr", "train_ppl", "valid_ppl")} for r in log]
+    assert strip(resumed.log) == strip(full.log)
+    assert resumed.summary["test_ppl"] == full.summary["test_ppl"]
+    lines = (tmp_path / "resumed" / "log.jsonl").read_text().splitlines()
+    assert [json.loads(l)["epoch"] for l in lines] == [1, 2, 3]
+
+
+def _interrupt_after_epoch(event, epoch):
+    if event["event"] == "epoch" and event["epoch"] == epoch:
+        raise KeyboardInterrupt
+
+
+def test_checkpoint_for_another_configuration_is_refused(tiny_corpus, tmp_path):
+    train(tiny_config(epochs=1), tiny_corpus, tmp_path / "run", progress=False)
+    with pytest.raises(CheckpointMismatchError, match="hidden_size: checkpoint has 12, this run has 13"):
+        train(tiny_config(epochs=1, hidden_size=13), tiny_corpus, tmp_path / "run", progress=False)
+
+
+def test_non_finite_loss_stops_with_clear_error_and_keeps_last_good_checkpoint(tiny_corpus, tmp_path, monkeypatch):
+    original = train_mod.window_nll
+    calls = {"n": 0}
+    steps_per_epoch = 0
+
+    def poisoned(model, x, y, state, device, precision):
+        nll, state = original(model, x, y, state, device, precision)
+        if model.training:
+            calls["n"] += 1
+            if calls["n"] > steps_per_epoch:  # from epoch 2 on
+                nll = nll * float("nan")
+        return nll, state
+
+    from rnnreg.data import batchify, num_windows
+    steps_per_epoch = num_windows(batchify(tiny_corpus.train, 4), 5)
+    monkeypatch.setattr(train_mod, "window_nll", poisoned)
+    with pytest.raises(NonFiniteLossError, match="loss became nan in epoch 2.*last good checkpoint"):
+        train(tiny_config(), tiny_corpus, tmp_path / "run", progress=False, log_every=5)
+    ckpt = load_checkpoint(tmp_path / "run" / "checkpoint.pt")
+    assert ckpt["epoch"] == 1
+    assert all(torch.isfinite(v).all() for v in ckpt["model"].values())
+
+
+def test_quick_run_on_ptb_beats_the_unigram_model(ptb_corpus):
+    corpus = ptb_corpus.head(train=60_000, valid=10_000, test=2_000)
+    cfg = Config.preset("small", hidden_size=64, epochs=1, seed=1)
+    result = train(cfg, corpus, progress=False)
+    assert result.summary["valid_ppl"] < 0.7 * corpus.unigram_perplexity("valid")
