@@ -99,6 +99,31 @@ class StepMasks:
         return tuple(None if m is None else m[t] for m in (self.h, self.c, self.zh, self.zc))
 
 
+def recurrence_masks(scheme: str, like: torch.Tensor, p: float, zoneout_h: float = 0.05, zoneout_c: float = 0.5,
+                     training: bool = True) -> StepMasks:
+    """The per-step masks a scheme puts on one layer's recurrence; ``like`` is (T, B, H).
+
+    ``everywhere``: fresh dropout masks on h_{t-1}; ``memory``: fresh masks on c_{t-1};
+    ``variational``: one mask on h_{t-1} for all T steps; ``zoneout``: Bernoulli keep-draws
+    (their expectation in evaluation). Identity (no masks) otherwise and in evaluation mode.
+    """
+    shape = like.shape
+    if scheme == "zoneout":
+        if training:
+            return StepMasks(zh=torch.empty_like(like).bernoulli_(zoneout_h),
+                             zc=torch.empty_like(like).bernoulli_(zoneout_c))
+        return StepMasks(zh=like.new_full(shape, zoneout_h), zc=like.new_full(shape, zoneout_c))
+    if not training or p == 0:
+        return StepMasks()
+    if scheme == "everywhere":
+        return StepMasks(h=dropout_mask(shape, p, like))
+    if scheme == "memory":
+        return StepMasks(c=dropout_mask(shape, p, like))
+    if scheme == "variational":
+        return StepMasks(h=dropout_mask((1, *shape[1:]), p, like).expand(shape))
+    return StepMasks()
+
+
 def lstm_step(xp_t, h, c, w_hh, mh=None, mc=None, zh=None, zc=None):
     """One LSTM step given the precomputed input projection ``xp_t = W_ih x_t + b``.
 
@@ -243,21 +268,8 @@ class LSTMLM(nn.Module):
 
     def _recurrence_masks(self, like: torch.Tensor) -> StepMasks:
         """Masks on h_{t-1} / c_{t-1} / zoneout for one layer; ``like`` is (T, B, H)."""
-        p, shape = self.recurrent_dropout, like.shape
-        if self.scheme == "zoneout":
-            if self.training:
-                return StepMasks(zh=torch.empty_like(like).bernoulli_(self.zoneout_h),
-                                 zc=torch.empty_like(like).bernoulli_(self.zoneout_c))
-            return StepMasks(zh=like.new_full(shape, self.zoneout_h), zc=like.new_full(shape, self.zoneout_c))
-        if not self.training or p == 0:
-            return StepMasks()
-        if self.scheme == "everywhere":
-            return StepMasks(h=dropout_mask(shape, p, like))
-        if self.scheme == "memory":
-            return StepMasks(c=dropout_mask(shape, p, like))
-        if self.scheme == "variational":
-            return StepMasks(h=dropout_mask((1, *shape[1:]), p, like).expand(shape))
-        return StepMasks()
+        return recurrence_masks(self.scheme, like, self.recurrent_dropout, self.zoneout_h, self.zoneout_c,
+                                self.training)
 
     def _recurrent_weight(self, layer: nn.LSTM) -> torch.Tensor:
         w = layer.weight_hh_l0

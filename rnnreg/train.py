@@ -298,6 +298,7 @@ def train(config: Config, corpus: Corpus | None = None, run_dir: str | os.PathLi
         for cb in callbacks:
             cb(event)
 
+    commit = git_commit()  # the code this process loaded, not whatever is checked out when it ends
     torch.manual_seed(config.seed)
     model = build_model(config, len(corpus.vocab)).to(device)
     log: list[dict] = []
@@ -309,6 +310,9 @@ def train(config: Config, corpus: Corpus | None = None, run_dir: str | os.PathLi
         if ckpt_path.exists():
             ckpt = load_checkpoint(ckpt_path, config)
             model.load_state_dict(ckpt["model"])
+            if ckpt["epoch"] >= config.epochs and (run_path / "summary.json").exists():  # already complete
+                summary = json.loads((run_path / "summary.json").read_text())
+                return RunResult(config, ckpt["log"], model, summary)
             torch.set_rng_state(ckpt["rng_cpu"])
             if device.type == "cuda" and ckpt["rng_cuda"]:
                 torch.cuda.set_rng_state_all(ckpt["rng_cuda"])
@@ -371,7 +375,7 @@ def train(config: Config, corpus: Corpus | None = None, run_dir: str | os.PathLi
             "parameters": model.num_parameters(),
             "wall_s": wall_before + time.perf_counter() - session_start,
             "command": command or " ".join([Path(sys.executable).name, *sys.argv]),
-            "git_commit": git_commit(), "torch": torch.__version__, "python": platform.python_version(),
+            "git_commit": commit, "torch": torch.__version__, "python": platform.python_version(),
             "device": machine_description(device), "corpus": corpus.source, "corpus_sizes": corpus.sizes(),
             "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
