@@ -64,9 +64,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     out = args.out or f"runs/{config.preset}-{config.scheme}-seed{config.seed}"
     corpus = load_corpus(args.data)
-    command = "python -m rnnreg " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    result = train(config, corpus, out, progress=not args.quiet, command=command,
-                   callbacks=[_print_epoch] if args.quiet else [_print_epoch])
+    result = train(config, corpus, out, progress=not args.quiet, command=args.command_line,
+                   callbacks=[_print_epoch])
     print(json.dumps({k: result.summary[k] for k in ("valid_ppl", "test_ppl", "wall_s")}, indent=2))
     print(f"run folder: {out}")
     return 0
@@ -80,18 +79,50 @@ def _print_epoch(event: dict) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    run = Path(args.run)
-    ckpt = load_checkpoint(run / "checkpoint.pt")
-    config = Config.from_dict(ckpt["config"])
-    device = resolve_device(args.device or config.device)
     corpus = load_corpus(args.data)
-    model = build_model(config, len(corpus.vocab))
-    model.load_state_dict(ckpt["model"])
+    model, config, epoch = load_run_model(Path(args.run), len(corpus.vocab))
+    device = resolve_device(args.device or config.device)
     model.to(device)
-    result = {"epoch": ckpt["epoch"],
+    result = {"epoch": epoch,
               "valid_ppl": round(evaluate(model, corpus.valid, config.batch_size, config.steps, device), 3),
               "test_ppl": round(evaluate(model, corpus.test, 1, config.steps, device), 3)}
     print(json.dumps(result, indent=2))
+    return 0
+
+
+def load_run_model(run: Path, vocab_size: int | None = None):
+    """The model of a run folder's checkpoint and its Config."""
+    ckpt = load_checkpoint(run / "checkpoint.pt")
+    config = Config.from_dict(ckpt["config"])
+    model = build_model(config, vocab_size or ckpt["model"]["decoder.bias"].numel())
+    model.load_state_dict(ckpt["model"])
+    return model, config, ckpt["epoch"]
+
+
+def cmd_measure(args: argparse.Namespace) -> int:
+    """Chapter 03's measurements of trained models, written beside each run as signal.json."""
+    import time
+
+    import torch
+
+    from .signal import context_ablation, swap_sensitivity
+    from .train import git_commit, machine_description
+
+    corpus = load_corpus(args.data)
+    for run in map(Path, args.runs):
+        start = time.perf_counter()
+        model, config, epoch = load_run_model(run, len(corpus.vocab))
+        result = {"run": str(run), "scheme": config.scheme, "epoch": epoch, "split": "valid"}
+        for masks in (False, True):
+            r = swap_sensitivity(model, corpus.valid, args.max_lag, args.samples, masks=masks, seed=args.seed)
+            result["swap_masks" if masks else "swap_eval"] = {k: v.tolist() for k, v in r.items()}
+        r = context_ablation(model, corpus.valid, positions=args.positions, seed=args.seed)
+        result["context_ablation"] = {k: v.tolist() for k, v in r.items()}
+        result["provenance"] = {"command": args.command_line, "git_commit": git_commit(), "torch": torch.__version__,
+                                "device": machine_description(torch.device("cpu")),
+                                "wall_s": time.perf_counter() - start}
+        (run / "signal.json").write_text(json.dumps(result, indent=1) + "\n")
+        print(f"{run}: written signal.json ({result['provenance']['wall_s']:.0f} s)", flush=True)
     return 0
 
 
@@ -99,7 +130,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run_bench
 
     run_bench(shapes=args.shapes, schemes=args.schemes, seconds=args.seconds, out=args.out,
-              precisions=args.precisions)
+              precisions=args.precisions, command=args.command_line)
     return 0
 
 
@@ -121,6 +152,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device")
     p.set_defaults(func=cmd_evaluate)
 
+    p = sub.add_parser("measure", help="chapter 03: lag sensitivity and context ablation of trained runs")
+    p.add_argument("runs", nargs="+", help="run folders with a checkpoint")
+    p.add_argument("--data")
+    p.add_argument("--max-lag", type=int, default=30)
+    p.add_argument("--samples", type=int, default=200)
+    p.add_argument("--positions", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_measure)
+
     p = sub.add_parser("bench", help="training tokens/s of every scheme against a plain PyTorch reference")
     p.add_argument("--shapes", nargs="+", default=["small", "medium"], choices=["small", "medium", "large"])
     p.add_argument("--schemes", nargs="+", default=list(SCHEMES), choices=SCHEMES)
@@ -129,7 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", help="write the results as JSON here")
     p.set_defaults(func=cmd_bench)
 
+    argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
+    args.command_line = "python -m rnnreg " + shlex.join(argv)
     try:
         return args.func(args)
     except (DataError, ValueError, CheckpointMismatchError, NonFiniteLossError) as exc:

@@ -106,14 +106,14 @@ def flops_per_token(hidden: int) -> int:
 
 
 def run_bench(shapes=("small", "medium"), schemes=SCHEMES, seconds: float = 8.0, out: str | None = None,
-              precisions=("fp32", "bf16")) -> dict:
+              precisions=("fp32", "bf16"), command: str = "run_bench()") -> dict:
     device = torch.device("cpu")
     if "bf16" in precisions and not bf16_supported(device):
         print("bf16 is not supported on this CPU: measuring fp32 only", file=sys.stderr)
         precisions = [p for p in precisions if p != "bf16"]
     fp32_rate = matmul_gflops(torch.float32)
     result = {
-        "command": "python -m rnnreg bench " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["bench"] else "run_bench()",
+        "command": command,
         "git_commit": git_commit(), "torch": torch.__version__, "python": platform.python_version(),
         "device": machine_description(device), "threads": torch.get_num_threads(),
         "matmul_gflops_fp32": fp32_rate, "matmul_gflops_bf16": matmul_gflops(torch.bfloat16),

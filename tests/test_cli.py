@@ -65,3 +65,15 @@ def test_bench_runs_and_reports_ratios(tmp_path, capsys):
     assert rows[("reference", "fp32")]["ratio_to_reference"] == 1.0
     assert 0 < rows[("zaremba", "fp32")]["fraction_of_fp32_bound"]
     assert "x ref" in capsys.readouterr().out
+
+
+def test_measure_writes_signal_json_beside_the_run(tiny_dir, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tiny_dir), "--out", str(run), "--quiet", "--hidden-size", "8", "--steps", "5",
+                 "--batch-size", "4", "--epochs", "1", "--scheme", "everywhere", "--dropout", "0.3"]) == 0
+    assert main(["measure", str(run), "--data", str(tiny_dir), "--max-lag", "4", "--samples", "10",
+                 "--positions", "20"]) == 0
+    result = json.loads((run / "signal.json").read_text())
+    assert result["scheme"] == "everywhere" and len(result["swap_eval"]["kl"]) == 5
+    assert result["context_ablation"]["context"] == [1, 2, 3, 5, 10, 20, 50]
+    assert result["provenance"]["command"].startswith("python -m rnnreg measure")
