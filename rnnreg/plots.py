@@ -1,0 +1,503 @@
+"""One plot style for the whole book, and every figure the chapters draw.
+
+Figures are built with ``matplotlib.figure.Figure`` directly, not through ``pyplot``: nothing
+is registered globally, nothing is shown twice by the inline backend, and a figure is shown
+exactly when a cell calls :func:`show` (or returns it). Sizes and fonts are chosen to stay
+legible in a reveal.js deck on a projector (10 x 4.5 inches at 100 dpi, 14 pt text).
+
+Colours: one per dropout scheme (:data:`SCHEME_COLORS`, Okabe-Ito, colour-blind safe) and one
+per source of numbers (:data:`SOURCE_COLORS`). Train perplexity is dashed, validation solid,
+everywhere in the book.
+"""
+from __future__ import annotations
+
+import io
+import math
+from typing import Mapping, Sequence
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch, Rectangle
+
+from . import schemes as sch
+from .model import SCHEMES
+
+#: rcParams of the book (applied to every figure built here; :func:`use_book_style` sets them globally).
+BOOK_RC = {
+    "figure.figsize": (10.0, 4.5),
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "figure.facecolor": "white",
+    "font.size": 14,
+    "axes.titlesize": 15,
+    "axes.labelsize": 14,
+    "legend.fontsize": 12,
+    "xtick.labelsize": 12,
+    "ytick.labelsize": 12,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "lines.linewidth": 2.2,
+    "svg.hashsalt": "rnnreg",  # deterministic SVG ids, should anyone switch to SVG
+}
+FIGSIZE = BOOK_RC["figure.figsize"]
+WIDE = (12.0, 4.5)
+TALL = (10.0, 6.0)
+
+SCHEME_COLORS = {
+    "none": "#4d4d4d",
+    "zaremba": "#0072B2",
+    "everywhere": "#D55E00",
+    "memory": "#CC79A7",
+    "variational": "#009E73",
+    "weight_drop": "#E69F00",
+    "zoneout": "#56B4E9",
+}
+SOURCE_COLORS = {"paper": "#333333", "tf": "#999999", "here": "#0072B2"}
+OTHER_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#4d4d4d")
+NEUTRAL = "#b0b0b0"
+TRAIN_STYLE = dict(linestyle="--")
+VALID_STYLE = dict(linestyle="-")
+
+assert set(SCHEME_COLORS) == set(SCHEMES)
+
+
+def use_book_style() -> None:
+    """Set the book's rcParams globally and PNG output for the inline backend (not SVG)."""
+    mpl.rcParams.update(BOOK_RC)
+    try:
+        from IPython import get_ipython
+
+        if get_ipython() is not None:
+            from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+            set_matplotlib_formats("png")
+    except ImportError:  # plain Python: nothing to configure
+        pass
+
+
+def new_figure(figsize=None, nrows: int = 1, ncols: int = 1, **kw) -> tuple[Figure, np.ndarray | object]:
+    """A Figure in the book style with a grid of axes (like ``plt.subplots``, but no pyplot)."""
+    with mpl.rc_context(BOOK_RC):
+        fig = Figure(figsize=figsize or FIGSIZE, layout="constrained")
+        axes = fig.subplots(nrows, ncols, squeeze=True, **kw)
+    return fig, axes
+
+
+def show(fig: Figure) -> None:
+    """Display a figure in Jupyter (PNG); a no-op elsewhere. Returns None, so a cell shows it once."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        return
+    if get_ipython() is not None:
+        display(fig)
+
+
+def to_png(fig: Figure) -> bytes:
+    """The figure as PNG bytes (for an ``ipywidgets.Image``)."""
+    buf = io.BytesIO()
+    with mpl.rc_context(BOOK_RC):
+        fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def color_for(label: str, i: int = 0) -> str:
+    """Scheme colour when the label is (or starts with) a scheme name, else the i-th book colour."""
+    key = str(label).split()[0].split(",")[0]
+    return SCHEME_COLORS.get(key, OTHER_COLORS[i % len(OTHER_COLORS)])
+
+
+def _records(log) -> list[dict]:
+    if hasattr(log, "to_dict"):  # a DataFrame
+        return log.to_dict("records")
+    if hasattr(log, "log") and not isinstance(log, (list, tuple)):  # a Run or RunResult
+        return _records(log.log)
+    return list(log)
+
+
+# --------------------------------------------------------------------------------------------
+# Learning curves
+# --------------------------------------------------------------------------------------------
+def plot_curves(logs: Mapping[str, object], *, ax=None, title: str | None = None,
+                steps: Mapping[str, Sequence[tuple[float, float]]] | None = None,
+                references: Sequence[tuple[str, float]] = (), colors: Mapping[str, str] | None = None,
+                logy: bool = True, show_train: bool = True, note: str | None = None,
+                xmax: float | None = None) -> Figure:
+    """Train (dashed) and validation (solid) perplexity per epoch for each labelled log.
+
+    ``logs``: label -> per-epoch records (list of dicts, DataFrame, ``Run`` or ``RunResult``) with
+    ``epoch``, ``train_ppl``, ``valid_ppl``. ``steps``: label -> (fractional epoch, running train
+    ppl) points drawn as a thin line (the live view). ``references``: (label, value) horizontal
+    dotted lines, e.g. the paper's numbers. ``note``: a line under the plot naming the runs shown.
+    """
+    if ax is None:
+        fig, ax = new_figure()
+    else:
+        fig = ax.figure
+    steps = steps or {}
+    labels = list(dict.fromkeys([*logs, *steps]))
+    ymin, ymax = math.inf, 0.0
+    for i, label in enumerate(labels):
+        color = (colors or {}).get(label) or color_for(label, i)
+        recs = _records(logs.get(label, []))
+        pts = steps.get(label, ())
+        if pts:
+            xs, ys = zip(*pts)
+            ax.plot(xs, ys, color=color, linewidth=1.0, alpha=0.5, **TRAIN_STYLE)
+            if not recs:  # with epoch records, the early spike of the running average stays off-scale
+                ymin, ymax = min(ymin, min(ys)), max(ymax, max(ys))
+        if recs:
+            ep = [r["epoch"] for r in recs]
+            tr = [r["train_ppl"] for r in recs]
+            va = [r["valid_ppl"] for r in recs]
+            if show_train:
+                ax.plot(ep, tr, color=color, marker="o", markersize=4, **TRAIN_STYLE)
+            ax.plot(ep, va, color=color, marker="o", markersize=5, label=label, **VALID_STYLE)
+            vals = (tr if show_train else []) + va
+            ymin, ymax = min(ymin, *vals), max(ymax, *vals)
+        elif pts:
+            ax.plot([], [], color=color, label=label)
+    for j, (label, value) in enumerate(references):
+        ax.axhline(value, color="#333333", linestyle=":", linewidth=1.5)
+        ax.annotate(label, (1.0, value), xycoords=("axes fraction", "data"), xytext=(-4, 3),
+                    textcoords="offset points", ha="right", va="bottom", fontsize=11, color="#333333")
+        ymin, ymax = min(ymin, value), max(ymax, value)
+    if logy and ymax > 0 and math.isfinite(ymin):
+        ax.set_yscale("log")
+        _log_ticks(ax, ymin, ymax)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("perplexity")
+    ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+    if xmax is not None:
+        ax.set_xlim(0, xmax + 0.3)
+    # one legend for the runs (colours) and one for the line styles
+    handles, lbls = ax.get_legend_handles_labels()
+    style = [mpl.lines.Line2D([], [], color="#555555", **TRAIN_STYLE),
+             mpl.lines.Line2D([], [], color="#555555", **VALID_STYLE)]
+    if show_train:
+        handles, lbls = handles + style, lbls + ["train (dashed)", "valid (solid)"]
+    if handles:
+        ax.legend(handles, lbls, loc="upper right", frameon=False, ncol=1 if len(handles) < 6 else 2)
+    if title:
+        ax.set_title(title, loc="left")
+    if note:
+        fig.text(0.01, 0.0, note, fontsize=10, color="#555555", ha="left", va="bottom")
+        fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
+    return fig
+
+
+def _log_ticks(ax, lo: float, hi: float) -> None:
+    """Readable perplexity ticks on a log axis (no 10^x labels)."""
+    candidates = [20, 30, 40, 50, 60, 80, 100, 120, 150, 200, 300, 400, 600, 800, 1000, 1500, 2000,
+                  3000, 5000, 10000]
+    ticks = [t for t in candidates if lo * 0.85 <= t <= hi * 1.15]
+    if len(ticks) > 8:
+        ticks = ticks[:: math.ceil(len(ticks) / 8)]
+    if ticks:
+        ax.set_yticks(ticks)
+        ax.set_yticklabels([str(t) for t in ticks])
+        ax.yaxis.set_minor_locator(mpl.ticker.NullLocator())
+    ax.set_ylim(lo * 0.85, hi * 1.15)
+
+
+def plot_final_bars(values: Mapping[str, float], *, ax=None, ylabel: str = "valid perplexity (last epoch)",
+                    title: str | None = None, digits: int = 1) -> Figure:
+    """One bar per label (coloured by scheme), the value written on it."""
+    if ax is None:
+        fig, ax = new_figure()
+    else:
+        fig = ax.figure
+    labels = list(values)
+    ys = [values[k] for k in labels]
+    bars = ax.bar(range(len(labels)), ys, color=[color_for(k, i) for i, k in enumerate(labels)])
+    for b, y in zip(bars, ys):
+        ax.annotate(f"{y:.{digits}f}", (b.get_x() + b.get_width() / 2, y), xytext=(0, 3),
+                    textcoords="offset points", ha="center", va="bottom", fontsize=12)
+    ax.set_xticks(range(len(labels)))
+    ax.set_xticklabels(labels, rotation=20 if len(labels) > 4 else 0)
+    ax.set_ylabel(ylabel)
+    ax.grid(axis="x", visible=False)
+    if ys:
+        ax.set_ylim(0, max(ys) * 1.15)
+    if title:
+        ax.set_title(title, loc="left")
+    return fig
+
+
+def plot_comparison(logs: Mapping[str, object], *, title: str | None = None, note: str | None = None,
+                    steps: Mapping[str, Sequence[tuple[float, float]]] | None = None,
+                    xmax: float | None = None) -> Figure:
+    """Curves (left) and last-epoch validation perplexity per run (right): a quick scheme race."""
+    fig, (ax1, ax2) = new_figure(WIDE, 1, 2, width_ratios=(1.6, 1))
+    plot_curves(logs, ax=ax1, steps=steps, xmax=xmax)
+    finals = {k: _records(v)[-1]["valid_ppl"] for k, v in logs.items() if len(_records(v))}
+    plot_final_bars(finals, ax=ax2)
+    if title:
+        fig.suptitle(title, x=0.01, ha="left", fontsize=BOOK_RC["axes.titlesize"])
+    if note:
+        fig.text(0.01, 0.0, note, fontsize=10, color="#555555", ha="left", va="bottom")
+        fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
+    return fig
+
+
+def plot_run(run, *, label: str | None = None, model: str | None = None, title: str | None = None) -> Figure:
+    """A recorded run's curves, with the published numbers of ``model`` as dotted references.
+
+    ``run``: an ``rnnreg.runs.Run``. ``model`` (default: the run's preset) picks the paper's
+    valid perplexity and the TF tutorial's train perplexity from ``rnnreg.runs.REPORTED``.
+    The footnote names the run and the sources.
+    """
+    from . import runs as _runs
+
+    model = model or run.config.get("preset")
+    refs = []
+    try:
+        paper, tf = _runs.reported(model, "paper"), _runs.reported(model, "tf")
+        refs = [(f"paper valid {paper['valid']}", paper["valid"]), (f"TF tutorial train {tf['train']}", tf["train"])]
+    except KeyError:
+        pass
+    label = label or f"{run.config.get('scheme')}, {run.config.get('num_layers')}×{run.config.get('hidden_size')}"
+    note = f"Recorded run {run.describe()}." + (" References: paper Table 1; TF ptb_word_lm.py." if refs else "")
+    return plot_curves({label: run.log}, references=refs, title=title or f"Recorded run {run.name}", note=note,
+                       colors={label: color_for(run.config.get("scheme", ""))},
+                       xmax=run.epochs_planned)
+
+
+# --------------------------------------------------------------------------------------------
+# The unrolled two-layer LSTM with each scheme's dropout sites
+# --------------------------------------------------------------------------------------------
+_BOX_W, _BOX_H, _DX, _DY = 1.5, 1.0, 3.4, 1.9
+
+
+def _strip(ax, x, y, keep_row, color, cell=0.16, zoneout=False):
+    """A row of squares, one per unit: filled = dropped (or, for zoneout, copied from t-1)."""
+    n = len(keep_row)
+    x0 = x - n * cell / 2
+    ax.add_patch(Rectangle((x0 - 0.04, y - cell / 2 - 0.04), n * cell + 0.08, cell + 0.08,
+                           facecolor="white", edgecolor=color, linewidth=1.2, zorder=5))
+    for k, keep in enumerate(keep_row):
+        face = "white" if keep else (color if not zoneout else "#bbbbbb")
+        ax.add_patch(Rectangle((x0 + k * cell, y - cell / 2), cell, cell, facecolor=face,
+                               edgecolor=color, linewidth=0.6, hatch=None if keep or not zoneout else "///",
+                               zorder=6))
+
+
+def _grid(ax, x, y, mask, color, cell=0.12):
+    rows, cols = mask.shape
+    x0, y0 = x - cols * cell / 2, y + rows * cell / 2
+    ax.add_patch(Rectangle((x0 - 0.04, y0 - rows * cell - 0.04), cols * cell + 0.08, rows * cell + 0.08,
+                           facecolor="white", edgecolor=color, linewidth=1.2, zorder=5))
+    for r in range(rows):
+        for c in range(cols):
+            ax.add_patch(Rectangle((x0 + c * cell, y0 - (r + 1) * cell), cell, cell, zorder=6,
+                                   facecolor="white" if mask[r, c] else color, edgecolor=color, linewidth=0.5))
+
+
+def _arrow(ax, p, q, color, width, style="-|>", ls="-"):
+    ax.add_patch(FancyArrowPatch(p, q, arrowstyle=style, mutation_scale=14, color=color,
+                                 linewidth=width, linestyle=ls, shrinkA=0, shrinkB=0, zorder=3))
+
+
+def draw_unrolled_lstm(scheme: str = "zaremba", *, steps: int = 3, units: int = 6, rate: float = 0.5,
+                       seed: int = 0, ax=None, caption: bool = True) -> Figure:
+    """The two-layer LSTM unrolled over ``steps`` time steps, with the scheme's dropout sites.
+
+    Every connection the scheme perturbs is drawn in the scheme's colour and carries a strip
+    of ``units`` squares: the mask the model draws there (via :func:`rnnreg.schemes.sample_masks`;
+    filled = unit dropped). Fresh masks change from column to column; shared ones repeat.
+    Recurrent arrows: c(t-1) -> c(t) on top, h(t-1) -> h(t) below, inside each layer.
+    """
+    sites = {s.connection: s for s in sch.sites(scheme)}
+    color = SCHEME_COLORS[scheme]
+    masks = [sch.sample_masks(scheme, steps=steps, units=units, rate=rate, seed=seed + layer)
+             for layer in range(2)]
+    if ax is None:
+        fig, ax = new_figure(TALL)
+    else:
+        fig = ax.figure
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    xs = [1.6 + t * _DX for t in range(steps)]
+    rows = {"x": 0.0, 1: _DY, 2: 2 * _DY, "y": 3 * _DY}
+    names = {0: "t−1", 1: "t", 2: "t+1"} if steps == 3 else {}
+
+    def box(x, y, text, face):
+        ax.add_patch(FancyBboxPatch((x - _BOX_W / 2, y - _BOX_H / 2), _BOX_W, _BOX_H,
+                                    boxstyle="round,pad=0.02,rounding_size=0.12", facecolor=face,
+                                    edgecolor="#333333", linewidth=1.3, zorder=4))
+        ax.text(x, y, text, ha="center", va="center", fontsize=13, zorder=7)
+
+    for t, x in enumerate(xs):
+        tn = names.get(t, str(t))
+        box(x, rows["x"], f"x({tn})", "#f2f2f2")
+        box(x, rows[1], "LSTM 1", "#e8f0f8")
+        box(x, rows[2], "LSTM 2", "#e8f0f8")
+        box(x, rows["y"], "softmax", "#f2f2f2")
+        # vertical (non-recurrent) connections
+        for conn, y0, y1 in (("input", rows["x"], rows[1]), ("between", rows[1], rows[2]),
+                             ("output", rows[2], rows["y"])):
+            site = sites.get(conn)
+            on = site is not None
+            _arrow(ax, (x, y0 + _BOX_H / 2), (x, y1 - _BOX_H / 2), color if on else NEUTRAL, 2.6 if on else 1.4)
+            if on:
+                _strip(ax, x, (y0 + y1) / 2, masks[0][conn][t].tolist(), color)
+    # recurrent connections, entering each column from the left (state of the previous step)
+    for layer in (1, 2):
+        y = rows[layer]
+        m = masks[layer - 1]
+        for t, x in enumerate(xs):
+            x_from = x - _DX + _BOX_W / 2 if t else x - _DX / 2 - 0.3
+            for conn, dy in (("c", 0.28), ("h", -0.28)):
+                site = sites.get(conn)
+                on = site is not None
+                _arrow(ax, (x_from, y + dy), (x - _BOX_W / 2, y + dy), color if on else NEUTRAL,
+                       2.6 if on else 1.4, ls="--" if on and site.mask == "zoneout" else "-")
+                xm = (x_from + x - _BOX_W / 2) / 2
+                if t == 0:
+                    ax.text(x_from - 0.1, y + dy, conn, ha="right", va="center", fontsize=12, color="#555555")
+                if on and conn in m:
+                    _strip(ax, xm, y + dy + (0.22 if dy > 0 else -0.22), m[conn][t].tolist(), color,
+                           zoneout=site.mask == "zoneout")
+            if "w_hh" in sites and "w_hh" in m:
+                xm = (x_from + x - _BOX_W / 2) / 2
+                _grid(ax, xm, y - 0.75, m["w_hh"][:3].numpy(), color)
+                _arrow(ax, (x_from, y - 0.28), (x - _BOX_W / 2, y - 0.28), color, 2.6)
+        ax.annotate("", (xs[-1] + _BOX_W / 2 + 0.9, y), (xs[-1] + _BOX_W / 2, y),
+                    arrowprops=dict(arrowstyle="-|>", color=NEUTRAL, linewidth=1.4))
+    ax.set_xlim(xs[0] - _DX / 2 - 1.0, xs[-1] + _BOX_W / 2 + 1.1)
+    ax.set_ylim(rows["x"] - 0.9, rows["y"] + 0.8)
+    info = sch.SCHEME_INFO[scheme]
+    ax.set_title(f"{scheme} — {info['title']}", loc="left", color=color if scheme != "none" else "#333333")
+    if caption:
+        path = sch.masks_on_path(scheme, 2, steps - 1)
+        kinds = sorted({s.mask for s in sites.values()}, key=sch.MASK_KINDS.index)
+        how = "; ".join(sch.MASK_LABELS[k] for k in kinds) if kinds else "no masks"
+        text = (f"{info['source']}.  Masks: {how}.\n"
+                f"A signal from x(t−1) carried to the softmax at t+1 (two steps along one layer) is "
+                f"multiplied by {path['applications']} dropout masks ({path['distinct']} distinct).  "
+                f"Squares: {units} units, filled = dropped" + (", hatched = copied from t−1" if scheme == "zoneout" else "")
+                + ".")
+        fig.text(0.01, 0.005, text, fontsize=11, color="#333333", ha="left", va="bottom", wrap=True)
+        fig.get_layout_engine().set(rect=(0, 0.09, 1, 0.91))
+    return fig
+
+
+def draw_schemes(schemes: Sequence[str] = ("zaremba", "everywhere"), **kw) -> Figure:
+    """Several unrolled diagrams side by side (small multiples), each titled with its mask count."""
+    fig, axes = new_figure((7.0 * len(schemes), 6.2), 1, len(schemes))
+    for ax, s in zip(np.atleast_1d(axes), schemes):
+        draw_unrolled_lstm(s, ax=ax, caption=False, **kw)
+        path = sch.masks_on_path(s, 2, kw.get("steps", 3) - 1)
+        ax.set_title(f"{s}: {path['applications']} masks on the path x(t−1) → … → y(t+1)", loc="left",
+                     color=SCHEME_COLORS[s], fontsize=14)
+    fig.text(0.01, 0.0, "Filled squares: dropped units of the mask drawn there by the model's own code "
+             "(rnnreg.schemes.sample_masks). Top arrows in a layer: c(t−1) → c(t); lower: h(t−1) → h(t).",
+             fontsize=11, color="#555555", ha="left", va="bottom")
+    fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Masks over time
+# --------------------------------------------------------------------------------------------
+def plot_masks(masks: Mapping, *, scheme: str | None = None, connections: Sequence[str] | None = None,
+               title: str | None = None) -> Figure:
+    """Dropout masks as images: time steps across, units down; dark = dropped.
+
+    ``masks``: one scheme's ``{connection: tensor}`` (from :func:`rnnreg.schemes.sample_masks`,
+    pass ``scheme=``) or several schemes' ``{scheme: {connection: tensor}}``, one row each.
+    ``connections``: the columns (default: every connection present). A scheme that leaves a
+    connection alone shows "untouched" there. ``w_hh`` is shown as a matrix (the same at every step).
+    """
+    if masks and all(hasattr(v, "shape") for v in masks.values()):
+        masks = {scheme or "masks": masks}
+    if connections is None:
+        present = {c for m in masks.values() for c in m}
+        connections = [c for c in sch.CONNECTIONS if c in present] or ["input"]
+    nrow, ncol = len(masks), len(connections)
+    fig, axes = new_figure((max(4.0 * ncol, 8.0), 2.3 * nrow + 1.0), nrow, ncol)
+    axes = np.atleast_2d(np.asarray(axes).reshape(nrow, ncol))
+    for i, (name, m) in enumerate(masks.items()):
+        color = SCHEME_COLORS.get(name, SCHEME_COLORS.get(scheme or "", "#333333"))
+        cmap = mpl.colors.ListedColormap([color, "#f4f4f4"])
+        zoneout = name == "zoneout" or scheme == "zoneout"
+        for j, conn in enumerate(connections):
+            ax = axes[i, j]
+            ax.grid(False)
+            if conn not in m:
+                ax.set_xticks([])
+                ax.set_yticks([])
+                for s in ax.spines.values():
+                    s.set_visible(False)
+                ax.text(0.5, 0.5, "untouched", ha="center", va="center", transform=ax.transAxes,
+                        fontsize=13, color="#888888")
+            else:
+                img = np.asarray(m[conn], dtype=float)
+                if conn == "w_hh":
+                    n = img.shape[1]
+                    ax.imshow(img[:n], cmap=cmap, vmin=0, vmax=1, aspect="auto", interpolation="nearest")
+                    ax.set_xlabel("from unit (h at t−1)")
+                    ax.set_ylabel("to gate unit")
+                else:
+                    ax.imshow(img.T, cmap=cmap, vmin=0, vmax=1, aspect="auto", interpolation="nearest")
+                    ax.set_xlabel("time step")
+                    if j == 0:
+                        ax.set_ylabel("unit")
+                kept = img.mean()
+                word = "updated" if zoneout and conn in ("h", "c") else "kept"
+                ax.set_title(f"{sch.CONNECTION_LABELS[conn]}  ({word} {kept:.0%})", fontsize=12)
+            if j == 0 and nrow > 1:
+                ax.annotate(name, (-0.3, 0.5), xycoords="axes fraction", rotation=90, ha="center",
+                            va="center", fontsize=14, color=color, fontweight="bold")
+    if title:
+        fig.suptitle(title, x=0.01, ha="left", fontsize=BOOK_RC["axes.titlesize"])
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Table 1
+# --------------------------------------------------------------------------------------------
+def plot_table1(df, *, title: str = "Table 1, single models: word-level PTB perplexity") -> Figure:
+    """Grouped bars per model size: the paper, the TF tutorial and this project (valid | test).
+
+    ``df``: :func:`rnnreg.runs.table1`. A model not recorded here gets an empty hatched slot
+    labelled "not yet run here"; the figure's footnote names the recorded runs it shows.
+    """
+    fig, axes = new_figure(WIDE, 1, 2, sharey=True)
+    sources = (("paper", "paper"), ("tf", "TF tutorial"), ("here", "this project"))
+    models = list(df.index)
+    width = 0.26
+    top = np.nanmax(df[[f"{s}_{k}" for s, _ in sources for k in ("valid", "test")]].to_numpy(dtype=float))
+    for ax, split in zip(axes, ("valid", "test")):
+        ax.grid(axis="x", visible=False)
+        for j, (src, label) in enumerate(sources):
+            xs = np.arange(len(models)) + (j - 1) * width
+            ys = df[f"{src}_{split}"].to_numpy(dtype=float)
+            for x, y, status in zip(xs, ys, df["here_status"]):
+                if np.isnan(y):
+                    ax.bar(x, top * 0.98, width, facecolor="none", edgecolor=SOURCE_COLORS[src],
+                           hatch="//", linewidth=0.8)
+                    gap = "not yet run here" if status == "not yet run here" else "run not complete"
+                    ax.text(x, top * 0.5, gap, rotation=90, ha="center", va="center",
+                            fontsize=10, color="#555555", backgroundcolor="white")
+                else:
+                    ax.bar(x, y, width, color=SOURCE_COLORS[src])
+                    ax.text(x, y + top * 0.01, f"{y:.1f}", ha="center", va="bottom", fontsize=9.5, rotation=90)
+        ax.set_xticks(np.arange(len(models)))
+        ax.set_xticklabels(models)
+        ax.set_title(f"{split} perplexity", fontsize=14)
+        ax.set_ylim(0, top * 1.18)
+    axes[0].set_ylabel("perplexity (lower is better)")
+    handles = [Patch(facecolor=SOURCE_COLORS[src], label=label) for src, label in sources]
+    axes[1].legend(handles=handles, loc="upper right", frameon=True, framealpha=0.9, edgecolor="white")
+    fig.suptitle(title, x=0.01, ha="left", fontsize=BOOK_RC["axes.titlesize"])
+    runs = [f"{r} ({st})" for r, st in zip(df["here_run"], df["here_status"]) if str(r).startswith("results/")]
+    note = ("Sources: paper = Zaremba et al. (2014) Table 1; TF = tensorflow/models ptb_word_lm.py. "
+            f"This project: {', '.join(runs) if runs else 'no recorded run yet'}.")
+    fig.text(0.01, 0.0, note, fontsize=10, color="#555555", ha="left", va="bottom")
+    fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
+    return fig

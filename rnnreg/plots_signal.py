@@ -1,0 +1,294 @@
+"""Chapter 03's figures: how much signal survives repeated dropout, in the book's style.
+
+Every number comes from :mod:`rnnreg.signal` (analytic curves and simulations) or from the
+recorded ``signal.json`` files (:mod:`rnnreg.signal_runs`); this module only draws. Each figure
+carries a note line naming what it shows (formula, simulation settings, or the recorded runs).
+"""
+from __future__ import annotations
+
+import textwrap
+from typing import Sequence
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.figure import Figure
+
+from . import signal as S
+from .model import SCHEMES
+from .plots import BOOK_RC, WIDE, _log_ticks, color_for, new_figure
+from .signal_runs import missing_schemes, runs_note
+
+#: Schemes with dropout somewhere (``none`` has no masks at all: infinite SNR).
+DROPOUT_SCHEMES = tuple(s for s in SCHEMES if s != "none")
+QUANTITIES = {"relative_variance": "relative variance Var/E²", "snr": "signal-to-noise ratio E²/Var",
+              "untouched": "fraction of units untouched"}
+SHORT = {"relative_variance": "rel. variance", "snr": "SNR", "untouched": "untouched"}
+
+
+def _note(fig: Figure, text: str | None) -> None:
+    """A grey note line (wrapped) under the plot: what the figure shows, from where."""
+    if text:
+        text = textwrap.fill(text, width=int(fig.get_figwidth() * 13))
+        lines = text.count("\n") + 1
+        fig.text(0.01, 0.0, text, fontsize=10, color="#555555", ha="left", va="bottom")
+        bottom = 0.015 + 0.045 * lines
+        fig.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom))
+
+
+def _title(fig: Figure, ax, title: str | None, multi: bool) -> None:
+    if not title:
+        return
+    if multi:
+        fig.suptitle(title, x=0.01, ha="left", fontsize=BOOK_RC["axes.titlesize"])
+    else:
+        ax.set_title(title, loc="left")
+
+
+def _np(x) -> np.ndarray:
+    return np.asarray(x.tolist() if hasattr(x, "tolist") else x, dtype=float)
+
+
+# --------------------------------------------------------------------------------------------
+# Analytic
+# --------------------------------------------------------------------------------------------
+def plot_analytic(p: float = 0.5, max_lag: int = 30, num_layers: int = 2, *, schemes: Sequence[str] = DROPOUT_SCHEMES,
+                  quantity: str = "relative_variance", path: str = "h", highlight: str | None = None,
+                  mark_lag: int | None = None, ax=None, title: str | None = None, note: str | None = "auto") -> Figure:
+    """``quantity`` of a signal from input t−k to output t, per scheme, vs the lag k (log y).
+
+    Numbers from :func:`rnnreg.signal.analytic_curves` (masks on the path: L+1 non-recurrent plus
+    the scheme's recurrent ones). Schemes with the same curve are drawn on top of each other, so
+    the legend says which coincide. ``highlight``: one scheme thick, the others faint.
+    ``mark_lag``: a vertical line with the highlighted scheme's value written on it.
+    """
+    if ax is None:
+        fig, ax = new_figure()
+    else:
+        fig = ax.figure
+    lags = list(range(max_lag + 1))
+    curves = {s: S.analytic_curves(s, p, lags, num_layers, path) for s in schemes}
+    groups: dict[tuple, list[str]] = {}
+    for s, c in curves.items():
+        groups.setdefault(tuple(np.round(_np(c[quantity]), 9)), []).append(s)
+    for i, (_, members) in enumerate(groups.items()):
+        lead = highlight if highlight in members else members[0]
+        faint = highlight is not None and highlight not in members
+        ax.plot(lags, _np(curves[lead][quantity]), color=color_for(lead, i), alpha=0.35 if faint else 1.0,
+                linewidth=1.5 if faint else 2.6, label=" = ".join(members), zorder=1 if faint else 3)
+    ax.set_yscale("log")
+    ax.set_xlabel("lag k (steps between input and output)")
+    ax.set_ylabel(QUANTITIES[quantity])
+    if mark_lag is not None:
+        s = highlight or schemes[0]
+        v = float(curves[s][quantity][mark_lag])
+        n = int(curves[s]["masks"][mark_lag])
+        ax.axvline(mark_lag, color="#333333", linestyle=":", linewidth=1.4)
+        ax.annotate(f"{s}, k={mark_lag}: {n} masks, {SHORT[quantity]} {v:.3g}", (mark_lag, v),
+                    xytext=(6, 6), textcoords="offset points", fontsize=12, color="#222222")
+    ax.legend(loc="best", frameon=False, fontsize=11)
+    if title is None:
+        title = f"Analytic: {SHORT[quantity]} from input t−k to output t, p = {p:g}, {num_layers} layers"
+    ax.set_title(title, loc="left")
+    if note == "auto":
+        note = (f"(1−p)^(−n) − 1 for n masks on the {path} path (rnnreg.signal.analytic_curves); no data, no training.")
+    if note and ax is fig.axes[0] and len(fig.axes) == 1:
+        _note(fig, note)
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Analytic vs simulated
+# --------------------------------------------------------------------------------------------
+def draw_limit(ax, samples: int) -> None:
+    """Where a Monte-Carlo estimate from N draws stops being trustworthy: at a relative variance of
+    about N, a handful of rare draws carries most of the variance and N draws undersample them."""
+    ax.axhline(samples, color="#888888", linestyle=":", linewidth=1.2)
+    ax.annotate(f"≈ limit of {samples} draws", (1.0, samples), xycoords=("axes fraction", "data"), xytext=(-4, -12),
+                textcoords="offset points", fontsize=10, color="#666666", ha="right")
+
+
+def _band(ax, est, color, label, marker="o"):
+    lag, mean, err = _np(est.lag)[1:], _np(est.mean)[1:], _np(est.stderr)[1:]
+    ax.fill_between(lag, np.maximum(mean - 2 * err, 1e-6), mean + 2 * err, color=color, alpha=0.2, linewidth=0)
+    ax.plot(lag, mean, color=color, marker=marker, markersize=4, linewidth=1.2, label=label)
+
+
+def plot_simulated_linear(p: float = 0.5, max_lag: int = 10, *, schemes: Sequence[str] = ("everywhere", "variational"),
+                          mixings: Sequence[str] = ("orthogonal", "identity"), hidden: int = 32, samples: int = 1000,
+                          seed: int = 0, estimates: dict | None = None, title: str | None = None) -> Figure:
+    """The recurrent path alone: analytic (1−p)^(−r)−1 (lines) vs ``simulate_linear`` (markers, ±2
+    stderr bands), one panel per mixing matrix W (orthogonal: units mix; identity: they do not).
+
+    ``estimates``: precomputed ``{(scheme, mixing): Estimate}`` (the panel's cache); else simulated here.
+    """
+    fig, axes = new_figure(WIDE, 1, len(mixings), sharey=True)
+    axes = np.atleast_1d(axes)
+    lags = list(range(1, max_lag + 1))
+    for ax, mixing in zip(axes, mixings):
+        for i, s in enumerate(schemes):
+            color = color_for(s, i)
+            analytic = S.relative_variance(p, S.recurrent_masks(s, lags))
+            ax.plot(lags, _np(analytic), color=color, linestyle="--", linewidth=1.8, label=f"{s}: analytic")
+            est = (estimates or {}).get((s, mixing)) or S.simulate_linear(s, p, max_lag, hidden, samples, mixing, seed)
+            _band(ax, est, color, f"{s}: simulated ±2 s.e.")
+        ax.set_yscale("log")
+        draw_limit(ax, samples)
+        ax.set_title(f"W {mixing}" + (" (units mix)" if mixing == "orthogonal" else " (no mixing)"), loc="left")
+        ax.set_xlabel("lag k")
+    axes[0].set_ylabel("relative variance of h_k")
+    axes[0].legend(loc="upper left", frameon=False, fontsize=10)
+    _title(fig, axes[0], title or f"Recurrent path h_t = W·D_t(h_(t−1)), p = {p:g}: analytic vs simulated", True)
+    _note(fig, f"rnnreg.signal.simulate_linear: {hidden} units, {samples} mask draws per lag, seed {seed}; "
+               "analytic counts masks on the recurrent path only (fresh: k, shared: 1).")
+    return fig
+
+
+def plot_lstm_paths(p: float = 0.5, max_lag: int = 20, *, schemes: Sequence[str] = DROPOUT_SCHEMES, hidden: int = 32,
+                    samples: int = 300, seed: int = 0, results: dict | None = None,
+                    title: str | None = None) -> Figure:
+    """One LSTM layer (``simulate_lstm``): relative variance of the response of h (left) and of the
+    cell c (right) to a perturbed input at step 0, per scheme, vs lag. ``results``: precomputed
+    ``{scheme: simulate_lstm(...)}``."""
+    fig, axes = new_figure(WIDE, 1, 2, sharey=True)
+    results = results or {s: S.simulate_lstm(s, p, max_lag, hidden, samples, seed=seed) for s in schemes}
+    for ax, path in zip(axes, ("h", "c")):
+        for i, s in enumerate(schemes):
+            est = results[s][path]
+            mean = _np(est.mean)[1:]
+            if np.all(mean <= 1e-12):  # no noise at all: a flat line at the bottom, named in the legend
+                ax.plot([], [], color=color_for(s, i), label=f"{s}: 0 (no recurrent noise)")
+                continue
+            _band(ax, est, color_for(s, i), s)
+        ax.set_yscale("log")
+        draw_limit(ax, samples)
+        ax.set_xlabel("lag k")
+        ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+        ax.set_title(f"{path} path: response of {path}_k", loc="left")
+    axes[0].set_ylabel("relative variance")
+    axes[0].legend(loc="upper left", frameon=False, fontsize=10)
+    _title(fig, axes[0], title or f"One LSTM layer, p = {p:g}: noise on the h path and on the cell path", True)
+    _note(fig, f"rnnreg.signal.simulate_lstm: {hidden} units, weights U(−0.5, 0.5), {samples} mask draws, seed {seed}; "
+               "zoneout keeps h/c with 0.05/0.5. Bands ±2 s.e.")
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Measured in trained models
+# --------------------------------------------------------------------------------------------
+def _empty(ax, loaded):
+    text = "not yet recorded here:\n" + textwrap.fill(", ".join(missing_schemes(loaded)), width=36)
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, fontsize=13, color="#555555")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def plot_swap(loaded: dict, key: str = "relative_dh", *, title: str | None = None) -> Figure:
+    """Measured: change at step t when the token at t−k is swapped, per scheme; left in evaluation
+    mode (what the trained model does), right with its training masks on (what training sees)."""
+    fig, axes = new_figure(WIDE, 1, 2, sharey=True)
+    ylabel = {"relative_dh": "relative change of top-layer h", "kl": "KL(next-word dist.)"}[key]
+    for ax, (mode, attr) in zip(axes, (("evaluation (no masks)", "swap_eval"), ("training masks on", "swap_masks"))):
+        drawn = False
+        for i, (s, r) in enumerate(loaded.items()):
+            df = getattr(r, attr)
+            df = df[df["lag"] >= 1] if not df.empty else df
+            if df.empty:
+                continue
+            ax.plot(df["lag"], df[key], color=color_for(s, i), marker="o", markersize=3, label=s)
+            drawn = True
+        if drawn:
+            ax.set_yscale("log")
+        else:
+            _empty(ax, loaded)
+        ax.set_title(mode, loc="left")
+        ax.set_xlabel("lag k of the swapped token")
+    axes[0].set_ylabel(ylabel)
+    if any(ax.get_legend_handles_labels()[0] for ax in axes):
+        axes[0].legend(loc="upper right", frameon=False, fontsize=10)
+    _title(fig, axes[0], title or "Measured: how much a token k steps back still moves the model", True)
+    _note(fig, runs_note(loaded))
+    return fig
+
+
+def plot_context(loaded: dict, *, title: str | None = None) -> Figure:
+    """Measured: validation perplexity when the model reads only the last k tokens (zero state before)."""
+    fig, ax = new_figure()
+    drawn = False
+    for i, (s, r) in enumerate(loaded.items()):
+        if r.context.empty:
+            continue
+        ax.plot(r.context["context"], r.context["ppl"], color=color_for(s, i), marker="o", markersize=5, label=s)
+        drawn = True
+    if drawn:
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ticks = sorted({int(c) for r in loaded.values() for c in r.context.get("context", [])})
+        ax.set_xticks(ticks)
+        ax.set_xticklabels([str(t) for t in ticks])
+        ax.xaxis.set_minor_locator(mpl.ticker.NullLocator())
+        ppl = [float(v) for r in loaded.values() for v in r.context.get("ppl", [])]
+        _log_ticks(ax, min(ppl), max(ppl))
+        ax.legend(loc="upper right", frameon=False, fontsize=11)
+    else:
+        _empty(ax, loaded)
+    ax.set_xlabel("context: tokens the model reads before predicting")
+    ax.set_ylabel("perplexity")
+    ax.set_title(title or "Measured: perplexity vs context length (flat = context ignored)", loc="left")
+    _note(fig, runs_note(loaded))
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# The same numbers as small tables (for printing rounded values next to the figures)
+# --------------------------------------------------------------------------------------------
+def analytic_table(p: float = 0.5, lags=(0, 1, 5, 10, 20), num_layers: int = 2,
+                   schemes: Sequence[str] = DROPOUT_SCHEMES, quantity: str = "relative_variance",
+                   digits: int = 3):
+    """Scheme × lag: masks on the path and ``quantity`` (3 significant digits) from ``analytic_curves``."""
+    import pandas as pd
+
+    rows = {}
+    for s in schemes:
+        c = S.analytic_curves(s, p, list(lags), num_layers)
+        rows[s] = {f"k={k}": f"{int(n)} masks: {float(v):.{digits}g}" for k, n, v in zip(lags, c["masks"], c[quantity])}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def linear_estimates(p: float = 0.5, max_lag: int = 8, *, schemes=("everywhere", "variational"),
+                     mixings=("orthogonal", "identity"), hidden: int = 32, samples: int = 4000, seed: int = 0) -> dict:
+    """``{(scheme, mixing): simulate_linear(...)}``, to draw and to tabulate the same numbers."""
+    return {(s, m): S.simulate_linear(s, p, max_lag, hidden, samples, m, seed) for s in schemes for m in mixings}
+
+
+def linear_table(estimates: dict, p: float = 0.5, lags=(1, 2, 4, 8)):
+    """Analytic recurrent-path value vs simulated mean ± 2 s.e., per (scheme, mixing), rounded."""
+    import pandas as pd
+
+    rows = {}
+    for (s, m), est in estimates.items():
+        a = S.relative_variance(p, S.recurrent_masks(s, list(lags)))
+        rows[f"{s}, W {m}"] = {f"k={k}": f"{float(est.mean[k]):.3g} ± {2 * float(est.stderr[k]):.2g} (analytic {float(av):.3g})"
+                               for k, av in zip(lags, a) if k < len(est.mean)}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def lstm_results(p: float = 0.5, max_lag: int = 20, *, schemes: Sequence[str] = DROPOUT_SCHEMES, hidden: int = 32,
+                 samples: int = 300, seed: int = 0) -> dict:
+    """``{scheme: simulate_lstm(...)}``, to draw (``plot_lstm_paths(results=...)``) and tabulate."""
+    return {s: S.simulate_lstm(s, p, max_lag, hidden, samples, seed=seed) for s in schemes}
+
+
+def lstm_table(results: dict, lags=(1, 5, 10, 20)):
+    """Relative variance of the h and c responses per scheme and lag (3 significant digits)."""
+    import pandas as pd
+
+    rows = {}
+    for s, r in results.items():
+        row = {}
+        for path in ("h", "c"):
+            for k in lags:
+                if k < len(r[path].mean):
+                    v = float(r[path].mean[k])
+                    row[f"{path} k={k}"] = "0" if v < 1e-12 else f"{v:.3g}"
+        rows[s] = row
+    return pd.DataFrame.from_dict(rows, orient="index")

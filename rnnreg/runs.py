@@ -1,0 +1,254 @@
+"""Recorded runs under ``results/`` as pandas tables, and the published numbers they are compared with.
+
+A recorded run is a folder ``results/<corpus>/<run-name>/`` written by ``rnnreg.train.train``:
+``config.json``, ``log.jsonl`` (one JSON object per finished epoch) and, once the run is
+complete, ``summary.json`` (final and test perplexity with provenance). A run that is still
+training has a log but no summary; :class:`Run` reports it as in progress.
+
+The published perplexities live in :data:`REPORTED`, the one place in the code that holds them,
+each with its source. Everything the book quotes in code comes from there.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .train import PRESETS
+
+#: Where recorded runs live: $RNNREG_RESULTS, else ``results/`` beside the package.
+DEFAULT_RESULTS = Path(__file__).resolve().parent.parent / "results"
+
+#: Sources of the published numbers below (cite these, not this file).
+SOURCES = {
+    "paper": "Zaremba, Sutskever & Vinyals (2014), arXiv:1409.2329, Table 1",
+    "tf": "TensorFlow tutorial tensorflow/models tutorials/rnn/ptb/ptb_word_lm.py (results in its docstring)",
+}
+SOURCE_LABELS = {"paper": "paper", "tf": "TF tutorial", "here": "this project"}
+
+#: Word-level PTB perplexity of the paper's three single models, as published.
+#: ``train`` is only reported by the TensorFlow tutorial. (Table 1 also lists other authors'
+#: models and ensembles; the book compares single models only.)
+REPORTED: tuple[dict, ...] = (
+    dict(source="paper", model="small", train=None, valid=120.7, test=114.5),   # non-regularized LSTM
+    dict(source="paper", model="medium", train=None, valid=86.2, test=82.7),    # medium regularized LSTM
+    dict(source="paper", model="large", train=None, valid=82.2, test=78.4),     # large regularized LSTM
+    dict(source="tf", model="small", train=37.99, valid=121.39, test=115.91),
+    dict(source="tf", model="medium", train=48.45, valid=86.16, test=82.07),    # lr_decay 0.8, paper 1/1.2
+    dict(source="tf", model="large", train=37.87, valid=82.62, test=78.29),
+)
+#: The paper's names for the three models (Table 1).
+MODEL_NAMES = {
+    "small": "non-regularized LSTM (2×200)",
+    "medium": "medium regularized LSTM (2×650)",
+    "large": "large regularized LSTM (2×1500)",
+}
+MODELS = ("small", "medium", "large")
+
+
+def reported(model: str, source: str = "paper") -> dict:
+    """The published numbers of one model from one source (``paper`` or ``tf``)."""
+    for row in REPORTED:
+        if row["model"] == model and row["source"] == source:
+            return dict(row)
+    raise KeyError(f"no reported numbers for model {model!r} from {source!r}")
+
+
+def reported_table() -> pd.DataFrame:
+    """:data:`REPORTED` as a DataFrame, one row per (source, model)."""
+    return pd.DataFrame(REPORTED)
+
+
+def results_dir(path: str | os.PathLike | None = None) -> Path:
+    if path is not None:
+        return Path(path)
+    return Path(os.environ.get("RNNREG_RESULTS") or DEFAULT_RESULTS)
+
+
+def train_command(preset: str, corpus: str = "ptb", device: str = "cuda") -> str:
+    """The command that records the run :func:`table1` looks for."""
+    return f"python -m rnnreg train --preset {preset} --device {device} --out results/{corpus}/{preset}"
+
+
+@dataclass
+class Run:
+    """One recorded run folder: its config, per-epoch log and (when complete) summary."""
+
+    path: Path
+    config: dict
+    log: pd.DataFrame
+    summary: dict | None = None
+    name: str = field(default="")
+
+    @property
+    def complete(self) -> bool:
+        return self.summary is not None
+
+    @property
+    def epochs_done(self) -> int:
+        return len(self.log)
+
+    @property
+    def epochs_planned(self) -> int | None:
+        return self.config.get("epochs")
+
+    @property
+    def status(self) -> str:
+        if self.complete:
+            return f"complete, {self.epochs_done} epochs"
+        if self.epochs_done == 0:
+            return "started, no epoch finished yet"
+        return f"in progress: epoch {self.epochs_done} of {self.epochs_planned}"
+
+    def matches_preset(self) -> bool:
+        """Does the config equal its preset (the paper's configuration) on the full corpus?"""
+        preset = PRESETS.get(self.config.get("preset"))
+        if preset is None or self.config.get("max_train_tokens") is not None:
+            return False
+        return all(self.config.get(k) == v for k, v in preset.items())
+
+    def final(self, key: str) -> float:
+        """The last epoch's ``key`` (e.g. ``valid_ppl``), NaN without epochs."""
+        return float(self.log[key].iloc[-1]) if len(self.log) else math.nan
+
+    def epochs_table(self, digits: int = 1) -> pd.DataFrame:
+        """Per-epoch learning rate and perplexities, rounded (no timings: they differ run to run)."""
+        cols = ["epoch", "lr", "train_ppl", "valid_ppl"]
+        out = self.log[cols].copy() if len(self.log) else pd.DataFrame(columns=cols)
+        out[["train_ppl", "valid_ppl"]] = out[["train_ppl", "valid_ppl"]].astype(float).round(digits)
+        out["lr"] = out["lr"].astype(float).round(4)
+        return out.astype({"epoch": int}).set_index("epoch")
+
+    def headline(self, digits: int = 1) -> dict:
+        """The numbers a chapter quotes: last-epoch train/valid, best valid and its epoch, test."""
+        if not len(self.log):
+            return {"run": self.name, "status": self.status}
+        best = int(self.log["valid_ppl"].idxmin())
+        test = (self.summary or {}).get("test_ppl")
+        return {
+            "run": self.name, "status": self.status, "epochs": self.epochs_done,
+            "train_ppl": round(self.final("train_ppl"), digits), "valid_ppl": round(self.final("valid_ppl"), digits),
+            "best_valid_ppl": round(float(self.log["valid_ppl"].iloc[best]), digits),
+            "best_epoch": int(self.log["epoch"].iloc[best]),
+            "test_ppl": round(test, digits) if test is not None else None,
+            "valid/train": round(self.final("valid_ppl") / self.final("train_ppl"), 2),
+        }
+
+    def describe(self) -> str:
+        """One line naming the run for figure notes: ``results/ptb/small (complete, 13 epochs)``."""
+        return f"{self.name} ({self.status})"
+
+
+def _read_json(path: Path):
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def load_run(path: str | os.PathLike, results: str | os.PathLike | None = None) -> Run:
+    """Load a run folder. A relative ``path`` is looked up under the results directory first.
+
+    ``Run.name`` is the path as the book cites it, e.g. ``results/ptb/small``.
+    """
+    p = Path(path)
+    base = results_dir(results)
+    if not p.is_absolute() and not p.exists() and (base / p).exists():
+        p = base / p
+    config = _read_json(p / "config.json")
+    if config is None:
+        raise FileNotFoundError(f"{p} is not a recorded run (no config.json); "
+                                f"record one with: python -m rnnreg train --out {p}")
+    log_path = p / "log.jsonl"
+    records = []
+    if log_path.is_file():
+        for line in log_path.read_text().splitlines():
+            if line.strip():
+                records.append(json.loads(line))
+    log = pd.DataFrame(records, columns=None if records else
+                       ["epoch", "lr", "train_ppl", "valid_ppl", "tokens_per_s", "epoch_s", "wall_s"])
+    try:
+        name = "results/" + p.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        name = p.as_posix()
+    return Run(path=p, config=config, log=log, summary=_read_json(p / "summary.json"), name=name)
+
+
+def find_run(corpus: str, name: str, results: str | os.PathLike | None = None) -> Run | None:
+    """The run ``results/<corpus>/<name>``, or None if it was never recorded here."""
+    p = results_dir(results) / corpus / name
+    return load_run(p, results) if (p / "config.json").is_file() else None
+
+
+def load_runs(pattern: str = "*/*", results: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Every run folder matching ``pattern`` under the results directory, one row each.
+
+    Columns: run, preset, scheme, dropout, hidden_size, epochs (done/planned), status,
+    train_ppl, valid_ppl (last epoch), best_valid_ppl, test_ppl (NaN until complete).
+    """
+    rows = []
+    for cfg in sorted(results_dir(results).glob(f"{pattern}/config.json")):
+        run = load_run(cfg.parent, results)
+        s = run.summary or {}
+        rows.append({
+            "run": run.name, "preset": run.config.get("preset"), "scheme": run.config.get("scheme"),
+            "dropout": run.config.get("dropout"), "hidden_size": run.config.get("hidden_size"),
+            "epochs": f"{run.epochs_done}/{run.epochs_planned}", "status": run.status,
+            "train_ppl": run.final("train_ppl"), "valid_ppl": run.final("valid_ppl"),
+            "best_valid_ppl": float(run.log["valid_ppl"].min()) if len(run.log) else math.nan,
+            "test_ppl": s.get("test_ppl", math.nan) if s.get("test_ppl") is not None else math.nan,
+        })
+    columns = ["run", "preset", "scheme", "dropout", "hidden_size", "epochs", "status",
+               "train_ppl", "valid_ppl", "best_valid_ppl", "test_ppl"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def table1(corpus: str = "ptb", results: str | os.PathLike | None = None, digits: int = 1) -> pd.DataFrame:
+    """Table 1 side by side: the paper's, the TensorFlow tutorial's and this project's perplexities.
+
+    One row per model (small, medium, large). This project's numbers come from the recorded run
+    ``results/<corpus>/<model>`` (train and valid: last epoch; test: the paper's batch-1 protocol),
+    rounded to ``digits``. ``here_run`` names that run; ``here_status`` says "not yet run here"
+    when there is none (numbers NaN), and ``command`` is the command that records it (or, for a
+    complete run, the command that did).
+    """
+    rows = []
+    for model in MODELS:
+        paper, tf = reported(model, "paper"), reported(model, "tf")
+        run = find_run(corpus, model, results)
+        here = dict(train=math.nan, valid=math.nan, test=math.nan)
+        command = train_command(model, corpus)
+        if run is None:
+            name, status = "–", "not yet run here"
+        else:
+            name, status = run.name, run.status
+            if not run.matches_preset():
+                status += ", config differs from the paper's"
+            if len(run.log):
+                here["train"], here["valid"] = run.final("train_ppl"), run.final("valid_ppl")
+            if run.summary:
+                if run.summary.get("test_ppl") is not None:
+                    here["test"] = run.summary["test_ppl"]
+                command = run.summary.get("command", command)
+        rows.append({
+            "model": model, "name": MODEL_NAMES[model],
+            "paper_valid": paper["valid"], "paper_test": paper["test"],
+            "tf_train": tf["train"], "tf_valid": tf["valid"], "tf_test": tf["test"],
+            **{f"here_{k}": round(v, digits) for k, v in here.items()},
+            "here_run": name, "here_status": status, "command": command,
+        })
+    return pd.DataFrame(rows).set_index("model")
+
+
+TABLE1_LABELS = {"name": "model (paper's name)", "paper_valid": "paper valid", "paper_test": "paper test",
+                 "tf_train": "TF train", "tf_valid": "TF valid", "tf_test": "TF test", "here_train": "here train",
+                 "here_valid": "here valid", "here_test": "here test", "here_run": "recorded run",
+                 "here_status": "status", "command": "command"}
+
+
+def pretty(df: pd.DataFrame, missing: str = "–", commands: bool = False) -> pd.DataFrame:
+    """For display: missing numbers as a dash, column names in words, the command column only on request."""
+    out = df if commands or "command" not in df else df.drop(columns="command")
+    out = out.astype(object).where(out.notna(), missing)
+    return out.rename(columns=TABLE1_LABELS)

@@ -1,0 +1,372 @@
+"""Reusable ipywidgets panels for the book: scheme pickers, rate sliders, the live training view.
+
+Every panel is an ``ipywidgets.VBox``: display it (last line of a cell) and it renders with
+sensible defaults, so a headless run shows the default state. Each control's callback calls
+one library function and one plot function (``rnnreg.plots``); the figure goes into an
+``ipywidgets.Image`` as PNG, so the notebook's widget state (and the static HTML export)
+holds the last picture, and nbval sees no stray outputs. The figure of the last update is
+kept as ``panel.figure`` for tests and for saving.
+
+Panels:
+
+``SchemeDiagram``   the unrolled 2-layer LSTM with the chosen scheme's dropout sites
+``MaskExplorer``    the masks a scheme draws over time (fresh vs shared), from the model's own code
+``CodeViewer``      the library source that implements the chosen scheme
+``PresetExplorer``  the paper's three configurations with their published perplexities
+``TrainingPanel``   Train button + tqdm progress + a live curve, for quick seeded runs on a PTB slice
+"""
+from __future__ import annotations
+
+import html
+import inspect
+import math
+import time
+from typing import Iterable, Sequence
+
+import ipywidgets as W
+import pandas as pd
+import torch
+
+from . import plots, runs, schemes as sch
+from .data import Corpus
+from .model import SCHEMES, LSTMLM, lstm_step
+from .train import PRESETS, Config, build_model, train
+
+SCHEME_OPTIONS = [(f"{s} — {sch.SCHEME_INFO[s]['title']}", s) for s in SCHEMES]
+_WIDE = W.Layout(width="auto")
+_STYLE = {"description_width": "initial"}
+
+
+# --------------------------------------------------------------------------------------------
+# Controls
+# --------------------------------------------------------------------------------------------
+def scheme_picker(value: str = "zaremba", schemes: Sequence[str] = SCHEMES, description: str = "scheme") -> W.Dropdown:
+    """A dropdown of dropout schemes (label: name and one-line description)."""
+    options = [o for o in SCHEME_OPTIONS if o[1] in schemes]
+    return W.Dropdown(options=options, value=value, description=description, style=_STYLE,
+                      layout=W.Layout(width="480px"))
+
+
+def schemes_picker(value: Sequence[str] = ("none", "zaremba"), schemes: Sequence[str] = SCHEMES,
+                   description: str = "schemes") -> W.SelectMultiple:
+    """Several schemes at once (ctrl/shift-click)."""
+    return W.SelectMultiple(options=list(schemes), value=tuple(value), description=description,
+                            rows=min(len(schemes), 7), style=_STYLE)
+
+
+def rate_slider(value: float = 0.5, description: str = "dropout", max: float = 0.9, step: float = 0.05) -> W.FloatSlider:
+    """A probability slider in [0, max]."""
+    return W.FloatSlider(value=value, min=0.0, max=max, step=step, description=description,
+                         readout_format=".2f", continuous_update=False, style=_STYLE)
+
+
+def int_slider(value: int, lo: int, hi: int, step: int, description: str) -> W.IntSlider:
+    return W.IntSlider(value=value, min=lo, max=hi, step=step, description=description,
+                       continuous_update=False, style=_STYLE)
+
+
+def _image() -> W.Image:
+    return W.Image(format="png", layout=W.Layout(max_width="100%", height="auto"))
+
+
+class _FigurePanel(W.VBox):
+    """A panel whose controls redraw one figure into an Image widget."""
+
+    figure = None
+
+    def _observe(self, *controls) -> None:
+        for c in controls:
+            c.observe(lambda change: self.update(), names="value")
+
+    def _set_figure(self, fig) -> None:
+        self.figure = fig
+        self.image.value = plots.to_png(fig)
+
+
+# --------------------------------------------------------------------------------------------
+# Chapter 02: where dropout goes
+# --------------------------------------------------------------------------------------------
+class SchemeDiagram(_FigurePanel):
+    """Scheme dropdown -> the unrolled two-layer LSTM with that scheme's dropout sites and masks."""
+
+    def __init__(self, scheme: str = "zaremba", seed: int = 0):
+        self.scheme = scheme_picker(scheme)
+        self.seed = seed
+        self.image = _image()
+        super().__init__([self.scheme, self.image])
+        self._observe(self.scheme)
+        self.update()
+
+    def update(self) -> None:
+        self._set_figure(plots.draw_unrolled_lstm(self.scheme.value, seed=self.seed))
+
+
+class MaskExplorer(_FigurePanel):
+    """The masks one training forward pass draws (layer 1), time across, units down.
+
+    Drawn by ``rnnreg.schemes.sample_masks``, i.e. by ``LSTMLM._drop`` /
+    ``_recurrence_masks`` / ``_recurrent_weight`` themselves.
+    """
+
+    def __init__(self, scheme: str = "zaremba", rate: float = 0.5, steps: int = 20, units: int = 16, seed: int = 0):
+        self.scheme = scheme_picker(scheme)
+        self.rate = rate_slider(rate, "dropout rate")
+        self.steps = int_slider(steps, 5, 50, 5, "time steps")
+        self.units = int_slider(units, 4, 64, 4, "units")
+        self.seed = W.BoundedIntText(value=seed, min=0, max=10_000, description="seed", style=_STYLE,
+                                     layout=W.Layout(width="160px"))
+        self.image = _image()
+        self.masks: dict = {}
+        super().__init__([self.scheme, W.HBox([self.rate, self.steps]), W.HBox([self.units, self.seed]), self.image])
+        self._observe(self.scheme, self.rate, self.steps, self.units, self.seed)
+        self.update()
+
+    def update(self) -> None:
+        s = self.scheme.value
+        self.masks = sch.sample_masks(s, steps=self.steps.value, units=self.units.value,
+                                      rate=self.rate.value, seed=self.seed.value)
+        if self.masks:
+            fig = plots.plot_masks(self.masks, scheme=s,
+                                   title=f"{s}: the masks of one forward pass (layer 1, seed {self.seed.value})")
+        else:
+            fig = plots.plot_masks({s: {}}, connections=["input"], title=f"{s}: no masks anywhere")
+        self._set_figure(fig)
+
+
+#: Which library code implements each scheme (what CodeViewer shows).
+SCHEME_CODE = {
+    "none": (LSTMLM.forward,),
+    "zaremba": (LSTMLM._drop, LSTMLM.forward),
+    "everywhere": (LSTMLM._recurrence_masks, lstm_step),
+    "memory": (LSTMLM._recurrence_masks, lstm_step),
+    "variational": (LSTMLM._drop, LSTMLM._recurrence_masks),
+    "weight_drop": (LSTMLM._recurrent_weight,),
+    "zoneout": (LSTMLM._recurrence_masks, lstm_step),
+}
+
+
+def source_html(objects: Iterable) -> str:
+    """Syntax-highlighted source of functions/methods as inline-styled HTML."""
+    try:
+        from pygments import highlight
+        from pygments.formatters import HtmlFormatter
+        from pygments.lexers import PythonLexer
+
+        fmt = HtmlFormatter(noclasses=True, style="default", nowrap=False)
+        render = lambda src: highlight(src, PythonLexer(), fmt)  # noqa: E731
+    except ImportError:  # pragma: no cover - pygments ships with Jupyter
+        render = lambda src: f"<pre>{html.escape(src)}</pre>"  # noqa: E731
+    parts = []
+    for obj in objects:
+        src = inspect.getsource(obj)
+        parts.append(f"<p><code>{html.escape(obj.__module__)}.{html.escape(obj.__qualname__)}</code></p>"
+                     + render(inspect.cleandoc("\n" + src) if src.startswith(" ") else src))
+    return "\n".join(parts)
+
+
+class CodeViewer(W.VBox):
+    """Scheme dropdown -> the library source that implements it (read from the module itself)."""
+
+    def __init__(self, scheme: str = "zaremba"):
+        self.scheme = scheme_picker(scheme)
+        self.code = W.HTML(layout=W.Layout(max_height="560px", overflow="auto"))
+        super().__init__([self.scheme, self.code])
+        self.scheme.observe(lambda change: self.update(), names="value")
+        self.update()
+
+    def update(self) -> None:
+        s = self.scheme.value
+        sites = ", ".join(f"{sch.CONNECTION_LABELS[x.connection]} ({x.mask})" for x in sch.sites(s)) or "none"
+        self.code.value = (f"<p><b>{html.escape(s)}</b>: {html.escape(sch.SCHEME_INFO[s]['source'])}. "
+                           f"Sites: {html.escape(sites)}.</p>" + source_html(SCHEME_CODE[s]))
+
+
+# --------------------------------------------------------------------------------------------
+# Chapter 00: the paper's configurations
+# --------------------------------------------------------------------------------------------
+def preset_row(name: str) -> dict:
+    """The preset's hyperparameters, its parameter count and the published perplexities."""
+    p = PRESETS[name]
+    with torch.device("meta"):  # count parameters without allocating 66M floats
+        params = build_model(Config.preset(name), 10_000).num_parameters()
+    paper, tf = runs.reported(name, "paper"), runs.reported(name, "tf")
+    return {
+        "model": runs.MODEL_NAMES[name], "layers × units": f"{p['num_layers']} × {p['hidden_size']}",
+        "parameters (M)": round(params / 1e6, 2), "unroll steps": p["steps"], "init ±": p["init_scale"],
+        "dropout": p["dropout"], "epochs": p["epochs"],
+        "lr schedule": f"1, then ÷{p['lr_decay']:g} per epoch after epoch {p['decay_after']}",
+        "grad clip": p["clip"], "paper valid / test": f"{paper['valid']} / {paper['test']}",
+        "TF tutorial valid / test": f"{tf['valid']} / {tf['test']}",
+    }
+
+
+def presets_table() -> pd.DataFrame:
+    """:func:`preset_row` for small, medium and large, one column each."""
+    return pd.DataFrame({name: preset_row(name) for name in PRESETS})
+
+
+class PresetExplorer(W.VBox):
+    """Dropdown of the paper's three models -> their recipe and published numbers."""
+
+    def __init__(self, preset: str = "medium"):
+        self.preset = W.ToggleButtons(options=list(PRESETS), value=preset, description="model", style=_STYLE)
+        self.table = W.HTML()
+        super().__init__([self.preset, self.table])
+        self.preset.observe(lambda change: self.update(), names="value")
+        self.update()
+
+    def update(self) -> None:
+        row = preset_row(self.preset.value)
+        body = "".join(f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(k)}</th>"
+                       f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>" for k, v in row.items())
+        self.table.value = f"<table style='font-size:110%;margin-left:0'>{body}</table>"
+
+
+# --------------------------------------------------------------------------------------------
+# The live training view
+# --------------------------------------------------------------------------------------------
+#: Defaults of the quick live runs: a PTB slice, small model, lr held at 1 (no decay within a few epochs).
+QUICK = dict(hidden_size=200, train_tokens=10_000, valid_tokens=5_000, epochs=8, batch_size=10, steps=20,
+             dropout=0.5, seed=1)
+
+
+def quick_config(scheme: str, *, hidden_size: int, train_tokens: int, epochs: int, dropout: float,
+                 batch_size: int = 10, steps: int = 20, seed: int = 1, **overrides) -> Config:
+    """The small preset scaled down for a live demo (lr 1 throughout: ``decay_after=epochs``)."""
+    return Config.preset("small", scheme=scheme, dropout=0.0 if scheme == "none" else dropout,
+                         hidden_size=hidden_size, max_train_tokens=train_tokens, epochs=epochs,
+                         batch_size=batch_size, steps=steps, seed=seed, decay_after=epochs,
+                         device="cpu", **overrides)
+
+
+def run_label(scheme: str, dropout: float) -> str:
+    return scheme if scheme == "none" else f"{scheme} p={dropout:g}"
+
+
+class TrainingPanel(W.VBox):
+    """Train button + tqdm progress + a live learning curve, for seeded quick runs on a corpus slice.
+
+    Each click trains every selected scheme with the current settings (same seed, same data),
+    one after the other; the curve redraws as step and epoch events arrive from
+    ``rnnreg.train.train(callbacks=...)``. ``run()`` does what a click does (headless default).
+    ``table()`` gives the last epoch of each run as a DataFrame, rounded.
+    """
+
+    def __init__(self, corpus: Corpus, *, schemes: Sequence[str] = ("none", "zaremba"), choose_schemes: bool = False,
+                 hidden_size: int = QUICK["hidden_size"], train_tokens: int = QUICK["train_tokens"],
+                 valid_tokens: int = QUICK["valid_tokens"], epochs: int = QUICK["epochs"],
+                 dropout: float = QUICK["dropout"], batch_size: int = QUICK["batch_size"],
+                 steps: int = QUICK["steps"], seed: int = QUICK["seed"], plot: str = "curves",
+                 progress: bool = True, log_every: int = 10, redraw_every_s: float = 1.0, title: str | None = None):
+        self.corpus = corpus
+        self.valid_tokens, self.batch_size, self.seed = valid_tokens, batch_size, seed
+        self.plot_kind, self.progress, self.log_every, self.redraw_every_s = plot, progress, log_every, redraw_every_s
+        self.title = title
+        self.schemes = schemes_picker(schemes) if choose_schemes else None
+        self.fixed_schemes = tuple(schemes)
+        self.hidden = int_slider(hidden_size, 16, 400, 8, "hidden size")
+        self.dropout = rate_slider(dropout, "dropout rate")
+        max_tokens = max(min(len(corpus.train), 200_000), train_tokens)
+        self.train_tokens = int_slider(train_tokens, 1_000, max_tokens, 1_000, "training slice (tokens)")
+        self.epochs = int_slider(epochs, 1, 20, 1, "epochs")
+        self.steps = int_slider(steps, 5, 50, 5, "sequence length (BPTT)")
+        self.button = W.Button(description="Train", button_style="primary", icon="play")
+        self.status = W.HTML()
+        self.progress_out = W.Output()
+        self.image = _image()
+        self.figure = None
+        self.results: dict[str, object] = {}
+        self.step_points: dict[str, list[tuple[float, float]]] = {}
+        self.epoch_logs: dict[str, list[dict]] = {}
+        self._last_draw, self._draw_cost = 0.0, 0.0
+        left = [self.hidden, self.dropout, self.train_tokens]
+        right = [self.epochs, self.steps, self.button]
+        rows = [W.HBox([W.VBox(left), W.VBox(right)] + ([self.schemes] if self.schemes else []))]
+        super().__init__(rows + [self.status, self.progress_out, self.image])
+        self.button.on_click(lambda b: self.run())
+        self._redraw(force=True)
+
+    # -- what a click does --------------------------------------------------------------
+    def selected_schemes(self) -> tuple[str, ...]:
+        return tuple(self.schemes.value) if self.schemes is not None else self.fixed_schemes
+
+    def configs(self) -> dict[str, Config]:
+        """The configs the next run will train, by label."""
+        out = {}
+        for s in self.selected_schemes():
+            out[run_label(s, self.dropout.value)] = quick_config(
+                s, hidden_size=self.hidden.value, train_tokens=self.train_tokens.value, epochs=self.epochs.value,
+                dropout=self.dropout.value, batch_size=self.batch_size, steps=self.steps.value, seed=self.seed)
+        return out
+
+    def data_note(self) -> str:
+        return (f"live: first {self.train_tokens.value:,} PTB train tokens, first {self.valid_tokens:,} valid "
+                f"tokens; 2 layers × {self.hidden.value}, batch {self.batch_size}, BPTT {self.steps.value}, "
+                f"lr 1, seed {self.seed}")
+
+    def run(self) -> dict:
+        """Train every selected scheme with the current settings; returns ``{label: RunResult}``."""
+        configs = self.configs()
+        self.results, self.step_points, self.epoch_logs = {}, {}, {}
+        self.button.disabled = True
+        data = self.corpus.head(valid=self.valid_tokens)
+        try:
+            for i, (label, config) in enumerate(configs.items(), 1):
+                self.status.value = f"training {html.escape(label)} ({i} of {len(configs)}) …"
+                self.step_points[label], self.epoch_logs[label] = [], []
+                with self.progress_out:
+                    result = train(config, data, progress=self.progress, log_every=self.log_every, test=False,
+                                   callbacks=[lambda ev, label=label: self._on_event(label, ev)])
+                self.progress_out.clear_output()  # closed bars would leave dangling views in the saved state
+                self.results[label] = result
+            done = "; ".join(f"{html.escape(k)}: valid {r.log[-1]['valid_ppl']:.1f}" for k, r in self.results.items())
+            self.status.value = f"done — last epoch: {done}"
+        finally:
+            self.button.disabled = False
+            self._redraw(force=True)
+        return self.results
+
+    def _on_event(self, label: str, ev: dict) -> None:
+        if ev["event"] == "step":
+            x = ev["epoch"] - 1 + ev["step"] / ev["steps_per_epoch"]
+            self.step_points[label].append((x, ev["train_ppl"]))
+            self._redraw()
+        elif ev["event"] == "epoch":
+            self.epoch_logs[label].append({k: ev[k] for k in ("epoch", "train_ppl", "valid_ppl")})
+            self.status.value = (f"{html.escape(label)}: epoch {ev['epoch']}/{self.epochs.value} — "
+                                 f"train {ev['train_ppl']:.1f}, valid {ev['valid_ppl']:.1f}")
+            self._redraw(force=True)
+
+    def _redraw(self, force: bool = False) -> None:
+        now = time.monotonic()
+        # live redraws cost ~0.2 s each: at most every redraw_every_s, and at most ~20% of the time
+        if not force and now - self._last_draw < max(self.redraw_every_s, 4 * self._draw_cost):
+            return
+        title = self.title or "train (dashed) and valid (solid) perplexity"
+        if self.plot_kind == "comparison" and any(self.epoch_logs.values()):
+            fig = plots.plot_comparison(self.epoch_logs, steps=self.step_points, title=title,
+                                        note=self.data_note(), xmax=self.epochs.value)
+        else:
+            fig = plots.plot_curves(self.epoch_logs, steps=self.step_points, title=title,
+                                    note=self.data_note(), xmax=self.epochs.value)
+        self.figure = fig
+        self.image.value = plots.to_png(fig)
+        self._last_draw = time.monotonic()
+        self._draw_cost = self._last_draw - now
+
+    # -- results --------------------------------------------------------------------------
+    def table(self, digits: int = 1) -> pd.DataFrame:
+        """Last epoch of each run (and the best valid epoch), rounded; empty before a run."""
+        rows = []
+        for label, r in self.results.items():
+            last = r.log[-1]
+            best = min(r.log, key=lambda e: e["valid_ppl"])
+            rows.append({"run": label, "hidden": r.config.hidden_size, "train tokens": r.config.max_train_tokens,
+                         "epochs": last["epoch"], "train ppl": round(last["train_ppl"], digits),
+                         "valid ppl": round(last["valid_ppl"], digits),
+                         "best valid ppl": round(best["valid_ppl"], digits), "best epoch": best["epoch"],
+                         "valid/train": round(last["valid_ppl"] / last["train_ppl"], 2)})
+        return pd.DataFrame(rows).set_index("run") if rows else pd.DataFrame()
+
+    def logs(self) -> dict[str, list[dict]]:
+        return {k: r.log for k, r in self.results.items()}

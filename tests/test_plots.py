@@ -1,0 +1,132 @@
+"""rnnreg.plots: one style, every book figure builds, and the drawings show the right dropout sites."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.colors as mcolors  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import FancyArrowPatch  # noqa: E402
+
+from rnnreg import plots, runs, schemes  # noqa: E402
+from rnnreg.model import SCHEMES  # noqa: E402
+
+from test_runs import write_run  # noqa: E402
+
+LOG = [{"epoch": e, "train_ppl": 300 / e, "valid_ppl": 200 - e} for e in (1, 2, 3)]
+
+
+def texts(fig):
+    out = [t.get_text() for t in fig.texts]
+    for ax in fig.axes:
+        out += [t.get_text() for t in ax.texts] + [ax.get_title(), ax.get_title("left")]
+    return " | ".join(out)
+
+
+def coloured_arrows(fig, color):
+    want = mcolors.to_rgba(color)
+    return sum(1 for ax in fig.axes for p in ax.patches
+               if isinstance(p, FancyArrowPatch) and mcolors.to_rgba(p.get_edgecolor()) == want)
+
+
+def test_style_is_legible_and_complete():
+    assert set(plots.SCHEME_COLORS) == set(SCHEMES)
+    assert len(set(plots.SCHEME_COLORS.values())) == len(SCHEMES)
+    assert plots.BOOK_RC["font.size"] >= 14 and plots.BOOK_RC["figure.figsize"][0] >= 10
+    assert plots.color_for("zaremba p=0.5") == plots.SCHEME_COLORS["zaremba"]
+    assert plots.color_for("something else", 1) == plots.OTHER_COLORS[1]
+
+
+def test_no_pyplot_figures_are_left_behind():
+    plt.close("all")
+    plots.plot_curves({"none": LOG})
+    plots.draw_unrolled_lstm("zaremba")
+    assert plt.get_fignums() == []
+
+
+def test_plot_curves():
+    fig = plots.plot_curves({"none": LOG, "zaremba p=0.5": LOG}, references=[("paper valid 120.7", 120.7)],
+                            steps={"none": [(0.5, 400.0), (1.0, 300.0)]}, title="t", note="recorded run x")
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    # 2 runs x (train, valid) + 1 step line + 1 reference
+    assert len([line for line in ax.get_lines() if len(line.get_xdata())]) == 6
+    assert "recorded run x" in texts(fig) and "paper valid 120.7" in texts(fig)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[:2] == ["none", "zaremba p=0.5"] and "train (dashed)" in labels
+
+
+def test_plot_curves_empty_and_live():
+    fig = plots.plot_curves({})
+    assert len(fig.axes) == 1
+    fig = plots.plot_curves({}, steps={"zaremba": [(0.2, 900.0), (0.4, 700.0)]})
+    assert fig.axes[0].get_legend() is not None
+
+
+def test_plot_comparison_and_bars():
+    fig = plots.plot_comparison({"none": LOG, "everywhere p=0.5": LOG}, title="race", note="n")
+    assert len(fig.axes) == 2
+    bars = fig.axes[1].patches
+    assert len(bars) == 2 and bars[0].get_height() == 197
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_draw_unrolled_lstm_marks_each_site(scheme):
+    steps = 3
+    fig = plots.draw_unrolled_lstm(scheme, steps=steps)
+    color = plots.SCHEME_COLORS[scheme]
+    sites = schemes.sites(scheme)
+    vertical = sum(1 for s in sites if not s.recurrent) * steps      # input, between, output per step
+    horizontal = sum(1 for s in sites if s.recurrent) * steps * 2     # per step, in both layers
+    if scheme == "none":
+        assert coloured_arrows(fig, color) == 0
+    else:
+        assert coloured_arrows(fig, color) == vertical + horizontal
+    assert scheme in texts(fig)
+    masks = schemes.masks_on_path(scheme, 2, steps - 1)
+    assert f"multiplied by {masks['applications']} dropout masks" in texts(fig)
+
+
+def test_draw_schemes_side_by_side():
+    fig = plots.draw_schemes(("zaremba", "everywhere", "variational"))
+    assert len(fig.axes) == 3
+    assert "zaremba: 3 masks" in texts(fig) and "everywhere: 5 masks" in texts(fig)
+
+
+def test_plot_masks_one_and_many():
+    m = schemes.sample_masks("everywhere", steps=10, units=8)
+    fig = plots.plot_masks(m, scheme="everywhere")
+    assert len(fig.axes) == len(m)
+    many = {s: schemes.sample_masks(s, steps=10, units=8) for s in ("zaremba", "variational")}
+    fig = plots.plot_masks(many, connections=["input", "h"], title="fresh vs shared")
+    assert len(fig.axes) == 4
+    assert "untouched" in texts(fig)  # zaremba leaves h(t-1) alone
+    img = fig.axes[2].images[0].get_array()  # variational, input: (units, steps), constant along time
+    assert (img == img[:, :1]).all()
+    fig = plots.plot_masks(schemes.sample_masks("weight_drop", steps=5, units=4), scheme="weight_drop")
+    assert "W_hh" in texts(fig)
+
+
+def test_plot_table1(tmp_path):
+    write_run(tmp_path / "ptb" / "small", epochs_done=13, complete=True)
+    fig = plots.plot_table1(runs.table1(results=tmp_path))
+    assert len(fig.axes) == 2
+    t = texts(fig)
+    assert t.count("not yet run here") == 4  # medium and large, valid and test
+    assert "results/ptb/small" in t
+
+
+def test_plot_run(tmp_path):
+    write_run(tmp_path / "ptb" / "small", epochs_done=3)
+    fig = plots.plot_run(runs.load_run("ptb/small", results=tmp_path))
+    t = texts(fig)
+    assert "results/ptb/small (in progress: epoch 3 of 13)" in t
+    assert "paper valid 120.7" in t and "TF tutorial train 37.99" in t
+
+
+def test_png_is_deterministic():
+    a = plots.to_png(plots.draw_unrolled_lstm("variational", seed=3))
+    b = plots.to_png(plots.draw_unrolled_lstm("variational", seed=3))
+    assert a[:8] == b"\x89PNG\r\n\x1a\n" and a == b

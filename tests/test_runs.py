@@ -1,0 +1,111 @@
+"""rnnreg.runs: loading recorded runs and building Table 1 side by side."""
+import json
+import math
+
+import pandas as pd
+import pytest
+
+from rnnreg import runs
+from rnnreg.train import PRESETS, Config
+
+
+def write_run(folder, preset="small", epochs_done=3, complete=False, **overrides):
+    folder.mkdir(parents=True)
+    config = Config.preset(preset, **overrides)
+    (folder / "config.json").write_text(json.dumps(config.to_dict()))
+    lines = [json.dumps({"epoch": e, "lr": 1.0, "train_ppl": 300.0 / e, "valid_ppl": 200.0 - e,
+                         "tokens_per_s": 1000.0, "epoch_s": 9.0, "wall_s": 9.0 * e}) for e in range(1, epochs_done + 1)]
+    (folder / "log.jsonl").write_text("".join(line + "\n" for line in lines))
+    if complete:
+        (folder / "summary.json").write_text(json.dumps({"valid_ppl": 200.0 - epochs_done, "test_ppl": 111.25}))
+    return folder
+
+
+def test_reported_numbers_are_the_papers():
+    # Zaremba et al. (2014) Table 1 and the TF tutorial, as in the reference notes
+    assert runs.reported("small") == dict(source="paper", model="small", train=None, valid=120.7, test=114.5)
+    assert (runs.reported("medium")["valid"], runs.reported("medium")["test"]) == (86.2, 82.7)
+    assert (runs.reported("large")["valid"], runs.reported("large")["test"]) == (82.2, 78.4)
+    assert runs.reported("small", "tf")["train"] == 37.99
+    assert (runs.reported("large", "tf")["valid"], runs.reported("large", "tf")["test"]) == (82.62, 78.29)
+    assert set(runs.reported_table()["source"]) == set(runs.SOURCES)
+    with pytest.raises(KeyError):
+        runs.reported("huge")
+
+
+def test_load_run_in_progress(tmp_path):
+    write_run(tmp_path / "ptb" / "small", epochs_done=3)
+    run = runs.load_run("ptb/small", results=tmp_path)
+    assert run.name == "results/ptb/small"
+    assert not run.complete and run.epochs_done == 3 and run.epochs_planned == 13
+    assert run.status == "in progress: epoch 3 of 13"
+    assert run.final("valid_ppl") == 197.0
+    assert run.matches_preset()
+    table = run.epochs_table()
+    assert list(table.columns) == ["lr", "train_ppl", "valid_ppl"] and list(table.index) == [1, 2, 3]
+    assert table.loc[3, "train_ppl"] == 100.0
+    head = run.headline()
+    assert head["best_epoch"] == 3 and head["test_ppl"] is None
+
+
+def test_load_run_complete_and_empty(tmp_path):
+    write_run(tmp_path / "ptb" / "a", epochs_done=13, complete=True)
+    run = runs.load_run(tmp_path / "ptb" / "a", results=tmp_path)
+    assert run.complete and run.status == "complete, 13 epochs"
+    assert run.headline()["test_ppl"] == round(111.25, 1)
+    write_run(tmp_path / "ptb" / "b", epochs_done=0)
+    empty = runs.load_run(tmp_path / "ptb" / "b", results=tmp_path)
+    assert empty.epochs_done == 0 and math.isnan(empty.final("valid_ppl"))
+    assert empty.status.startswith("started")
+    assert len(empty.epochs_table()) == 0
+
+
+def test_load_run_missing(tmp_path):
+    with pytest.raises(FileNotFoundError, match="not a recorded run"):
+        runs.load_run(tmp_path / "nothing")
+
+
+def test_load_runs_table(tmp_path):
+    write_run(tmp_path / "ptb" / "small", epochs_done=13, complete=True)
+    write_run(tmp_path / "ptb" / "quick", epochs_done=1, max_train_tokens=10_000, epochs=2, scheme="zaremba", dropout=0.5)
+    df = runs.load_runs("ptb/*", results=tmp_path)
+    assert list(df["run"]) == ["results/ptb/quick", "results/ptb/small"]
+    assert df.set_index("run").loc["results/ptb/small", "test_ppl"] == 111.25
+    assert math.isnan(df.set_index("run").loc["results/ptb/quick", "test_ppl"])
+    assert runs.load_runs("nothing/*", results=tmp_path).empty
+
+
+def test_table1_side_by_side(tmp_path):
+    write_run(tmp_path / "ptb" / "small", epochs_done=13, complete=True)
+    df = runs.table1(results=tmp_path)
+    assert list(df.index) == ["small", "medium", "large"]
+    assert df.loc["small", "paper_test"] == 114.5 and df.loc["large", "tf_valid"] == 82.62
+    assert df.loc["small", "tf_train"] == 37.99
+    assert df.loc["small", "here_valid"] == 187.0 and df.loc["small", "here_test"] == round(111.25, 1)
+    assert (df.loc["small", "here_run"], df.loc["small", "here_status"]) == ("results/ptb/small", "complete, 13 epochs")
+    for model in ("medium", "large"):
+        assert math.isnan(df.loc[model, "here_test"])
+        assert df.loc[model, "here_status"] == "not yet run here"
+        assert df.loc[model, "command"] == (
+            f"python -m rnnreg train --preset {model} --device cuda --out results/ptb/{model}")
+    shown = runs.pretty(df)
+    assert shown.loc["medium", "here test"] == "–" and shown.loc["small", "paper test"] == 114.5
+    assert "command" not in shown and "command" in runs.pretty(df, commands=True)
+
+
+def test_table1_flags_a_run_that_is_not_the_papers_config(tmp_path):
+    write_run(tmp_path / "ptb" / "small", epochs_done=2, max_train_tokens=10_000)
+    df = runs.table1(results=tmp_path)
+    assert df.loc["small", "here_status"] == "in progress: epoch 2 of 13, config differs from the paper's"
+    assert math.isnan(df.loc["small", "here_test"])
+
+
+def test_results_dir_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNREG_RESULTS", str(tmp_path))
+    assert runs.results_dir() == tmp_path
+    assert runs.find_run("ptb", "small") is None
+
+
+def test_presets_and_reported_cover_the_same_models():
+    assert set(runs.MODELS) == set(PRESETS) == {r["model"] for r in runs.REPORTED}
+    assert isinstance(runs.reported_table(), pd.DataFrame)

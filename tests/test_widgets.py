@@ -1,0 +1,136 @@
+"""rnnreg.widgets: every panel renders its default state, and moving a control changes what it shows.
+
+Plain pytest, no kernel (see reference notebooks.md §2): setting ``.value`` fires the observers,
+``Button.click()`` fires ``on_click``; we assert on the panel's figure, image bytes and results.
+"""
+import random
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+
+from rnnreg import widgets  # noqa: E402
+from rnnreg.data import Corpus  # noqa: E402
+from rnnreg.model import SCHEMES  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny_corpus():
+    rng = random.Random(0)
+    words = [f"w{i}" for i in range(40)]
+    text = lambda n: "\n".join(" ".join(rng.choice(words) for _ in range(8)) for _ in range(n))  # noqa: E731
+    return Corpus.from_texts(text(200), text(30), text(30), source="tiny")
+
+
+def title_of(fig):
+    return " ".join([fig.axes[0].get_title("left"), fig.axes[0].get_title(), fig._suptitle.get_text() if fig._suptitle else ""])
+
+
+def test_controls_have_defaults():
+    assert widgets.scheme_picker().value == "zaremba"
+    assert [v for _, v in widgets.scheme_picker().options] == list(SCHEMES)
+    assert widgets.schemes_picker().value == ("none", "zaremba")
+    s = widgets.rate_slider()
+    assert s.value == 0.5 and s.max == 0.9 and not s.continuous_update
+
+
+def test_scheme_diagram_follows_the_dropdown():
+    panel = widgets.SchemeDiagram()
+    first_png, first_fig = panel.image.value, panel.figure
+    assert first_png and "zaremba" in title_of(first_fig)
+    panel.scheme.value = "everywhere"
+    assert panel.figure is not first_fig and "everywhere" in title_of(panel.figure)
+    assert panel.image.value != first_png
+
+
+def test_mask_explorer_redraws_with_the_model_masks():
+    panel = widgets.MaskExplorer(steps=10, units=8)
+    assert set(panel.masks) == {"input", "between", "output"}
+    before = panel.image.value
+    panel.scheme.value = "variational"
+    assert set(panel.masks) == {"input", "between", "output", "h"}
+    assert (panel.masks["h"] == panel.masks["h"][:1]).all()  # one mask per sequence
+    assert panel.image.value != before
+    panel.rate.value = 0.85
+    assert float(panel.masks["input"].mean()) < 0.4
+    panel.rate.value = 0.0  # rate 0: the model draws no masks at all
+    assert panel.masks == {}
+    panel.scheme.value = "none"
+    assert panel.masks == {} and "no masks" in title_of(panel.figure)
+
+
+def test_code_viewer_shows_the_scheme_source():
+    panel = widgets.CodeViewer()
+    assert "_drop" in panel.code.value
+    panel.scheme.value = "weight_drop"
+    assert "_recurrent_weight" in panel.code.value and "DropConnect" in panel.code.value
+
+
+def test_preset_explorer_and_table():
+    panel = widgets.PresetExplorer()
+    assert "19.78" in panel.table.value  # medium: 19.78M parameters (reference notes)
+    panel.preset.value = "large"
+    assert "66.03" in panel.table.value and "82.2 / 78.4" in panel.table.value
+    table = widgets.presets_table()
+    assert list(table.columns) == ["small", "medium", "large"]
+    assert table.loc["parameters (M)"].tolist() == [4.65, 19.78, 66.03]
+
+
+def test_quick_config():
+    c = widgets.quick_config("none", hidden_size=32, train_tokens=5000, epochs=3, dropout=0.5)
+    assert c.dropout == 0.0 and c.scheme == "none" and c.decay_after == 3 and c.lr_at(3) == 1.0
+    c = widgets.quick_config("zaremba", hidden_size=32, train_tokens=5000, epochs=3, dropout=0.3)
+    assert c.dropout == 0.3 and c.max_train_tokens == 5000 and c.steps == 20
+
+
+def make_panel(corpus, **kw):
+    kw = dict(hidden_size=16, train_tokens=1000, valid_tokens=200, epochs=2, batch_size=4, steps=10,
+              progress=False, log_every=2, redraw_every_s=0.0) | kw
+    return widgets.TrainingPanel(corpus, **kw)
+
+
+def test_training_panel_click_trains_and_draws(tiny_corpus):
+    panel = make_panel(tiny_corpus)
+    empty = panel.image.value
+    assert panel.table().empty and empty
+    panel.button.click()
+    assert list(panel.results) == ["none", "zaremba p=0.5"]
+    assert panel.image.value != empty
+    table = panel.table()
+    assert list(table.index) == ["none", "zaremba p=0.5"] and (table["epochs"] == 2).all()
+    assert len(panel.step_points["none"]) >= 2 and len(panel.epoch_logs["none"]) == 2
+    assert "done" in panel.status.value and not panel.button.disabled
+
+
+def test_training_panel_controls_change_the_runs(tiny_corpus):
+    panel = make_panel(tiny_corpus)
+    panel.run()
+    first = panel.table()
+    panel.hidden.value = 24
+    panel.dropout.value = 0.2
+    panel.epochs.value = 1
+    panel.run()
+    second = panel.table()
+    assert list(second.index) == ["none", "zaremba p=0.2"]
+    assert (second["hidden"] == 24).all() and (second["epochs"] == 1).all()
+    assert panel.results["zaremba p=0.2"].config.dropout == 0.2
+    assert not first.equals(second)
+
+
+def test_training_panel_is_deterministic(tiny_corpus):
+    a = make_panel(tiny_corpus)
+    a.run()
+    b = make_panel(tiny_corpus)
+    b.run()
+    assert a.table().equals(b.table())
+
+
+def test_training_panel_scheme_choice(tiny_corpus):
+    panel = make_panel(tiny_corpus, schemes=("zaremba", "everywhere"), choose_schemes=True, plot="comparison", epochs=1)
+    assert panel.selected_schemes() == ("zaremba", "everywhere")
+    panel.schemes.value = ("variational",)
+    panel.run()
+    assert list(panel.results) == ["variational p=0.5"]
+    assert len(panel.figure.axes) == 2  # curves + bars
