@@ -95,9 +95,11 @@ def runs_note(loaded: dict, schemes=SCHEMES) -> str:
     """One line for a figure: which recorded runs it shows, and which are not yet recorded."""
     missing = missing_schemes(loaded, schemes)
     if loaded:
-        first = next(iter(loaded.values()))
+        # describe the budget by a dropout run (the `none` run has dropout 0 by definition)
+        first = next((r for s, r in loaded.items() if s != "none"), next(iter(loaded.values())))
         c = first.config
-        budget = (f"{c.get('num_layers', 2)}×{c.get('hidden_size', 200)}, dropout {c.get('dropout', 0.5)}, "
+        budget = (f"{c.get('num_layers', 2)}×{c.get('hidden_size', 200)}, dropout {c.get('dropout', 0.5)} "
+                  f"(none: 0), "
                   f"first {c.get('max_train_tokens', 300000):,} PTB train tokens, {c.get('epochs', 6)} epochs, "
                   f"seed {c.get('seed', SEED)}") if c else "zoo budget"
         note = f"Recorded runs: results/{ZOO}/<scheme>-seed{SEED} ({budget}); measured on the validation text."
