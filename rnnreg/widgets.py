@@ -29,7 +29,7 @@ import torch
 
 from . import plots, runs, schemes as sch
 from .data import Corpus
-from .model import SCHEMES, LSTMLM, lstm_step
+from .model import SCHEMES, LSTMLM, lstm_step, recurrence_masks
 from .train import PRESETS, Config, build_model, train
 
 SCHEME_OPTIONS = [(f"{s} — {sch.SCHEME_INFO[s]['title']}", s) for s in SCHEMES]
@@ -127,7 +127,7 @@ class MaskExplorer(_FigurePanel):
                                       rate=self.rate.value, seed=self.seed.value)
         if self.masks:
             fig = plots.plot_masks(self.masks, scheme=s,
-                                   title=f"{s}: the masks of one forward pass (layer 1, seed {self.seed.value})")
+                                   title=f"{s}: the masks of one forward pass (seed {self.seed.value}; recurrent masks of layer 1)")
         else:
             fig = plots.plot_masks({s: {}}, connections=["input"], title=f"{s}: no masks anywhere")
         self._set_figure(fig)
@@ -137,11 +137,11 @@ class MaskExplorer(_FigurePanel):
 SCHEME_CODE = {
     "none": (LSTMLM.forward,),
     "zaremba": (LSTMLM._drop, LSTMLM.forward),
-    "everywhere": (LSTMLM._recurrence_masks, lstm_step),
-    "memory": (LSTMLM._recurrence_masks, lstm_step),
-    "variational": (LSTMLM._drop, LSTMLM._recurrence_masks),
+    "everywhere": (recurrence_masks, lstm_step),
+    "memory": (recurrence_masks, lstm_step),
+    "variational": (LSTMLM._drop, recurrence_masks),
     "weight_drop": (LSTMLM._recurrent_weight,),
-    "zoneout": (LSTMLM._recurrence_masks, lstm_step),
+    "zoneout": (recurrence_masks, lstm_step),
 }
 
 
