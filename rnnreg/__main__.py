@@ -1,4 +1,4 @@
-"""Command line: ``python -m rnnreg train | evaluate | bench``.
+"""Command line: ``python -m rnnreg train | evaluate | measure | grid | average | bench``.
 
 Examples::
 
@@ -6,6 +6,8 @@ Examples::
     python -m rnnreg train --preset small --epochs 1 --max-train-tokens 100000 --out runs/quick
     python -m rnnreg train --preset medium --device cuda --out results/ptb/medium
     python -m rnnreg evaluate results/ptb/small
+    python -m rnnreg grid --out results/ptb/grid                              # chapter 04
+    python -m rnnreg average results/ptb/small results/ptb/small-seed2 --out results/ptb/averaging/small.json
     python -m rnnreg bench --out results/bench/cpu.json
 
 An interrupted ``train`` resumes from the run folder's last checkpoint when run again with
@@ -23,7 +25,7 @@ from pathlib import Path
 from .data import DataError, load_corpus
 from .model import SCHEMES
 from .train import (DECAY_STARTS, PRECISIONS, PRESETS, CheckpointMismatchError, Config, NonFiniteLossError,
-                    build_model, evaluate, load_checkpoint, resolve_device)
+                    evaluate, load_run_model, resolve_device)
 
 
 def _add_config_options(p: argparse.ArgumentParser) -> None:
@@ -90,15 +92,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_run_model(run: Path, vocab_size: int | None = None):
-    """The model of a run folder's checkpoint and its Config."""
-    ckpt = load_checkpoint(run / "checkpoint.pt")
-    config = Config.from_dict(ckpt["config"])
-    model = build_model(config, vocab_size or ckpt["model"]["decoder.bias"].numel())
-    model.load_state_dict(ckpt["model"])
-    return model, config, ckpt["epoch"]
-
-
 def cmd_measure(args: argparse.Namespace) -> int:
     """Chapter 03's measurements of trained models, written beside each run as signal.json."""
     import time
@@ -123,6 +116,73 @@ def cmd_measure(args: argparse.Namespace) -> int:
                                 "wall_s": time.perf_counter() - start}
         (run / "signal.json").write_text(json.dumps(result, indent=1) + "\n")
         print(f"{run}: written signal.json ({result['provenance']['wall_s']:.0f} s)", flush=True)
+    return 0
+
+
+def _provenance(args: argparse.Namespace, start: float) -> dict:
+    import time
+
+    import torch
+
+    from .train import git_commit, machine_description
+
+    return {"command": args.command_line, "git_commit": git_commit(), "torch": torch.__version__,
+            "device": machine_description(torch.device("cpu")), "wall_s": time.perf_counter() - start,
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+
+def _write_json(path: str, result: dict) -> None:
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result, indent=1) + "\n")
+    tmp.replace(out)
+    print(f"written {out}")
+
+
+def cmd_grid(args: argparse.Namespace) -> int:
+    """Chapter 04's grid (hidden size x dropout), one resumable run per cell; then the inference comparison."""
+    import time
+
+    from .equivalence import grid_cells, inference_comparison, run_grid
+
+    corpus = load_corpus(args.data)
+    if args.inference:
+        start = time.perf_counter()
+        result = inference_comparison(args.out, corpus, samples=args.samples)
+        result["provenance"] = _provenance(args, start)
+        _write_json(str(Path(args.out) / "inference.json"), result)
+        return 0
+    cells = grid_cells(args.sizes, args.rates, args.seeds, ensemble=not args.no_ensemble)
+    run_grid(args.out, cells, corpus, command=args.command_line, log=lambda line: print(line, flush=True))
+    return 0
+
+
+def cmd_average(args: argparse.Namespace) -> int:
+    """Probability averaging of several runs (Table 1's model averaging), on valid or test."""
+    import time
+
+    from .averaging import averaged_perplexity, running_averages, target_log_probs
+
+    start = time.perf_counter()
+    corpus = load_corpus(args.data)
+    ids = getattr(corpus, args.split)
+    members, log_probs = [], []
+    for run in args.runs:
+        model, config, epoch = load_run_model(Path(run), len(corpus.vocab))
+        batch = args.batch_size or (1 if args.split == "test" else config.batch_size)
+        log_probs.append(target_log_probs(model, ids, batch, config.steps))
+        members.append({"run": run, "epoch": epoch, "seed": config.seed, "scheme": config.scheme,
+                        "dropout": config.dropout, "precision": config.precision,
+                        "ppl": averaged_perplexity(log_probs[-1])})
+        print(f"{run}: {members[-1]['ppl']:.2f}", flush=True)
+    result = {"split": args.split, "batch_size": batch, "steps": config.steps, "members": members,
+              "average_ppl": running_averages(log_probs),
+              "note": "average_ppl[k-1] averages the probabilities of the first k members"}
+    result["provenance"] = _provenance(args, start)
+    print("averaged:", " ".join(f"{v:.2f}" for v in result["average_ppl"]))
+    if args.out:
+        _write_json(args.out, result)
     return 0
 
 
@@ -160,6 +220,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--positions", type=int, default=2000)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_measure)
+
+    p = sub.add_parser("grid", help="chapter 04: hidden size x dropout grid (resumable; start one runner per free core), or --inference")
+    p.add_argument("--out", default="results/ptb/grid", help="grid folder (one run folder per cell)")
+    p.add_argument("--sizes", nargs="+", type=int)
+    p.add_argument("--rates", nargs="+", type=float)
+    p.add_argument("--seeds", nargs="+", type=int)
+    p.add_argument("--no-ensemble", action="store_true", help="skip the extra seeds used by the ensemble")
+    p.add_argument("--inference", action="store_true",
+                   help="instead of training: weight scaling vs MC dropout vs ensemble -> inference.json")
+    p.add_argument("--samples", type=int, default=10, help="MC-dropout passes for --inference")
+    p.add_argument("--data")
+    p.set_defaults(func=cmd_grid)
+
+    p = sub.add_parser("average", help="perplexity of the probability average of several runs")
+    p.add_argument("runs", nargs="+", help="run folders with a checkpoint")
+    p.add_argument("--split", choices=["valid", "test"], default="test")
+    p.add_argument("--batch-size", type=int, help="default: 1 on test (the paper's protocol), else the run's")
+    p.add_argument("--out", help="write the result as JSON here")
+    p.add_argument("--data")
+    p.set_defaults(func=cmd_average)
 
     p = sub.add_parser("bench", help="training tokens/s of every scheme against a plain PyTorch reference")
     p.add_argument("--shapes", nargs="+", default=["small", "medium"], choices=["small", "medium", "large"])

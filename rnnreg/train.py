@@ -267,6 +267,15 @@ def load_checkpoint(path: Path, config: Config | None = None) -> dict:
     return ckpt
 
 
+def load_run_model(run: str | os.PathLike, vocab_size: int | None = None):
+    """The model of a run folder's checkpoint (evaluation mode), its Config and its epoch."""
+    ckpt = load_checkpoint(Path(run) / "checkpoint.pt")
+    config = Config.from_dict(ckpt["config"])
+    model = build_model(config, vocab_size or ckpt["model"]["decoder.bias"].numel())
+    model.load_state_dict(ckpt["model"])
+    return model.eval(), config, ckpt["epoch"]
+
+
 @dataclass
 class RunResult:
     config: Config

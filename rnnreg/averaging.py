@@ -1,0 +1,74 @@
+r"""Averaging predictions: model ensembles (Table 1's averaged rows) and MC dropout.
+
+Table 1 of the paper averages the *probabilities* of several independently trained models. For
+a word sequence :math:`w_1 \dots w_N` and :math:`K` models,
+
+.. math::
+
+    \bar p(w_t) = \frac{1}{K} \sum_{k=1}^{K} p_k(w_t \mid w_{<t}), \qquad
+    \mathrm{ppl} = \exp\Big(-\frac{1}{N} \sum_t \log \bar p(w_t)\Big).
+
+Only the probability of the word that actually comes next enters the perplexity, so each model
+contributes one number per token: :func:`target_log_probs`. MC dropout (Gal & Ghahramani 2016)
+is the same average with one dropout model run :math:`S` times with its training masks on,
+instead of :math:`K` models run once each with the masks off (weight scaling).
+
+All members must read the tokens in the same order (same ``batch_size`` and ``steps``).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from .data import batchify, windows
+from .model import LSTMLM
+
+
+@torch.no_grad()
+def target_log_probs(model: LSTMLM, ids: torch.Tensor, batch_size: int, steps: int, *,
+                     masks: bool = False, seed: int | None = None, device: str | torch.device = "cpu") -> torch.Tensor:
+    """log p(next word) for every predicted token, state carried across windows (float64, flat).
+
+    ``masks=False``: evaluation mode, the standard weight-scaling prediction. ``masks=True``:
+    training-mode forward (dropout masks drawn as in training, from ``seed``), one MC sample.
+    ``batch_size=1`` is the paper's test protocol.
+    """
+    device = torch.device(device)
+    was_training = model.training
+    model.train(masks)
+    if seed is not None:
+        torch.manual_seed(seed)
+    streams = batchify(ids, batch_size).to(device)
+    state = model.init_state(batch_size)
+    out = []
+    for x, y in windows(streams, steps, drop_last=False):
+        logits, state = model(x, state)
+        logp = F.log_softmax(logits.float(), dim=-1).gather(-1, y.unsqueeze(-1)).squeeze(-1)
+        out.append(logp.double().reshape(-1).cpu())
+    model.train(was_training)
+    return torch.cat(out)
+
+
+def averaged_perplexity(log_probs: list[torch.Tensor] | torch.Tensor) -> float:
+    """Perplexity of the probability average of several members' :func:`target_log_probs`."""
+    stacked = torch.stack(list(log_probs)) if not isinstance(log_probs, torch.Tensor) else log_probs
+    if stacked.dim() == 1:
+        stacked = stacked[None]
+    mean_logp = torch.logsumexp(stacked, dim=0) - math.log(stacked.size(0))
+    return math.exp(-mean_logp.mean().item())
+
+
+def running_averages(log_probs: list[torch.Tensor]) -> list[float]:
+    """Perplexity of the average of the first 1, 2, ..., K members."""
+    return [averaged_perplexity(log_probs[:k]) for k in range(1, len(log_probs) + 1)]
+
+
+def mc_dropout_log_probs(model: LSTMLM, ids: torch.Tensor, batch_size: int, steps: int, samples: int,
+                         seed: int = 0, device: str | torch.device = "cpu") -> list[torch.Tensor]:
+    """``samples`` stochastic passes (masks on), each seeded ``seed + s``; average with :func:`running_averages`."""
+    if samples < 1:
+        raise ValueError(f"samples must be at least 1, got {samples!r}")
+    return [target_log_probs(model, ids, batch_size, steps, masks=True, seed=seed + s, device=device)
+            for s in range(samples)]
