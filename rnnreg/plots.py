@@ -163,8 +163,8 @@ def plot_curves(logs: Mapping[str, object], *, ax=None, title: str | None = None
             ax.plot([], [], color=color, label=label)
     for j, (label, value) in enumerate(references):
         ax.axhline(value, color="#333333", linestyle=":", linewidth=1.5)
-        ax.annotate(label, (1.0, value), xycoords=("axes fraction", "data"), xytext=(-4, 3),
-                    textcoords="offset points", ha="right", va="bottom", fontsize=11, color="#333333")
+        ax.annotate(label, (0.0, value), xycoords=("axes fraction", "data"), xytext=(4, 3),
+                    textcoords="offset points", ha="left", va="bottom", fontsize=11, color="#333333")
         ymin, ymax = min(ymin, value), max(ymax, value)
     if logy and ymax > 0 and math.isfinite(ymin):
         ax.set_yscale("log")
@@ -218,7 +218,7 @@ def plot_final_bars(values: Mapping[str, float], *, ax=None, ylabel: str = "vali
         ax.annotate(f"{y:.{digits}f}", (b.get_x() + b.get_width() / 2, y), xytext=(0, 3),
                     textcoords="offset points", ha="center", va="bottom", fontsize=12)
     ax.set_xticks(range(len(labels)))
-    ax.set_xticklabels(labels, rotation=20 if len(labels) > 4 else 0)
+    ax.set_xticklabels([str(k).replace(" ", "\n") for k in labels])
     ax.set_ylabel(ylabel)
     ax.grid(axis="x", visible=False)
     if ys:
@@ -455,6 +455,9 @@ def plot_masks(masks: Mapping, *, scheme: str | None = None, connections: Sequen
                             va="center", fontsize=14, color=color, fontweight="bold")
     if title:
         fig.suptitle(title, x=0.01, ha="left", fontsize=BOOK_RC["axes.titlesize"])
+    fig.text(0.99, 0.0, "coloured = dropped (zoneout: kept from t−1), light = passed", fontsize=10,
+             color="#555555", ha="right", va="bottom")
+    fig.get_layout_engine().set(rect=(0, 0.04, 1, 0.96))
     return fig
 
 
@@ -490,10 +493,10 @@ def plot_table1(df, *, title: str = "Table 1, single models: word-level PTB perp
         ax.set_xticks(np.arange(len(models)))
         ax.set_xticklabels(models)
         ax.set_title(f"{split} perplexity", fontsize=14)
-        ax.set_ylim(0, top * 1.18)
+        ax.set_ylim(0, top * 1.32)
     axes[0].set_ylabel("perplexity (lower is better)")
     handles = [Patch(facecolor=SOURCE_COLORS[src], label=label) for src, label in sources]
-    axes[1].legend(handles=handles, loc="upper right", frameon=True, framealpha=0.9, edgecolor="white")
+    axes[1].legend(handles=handles, loc="upper right", ncol=3, frameon=True, framealpha=0.9, edgecolor="white")
     fig.suptitle(title, x=0.01, ha="left", fontsize=BOOK_RC["axes.titlesize"])
     runs = [f"{r} ({st})" for r, st in zip(df["here_run"], df["here_status"]) if str(r).startswith("results/")]
     note = ("Sources: paper = Zaremba et al. (2014) Table 1; TF = tensorflow/models ptb_word_lm.py. "

@@ -124,21 +124,30 @@ def sites_table(schemes=SCHEMES):
     return pd.DataFrame(site_rows(schemes)).set_index("scheme")
 
 
-def masks_on_path(scheme: str, num_layers: int = 2, steps: int = 5) -> dict[str, int]:
+#: The route through an LSTM layer each recurrent connection sits on: W_hh h_{t-1} or the cell.
+PATH_OF = {"h": "h", "w_hh": "h", "c": "c"}
+
+
+def masks_on_path(scheme: str, num_layers: int = 2, steps: int = 5, path: str | None = None) -> dict[str, int]:
     """Multiplicative dropout masks met by a signal that enters at x_t, is carried ``steps`` time
     steps along one layer's recurrence, and leaves through the softmax at t + ``steps``.
 
     ``applications``: how many times it is multiplied by a 0/1 mask; ``distinct``: how many
     different masks those are (a shared or weight mask met at every step counts once).
-    Zoneout zeroes nothing on the recurrent path (it copies), so its recurrent sites add 0.
+    ``path``: ``"h"`` (through ``W_hh h_{t-1}``) or ``"c"`` (along the cell) counts only the masks
+    on that route; ``None`` counts every recurrent site. Zoneout zeroes nothing on the recurrent
+    path (it copies), so its recurrent sites add 0. The one place the book counts masks
+    (chapter 02's table, chapter 03's formulas).
     """
     if steps < 0 or num_layers < 1:
         raise ValueError("steps must be >= 0 and num_layers >= 1")
+    if path not in (None, "h", "c"):
+        raise ValueError(f"path must be 'h', 'c' or None, got {path!r}")
     ss = sites(scheme)
     nonrec = [s for s in ss if not s.recurrent]
     # input, then num_layers - 1 'between' hops, then output: L + 1 non-recurrent masks
     vertical = sum(1 if s.connection != "between" else num_layers - 1 for s in nonrec)
-    rec = [s for s in ss if s.recurrent and s.mask != "zoneout"]
+    rec = [s for s in ss if s.recurrent and s.mask != "zoneout" and path in (None, PATH_OF[s.connection])]
     applications = vertical + steps * len(rec)
     distinct = vertical + sum(steps if s.mask == "fresh" else min(steps, 1) for s in rec)
     return {"applications": applications, "distinct": distinct}

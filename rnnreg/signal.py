@@ -35,10 +35,8 @@ from dataclasses import dataclass
 
 import torch
 
+from . import schemes
 from .model import dropout_mask, lstm_step, recurrence_masks
-
-RECURRENT_SCHEMES = ("none", "zaremba", "everywhere", "memory", "variational", "weight_drop", "zoneout")
-
 
 def relative_variance(p: float, n_masks) -> torch.Tensor:
     """Var[y]/E[y]^2 of a unit after ``n_masks`` independent inverted-dropout masks of rate p."""
@@ -51,27 +49,19 @@ def snr(p: float, n_masks) -> torch.Tensor:
     return 1 / relative_variance(p, n_masks)
 
 
-def recurrent_masks(scheme: str, lag, path: str = "h") -> torch.Tensor:
-    """Independent masks on the recurrent path of one layer over ``lag`` steps.
-
-    ``path``: the route inside an LSTM layer, ``"h"`` (through ``W_hh h_{t-1}``) or ``"c"``
-    (along the cell). A plain RNN has only the ``h`` path.
-    """
-    if scheme not in RECURRENT_SCHEMES:
-        raise ValueError(f"unknown scheme {scheme!r}; choose one of {', '.join(RECURRENT_SCHEMES)}")
-    k = torch.as_tensor(lag, dtype=torch.float64)
-    if (scheme == "everywhere" and path == "h") or (scheme == "memory" and path == "c"):
-        return k
-    if scheme in ("variational", "weight_drop") and path == "h":
-        return (k > 0).double()  # the same mask every step: one mask's worth of loss
-    return torch.zeros_like(k)
-
-
 def masks_on_path(scheme: str, lag, num_layers: int = 2, path: str = "h") -> torch.Tensor:
-    """Independent masks a signal meets from the input at t-k to the softmax at t: L+1 non-recurrent
-    ones (none for ``none``) plus those on the recurrent path."""
-    fixed = 0 if scheme == "none" else num_layers + 1
-    return fixed + recurrent_masks(scheme, lag, path)
+    """Independent masks a signal meets from the input at t-k to the softmax at t, per lag: L+1
+    non-recurrent ones (none for ``none``) plus those on the recurrent ``path`` (``"h"`` through
+    ``W_hh h_{t-1}``, ``"c"`` along the cell). Counted from each scheme's sites by
+    :func:`rnnreg.schemes.masks_on_path` (distinct masks: a mask reused at every step counts once)."""
+    lags = torch.as_tensor(lag, dtype=torch.float64)
+    counts = [schemes.masks_on_path(scheme, num_layers, int(k), path)["distinct"] for k in lags.reshape(-1).tolist()]
+    return torch.tensor(counts, dtype=torch.float64).reshape(lags.shape)
+
+
+def recurrent_masks(scheme: str, lag, path: str = "h") -> torch.Tensor:
+    """Independent masks on the recurrent ``path`` of one layer over ``lag`` steps."""
+    return masks_on_path(scheme, lag, 1, path) - masks_on_path(scheme, 0, 1, path)
 
 
 def analytic_curves(scheme: str, p: float, lags, num_layers: int = 2, path: str = "h") -> dict:

@@ -170,6 +170,26 @@ def autocast(device: torch.device, precision: str):
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
 
 
+class num_threads:
+    """Context manager: run the enclosed torch work on ``n`` intra-op threads.
+
+    The book's live demos use one: their printed numbers then do not depend on the reader's core
+    count (a parallel reduction sums in another order, and a few epochs of SGD grow last-bit
+    differences to ~0.5 % in perplexity), and tiny models gain nothing from more threads.
+    """
+
+    def __init__(self, n: int = 1):
+        self.n = n
+
+    def __enter__(self):
+        self.before = torch.get_num_threads()
+        torch.set_num_threads(self.n)
+        return self
+
+    def __exit__(self, *exc):
+        torch.set_num_threads(self.before)
+
+
 def perplexity(nll_sum: float, tokens: int) -> float:
     """exp(mean negative log-likelihood per predicted token)."""
     return math.exp(nll_sum / tokens)

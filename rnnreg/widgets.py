@@ -30,7 +30,7 @@ import torch
 from . import plots, runs, schemes as sch
 from .data import Corpus
 from .model import SCHEMES, LSTMLM, lstm_step, recurrence_masks
-from .train import PRESETS, Config, build_model, train
+from .train import PRESETS, Config, build_model, num_threads, train
 
 SCHEME_OPTIONS = [(f"{s} — {sch.SCHEME_INFO[s]['title']}", s) for s in SCHEMES]
 _WIDE = W.Layout(width="auto")
@@ -270,7 +270,7 @@ class TrainingPanel(W.VBox):
         self.train_tokens = int_slider(train_tokens, 1_000, max_tokens, 1_000, "training slice (tokens)")
         self.epochs = int_slider(epochs, 1, 20, 1, "epochs")
         self.steps = int_slider(steps, 5, 50, 5, "sequence length (BPTT)")
-        self.button = W.Button(description="Train", button_style="primary", icon="play")
+        self.button = W.Button(description="Train", button_style="primary")  # no icon: font-awesome is not vendored
         self.status = W.HTML()
         self.progress_out = W.Output()
         self.image = _image()
@@ -314,7 +314,7 @@ class TrainingPanel(W.VBox):
             for i, (label, config) in enumerate(configs.items(), 1):
                 self.status.value = f"training {html.escape(label)} ({i} of {len(configs)}) …"
                 self.step_points[label], self.epoch_logs[label] = [], []
-                with self.progress_out:
+                with self.progress_out, num_threads(1):  # same numbers on any core count
                     result = train(config, data, progress=self.progress, log_every=self.log_every, test=False,
                                    callbacks=[lambda ev, label=label: self._on_event(label, ev)])
                 self.progress_out.clear_output()  # closed bars would leave dangling views in the saved state

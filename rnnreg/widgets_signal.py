@@ -14,7 +14,6 @@ from functools import lru_cache
 import ipywidgets as W
 import matplotlib as mpl
 import numpy as np
-import torch
 from matplotlib.figure import Figure
 
 from . import signal as S
@@ -22,34 +21,24 @@ from .model import SCHEMES
 from .plots import BOOK_RC, WIDE, color_for
 from .plots_signal import DROPOUT_SCHEMES, _band, _np, draw_limit, plot_analytic
 from .signal_runs import load_signal_runs  # noqa: F401  (re-exported: the chapter's loader)
+from .train import num_threads
 from .widgets import _STYLE, _FigurePanel, _image, int_slider, rate_slider, scheme_picker
 
 MAX_LAG = 20
 SIM_HIDDEN, SIM_SAMPLES, LSTM_SAMPLES = 32, 400, 120
 
 
-class _one_thread:
-    """Tiny tensors: one intra-op thread is faster than several (and kinder to a busy machine)."""
-
-    def __enter__(self):
-        self.n = torch.get_num_threads()
-        torch.set_num_threads(1)
-
-    def __exit__(self, *exc):
-        torch.set_num_threads(self.n)
-
-
 @lru_cache(maxsize=512)
 def linear_estimate(scheme: str, p: float, mixing: str, max_lag: int = MAX_LAG, seed: int = 0):
     """``simulate_linear`` at the panel's small sample count, cached by its arguments."""
-    with _one_thread():
+    with num_threads(1):
         return S.simulate_linear(scheme, p, max_lag, SIM_HIDDEN, SIM_SAMPLES, mixing, seed)
 
 
 @lru_cache(maxsize=512)
 def lstm_estimate(scheme: str, p: float, max_lag: int = MAX_LAG, seed: int = 0):
     """``simulate_lstm`` at the panel's small sample count, cached by its arguments."""
-    with _one_thread():
+    with num_threads(1):
         return S.simulate_lstm(scheme, p, max_lag, SIM_HIDDEN, LSTM_SAMPLES, seed=seed)
 
 
