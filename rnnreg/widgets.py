@@ -368,5 +368,25 @@ class TrainingPanel(W.VBox):
                          "valid/train": round(last["valid_ppl"] / last["train_ppl"], 2)})
         return pd.DataFrame(rows).set_index("run") if rows else pd.DataFrame()
 
+    def summary(self, digits: int = 1) -> str:
+        """The live runs in one Markdown sentence per run, computed from the logs (prose never goes stale)."""
+        if not self.results:
+            return "No run yet: press **Train**."
+        lines = []
+        for label, r in self.results.items():
+            last = r.log[-1]
+            best = min(r.log, key=lambda e: e["valid_ppl"])
+            shape = (f"still falling at the last epoch ({last['valid_ppl']:.{digits}f})" if best is last else
+                     f"best at epoch {best['epoch']} ({best['valid_ppl']:.{digits}f}), then up to "
+                     f"{last['valid_ppl']:.{digits}f} at epoch {last['epoch']}")
+            lines.append(f"- `{label}`: validation perplexity {shape}; train perplexity "
+                         f"{last['train_ppl']:.{digits}f}.")
+        finals = {k: r.log[-1]["valid_ppl"] for k, r in self.results.items()}
+        if len(finals) > 1:
+            lo, hi = min(finals.values()), max(finals.values())
+            lines.append(f"- Last-epoch validation perplexities span {hi - lo:.{digits}f} points "
+                         f"({(hi - lo) / lo:.1%} of the best, `{min(finals, key=finals.get)}`).")
+        return "\n".join(lines)
+
     def logs(self) -> dict[str, list[dict]]:
         return {k: r.log for k, r in self.results.items()}

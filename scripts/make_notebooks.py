@@ -23,6 +23,7 @@ CHECK = "# NBVAL_CHECK_OUTPUT\n"
 
 SETUP = """\
 %matplotlib inline
+from IPython.display import Markdown
 from rnnreg import plots, runs, schemes, widgets
 from rnnreg.data import load_corpus
 
@@ -255,13 +256,14 @@ _ = panel.run()
 """),
         md("The last epoch of each run (and its best validation epoch), rounded:", "subslide"),
         code("panel.table()", checked=True),
+        code("Markdown(panel.summary())", checked=True),
         md("""
-**What the live runs show** (seed 1, defaults). Without dropout, validation perplexity is best at
-epoch 5 (883.5) and then rises to 988.8 while train perplexity keeps falling to 250.5. With
-Zaremba's dropout (p = 0.5) validation perplexity is still falling at epoch 8 (827.7). The
-numbers are high because 10,000 tokens are 1 % of PTB's training text (many validation words
-never occur in it); the *shape* is the point. Note that train perplexity with dropout is measured
-with dropout on, so the valid/train ratios of the two rows (3.95 vs 2.57) are not like for like.
+**What the live runs show** (seed 1, defaults; the sentences above are computed from the runs'
+logs). Without dropout, validation perplexity turns up before the end while train perplexity
+keeps falling; with Zaremba's dropout (p = 0.5) it is still falling. The numbers are high because
+10,000 tokens are 1 % of PTB's training text (many validation words never occur in it); the
+*shape* is the point. Train perplexity with dropout is measured with dropout on, so the
+valid/train ratios of the two rows are not like for like.
 """, "-"),
         md("""
 ## Try
@@ -279,8 +281,8 @@ with dropout on, so the valid/train ratios of the two rows (3.95 vs 2.57) are no
   train perplexity falls to 39.3 while validation perplexity stalls at about 120 from epoch 7
   (119.9 at the end; test 115.2, paper 114.5). The learning-rate decay stops training before
   validation perplexity rises far.
-- A 10,000-token slice, live (seed 1): without dropout validation perplexity turns up after
-  epoch 5 (883.5 → 988.8); with Zaremba's dropout at 0.5 it keeps falling to 827.7 at epoch 8.
+- A 10,000-token slice, live (seed 1, the runs above): without dropout validation perplexity
+  turns up before the last epoch; with Zaremba's dropout at 0.5 it keeps falling.
 
 What this chapter does not show: that dropout lets *bigger* models win at full scale — that is
 the medium and large rows of Table 1 (chapter 02).
@@ -417,12 +419,13 @@ display(race)
 _ = race.run()
 """),
         code("race.table()", "subslide", checked=True),
+        code("Markdown(race.summary())", checked=True),
         md("""
-**What the race shows** (seed 1, defaults): after 6 epochs the three placements end within about
-10 perplexity points of each other (validation 871.9 for `zaremba`, 862.8 for `everywhere`, 861.6
-for `variational`), all still improving. On 1 % of PTB, for six short epochs, a 2×128 model
-barely uses long-range context, so masking the recurrence costs little: this budget cannot test
-the paper's argument. The recorded runs of chapter 05 train the schemes far longer.
+**What the race shows** (seed 1, defaults; computed above): after 6 epochs the three placements
+end within a few percent of each other, all still improving. On 1 % of PTB, for six short
+epochs, a 2×128 model barely uses long-range context, so masking the recurrence costs little:
+this budget cannot test the paper's argument. The recorded runs of chapter 05 train the schemes
+far longer.
 """, "-"),
         md("""
 ## Table 1 side by side
@@ -448,8 +451,8 @@ paper text's). Medium and large need a GPU: `python -m rnnreg train --preset med
   recurrent connections h(t−1) → h(t) and c(t−1) → c(t) are never masked, so a signal meets 3
   masks whatever the distance it travels; under `everywhere` it meets 23 over 20 steps, under
   `variational` 23 multiplications by only 4 distinct masks (tables above, from the model's own code).
-- **Quick scale** (live race, seed 1): the placements end within about 10 perplexity points
-  (861.6–871.9) — too small a budget to separate them.
+- **Quick scale** (live race, seed 1): the placements end within a few percent of each other
+  (the race's summary above) — too small a budget to separate them.
 - **Table 1** (recorded run `results/ptb/small`, CPU, seed 1): valid 119.9 / test 115.2 for the
   non-regularized small model, against 120.7 / 114.5 in the paper and 121.39 / 115.91 in the TF
   tutorial — within about one perplexity point of both. The medium and large rows, where the

@@ -134,3 +134,33 @@ def test_training_panel_scheme_choice(tiny_corpus):
     panel.run()
     assert list(panel.results) == ["variational p=0.5"]
     assert len(panel.figure.axes) == 2  # curves + bars
+
+
+def test_training_panel_summary_is_computed_from_the_logs(tiny_corpus):
+    panel = make_panel(tiny_corpus)
+    assert "press **Train**" in panel.summary()
+    panel.run()
+    text = panel.summary()
+    for label, r in panel.results.items():
+        assert f"`{label}`" in text and f"{r.log[-1]['train_ppl']:.1f}" in text
+    finals = [r.log[-1]["valid_ppl"] for r in panel.results.values()]
+    assert f"span {max(finals) - min(finals):.1f} points" in text
+
+
+def test_live_training_runs_on_one_thread_and_restores_the_setting(tiny_corpus, monkeypatch):
+    import torch
+
+    seen = []
+    monkeypatch.setattr(widgets, "train", lambda *a, **k: seen.append(torch.get_num_threads()) or _fake_result(a[0]))
+    torch.set_num_threads(2)
+    try:
+        make_panel(tiny_corpus, schemes=("none",)).run()
+        assert seen == [1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(1)
+
+
+def _fake_result(config):
+    from rnnreg.train import RunResult
+
+    return RunResult(config, [{"epoch": 1, "train_ppl": 10.0, "valid_ppl": 12.0}], model=None)
