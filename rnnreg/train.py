@@ -230,7 +230,12 @@ def build_model(config: Config, vocab_size: int) -> LSTMLM:
                   config.tie_weights)
 
 
-def git_commit() -> str:
+def git_commit(at_import: bool = True) -> str:
+    """The commit of the code this process runs: the checkout as it was when ``rnnreg.train`` was
+    imported (a long process, e.g. a grid runner, keeps running that code while the tree moves on);
+    ``at_import=False`` asks git now."""
+    if at_import and _COMMIT_AT_IMPORT is not None:
+        return _COMMIT_AT_IMPORT
     root = Path(__file__).resolve().parent.parent
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
@@ -240,6 +245,10 @@ def git_commit() -> str:
         return sha + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+
+
+_COMMIT_AT_IMPORT: str | None = None
+_COMMIT_AT_IMPORT = git_commit(at_import=False)
 
 
 def machine_description(device: torch.device) -> str:
@@ -327,7 +336,7 @@ def train(config: Config, corpus: Corpus | None = None, run_dir: str | os.PathLi
         for cb in callbacks:
             cb(event)
 
-    commit = git_commit()  # the code this process loaded, not whatever is checked out when it ends
+    commit = git_commit()  # the code this process loaded, not whatever is checked out later
     torch.manual_seed(config.seed)
     model = build_model(config, len(corpus.vocab)).to(device)
     log: list[dict] = []

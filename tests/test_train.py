@@ -118,6 +118,15 @@ def test_run_folder_log_checkpoint_and_provenance(tiny_corpus, tmp_path):
     assert kinds.count("epoch") == 3 and kinds[-1] == "end" and "step" in kinds
 
 
+def test_provenance_names_the_commit_the_process_imported(tiny_corpus, monkeypatch):
+    import rnnreg.train as train_module
+
+    monkeypatch.setattr(train_module, "_COMMIT_AT_IMPORT", "0123abc")  # the tree moved on since import
+    result = train(tiny_config(epochs=1), tiny_corpus, progress=False)
+    assert result.summary["git_commit"] == "0123abc"
+    assert train_module.git_commit(at_import=False) != "0123abc"
+
+
 def test_training_learns_the_tiny_grammar(tiny_corpus):
     # A larger init leaves the plateau at the unigram solution within the first epoch.
     result = train(tiny_config(epochs=2, init_scale=0.5, decay_after=5), tiny_corpus, progress=False)
