@@ -3,7 +3,7 @@
 Examples::
 
     python -m rnnreg train --preset small --out results/ptb/small            # Table 1, small
-    python -m rnnreg train --preset small --epochs 1 --max-train-tokens 100000 --out runs/quick
+    python -m rnnreg train --preset small --epochs 1 --max-train-tokens 300000 --out runs/quick
     python -m rnnreg train --preset medium --device cuda --out results/ptb/medium
     python -m rnnreg evaluate results/ptb/small
     python -m rnnreg grid --out results/ptb/grid                              # chapter 04

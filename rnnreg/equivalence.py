@@ -108,9 +108,10 @@ def alpha_of(hidden_size: float, dropout: float, equivalent: float) -> float:
 #: The measured grid (one source of truth): the paper's small recipe (2 layers, 20 steps, init 0.1,
 #: clip 5, lr 1 halved each epoch from epoch 4) with ``zaremba`` dropout, on the first 100,000
 #: PTB training tokens for 6 epochs; validation on the full valid split. Sizes stop at the paper's
-#: small model (200): a 2 x 400 row would cost as much again as the whole grid on 2 CPU cores.
+#: small model (200): a 2 x 400 row would cost as much again as the whole grid on 2 CPU cores;
+#: they start at 5 so that most dropout cells have an undropped model at least as bad as they are.
 GRID = dict(
-    sizes=(10, 25, 50, 100, 200),
+    sizes=(5, 10, 25, 50, 100, 200),
     rates=(0.0, 0.2, 0.35, 0.5, 0.65),
     seeds=(1,),
     budget=dict(max_train_tokens=100_000, epochs=6, decay_after=2),
@@ -296,11 +297,31 @@ def fit_alpha(sizes, rates, equivalents) -> dict:
 
 
 def equivalence_table(grid, metric: str = "train_eval_ppl", branch: str = "decreasing"):
-    """The grid with N_eq (undropped size of equal ``metric``) and α per cell (seed-averaged p = 0 curve)."""
-    base = grid[grid.dropout == 0].groupby("hidden_size")[metric].mean()
+    """The grid's dropout cells with N_eq (the undropped size of equal ``metric``, on the
+    seed-averaged p = 0 curve), α, and why an N_eq is missing:
+
+    ``status`` is ``"ok"``; ``"worse"`` (worse than the smallest undropped model: N_eq lies below
+    it, ``bound`` = that size); ``"better"`` (better than every undropped model of the branch:
+    no smaller model matches it, ``bound`` = the best undropped size); ``"no base"`` (no p = 0 row).
+    """
+    base = grid[grid.dropout == 0].groupby("hidden_size")[metric].mean().sort_index()
+    if branch == "decreasing" and len(base):
+        base = base.loc[: base.idxmin()]
     out = grid[grid.dropout > 0].copy()
-    out["n_eq"] = [equivalent_size(base.index, base.values, v, branch) for v in out[metric]]
+    out["n_eq"] = [equivalent_size(base.index, base.values, v, branch) if len(base) else math.nan
+                   for v in out[metric]]
     out["alpha"] = [alpha_of(n, p, e) for n, p, e in zip(out.hidden_size, out.dropout, out.n_eq)]
+    status, bound = [], []
+    for v, n_eq in zip(out[metric], out.n_eq):
+        if base.empty:
+            status.append("no base"), bound.append(math.nan)
+        elif math.isfinite(n_eq):
+            status.append("ok"), bound.append(math.nan)
+        elif v > base.iloc[0]:
+            status.append("worse"), bound.append(float(base.index[0]))
+        else:
+            status.append("better"), bound.append(float(base.idxmin()))
+    out["status"], out["bound"] = status, bound
     return out
 
 

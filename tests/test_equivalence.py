@@ -171,3 +171,21 @@ def test_runners_share_a_grid_through_claims(tmp_path, tiny_corpus, monkeypatch)
     eq.run_grid(tmp_path, [(16, 0.0, 1), (16, 0.5, 1)], tiny_corpus, log=lambda line: None)
     assert not (taken / "summary.json").exists() and (taken / ".claim").exists()
     assert (stale / "summary.json").exists() and not (stale / ".claim").exists()
+
+
+def test_equivalence_table_says_why_an_equivalent_is_missing():
+    grid = pd.DataFrame([
+        dict(hidden_size=10, dropout=0.0, seed=1, valid_ppl=400.0),
+        dict(hidden_size=50, dropout=0.0, seed=1, valid_ppl=250.0),
+        dict(hidden_size=100, dropout=0.0, seed=1, valid_ppl=200.0),
+        dict(hidden_size=200, dropout=0.0, seed=1, valid_ppl=260.0),  # overfits: off the decreasing branch
+        dict(hidden_size=200, dropout=0.5, seed=1, valid_ppl=180.0),  # better than every undropped model
+        dict(hidden_size=10, dropout=0.5, seed=1, valid_ppl=500.0),  # worse than the smallest
+        dict(hidden_size=100, dropout=0.5, seed=1, valid_ppl=250.0),  # = the undropped 50
+    ])
+    t = eq.equivalence_table(grid, "valid_ppl").set_index("hidden_size")
+    assert t.loc[200, "status"] == "better" and t.loc[200, "bound"] == 100
+    assert t.loc[10, "status"] == "worse" and t.loc[10, "bound"] == 10
+    assert t.loc[100, "status"] == "ok" and t.loc[100, "n_eq"] == pytest.approx(50)
+    assert t.loc[100, "alpha"] == pytest.approx(1.0)
+    assert (eq.equivalence_table(grid[grid.dropout > 0], "valid_ppl").status == "no base").all()

@@ -184,7 +184,8 @@ def test_non_finite_loss_stops_with_clear_error_and_keeps_last_good_checkpoint(t
 
 
 def test_quick_run_on_ptb_beats_the_unigram_model(ptb_corpus):
-    # The README's quick run: the small preset, one epoch on the first 100k training tokens.
-    corpus = ptb_corpus.head(train=100_000, valid=10_000, test=2_000)
+    # The README's quick run: the small preset, one epoch on the first 300k training tokens
+    # (recorded in results/ptb/quick: valid 321 on the full split, against the unigram model's 685).
+    corpus = ptb_corpus.head(train=300_000, valid=10_000, test=2_000)
     result = train(Config.preset("small", epochs=1, seed=1), corpus, progress=False, test=False)
-    assert result.summary["valid_ppl"] < 0.85 * corpus.unigram_perplexity("valid")
+    assert result.summary["valid_ppl"] < 0.6 * corpus.unigram_perplexity("valid")
