@@ -83,8 +83,11 @@ def plot_analytic(p: float = 0.5, max_lag: int = 30, num_layers: int = 2, *, sch
         v = float(curves[s][quantity][mark_lag])
         n = int(curves[s]["masks"][mark_lag])
         ax.axvline(mark_lag, color="#333333", linestyle=":", linewidth=1.4)
-        ax.annotate(f"{s}, k={mark_lag}: {n} masks, {SHORT[quantity]} {v:.3g}", (mark_lag, v),
-                    xytext=(6, 6), textcoords="offset points", fontsize=12, color="#222222")
+        right_half = mark_lag > max_lag / 2  # keep the label inside the axes, away from a neighbour
+        ax.annotate(f"{s}, k={mark_lag}: {n} masks\n{SHORT[quantity]} {v:.3g}", (mark_lag, v),
+                    xytext=(-8, -10) if right_half else (6, 6), textcoords="offset points", fontsize=12,
+                    color="#222222", ha="right" if right_half else "left",
+                    va="top" if right_half else "bottom")
     ax.legend(loc="best", frameon=False, fontsize=11)
     if title is None:
         title = f"Analytic: {SHORT[quantity]} from input t−k to output t, p = {p:g}, {num_layers} layers"

@@ -106,7 +106,7 @@ proposes candidates; the grid measures.
 ## The grid: hidden size × dropout rate
 
 Each cell is one recorded run under `results/ptb/grid/h<N>-p<rate>-seed1/` (config, per-epoch log,
-summary with provenance): 2 layers of N ∈ {10, 25, 50, 100, 200} units, `zaremba` dropout
+summary with provenance): 2 layers of N ∈ {5, 10, 25, 50, 100, 200} units, `zaremba` dropout
 p ∈ {0, 0.2, 0.35, 0.5, 0.65}, the paper's small recipe (20 steps, init 0.1, clip 5, learning rate 1
 halved each epoch from epoch 4), trained on **the first 100,000 PTB training tokens for 6 epochs**,
 seed 1 (`rnnreg.equivalence.GRID`). For each cell:
