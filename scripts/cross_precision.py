@@ -5,7 +5,7 @@ import json, time, torch
 from rnnreg.data import load_corpus
 from rnnreg.train import load_run_model, evaluate, git_commit, machine_description
 torch.set_num_threads(1)
-c = load_corpus('/work/shared/data/ptb')
+c = load_corpus()  # RNNREG_DATA, then the user cache
 out = {}
 for run in ("results/ptb/small", "results/ptb/small-bf16"):
     model, config, epoch = load_run_model(run, len(c.vocab))
