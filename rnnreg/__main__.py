@@ -25,7 +25,7 @@ from pathlib import Path
 from .data import DataError, load_corpus
 from .model import SCHEMES
 from .train import (DECAY_STARTS, PRECISIONS, PRESETS, CheckpointMismatchError, Config, NonFiniteLossError,
-                    evaluate, load_run_model, resolve_device)
+                    RunFolderBusyError, evaluate, load_run_model, resolve_device)
 
 
 def _add_config_options(p: argparse.ArgumentParser) -> None:
@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     args.command_line = "python -m rnnreg " + shlex.join(argv)
     try:
         return args.func(args)
-    except (DataError, ValueError, CheckpointMismatchError, NonFiniteLossError) as exc:
+    except (DataError, ValueError, CheckpointMismatchError, NonFiniteLossError, RunFolderBusyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

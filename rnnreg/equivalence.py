@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from .data import Corpus, load_corpus
-from .train import Config, _atomic_write_text, evaluate, load_run_model, train
+from .train import Config, _atomic_write_text, claim_run_dir, evaluate, load_run_model, release_run_dir, train
 
 # --------------------------------------------------------------------------------------------
 # Theory
@@ -167,29 +167,6 @@ def run_cell(root: str | os.PathLike, hidden_size: int, dropout: float, seed: in
     return summary
 
 
-def _claim(run_dir: Path) -> bool:
-    """Claim a cell for this process (a ``.claim`` file holding the pid); False if a live process has it."""
-    run_dir.mkdir(parents=True, exist_ok=True)
-    claim = run_dir / ".claim"
-    for _ in range(2):
-        try:
-            fd = os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
-            try:
-                pid = int(claim.read_text() or 0)
-                os.kill(pid, 0)  # raises if that process is gone
-                return False
-            except (ValueError, ProcessLookupError, FileNotFoundError):
-                claim.unlink(missing_ok=True)  # stale: its runner died; take it over (resuming)
-                continue
-            except PermissionError:
-                return False
-        os.write(fd, str(os.getpid()).encode())
-        os.close(fd)
-        return True
-    return False
-
-
 def run_grid(root: str | os.PathLike, cells=None, corpus: Corpus | None = None, command: str | None = None,
              log=print) -> None:
     """Train every cell not yet done. Several runners may share one grid folder: each claims a cell
@@ -198,13 +175,15 @@ def run_grid(root: str | os.PathLike, cells=None, corpus: Corpus | None = None, 
     cells = grid_cells() if cells is None else cells
     for hidden_size, dropout, seed in cells:
         run_dir = Path(root) / cell_name(hidden_size, dropout, seed)
-        if not _claim(run_dir):
-            continue
+        claimed = claim_run_dir(run_dir)
+        if claimed is False:
+            continue  # another runner is training this cell
         try:
             t0 = time.perf_counter()
             s = run_cell(root, hidden_size, dropout, seed, corpus, command=command)
         finally:
-            (run_dir / ".claim").unlink(missing_ok=True)
+            if claimed:
+                release_run_dir(run_dir)
         log(f"{run_dir.name}: train(eval) {s['train_eval_ppl']:.1f}  valid {s['valid_ppl']:.1f}  "
             f"({time.perf_counter() - t0:.0f} s)")
 

@@ -305,6 +305,44 @@ def load_run_model(run: str | os.PathLike, vocab_size: int | None = None):
     return model.eval(), config, ckpt["epoch"]
 
 
+class RunFolderBusyError(RuntimeError):
+    """Another live process is training into the same run folder."""
+
+
+def claim_run_dir(run_dir: Path) -> bool | None:
+    """Mark ``run_dir`` as being trained by this process (a ``.claim`` file holding the pid).
+
+    True: claimed now (release it with :func:`release_run_dir`); None: this process already holds
+    it; False: another live process does. A claim whose process is gone is stale and taken over.
+    Two processes writing one folder would interleave their logs and checkpoints.
+    """
+    run_dir.mkdir(parents=True, exist_ok=True)
+    claim = run_dir / ".claim"
+    for _ in range(2):
+        try:
+            fd = os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            try:
+                pid = int(claim.read_text() or 0)
+                if pid == os.getpid():
+                    return None
+                os.kill(pid, 0)  # raises if that process is gone
+                return False
+            except (ValueError, ProcessLookupError, FileNotFoundError):
+                claim.unlink(missing_ok=True)  # stale: its process died; take over (the run resumes)
+                continue
+            except PermissionError:
+                return False
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        return True
+    return False
+
+
+def release_run_dir(run_dir: Path) -> None:
+    (run_dir / ".claim").unlink(missing_ok=True)
+
+
 @dataclass
 class RunResult:
     config: Config
@@ -330,7 +368,25 @@ def train(config: Config, corpus: Corpus | None = None, run_dir: str | os.PathLi
         print(f"rnnreg: bf16 is not supported on {device}; training in fp32", file=sys.stderr)
         precision = "fp32"
     corpus = corpus if corpus is not None else load_corpus()
-    callbacks = list(callbacks)
+    run_path = Path(run_dir) if run_dir is not None else None
+    claimed = None
+    if run_path is not None:
+        claimed = claim_run_dir(run_path)
+        if claimed is False:
+            raise RunFolderBusyError(
+                f"another process (pid {(run_path / '.claim').read_text().strip()}) is training into {run_path}; "
+                "wait for it, or train into another run folder")
+    try:
+        return _train(config, corpus, run_path, list(callbacks), progress, log_every, command, test, device,
+                      precision)
+    finally:
+        if claimed:
+            release_run_dir(run_path)
+
+
+def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: list, progress: bool,
+           log_every: int, command: str | None, test: bool, device: torch.device, precision: str) -> RunResult:
+    """The body of :func:`train`, once the run folder is this process's."""
 
     def emit(event: dict) -> None:
         for cb in callbacks:
@@ -341,7 +397,6 @@ def train(config: Config, corpus: Corpus | None = None, run_dir: str | os.PathLi
     model = build_model(config, len(corpus.vocab)).to(device)
     log: list[dict] = []
     start_epoch, wall_before = 1, 0.0
-    run_path = Path(run_dir) if run_dir is not None else None
     if run_path is not None:
         run_path.mkdir(parents=True, exist_ok=True)
         ckpt_path = run_path / "checkpoint.pt"

@@ -189,3 +189,19 @@ def test_quick_run_on_ptb_beats_the_unigram_model(ptb_corpus):
     corpus = ptb_corpus.head(train=300_000, valid=10_000, test=2_000)
     result = train(Config.preset("small", epochs=1, seed=1), corpus, progress=False, test=False)
     assert result.summary["valid_ppl"] < 0.6 * corpus.unigram_perplexity("valid")
+
+
+def test_a_run_folder_in_use_by_another_process_is_refused(tiny_corpus, tmp_path):
+    import os
+
+    from rnnreg.train import RunFolderBusyError
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / ".claim").write_text(str(os.getppid()))  # a live process (our parent) holds it
+    with pytest.raises(RunFolderBusyError, match="another process"):
+        train(tiny_config(epochs=1), tiny_corpus, run, progress=False)
+    assert not (run / "log.jsonl").exists()  # nothing written over the other writer's files
+    (run / ".claim").write_text("999999999")  # stale: that process is gone
+    train(tiny_config(epochs=1), tiny_corpus, run, progress=False)
+    assert (run / "summary.json").exists() and not (run / ".claim").exists()
