@@ -105,8 +105,12 @@ CHECKS: list[dict] = [
          steps=[("toggle", "p", "0.35")], target="img"),
     dict(notebook="04", cell="WE.EquivalencePanel(", name="EquivalencePanel: metric toggle -> equivalent sizes",
          steps=[("toggle", "perplexity", "valid")], target="img"),
-    # chapter 05: add rows here when book/05_*.ipynb exists, e.g.
-    # dict(notebook="05", cell="SomePanel(", name="SomePanel: x slider -> y", steps=[("slider", "x", ["ArrowRight"])], target="img"),
+    dict(notebook="05", cell="WZ.ZooCurves(", name="ZooCurves: metric toggle -> curves",
+         steps=[("toggle", "show", "valid − train")], target="img"),
+    dict(notebook="05", cell="WZ.ZooCurves(", name="ZooCurves: scheme list -> curves",
+         steps=[("select", "schemes", ["memory"])], target="img"),
+    dict(notebook="05", cell="WZ.SchemeVsPapers(", name="SchemeVsPapers: scheme dropdown -> table",
+         steps=[("dropdown", "scheme", "weight_drop")], target="html:.widget-html-content"),
 ]
 
 # JupyterLab user settings for the temporary settings dir
