@@ -123,6 +123,13 @@ ENSEMBLE = dict(hidden_size=50, seeds=(1, 2, 3, 4, 5))
 INFERENCE_CELL = (200, 0.5)
 
 
+def slice_unigram(corpus: Corpus | None = None) -> float:
+    """Training perplexity of the unigram model of the grid's training slice (word frequencies only):
+    the plateau a language model sits on before it learns anything about context."""
+    corpus = corpus if corpus is not None else load_corpus()
+    return corpus.head(train=GRID["budget"]["max_train_tokens"]).unigram_perplexity("train")
+
+
 def grid_config(hidden_size: int, dropout: float, seed: int = 1, **budget) -> Config:
     """The Config of one grid cell."""
     budget = {**GRID["budget"], **budget}

@@ -40,6 +40,8 @@ RATE_COLORS = {0.0: SCHEME_COLORS["none"], 0.2: "#E69F00", 0.35: "#009E73", 0.5:
 CANDIDATE_COLORS = {"units": "#D55E00", "pairs (seed's N·N)": "#D55E00", "pairs under zaremba": "#009E73",
                     "weights of the LM under zaremba": "#CC79A7", "test time (all units)": "#4d4d4d"}
 FIT_COLOR = "#0072B2"
+#: A cell whose training perplexity is this close to the unigram model's has learned no context.
+PLATEAU = 0.03
 METRICS = {"train_eval_ppl": "train perplexity (eval mode)", "valid_ppl": "valid perplexity",
            "gap": "gap valid / train (eval mode)", "train_dropout_ppl": "train perplexity (with dropout)"}
 #: What a missing N_eq means, by where the dropout model's perplexity falls against the p = 0 curve.
@@ -548,9 +550,11 @@ def _nearest_candidate(f: dict, alphas: dict) -> tuple[str, float, bool]:
     return names[best], alphas[best], within
 
 
-def answer(grid: pd.DataFrame, inference: dict | None = None) -> str:
+def answer(grid: pd.DataFrame, inference: dict | None = None, unigram_train: float | None = None) -> str:
     """The chapter's answer as Markdown, every number read off the grid and ``inference.json``.
-    Says "provisional" while cells are missing and "not yet recorded" for what is absent."""
+    Says "provisional" while cells are missing and "not yet recorded" for what is absent.
+    ``unigram_train`` (:func:`rnnreg.equivalence.slice_unigram`) lets it say which cells never left
+    the unigram plateau."""
     main_missing = missing_cells(grid, ensemble=False)
     parts = [status_text(grid)]
     train = equivalence_frame(grid, "train_eval_ppl")
@@ -569,6 +573,14 @@ def answer(grid: pd.DataFrame, inference: dict | None = None) -> str:
         if f["worse"]:
             text += (f" {f['worse']} dropout cell{'s' if f['worse'] > 1 else ''} fit the training text worse than "
                      f"the smallest undropped model (N = {min(eq.GRID['sizes'])}), so N_eq lies below the grid there.")
+            worse = train[train.status == "worse"]
+            if unigram_train is not None:
+                stuck = worse[(worse.train_eval_ppl / unigram_train - 1).abs() < PLATEAU]
+                if len(stuck):
+                    text += (f" {len(stuck)} of them sit on the unigram plateau (training perplexity within "
+                             f"{PLATEAU:.0%} of the slice's unigram model, {unigram_train:.1f}): they learned word "
+                             f"frequencies and nothing more in 6 epochs, an optimisation failure at this budget "
+                             f"rather than a measured capacity.")
         if f["better"]:
             text += f" {f['better']} fit it better than every undropped model."
         parts.append(text)

@@ -24,13 +24,13 @@ NAME = "04_dropout_vs_smaller_model.ipynb"
 #: them with nbval once the grid and inference.json are complete (``--final``).
 CHECK_WHEN_COMPLETE = ("print(PE.status_text(grid, markdown=False))", 'PE.grid_table(grid, "valid_ppl")',
                        'PE.grid_table(grid, "train_eval_ppl")', "train_eq = ", "valid_eq = ",
-                       "PE.inference_table(inference)")
+                       "PE.inference_table(inference)", "Markdown(PE.answer(")
 
 SETUP = """\
 %matplotlib inline
 import pandas as pd
 from IPython.display import Markdown
-from rnnreg import plots, plots_equivalence as PE, widgets_equivalence as WE
+from rnnreg import equivalence, plots, plots_equivalence as PE, widgets_equivalence as WE
 
 plots.use_book_style()
 pd.set_option("display.width", 200)
@@ -196,7 +196,7 @@ as good as an ensemble of ten undropped ones.
 Read off the recorded grid and `inference.json` by `plots_equivalence.answer` (the numbers below
 are the data's, not the author's):
 """, "slide"),
-        code("Markdown(PE.answer(grid, inference))"),
+        data("Markdown(PE.answer(grid, inference, unigram_train=equivalence.slice_unigram()))"),
         md("""
 ## Summary
 

@@ -237,3 +237,14 @@ def test_inference_view_with_and_without_the_file(tmp_path):
     assert "150.0" in text and "152.0" in text and "165.0" in text and "worse than weight scaling" in text
     (tmp_path / "ptb" / "grid" / "inference.json").write_text("{half")
     assert PE.load_inference(tmp_path) is None
+
+
+def test_answer_names_cells_stuck_on_the_unigram_plateau():
+    grid = synthetic_grid(alpha=1.0)
+    smallest = grid[(grid.dropout == 0) & (grid.hidden_size == min(eq.GRID["sizes"]))].train_eval_ppl.iloc[0]
+    stuck = (grid.hidden_size == min(eq.GRID["sizes"])) & (grid.dropout == 0.65)
+    grid.loc[stuck, "train_eval_ppl"] = smallest * 1.5  # worse than every undropped model
+    a = PE.answer(grid, fake_inference(), unigram_train=smallest * 1.5 * 1.01)
+    assert "sit on the unigram plateau" in a and f"{smallest * 1.5 * 1.01:.1f}" in a
+    assert "unigram plateau" not in PE.answer(grid, fake_inference())  # no unigram given: no claim
+    assert "unigram plateau" not in PE.answer(grid, fake_inference(), unigram_train=smallest * 3)
