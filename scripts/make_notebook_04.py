@@ -14,10 +14,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import nbformat as nbf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_notebooks import BOOK, CHECK, code, md, notebook  # noqa: E402
+from make_notebooks import code, md, notebook, write_chapter  # noqa: E402
 
 NAME = "04_dropout_vs_smaller_model.ipynb"
 #: Cells (by their first code line) that print numbers read off the grid / inference.json: check
@@ -244,12 +243,7 @@ are the data's, not the author's):
 
 
 def main(argv):
-    nb = chapter(final="--final" in argv)
-    nbf.validate(nb)
-    BOOK.mkdir(exist_ok=True)
-    nbf.write(nb, BOOK / NAME)
-    checked = sum(c.cell_type == "code" and c.source.startswith(CHECK) for c in nb.cells)
-    print(f"wrote book/{NAME} ({len(nb.cells)} cells, {checked} checked by nbval)")
+    write_chapter(NAME, chapter(final="--final" in argv))
 
 
 if __name__ == "__main__":

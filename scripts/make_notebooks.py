@@ -492,6 +492,15 @@ NOTEBOOKS = {"00": ("00_guide.ipynb", guide), "01": ("01_why_regularize.ipynb", 
              "02": ("02_where_dropout_goes.ipynb", where_dropout_goes)}
 
 
+def write_chapter(name: str, nb) -> None:
+    """Validate and write one generated chapter into book/, saying how many cells nbval checks."""
+    nbf.validate(nb)
+    BOOK.mkdir(exist_ok=True)
+    nbf.write(nb, BOOK / name)
+    checked = sum(c.cell_type == "code" and c.source.startswith(CHECK) for c in nb.cells)
+    print(f"wrote book/{name} ({len(nb.cells)} cells, {checked} checked by nbval)")
+
+
 def sync_markdown(path: Path, fresh) -> bool:
     """Copy markdown cells and slide metadata from ``fresh`` into the executed notebook at ``path``,
     keeping its outputs, when the code cells are unchanged; False (nothing written) otherwise."""
