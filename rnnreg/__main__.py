@@ -96,10 +96,7 @@ def cmd_measure(args: argparse.Namespace) -> int:
     """Chapter 03's measurements of trained models, written beside each run as signal.json."""
     import time
 
-    import torch
-
     from .signal import context_ablation, swap_sensitivity
-    from .train import git_commit, machine_description
 
     corpus = load_corpus(args.data)
     for run in map(Path, args.runs):
@@ -111,9 +108,7 @@ def cmd_measure(args: argparse.Namespace) -> int:
             result["swap_masks" if masks else "swap_eval"] = {k: v.tolist() for k, v in r.items()}
         r = context_ablation(model, corpus.valid, positions=args.positions, seed=args.seed)
         result["context_ablation"] = {k: v.tolist() for k, v in r.items()}
-        result["provenance"] = {"command": args.command_line, "git_commit": git_commit(), "torch": torch.__version__,
-                                "device": machine_description(torch.device("cpu")),
-                                "wall_s": time.perf_counter() - start}
+        result["provenance"] = _provenance(args, start)
         (run / "signal.json").write_text(json.dumps(result, indent=1) + "\n")
         print(f"{run}: written signal.json ({result['provenance']['wall_s']:.0f} s)", flush=True)
     return 0

@@ -282,6 +282,11 @@ def fit_alpha(sizes, rates, equivalents) -> dict:
     return {"alpha": alpha, "se": se, "n": int(len(x))}
 
 
+def base_curve(grid, metric: str):
+    """The undropped (p = 0) row of the grid: ``metric`` per hidden size, averaged over seeds."""
+    return grid[grid.dropout == 0].groupby("hidden_size")[metric].mean().sort_index()
+
+
 def equivalence_table(grid, metric: str = "train_eval_ppl", branch: str = "decreasing"):
     """The grid's dropout cells with N_eq (the undropped size of equal ``metric``, on the
     seed-averaged p = 0 curve), α, and why an N_eq is missing:
@@ -290,7 +295,7 @@ def equivalence_table(grid, metric: str = "train_eval_ppl", branch: str = "decre
     it, ``bound`` = that size); ``"better"`` (better than every undropped model of the branch:
     no smaller model matches it, ``bound`` = the best undropped size); ``"no base"`` (no p = 0 row).
     """
-    base = grid[grid.dropout == 0].groupby("hidden_size")[metric].mean().sort_index()
+    base = base_curve(grid, metric)
     if branch == "decreasing" and len(base):
         base = base.loc[: base.idxmin()]
     out = grid[grid.dropout > 0].copy()

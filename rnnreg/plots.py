@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from typing import Mapping, Sequence
 
 import matplotlib as mpl
@@ -103,6 +104,16 @@ def to_png(fig: Figure) -> bytes:
     with mpl.rc_context(BOOK_RC):
         fig.savefig(buf, format="png", metadata={"Software": None})
     return buf.getvalue()
+
+
+def add_note(fig: Figure, text: str | None) -> None:
+    """A grey note line (wrapped) under the plot: what the figure shows, from where."""
+    if text:
+        text = textwrap.fill(text, width=int(fig.get_figwidth() * 13))
+        lines = text.count("\n") + 1
+        fig.text(0.01, 0.0, text, fontsize=10, color="#555555", ha="left", va="bottom")
+        bottom = 0.015 + 0.045 * lines
+        fig.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom))
 
 
 def color_for(label: str, i: int = 0) -> str:

@@ -24,8 +24,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from . import equivalence as eq
-from .plots import BOOK_RC, SCHEME_COLORS, WIDE, _log_ticks, new_figure
-from .plots_signal import _note
+from .plots import BOOK_RC, SCHEME_COLORS, WIDE, _log_ticks, add_note, new_figure
 from .runs import results_dir as _results_dir
 
 #: The grid folder under the results directory, and the command that fills it / records inference.
@@ -166,7 +165,7 @@ def plot_theory(hidden_size: int = 200, dropout: float = 0.5, *, fixed_layout: b
     if fixed_layout:
         fig.text(0.01, 0.01, note, fontsize=10, color="#555555", ha="left", va="bottom")
     else:
-        _note(fig, note)
+        add_note(fig, note)
     return fig
 
 
@@ -308,7 +307,7 @@ def plot_heatmaps(grid: pd.DataFrame, metrics=("train_eval_ppl", "valid_ppl", "g
     axes[0].set_ylabel("dropout rate p")
     if title:
         fig.suptitle(title, x=0.01, ha="left", fontsize=BOOK_RC["axes.titlesize"])
-    _note(fig, grid_note(grid) + " Darker = higher; hatched = not yet recorded.")
+    add_note(fig, grid_note(grid) + " Darker = higher; hatched = not yet recorded.")
     return fig
 
 
@@ -337,17 +336,13 @@ def plot_vs_size(grid: pd.DataFrame, *, title: str | None = None) -> Figure:
     ax.set_xlabel("hidden size N (units per layer, log scale)")
     ax.set_ylabel("perplexity")
     ax.set_title(title or "Perplexity against size, one line per dropout rate", loc="left")
-    _note(fig, grid_note(grid))
+    add_note(fig, grid_note(grid))
     return fig
 
 
 # --------------------------------------------------------------------------------------------
 # Equivalent size and α
 # --------------------------------------------------------------------------------------------
-def _base_curve(grid: pd.DataFrame, metric: str) -> pd.Series:
-    return grid[grid.dropout == 0].groupby("hidden_size")[metric].mean().sort_index()
-
-
 def equivalence_frame(grid: pd.DataFrame, metric: str = "train_eval_ppl", branch: str = "decreasing") -> pd.DataFrame:
     """:func:`rnnreg.equivalence.equivalence_table` over the N × p grid (``status`` and ``bound`` say
     why an N_eq is missing, see :data:`STATUS`)."""
@@ -469,7 +464,7 @@ def plot_equivalent_size(grid: pd.DataFrame, metric: str = "train_eval_ppl", *, 
     ax2.set_title("Against the theory candidates", loc="left", fontsize=13)
     if title:
         fig.suptitle(title, x=0.01, ha="left", fontsize=BOOK_RC["axes.titlesize"])
-    _note(fig, "N_eq: the undropped size with the same perplexity, interpolated on the p = 0 row in log-log "
+    add_note(fig, "N_eq: the undropped size with the same perplexity, interpolated on the p = 0 row in log-log "
                "(rnnreg.equivalence.equivalent_size). " + grid_note(grid))
     return fig
 
@@ -533,7 +528,7 @@ def plot_inference(inference: dict | None, *, title: str | None = None) -> Figur
     ax.set_xlabel("forward passes averaged (S samples / K members)")
     ax.set_ylabel("perplexity")
     ax.set_title(title or "At inference: weight scaling, MC dropout, or an ensemble of small models?", loc="left")
-    _note(fig, note)
+    add_note(fig, note)
     return fig
 
 
@@ -585,8 +580,8 @@ def answer(grid: pd.DataFrame, inference: dict | None = None, unigram_train: flo
             text += f" {f['better']} fit it better than every undropped model."
         parts.append(text)
     valid = equivalence_frame(grid, "valid_ppl")
-    if not valid.empty and len(_base_curve(main_grid(grid), "valid_ppl")):
-        base = _base_curve(main_grid(grid), "valid_ppl")
+    if not valid.empty and len(eq.base_curve(main_grid(grid), "valid_ppl")):
+        base = eq.base_curve(main_grid(grid), "valid_ppl")
         best_n, best_v = int(base.idxmin()), float(base.min())
         dropped = main_grid(grid)[main_grid(grid).dropout > 0]
         row = dropped.loc[dropped.valid_ppl.idxmin()]

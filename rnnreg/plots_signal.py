@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from . import signal as S
 from .model import SCHEMES
-from .plots import BOOK_RC, WIDE, _log_ticks, color_for, new_figure
+from .plots import BOOK_RC, WIDE, _log_ticks, add_note, color_for, new_figure
 from .signal_runs import missing_schemes, runs_note
 
 #: Schemes with dropout somewhere (``none`` has no masks at all: infinite SNR).
@@ -23,16 +23,6 @@ DROPOUT_SCHEMES = tuple(s for s in SCHEMES if s != "none")
 QUANTITIES = {"relative_variance": "relative variance Var/E²", "snr": "signal-to-noise ratio E²/Var",
               "untouched": "fraction of units untouched"}
 SHORT = {"relative_variance": "rel. variance", "snr": "SNR", "untouched": "untouched"}
-
-
-def _note(fig: Figure, text: str | None) -> None:
-    """A grey note line (wrapped) under the plot: what the figure shows, from where."""
-    if text:
-        text = textwrap.fill(text, width=int(fig.get_figwidth() * 13))
-        lines = text.count("\n") + 1
-        fig.text(0.01, 0.0, text, fontsize=10, color="#555555", ha="left", va="bottom")
-        bottom = 0.015 + 0.045 * lines
-        fig.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom))
 
 
 def _title(fig: Figure, ax, title: str | None, multi: bool) -> None:
@@ -95,7 +85,7 @@ def plot_analytic(p: float = 0.5, max_lag: int = 30, num_layers: int = 2, *, sch
     if note == "auto":
         note = (f"(1−p)^(−n) − 1 for n masks on the {path} path (rnnreg.signal.analytic_curves); no data, no training.")
     if note and ax is fig.axes[0] and len(fig.axes) == 1:
-        _note(fig, note)
+        add_note(fig, note)
     return fig
 
 
@@ -141,7 +131,7 @@ def plot_simulated_linear(p: float = 0.5, max_lag: int = 10, *, schemes: Sequenc
     axes[0].set_ylabel("relative variance of h_k")
     axes[0].legend(loc="upper left", frameon=False, fontsize=10)
     _title(fig, axes[0], title or f"Recurrent path h_t = W·D_t(h_(t−1)), p = {p:g}: analytic vs simulated", True)
-    _note(fig, f"rnnreg.signal.simulate_linear: {hidden} units, {samples} mask draws per lag, seed {seed}; "
+    add_note(fig, f"rnnreg.signal.simulate_linear: {hidden} units, {samples} mask draws per lag, seed {seed}; "
                "analytic counts masks on the recurrent path only (fresh: k, shared: 1).")
     return fig
 
@@ -170,7 +160,7 @@ def plot_lstm_paths(p: float = 0.5, max_lag: int = 20, *, schemes: Sequence[str]
     axes[0].set_ylabel("relative variance")
     axes[0].legend(loc="upper left", frameon=False, fontsize=10)
     _title(fig, axes[0], title or f"One LSTM layer, p = {p:g}: noise on the h path and on the cell path", True)
-    _note(fig, f"rnnreg.signal.simulate_lstm: {hidden} units, weights U(−0.5, 0.5), {samples} mask draws, seed {seed}; "
+    add_note(fig, f"rnnreg.signal.simulate_lstm: {hidden} units, weights U(−0.5, 0.5), {samples} mask draws, seed {seed}; "
                "zoneout keeps h/c with 0.05/0.5. Bands ±2 s.e.")
     return fig
 
@@ -209,7 +199,7 @@ def plot_swap(loaded: dict, key: str = "relative_dh", *, title: str | None = Non
     if any(ax.get_legend_handles_labels()[0] for ax in axes):
         axes[0].legend(loc="upper right", frameon=False, fontsize=10)
     _title(fig, axes[0], title or "Measured: how much a token k steps back still moves the model", True)
-    _note(fig, runs_note(loaded))
+    add_note(fig, runs_note(loaded))
     return fig
 
 
@@ -237,7 +227,7 @@ def plot_context(loaded: dict, *, title: str | None = None) -> Figure:
     ax.set_xlabel("context: tokens the model reads before predicting")
     ax.set_ylabel("perplexity")
     ax.set_title(title or "Measured: perplexity vs context length (flat = context ignored)", loc="left")
-    _note(fig, runs_note(loaded))
+    add_note(fig, runs_note(loaded))
     return fig
 
 

@@ -17,16 +17,9 @@ from matplotlib.patches import Patch
 
 from . import runs, zoo as Z
 from .plots import (NEUTRAL, SCHEME_COLORS, SOURCE_COLORS, TRAIN_STYLE, VALID_STYLE, WIDE, _log_ticks, color_for,
-                    new_figure, plot_curves)
+                    add_note, new_figure, plot_curves)
 
 HERE = SOURCE_COLORS["here"]
-NOTE = dict(fontsize=10, color="#555555", ha="left", va="bottom")
-
-
-def _note(fig: Figure, text: str, height: float = 0.06) -> None:
-    fig.text(0.01, 0.0, text, wrap=True, **NOTE)
-    fig.get_layout_engine().set(rect=(0, height, 1, 1 - height))
-
 
 def _missing_text(ax, text: str = "not yet recorded here") -> None:
     ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=13, color="#777777")
@@ -48,7 +41,7 @@ def plot_schemes(zoo: Mapping, bench: dict | None = None, *, title: str | None =
     if table.empty:
         for ax in (ax1, ax2, ax3):
             _missing_text(ax)
-        _note(fig, f"No complete zoo run under results/{Z.ZOO}. Record them with: {Z.ZOO_COMMAND}")
+        add_note(fig, f"No complete zoo run under results/{Z.ZOO}. Record them with: {Z.ZOO_COMMAND}")
         return fig
     order = table["valid_ppl"].sort_values(ascending=False).index.tolist()  # best at the top
     y = np.arange(len(order))
@@ -101,7 +94,7 @@ def plot_schemes(zoo: Mapping, bench: dict | None = None, *, title: str | None =
     fig.suptitle(title or "The scheme zoo at one budget", x=0.01, ha="left", fontsize=15)
     n = sorted(set(table["seeds"]))
     seeds_txt = "one seed per scheme (no spread)" if n == [1] else "ticks: individual seeds"
-    _note(fig, f"Runs: results/{Z.ZOO}/<scheme>-seed<k>, {seeds_txt}; 2×200, 300,000 training tokens, 6 epochs, "
+    add_note(fig, f"Runs: results/{Z.ZOO}/<scheme>-seed<k>, {seeds_txt}; 2×200, 300,000 training tokens, 6 epochs, "
                "p = 0.5 untuned. Speed: results/bench/cpu.json (2 CPU cores, small shape, fp32)."
           + (f" Not yet recorded here: {', '.join(Z.missing(zoo))}." if Z.missing(zoo) else ""))
     return fig
@@ -155,7 +148,7 @@ def plot_literature(zoo: Mapping | None = None, *, title: str | None = None) -> 
     ax2.set_title("here (2×200" + (f", {size:.1f}M" if size else "") + ", 300k tokens)", loc="left", fontsize=13)
     fig.suptitle(title or "Published numbers and this project's zoo: orders comparable, levels not",
                  x=0.01, ha="left", fontsize=15)
-    _note(fig, "Sources: Zaremba et al. 2014; Gal & Ghahramani 2016; Merity et al. 2017; Melis et al. 2017 "
+    add_note(fig, "Sources: Zaremba et al. 2014; Gal & Ghahramani 2016; Merity et al. 2017; Melis et al. 2017 "
                "(rnnreg.runs.FOLLOW_UPS). Grey: no single scheme of this book. Here: results/ptb/zoo.")
     return fig
 
@@ -203,7 +196,7 @@ def plot_zoo_curves(zoo: Mapping, schemes: Sequence[str] = ("zaremba", "variatio
     else:
         _missing_text(ax, "no scheme chosen" if not schemes else "not yet recorded here")
     ax.set_title(heading, loc="left")
-    _note(fig, note, 0.05)
+    add_note(fig, note)
     return fig
 
 
@@ -241,6 +234,6 @@ def plot_averaging(avg: dict | None, model: str = "small", *, title: str | None 
     ax.set_ylabel("perplexity")
     ax.legend(loc="lower left", frameon=False)
     ax.set_title(title or f"Averaging non-regularized {model} LSTMs", loc="left")
-    _note(fig, note, 0.05 if avg else 0.09)
+    add_note(fig, note)
     return fig
 

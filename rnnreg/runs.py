@@ -246,6 +246,8 @@ def load_run(path: str | os.PathLike, results: str | os.PathLike | None = None) 
                 records.append(json.loads(line))
     log = pd.DataFrame(records, columns=None if records else
                        ["epoch", "lr", "train_ppl", "valid_ppl", "tokens_per_s", "epoch_s", "wall_s"])
+    if len(log) and "epoch" in log:  # one row per epoch, should two writers ever have logged one twice
+        log = log.drop_duplicates("epoch", keep="last").sort_values("epoch").reset_index(drop=True)
     try:
         name = "results/" + p.resolve().relative_to(base.resolve()).as_posix()
     except ValueError:

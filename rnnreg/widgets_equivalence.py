@@ -73,7 +73,7 @@ def equivalence_figure(grid: pd.DataFrame, dropout: float, metric: str = "train_
         ax = fig.subplots()
         fig.subplots_adjust(left=0.09, right=0.98, bottom=0.2, top=0.9)
     g = PE.main_grid(grid)
-    base = g[g.dropout == 0].groupby("hidden_size")[metric].mean().sort_index() if not g.empty else pd.Series(dtype=float)
+    base = eq.base_curve(g, metric) if not g.empty else pd.Series(dtype=float)
     table = PE.equivalence_frame(grid, metric)
     cells = table[np.isclose(table.dropout.astype(float), dropout)] if len(table) else table
     color = PE.rate_color(dropout)

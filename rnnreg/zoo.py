@@ -47,13 +47,6 @@ _SEED = re.compile(r"^(?P<scheme>.+)-seed(?P<seed>\d+)$")
 # --------------------------------------------------------------------------------------------
 # Loading
 # --------------------------------------------------------------------------------------------
-def _clean(run: runs.Run) -> runs.Run:
-    """One log row per epoch: a resumed run can log an epoch twice (same numbers, other timing)."""
-    if len(run.log) and "epoch" in run.log:
-        run.log = run.log.drop_duplicates("epoch", keep="last").sort_values("epoch").reset_index(drop=True)
-    return run
-
-
 def load_zoo(results: str | os.PathLike | None = None, zoo: str = ZOO) -> dict[str, list[runs.Run]]:
     """``{scheme: [Run, ...]}`` for every zoo folder with a ``config.json``, runs ordered by seed.
 
@@ -67,7 +60,7 @@ def load_zoo(results: str | os.PathLike | None = None, zoo: str = ZOO) -> dict[s
         if not m or m["scheme"] not in SCHEMES:
             continue
         try:
-            run = _clean(runs.load_run(cfg.parent, results))
+            run = runs.load_run(cfg.parent, results)
         except (ValueError, OSError):  # half-written: treat as not recorded
             continue
         found.setdefault(m["scheme"], []).append((int(m["seed"]), run))
