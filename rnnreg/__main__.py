@@ -52,6 +52,8 @@ def _add_config_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int)
     p.add_argument("--device", help="auto (default), cpu, cuda, cuda:1 ...")
     p.add_argument("--precision", choices=PRECISIONS, help="fp32 (default) or bf16 autocast")
+    p.add_argument("--compile", action="store_true", default=None,
+                   help="torch.compile the training step (slow first step; falls back to eager)")
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
@@ -185,7 +187,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run_bench
 
     run_bench(shapes=args.shapes, schemes=args.schemes, seconds=args.seconds, out=args.out,
-              precisions=args.precisions, command=args.command_line)
+              precisions=args.precisions, compile=args.compile, rounds=args.rounds, command=args.command_line)
     return 0
 
 
@@ -240,7 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--shapes", nargs="+", default=["small", "medium"], choices=["small", "medium", "large"])
     p.add_argument("--schemes", nargs="+", default=list(SCHEMES), choices=SCHEMES)
     p.add_argument("--precisions", nargs="+", default=["fp32", "bf16"], choices=PRECISIONS)
-    p.add_argument("--seconds", type=float, default=8.0, help="timing budget per measurement")
+    p.add_argument("--seconds", type=float, default=8.0, help="timing budget per measurement (split over rounds)")
+    p.add_argument("--rounds", type=int, default=5, help="interleaved rounds; medians over them are reported")
+    p.add_argument("--compile", action="store_true", help="add torch.compile'd rows for the fused schemes")
     p.add_argument("--out", help="write the results as JSON here")
     p.set_defaults(func=cmd_bench)
 

@@ -9,11 +9,16 @@ A training step is forward, backward, gradient clipping and the update. Tokens/s
 tokens of the window (T x B). The matmul bound is ``6 x (LSTM + softmax parameters)`` FLOPs per
 token (forward 2, backward 4) against the rate of a large fp32 matmul measured in the same run;
 the embedding lookup costs no FLOPs and is left out.
+
+Timing: this machine's speed drifts (shared cores); every contender of a shape is timed once
+per round, rounds interleaved, and the medians over rounds are reported, with the range of the
+per-round ratios to the reference.
 """
 from __future__ import annotations
 
 import json
 import platform
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -22,8 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .model import LSTMLM, SCHEMES
-from .train import bf16_supported, git_commit, machine_description, train_step
+from .model import FUSED_SCHEMES, LSTMLM, SCHEMES
+from .train import WindowLoss, bf16_supported, git_commit, machine_description, train_step
 
 VOCAB, BATCH = 10_000, 20
 #: (hidden size, BPTT steps, dropout) of the paper's shapes; dropout is what the schemes use here.
@@ -55,17 +60,16 @@ def matmul_gflops(dtype=torch.float32, n: int = 2048, seconds: float = 1.0) -> f
     return 2 * n**3 * count / (time.perf_counter() - start) / 1e9
 
 
-def _time_steps(step, tokens_per_step: int, seconds: float, warmup: int = 3) -> float:
-    for _ in range(warmup):
-        step()
+def _time_steps(step, tokens_per_step: int, seconds: float) -> float:
     count, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds or count < 3:
+    while time.perf_counter() - start < seconds or count < 2:
         step()
         count += 1
     return tokens_per_step * count / (time.perf_counter() - start)
 
 
-def bench_reference(hidden: int, steps: int, dropout: float, seconds: float) -> float:
+def reference_step(hidden: int, steps: int, dropout: float):
+    """One training step of the reference (pytorch/examples' recipe), as a closure."""
     torch.manual_seed(0)
     model = ReferenceLM(hidden, dropout).train()
     opt = torch.optim.SGD(model.parameters(), lr=1.0)
@@ -82,22 +86,47 @@ def bench_reference(hidden: int, steps: int, dropout: float, seconds: float) -> 
         nn.utils.clip_grad_norm_(model.parameters(), 0.25)
         opt.step()
 
-    return _time_steps(step, steps * BATCH, seconds)
+    return step
 
 
-def bench_scheme(scheme: str, hidden: int, steps: int, dropout: float, precision: str, seconds: float) -> float:
+def scheme_step(scheme: str, hidden: int, steps: int, dropout: float, precision: str, compile: bool = False):
+    """One training step of ``rnnreg`` (the paper's loss, clip, SGD) for a scheme, as a closure."""
     torch.manual_seed(0)
     model = LSTMLM(VOCAB, hidden, 2, scheme, dropout=0.0 if scheme == "none" else dropout).train()
     params = list(model.parameters())
     x, y = torch.randint(0, VOCAB, (steps, BATCH)), torch.randint(0, VOCAB, (steps, BATCH))
     state = model.init_state(BATCH)
     device = torch.device("cpu")
+    loss_fn = WindowLoss(model, device, precision, compile)
 
     def step():
         nonlocal state
-        _, state = train_step(model, params, x, y, state, 0.1, 5.0, device, precision)
+        _, state = train_step(model, params, x, y, state, 0.1, 5.0, device, precision, loss_fn)
 
-    return _time_steps(step, steps * BATCH, seconds)
+    step.loss_fn = loss_fn
+    return step
+
+
+def interleaved_rates(contenders: dict, tokens_per_step: int, seconds: float, rounds: int = 5) -> dict:
+    """Tokens/s of each contender, measured in ``rounds`` interleaved slices of ``seconds / rounds``.
+
+    A shared machine drifts in speed over minutes; timing every contender once per round and
+    taking medians (of the rates, and of each round's ratio to the first contender, the
+    reference) keeps that drift out of the ratios. Each contender is warmed up first (and
+    compiled, where it compiles).
+    """
+    for step in contenders.values():
+        for _ in range(3):
+            step()
+    rates = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, step in contenders.items():
+            rates[name].append(_time_steps(step, tokens_per_step, seconds / rounds))
+    ref = rates[next(iter(contenders))]
+    return {name: {"tokens_per_s": statistics.median(r),
+                   "ratio_to_reference": statistics.median(a / b for a, b in zip(r, ref)),
+                   "ratio_spread": [min(a / b for a, b in zip(r, ref)), max(a / b for a, b in zip(r, ref))]}
+            for name, r in rates.items()}
 
 
 def flops_per_token(hidden: int) -> int:
@@ -106,7 +135,13 @@ def flops_per_token(hidden: int) -> int:
 
 
 def run_bench(shapes=("small", "medium"), schemes=SCHEMES, seconds: float = 8.0, out: str | None = None,
-              precisions=("fp32", "bf16"), command: str = "run_bench()") -> dict:
+              precisions=("fp32", "bf16"), compile: bool = False, rounds: int = 5,
+              command: str = "run_bench()") -> dict:
+    """Measure every (scheme, precision[, compiled]) at each shape beside the reference; see the module doc.
+
+    ``compile`` adds a torch.compile'd row for each fused scheme (``none``, ``zaremba``,
+    ``weight_drop``); the custom-cell schemes gain nothing from it and take long to compile.
+    """
     device = torch.device("cpu")
     if "bf16" in precisions and not bf16_supported(device):
         print("bf16 is not supported on this CPU: measuring fp32 only", file=sys.stderr)
@@ -117,30 +152,35 @@ def run_bench(shapes=("small", "medium"), schemes=SCHEMES, seconds: float = 8.0,
         "git_commit": git_commit(), "torch": torch.__version__, "python": platform.python_version(),
         "device": machine_description(device), "threads": torch.get_num_threads(),
         "matmul_gflops_fp32": fp32_rate, "matmul_gflops_bf16": matmul_gflops(torch.bfloat16),
-        "seconds_per_measurement": seconds, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "seconds_per_measurement": seconds, "rounds": rounds,
+        "method": "each contender timed once per round, rounds interleaved; medians over rounds",
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "rows": [],
     }
     print(f"{result['device']}; fp32 matmul {fp32_rate:.0f} GFLOP/s, bf16 {result['matmul_gflops_bf16']:.0f} GFLOP/s")
-    header = f"{'shape':7} {'scheme':12} {'precision':9} {'tokens/s':>9} {'x ref':>6} {'% fp32 bound':>12}"
+    header = (f"{'shape':7} {'scheme':12} {'precision':9} {'compiled':8} {'tokens/s':>9} {'x ref':>6} "
+              f"{'(min-max)':>11} {'% fp32 bound':>12}")
     print(header)
     print("-" * len(header))
     for shape in shapes:
         hidden, steps, dropout = SHAPES[shape]
-        flops = flops_per_token(hidden)
-        bound = fp32_rate * 1e9 / flops
-        ref = bench_reference(hidden, steps, dropout, seconds)
-        rows = [("reference", "fp32", ref)]
-        _print_row(shape, *rows[0], ref, bound)
+        bound = fp32_rate * 1e9 / flops_per_token(hidden)
+        contenders = {("reference", "fp32", False): reference_step(hidden, steps, dropout)}
         for scheme in schemes:
             for precision in precisions:
-                tps = bench_scheme(scheme, hidden, steps, dropout, precision, seconds)
-                rows.append((scheme, precision, tps))
-                _print_row(shape, scheme, precision, tps, ref, bound)
-        for scheme, precision, tps in rows:
-            result["rows"].append({"shape": shape, "hidden_size": hidden, "steps": steps, "dropout": dropout,
-                                   "scheme": scheme, "precision": precision, "tokens_per_s": tps,
-                                   "ratio_to_reference": tps / ref, "fraction_of_fp32_bound": tps / bound,
-                                   "fp32_bound_tokens_per_s": bound})
+                contenders[(scheme, precision, False)] = scheme_step(scheme, hidden, steps, dropout, precision)
+                if compile and scheme in FUSED_SCHEMES:
+                    contenders[(scheme, precision, True)] = scheme_step(scheme, hidden, steps, dropout, precision,
+                                                                        compile=True)
+        measured = interleaved_rates(contenders, steps * BATCH, seconds, rounds)
+        for (scheme, precision, compiled), m in measured.items():
+            step = contenders[(scheme, precision, compiled)]
+            compiled = compiled and step.loss_fn.compiled  # False if compilation fell back to eager
+            row = {"shape": shape, "hidden_size": hidden, "steps": steps, "dropout": dropout, "scheme": scheme,
+                   "precision": precision, "compiled": compiled, **m,
+                   "fraction_of_fp32_bound": m["tokens_per_s"] / bound, "fp32_bound_tokens_per_s": bound}
+            result["rows"].append(row)
+            _print_row(row)
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(json.dumps(result, indent=2) + "\n")
@@ -148,5 +188,8 @@ def run_bench(shapes=("small", "medium"), schemes=SCHEMES, seconds: float = 8.0,
     return result
 
 
-def _print_row(shape, scheme, precision, tps, ref, bound):
-    print(f"{shape:7} {scheme:12} {precision:9} {tps:9.0f} {tps / ref:6.2f} {100 * tps / bound:11.0f}%", flush=True)
+def _print_row(row: dict) -> None:
+    lo, hi = row["ratio_spread"]
+    print(f"{row['shape']:7} {row['scheme']:12} {row['precision']:9} {'yes' if row['compiled'] else 'no':8} "
+          f"{row['tokens_per_s']:9.0f} {row['ratio_to_reference']:6.2f} {lo:5.2f}-{hi:<5.2f} "
+          f"{100 * row['fraction_of_fp32_bound']:11.0f}%", flush=True)

@@ -75,6 +75,7 @@ class Config:
     seed: int = 1
     device: str = "auto"
     precision: str = "fp32"
+    compile: bool = False  # torch.compile the training step's forward and loss (falls back to eager)
 
     @classmethod
     def preset(cls, name: str, **overrides) -> "Config":
@@ -138,7 +139,7 @@ PRESETS: dict[str, dict] = {
                   lr=1.0, lr_decay=1.15, decay_after=14, epochs=55, clip=10.0),
 }
 #: Fields that may differ between a checkpoint and the run resuming it.
-RESUMABLE_DIFFERENCES = ("device",)
+RESUMABLE_DIFFERENCES = ("device", "compile")
 
 
 class NonFiniteLossError(RuntimeError):
@@ -201,6 +202,35 @@ def window_nll(model: LSTMLM, x, y, state, device, precision):
         logits, state = model(x, state)
     nll = F.cross_entropy(logits.float().view(-1, logits.size(-1)), y.reshape(-1), reduction="sum")
     return nll, state
+
+
+class WindowLoss:
+    """``(x, y, state) -> (summed NLL, new state)`` of one model, through ``torch.compile`` if asked.
+
+    Compilation fuses the softmax layer's pointwise work (the bf16 -> fp32 cast, log-softmax and
+    NLL and their backward) and, in bf16, gives the fused schemes most of their speed-up
+    (``rnnreg bench --compile``). It costs tens of seconds on first use, so it is opt-in. Where it
+    is unavailable (no C++ compiler, an unsupported op) the first call says so once and the
+    loss runs eagerly; ``compiled`` tells which happened.
+    """
+
+    def __init__(self, model: LSTMLM, device: torch.device, precision: str = "fp32", compile: bool = False):
+        self.model, self.device, self.precision = model, device, precision
+        self.compiled = compile
+        self._compiled_fn = torch.compile(self._eager, dynamic=False) if compile else None
+
+    def _eager(self, x, y, state):
+        return window_nll(self.model, x, y, state, self.device, self.precision)
+
+    def __call__(self, x, y, state):
+        if self._compiled_fn is not None:
+            try:
+                return self._compiled_fn(x, y, state)
+            except Exception as err:  # compilation failed: nothing was updated yet, run eagerly from now on
+                print(f"rnnreg: torch.compile is unavailable here ({type(err).__name__}: {str(err)[:200]}); "
+                      "training eagerly", file=sys.stderr)
+                self._compiled_fn, self.compiled = None, False
+        return self._eager(x, y, state)
 
 
 @torch.no_grad()
@@ -417,6 +447,7 @@ def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: lis
     streams = batchify(train_ids, config.batch_size).to(device)
     steps_per_epoch = num_windows(streams, config.steps)
     params = [p for p in model.parameters()]
+    loss_fn = WindowLoss(model, device, precision, config.compile)
     session_start = time.perf_counter()
 
     for epoch in range(start_epoch, config.epochs + 1):
@@ -428,7 +459,7 @@ def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: lis
         t0 = time.perf_counter()
         bar = _progress(steps_per_epoch, f"epoch {epoch}/{config.epochs}", progress)
         for step, (x, y) in enumerate(windows(streams, config.steps), 1):
-            nll, state = train_step(model, params, x, y, state, lr, config.clip, device, precision)
+            nll, state = train_step(model, params, x, y, state, lr, config.clip, device, precision, loss_fn)
             total += nll.double()
             count += y.numel()
             if step % log_every == 0 or step == steps_per_epoch:
@@ -464,7 +495,7 @@ def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: lis
             "best_valid_ppl": min(r["valid_ppl"] for r in log), "epochs": len(log),
             "test_ppl": evaluate(model, corpus.test, 1, config.steps, device, precision) if test else None,
             "test_protocol": "batch 1, one sequential stream (the paper's code)",
-            "decay_start": config.decay_start, "precision": precision,
+            "decay_start": config.decay_start, "precision": precision, "compiled": loss_fn.compiled,
             "parameters": model.num_parameters(),
             "wall_s": wall_before + time.perf_counter() - session_start,
             "command": command or " ".join([Path(sys.executable).name, *sys.argv]),
@@ -479,10 +510,16 @@ def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: lis
 
 
 def train_step(model: LSTMLM, params: list[torch.Tensor], x, y, state, lr: float, clip: float,
-               device: torch.device, precision: str = "fp32"):
-    """One truncated-BPTT update: forward, the paper's loss, backward, clip, SGD. Returns (summed NLL, state)."""
+               device: torch.device, precision: str = "fp32", loss_fn: WindowLoss | None = None):
+    """One truncated-BPTT update: forward, the paper's loss, backward, clip, SGD. Returns (summed NLL, state).
+
+    ``loss_fn`` (a :class:`WindowLoss` of ``model``) replaces the eager forward, e.g. a compiled one.
+    """
     state = model.detach_state(state)
-    nll, state = window_nll(model, x, y, state, device, precision)
+    if loss_fn is None:
+        nll, state = window_nll(model, x, y, state, device, precision)
+    else:
+        nll, state = loss_fn(x, y, state)
     loss = nll / x.size(1)  # summed over the steps, averaged over the batch
     for p in params:
         p.grad = None

@@ -117,7 +117,8 @@ def speed_table(bench: dict | None, shape: str = "small", precision: str = "fp32
     """Training tokens/s per scheme at one shape and precision (rounded to 100) and × the reference."""
     rows = {}
     for r in (bench or {}).get("rows", []):
-        if r.get("shape") == shape and r.get("precision") == precision and r.get("scheme") in SCHEMES:
+        if (r.get("shape") == shape and r.get("precision") == precision and r.get("scheme") in SCHEMES
+                and not r.get("compiled", False)):  # eager rows: every scheme on the same footing
             rows[r["scheme"]] = {"tokens/s": int(round(r["tokens_per_s"], -2)),
                                  "× reference": round(r["ratio_to_reference"], 2)}
     return pd.DataFrame.from_dict(rows, orient="index", columns=["tokens/s", "× reference"])

@@ -1,4 +1,5 @@
 import json
+import time
 import subprocess
 import sys
 
@@ -64,7 +65,24 @@ def test_bench_runs_and_reports_ratios(tmp_path, capsys):
     assert set(rows) == {("reference", "fp32"), ("zaremba", "fp32")}
     assert rows[("reference", "fp32")]["ratio_to_reference"] == 1.0
     assert 0 < rows[("zaremba", "fp32")]["fraction_of_fp32_bound"]
+    lo, hi = rows[("zaremba", "fp32")]["ratio_spread"]
+    assert lo <= rows[("zaremba", "fp32")]["ratio_to_reference"] <= hi
     assert "x ref" in capsys.readouterr().out
+
+
+def test_interleaved_rates_reports_medians_and_ratios_per_round():
+    from rnnreg.bench import interleaved_rates
+
+    calls = []
+    fast = lambda: calls.append("fast")
+    slow = lambda: (calls.append("slow"), time.sleep(0.004))
+    rates = interleaved_rates({"slow": slow, "fast": fast}, tokens_per_step=10, seconds=0.1, rounds=4)
+    assert rates["slow"]["ratio_to_reference"] == 1.0
+    assert rates["fast"]["ratio_to_reference"] > 2  # a no-op step beats a 4 ms one by far
+    # after 3 warm-up calls each, the rounds alternate: slow, fast, slow, fast, ... (7 switches)
+    timed = calls[6:]
+    switches = sum(a != b for a, b in zip(timed, timed[1:]))
+    assert timed[0] == "slow" and switches == 7
 
 
 def test_measure_writes_signal_json_beside_the_run(tiny_dir, tmp_path, capsys):

@@ -183,3 +183,47 @@ def test_parameter_counts_of_the_paper_models():
 def test_bad_hyperparameters_raise_clear_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         LSTMLM(V, **kwargs)
+
+
+def test_weight_drop_on_the_fused_kernel_matches_the_step_by_step_reference():
+    """The fused path (DropConnect'ed W_hh into nn.LSTM's kernel) and the autograd reference draw the
+    same masks from the same seed and give the same outputs and gradients."""
+    model = make("weight_drop").train()
+    x = tokens()
+    results = []
+    for return_states in (False, True):
+        torch.manual_seed(3)
+        model.zero_grad()
+        logits = model(x, return_states=return_states)[0]
+        logits.square().sum().backward()
+        results.append((logits.detach(), [p.grad.clone() for p in model.parameters()]))
+    (fused, g_fused), (ref, g_ref) = results
+    assert torch.allclose(fused, ref, atol=1e-5)
+    for a, b in zip(g_fused, g_ref):
+        assert torch.allclose(a, b, atol=1e-4)
+    torch.manual_seed(4)
+    assert not torch.allclose(model(x)[0], fused)  # a fresh W_hh mask each forward pass
+
+
+@pytest.mark.parametrize("scheme", ["none", "everywhere", "memory", "variational", "zoneout"])
+@pytest.mark.parametrize("onednn", [False, True])
+def test_fast_recurrence_matches_the_reference_in_float32(scheme, onednn, monkeypatch):
+    """The float32 production loop (with and without oneDNN's packed matmul) against lstm_step."""
+    from rnnreg import model as model_module
+    if onednn and not model_module._onednn_packing_works():
+        pytest.skip("this PyTorch build has no oneDNN matmul")
+    monkeypatch.setattr(model_module.RecurrentMatmul, "PACK_MIN_WEIGHT", 0 if onednn else 10**12)
+    torch.manual_seed(0)
+    steps, batch, hidden = 6, 4, 16
+    xp = torch.randn(steps, batch, 4 * hidden, requires_grad=True)
+    w = (torch.randn(4 * hidden, hidden) * 0.3).requires_grad_()
+    h0, c0 = torch.randn(batch, hidden, requires_grad=True), torch.randn(batch, hidden, requires_grad=True)
+    masks = model_module.recurrence_masks(scheme, torch.empty(steps, batch, hidden), 0.4)
+    hs, _, c = LSTMRecurrence.apply(xp, w, h0, c0, masks.h, masks.c, masks.zh, masks.zc)
+    ref_h, ref_c = lstm_recurrence_autograd(xp, w, h0, c0, masks)
+    assert torch.allclose(hs, ref_h, atol=1e-6) and torch.allclose(c, ref_c[-1], atol=1e-6)
+    weights = torch.randn_like(hs)
+    grads = torch.autograd.grad((hs * weights).sum() + c.sum(), [xp, w, h0, c0])
+    ref_grads = torch.autograd.grad((ref_h * weights).sum() + ref_c[-1].sum(), [xp, w, h0, c0])
+    for a, b in zip(grads, ref_grads):
+        assert torch.allclose(a, b, atol=1e-5)

@@ -205,3 +205,27 @@ def test_a_run_folder_in_use_by_another_process_is_refused(tiny_corpus, tmp_path
     (run / ".claim").write_text("999999999")  # stale: that process is gone
     train(tiny_config(epochs=1), tiny_corpus, run, progress=False)
     assert (run / "summary.json").exists() and not (run / ".claim").exists()
+
+
+def test_compiled_window_loss_matches_eager_and_falls_back_when_compile_fails(tiny_corpus, monkeypatch, capsys):
+    from rnnreg.train import WindowLoss, build_model
+
+    config = Config.preset("small", hidden_size=8, steps=5, batch_size=4, scheme="zaremba", dropout=0.3)
+    model = build_model(config, len(tiny_corpus.vocab)).eval()  # eval: no random masks, so paths compare
+    x = torch.randint(0, len(tiny_corpus.vocab), (5, 4))
+    y = torch.randint(0, len(tiny_corpus.vocab), (5, 4))
+    device = torch.device("cpu")
+    eager, _ = WindowLoss(model, device)(x, y, model.init_state(4))
+    compiled, _ = WindowLoss(model, device, compile=True)(x, y, model.init_state(4))
+    assert torch.allclose(eager, compiled, rtol=1e-4)
+
+    def broken_compile(fn, **kw):
+        def fail(*a, **k):
+            raise RuntimeError("no C++ compiler")
+        return fail
+
+    monkeypatch.setattr(torch, "compile", broken_compile)
+    loss_fn = WindowLoss(model, device, compile=True)
+    fallback, _ = loss_fn(x, y, model.init_state(4))
+    assert torch.equal(fallback, eager) and loss_fn.compiled is False
+    assert "training eagerly" in capsys.readouterr().err
