@@ -159,8 +159,9 @@ def plot_curves(logs: Mapping[str, object], *, ax=None, title: str | None = None
         if pts:
             xs, ys = zip(*pts)
             ax.plot(xs, ys, color=color, linewidth=1.0, alpha=0.5, **TRAIN_STYLE)
-            if not recs:  # with epoch records, the early spike of the running average stays off-scale
-                ymin, ymax = min(ymin, min(ys)), max(ymax, max(ys))
+            if len(recs) < 2:  # the live line is the curve: scale to it, past its first-steps spike
+                settled = [y for x, y in pts if x >= 0.2 * xs[-1]] or list(ys)
+                ymin, ymax = min(ymin, min(settled)), max(ymax, max(settled))
         if recs:
             ep = [r["epoch"] for r in recs]
             tr = [r["train_ppl"] for r in recs]

@@ -204,6 +204,28 @@ def window_nll(model: LSTMLM, x, y, state, device, precision):
     return nll, state
 
 
+_COMPILE_WORKS: dict[str, bool] = {}
+
+
+def compile_works(device: torch.device) -> bool:
+    """Whether torch.compile can build a forward and a backward kernel on ``device`` (checked once).
+
+    Catches the usual failure (no C++ compiler / Triton) before training starts: the backward
+    graph is compiled at the first ``backward()``, outside :class:`WindowLoss`'s own fallback.
+    """
+    key = device.type
+    if key not in _COMPILE_WORKS:
+        try:
+            a = torch.randn(8, device=device, requires_grad=True)
+            torch.compile(lambda v: (v.sin() * v).sum(), dynamic=False)(a).backward()
+            _COMPILE_WORKS[key] = a.grad is not None and bool(torch.isfinite(a.grad).all())
+        except Exception as err:
+            print(f"rnnreg: torch.compile is unavailable here ({type(err).__name__}: {str(err)[:200]}); "
+                  "training eagerly", file=sys.stderr)
+            _COMPILE_WORKS[key] = False
+    return _COMPILE_WORKS[key]
+
+
 class WindowLoss:
     """``(x, y, state) -> (summed NLL, new state)`` of one model, through ``torch.compile`` if asked.
 
@@ -216,8 +238,8 @@ class WindowLoss:
 
     def __init__(self, model: LSTMLM, device: torch.device, precision: str = "fp32", compile: bool = False):
         self.model, self.device, self.precision = model, device, precision
-        self.compiled = compile
-        self._compiled_fn = torch.compile(self._eager, dynamic=False) if compile else None
+        self.compiled = compile and compile_works(device)
+        self._compiled_fn = torch.compile(self._eager, dynamic=False) if self.compiled else None
 
     def _eager(self, x, y, state):
         return window_nll(self.model, x, y, state, self.device, self.precision)

@@ -284,7 +284,16 @@ class TrainingPanel(W.VBox):
         rows = [W.HBox([W.VBox(left), W.VBox(right)] + ([self.schemes] if self.schemes else []))]
         super().__init__(rows + [self.status, self.progress_out, self.image])
         self.button.on_click(lambda b: self.run())
+        for control in [self.hidden, self.dropout, self.train_tokens, self.epochs, self.steps] + (
+                [self.schemes] if self.schemes else []):
+            control.observe(self._on_settings_changed, names="value")
         self._redraw(force=True)
+
+    def _on_settings_changed(self, change) -> None:
+        if self.results and not self.button.disabled:  # the figure still shows the last run
+            shown = ", ".join(html.escape(k) for k in self.results)
+            self.status.value = (f"settings changed — press <b>Train</b> to run them; the curves still show the "
+                                 f"last run ({shown})")
 
     # -- what a click does --------------------------------------------------------------
     def selected_schemes(self) -> tuple[str, ...]:

@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import runs
-from .model import SCHEMES
+from .model import FUSED_SCHEMES, SCHEMES
 
 #: Where the zoo, the benchmark and the averaging result live under the results folder.
 ZOO = "ptb/zoo"
@@ -113,15 +113,46 @@ def load_bench(results: str | os.PathLike | None = None, path: str = BENCH) -> d
         return None
 
 
+def _speed_rows(bench: dict | None, shape: str, precision: str) -> dict[str, dict]:
+    """The benchmark's eager rows (every scheme on the same footing) by scheme."""
+    return {r["scheme"]: r for r in (bench or {}).get("rows", [])
+            if r.get("shape") == shape and r.get("precision") == precision and r.get("scheme") in SCHEMES
+            and not r.get("compiled", False)}
+
+
 def speed_table(bench: dict | None, shape: str = "small", precision: str = "fp32") -> pd.DataFrame:
     """Training tokens/s per scheme at one shape and precision (rounded to 100) and × the reference."""
-    rows = {}
-    for r in (bench or {}).get("rows", []):
-        if (r.get("shape") == shape and r.get("precision") == precision and r.get("scheme") in SCHEMES
-                and not r.get("compiled", False)):  # eager rows: every scheme on the same footing
-            rows[r["scheme"]] = {"tokens/s": int(round(r["tokens_per_s"], -2)),
-                                 "× reference": round(r["ratio_to_reference"], 2)}
+    rows = {s: {"tokens/s": int(round(r["tokens_per_s"], -2)), "× reference": round(r["ratio_to_reference"], 2)}
+            for s, r in _speed_rows(bench, shape, precision).items()}
     return pd.DataFrame.from_dict(rows, orient="index", columns=["tokens/s", "× reference"])
+
+
+def speed_text(bench: dict | None, shape: str = "small", precision: str = "fp32") -> str:
+    """What the benchmark says about the cost of a custom per-step cell, in a sentence or two."""
+    rows = _speed_rows(bench, shape, precision)
+    if not rows:
+        return "No benchmark is recorded (`python -m rnnreg bench --out results/bench/cpu.json`)."
+    fused = [s for s in FUSED_SCHEMES if s in rows]
+    custom = [s for s in SCHEMES if s not in FUSED_SCHEMES and s in rows]
+
+    def span(percents) -> str:  # e.g. "4–15 % slower", "2 % faster", "between 3 % slower and 5 % faster"
+        lo, hi = round(min(percents)), round(max(percents))
+        if lo < 0 < hi:
+            return f"between {-lo} % slower and {hi} % faster"
+        a, b = sorted((abs(lo), abs(hi)))
+        return (f"{a}–{b} % " if a != b else f"{a} % ") + ("slower" if hi <= 0 else "faster")
+
+    text = (f"{', '.join(f'`{s}`' for s in fused)} run on the fused `nn.LSTM` kernel"
+            + (" (`weight_drop` with its DropConnect'ed W_hh)" if "weight_drop" in fused else ""))
+    if custom:
+        text += (f"; {', '.join(f'`{s}`' for s in custom)} touch the recurrence at every step and need a custom "
+                 f"per-step cell (`rnnreg/model.py`): "
+                 f"{span([100 * (rows[s]['ratio_to_reference'] - 1) for s in custom])} than the reference here "
+                 f"({shape} shape, {precision})")
+        if "zaremba" in rows:
+            base = rows["zaremba"]["tokens_per_s"]
+            text += f", {span([100 * (rows[s]['tokens_per_s'] / base - 1) for s in custom])} than `zaremba`"
+    return text + "."
 
 
 # --------------------------------------------------------------------------------------------

@@ -111,11 +111,9 @@ Training tokens per second at the small shape on this machine's 2 CPU cores, fro
 shared the machine with other jobs, so their timings are not comparable across schemes.
 """, "subslide"),
         code("Z.speed_table(bench)", checked=True),
+        code("Markdown(Z.speed_text(bench))", checked=True),
         md("""
-`zaremba` and `none` run on the fused `nn.LSTM` path; every scheme that touches the recurrence
-needs a custom per-step cell (`rnnreg/model.py`): 4–15 % slower than the reference here in fp32,
-8–18 % slower than `zaremba`. At equal wall-clock time rather than equal epochs, that cost would
-widen the gaps above a little.
+At equal wall-clock time rather than equal epochs, that cost would widen the gaps above a little.
 """, "fragment"),
         md("""
 ## Curves over epochs

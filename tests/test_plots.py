@@ -65,6 +65,16 @@ def test_plot_curves_empty_and_live():
     assert fig.axes[0].get_legend() is not None
 
 
+def test_a_one_epoch_run_is_scaled_to_its_live_curve_not_to_its_single_dots():
+    steps = [(x / 10, 5000.0 / (1 + 4 * x)) for x in range(1, 11)]  # 2500 at 0.1 down to ~122 at 1.0
+    fig = plots.plot_curves({"none": [{"epoch": 1, "train_ppl": 130.0, "valid_ppl": 125.0}]},
+                            steps={"none": steps})
+    low, high = fig.axes[0].get_ylim()
+    assert low <= 122 and high >= 5000.0 / (1 + 4 * 2)  # the settled part of the line (x >= 0.2) is in view
+    fig = plots.plot_curves({"none": LOG}, steps={"none": steps})
+    assert fig.axes[0].get_ylim()[1] < 2500  # with several epochs, the first-steps spike stays off-scale
+
+
 def test_plot_comparison_and_bars():
     fig = plots.plot_comparison({"none": LOG, "everywhere p=0.5": LOG}, title="race", note="n")
     assert len(fig.axes) == 2

@@ -119,6 +119,18 @@ def test_training_panel_controls_change_the_runs(tiny_corpus):
     assert not first.equals(second)
 
 
+def test_moving_a_control_after_a_run_says_the_figure_shows_the_last_run(tiny_corpus):
+    panel = make_panel(tiny_corpus, epochs=1)
+    panel.hidden.value = 24  # before any run: nothing to warn about
+    assert "settings changed" not in panel.status.value
+    panel.run()
+    assert "done" in panel.status.value
+    panel.dropout.value = 0.3
+    assert "settings changed" in panel.status.value and "zaremba p=0.5" in panel.status.value
+    panel.run()
+    assert "done" in panel.status.value and "zaremba p=0.3" in panel.status.value
+
+
 def test_training_panel_is_deterministic(tiny_corpus):
     a = make_panel(tiny_corpus)
     a.run()

@@ -274,3 +274,19 @@ def test_scheme_vs_papers_panel(one_seed):
     assert "57.3" in panel.out.value and "not yet recorded" in panel.out.value
     panel.scheme.value = "memory"
     assert "Recurrent dropout without memory loss" in panel.out.value
+
+
+def test_speed_text_is_read_off_the_benchmark():
+    def bench(ratios):
+        rows = [{"shape": "small", "precision": "fp32", "scheme": "reference", "tokens_per_s": 1000.0,
+                 "ratio_to_reference": 1.0}]
+        rows += [{"shape": "small", "precision": "fp32", "scheme": s, "tokens_per_s": 1000.0 * r,
+                  "ratio_to_reference": r} for s, r in ratios.items()]
+        return {"rows": rows}
+
+    text = Z.speed_text(bench({"zaremba": 1.0, "everywhere": 0.85, "memory": 0.96}))
+    assert "4–15 % slower than the reference" in text and "4–15 % slower than `zaremba`" in text
+    text = Z.speed_text(bench({"zaremba": 1.0, "everywhere": 1.05, "zoneout": 0.97}))
+    assert "between 3 % slower and 5 % faster than the reference" in text
+    assert "2 % faster" in Z.speed_text(bench({"zaremba": 1.0, "variational": 1.02}))
+    assert "No benchmark is recorded" in Z.speed_text(None)
