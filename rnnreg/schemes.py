@@ -12,7 +12,7 @@ perturb (the drawing in ``plots.draw_unrolled_lstm`` uses the same names)::
 
 and four ways of drawing a mask:
 
-    fresh     a new Bernoulli mask at every time step (Zaremba et al. 2014, per-step ``F.dropout``)
+    fresh     a new Bernoulli mask at every time step (Zaremba et al. 2014)
     shared    one mask per sequence, reused at every step (Gal & Ghahramani 2016)
     weights   one mask on the matrix W_hh per forward pass (Merity et al. 2017)
     zoneout   per step, per unit: keep the previous value instead of updating (Krueger et al. 2016)
