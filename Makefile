@@ -32,7 +32,7 @@ slides: env                       ## reveal.js decks + static HTML, offline, int
 	PATH=$(BIN):$$PATH bash scripts/build_slides.sh
 
 bench: env
-	$(BIN)/python -m rnnreg bench --out results/bench/cpu.json
+	$(BIN)/python -m rnnreg bench --compile --out results/bench/cpu.json
 
 clean:
 	rm -rf build
