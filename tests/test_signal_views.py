@@ -120,3 +120,16 @@ def test_verdict_reads_the_measurements(results, tmp_path):
     assert "Not yet recorded here" in R.verdict({})
     only = {"everywhere": loaded["everywhere"]}
     assert "Not yet recorded here:** zaremba" in R.verdict(only)
+
+
+def test_lstm_reading_quotes_the_simulation_it_is_given():
+    from rnnreg import plots_signal
+
+    results = plots_signal.lstm_results(0.5, max_lag=20, samples=20, hidden=8, seed=0)
+    text = plots_signal.lstm_reading(results)
+    table = plots_signal.lstm_table(results)
+    early = max((s for s in results if s != "zaremba"), key=lambda s: float(results[s]["h"].mean[5]))
+    assert f"`{early}` grows fastest early" in text
+    early_h = [float(results[early]["h"].mean[k]) for k in (1, 5, 10, 20)]
+    assert " → ".join(f"{v:.2g}" if v < 10 else f"{v:.0f}" for v in early_h) in text
+    assert table.loc["zaremba", "h k=20"] == "0" and "`zaremba` adds none" in text
