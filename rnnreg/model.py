@@ -163,6 +163,9 @@ def lstm_recurrence_autograd(xp, w_hh, h0, c0, masks: StepMasks):
     return torch.stack(hs), torch.stack(cs)
 
 
+_ONEDNN_OK: bool | None = None  # checked on first use
+
+
 def _onednn_packing_works() -> bool:
     """Whether this build packs a weight for oneDNN's matmul and multiplies with it correctly."""
     global _ONEDNN_OK
@@ -176,9 +179,6 @@ def _onednn_packing_works() -> bool:
         except Exception:  # no oneDNN in this build, or the private op changed: plain addmm
             _ONEDNN_OK = False
     return _ONEDNN_OK
-
-
-_ONEDNN_OK: bool | None = None
 
 
 class RecurrentMatmul:
