@@ -140,7 +140,8 @@ def run_bench(shapes=("small", "medium"), schemes=SCHEMES, seconds: float = 8.0,
     """Measure every (scheme, precision[, compiled]) at each shape beside the reference; see the module doc.
 
     ``compile`` adds a torch.compile'd row for each fused scheme (``none``, ``zaremba``,
-    ``weight_drop``); the custom-cell schemes gain nothing from it and take long to compile.
+    ``weight_drop``). The custom-cell schemes get none: tracing their per-step Python loop takes
+    long, and what compiling them would give is not measured here.
     """
     device = torch.device("cpu")
     if "bf16" in precisions and not bf16_supported(device):
