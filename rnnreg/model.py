@@ -192,11 +192,10 @@ class RecurrentMatmul:
 
     PACK_MIN_WEIGHT = 4 * 400 * 400
 
-    def __init__(self, weight: torch.Tensor, batch_size: int, use_onednn: bool | None = None):
+    def __init__(self, weight: torch.Tensor, batch_size: int):
         self.weight = weight
-        if use_onednn is None:
-            use_onednn = (weight.device.type == "cpu" and weight.dtype == torch.float32
-                          and weight.numel() >= self.PACK_MIN_WEIGHT and _onednn_packing_works())
+        use_onednn = (weight.device.type == "cpu" and weight.dtype == torch.float32
+                      and weight.numel() >= self.PACK_MIN_WEIGHT and _onednn_packing_works())
         self.packed = torch.ops.mkldnn._reorder_linear_weight(weight.contiguous(), batch_size) if use_onednn else None
 
     def __call__(self, a: torch.Tensor, add: torch.Tensor | None = None) -> torch.Tensor:
@@ -375,13 +374,10 @@ class LSTMLM(nn.Module):
             # autocast speeds up the softmax layer, the bulk of the FLOPs at the paper's sizes.
             with torch.autocast(device_type=x.device.type, enabled=False):
                 x = x.float()
-                if fused and self.scheme == "weight_drop":  # the fused kernel with DropConnect'ed W_hh
+                if fused:  # nn.LSTM's own kernel call, with W_hh as the scheme has it (DropConnect'ed for weight_drop)
                     weights = [layer.weight_ih_l0, self._recurrent_weight(layer), layer.bias_ih_l0, layer.bias_hh_l0]
                     x, h, c = torch._VF.lstm(x, (h0[None], c0[None]), weights, True, 1, 0.0, self.training,
                                              False, False)
-                    h, c = h[0], c[0]
-                elif fused:
-                    x, (h, c) = layer(x, (h0[None], c0[None]))
                     h, c = h[0], c[0]
                 else:
                     xp = F.linear(x, layer.weight_ih_l0, layer.bias_ih_l0 + layer.bias_hh_l0)

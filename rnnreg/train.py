@@ -220,10 +220,14 @@ def compile_works(device: torch.device) -> bool:
             torch.compile(lambda v: (v.sin() * v).sum(), dynamic=False)(a).backward()
             _COMPILE_WORKS[key] = a.grad is not None and bool(torch.isfinite(a.grad).all())
         except Exception as err:
-            print(f"rnnreg: torch.compile is unavailable here ({type(err).__name__}: {str(err)[:200]}); "
-                  "training eagerly", file=sys.stderr)
+            _say_compile_failed(err)
             _COMPILE_WORKS[key] = False
     return _COMPILE_WORKS[key]
+
+
+def _say_compile_failed(err: Exception) -> None:
+    print(f"rnnreg: torch.compile is unavailable here ({type(err).__name__}: {str(err)[:200]}); training eagerly",
+          file=sys.stderr)
 
 
 class WindowLoss:
@@ -239,8 +243,12 @@ class WindowLoss:
 
     def __init__(self, model: LSTMLM, device: torch.device, precision: str = "fp32", compile: bool = False):
         self.model, self.device, self.precision = model, device, precision
-        self.compiled = compile and compile_works(device)
-        self._compiled_fn = torch.compile(self._eager, dynamic=False) if self.compiled else None
+        use = compile and compile_works(device)
+        self._compiled_fn = torch.compile(self._eager, dynamic=False) if use else None
+
+    @property
+    def compiled(self) -> bool:
+        return self._compiled_fn is not None
 
     def _eager(self, x, y, state):
         return window_nll(self.model, x, y, state, self.device, self.precision)
@@ -250,9 +258,8 @@ class WindowLoss:
             try:
                 return self._compiled_fn(x, y, state)
             except Exception as err:  # compilation failed: nothing was updated yet, run eagerly from now on
-                print(f"rnnreg: torch.compile is unavailable here ({type(err).__name__}: {str(err)[:200]}); "
-                      "training eagerly", file=sys.stderr)
-                self._compiled_fn, self.compiled = None, False
+                _say_compile_failed(err)
+                self._compiled_fn = None
         return self._eager(x, y, state)
 
 
