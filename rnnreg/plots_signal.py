@@ -143,7 +143,7 @@ def plot_lstm_paths(p: float = 0.5, max_lag: int = 20, *, schemes: Sequence[str]
     cell c (right) to a perturbed input at step 0, per scheme, vs lag. ``results``: precomputed
     ``{scheme: simulate_lstm(...)}``."""
     fig, axes = new_figure(WIDE, 1, 2, sharey=True)
-    results = results or {s: S.simulate_lstm(s, p, max_lag, hidden, samples, seed=seed) for s in schemes}
+    results = results or lstm_results(p, max_lag, schemes=schemes, hidden=hidden, samples=samples, seed=seed)
     for ax, path in zip(axes, ("h", "c")):
         for i, s in enumerate(schemes):
             est = results[s][path]

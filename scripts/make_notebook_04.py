@@ -41,6 +41,14 @@ def chapter(final: bool = False):
         """A cell showing grid numbers: checked only once the grid is complete (``final``)."""
         return code(src, slide, checked=final)
 
+    def metric_cells(name: str, metric: str) -> list:
+        """The figure, the fit (checked once the grid is complete) and the table of one metric."""
+        return [code(f'plots.show(PE.plot_equivalent_size(grid, "{metric}"))'),
+                data(f"""
+{name} = PE.equivalence_frame(grid, "{metric}")
+print(PE.fit_text({name}, "{metric}"))""", "subslide"),
+                code(f'PE.equivalence_display({name}, "{metric}")')]
+
     return notebook([
         md("""
 # 04 — Dropout vs a smaller model: is there an equivalence?
@@ -144,11 +152,7 @@ grid), or better than every one of them.
 reader = WE.EquivalencePanel(grid, dropout=0.5, metric="train_eval_ppl")
 display(reader)"""),
         md("### Fit: training perplexity (eval mode)", "subslide"),
-        code('plots.show(PE.plot_equivalent_size(grid, "train_eval_ppl"))'),
-        data("""
-train_eq = PE.equivalence_frame(grid, "train_eval_ppl")
-print(PE.fit_text(train_eq, "train_eval_ppl"))""", "subslide"),
-        code('PE.equivalence_display(train_eq, "train_eval_ppl")'),
+        *metric_cells("train_eq", "train_eval_ppl"),
         md("""
 **How to read α.** α = 1: the dropout model fits like the units a mask leaves (the seed's count);
 α = 0: like its full size; α > 1: worse than either count. Two cautions. Cells *below* the grid
@@ -157,11 +161,7 @@ cells that lose most, so the fitted α understates the loss there. And 6 epochs 
 measure capacity and speed of learning together: a noisy model also learns more slowly.
 """, "fragment"),
         md("### Generalisation: validation perplexity", "subslide"),
-        code('plots.show(PE.plot_equivalent_size(grid, "valid_ppl"))'),
-        data("""
-valid_eq = PE.equivalence_frame(grid, "valid_ppl")
-print(PE.fit_text(valid_eq, "valid_ppl"))""", "subslide"),
-        code('PE.equivalence_display(valid_eq, "valid_ppl")'),
+        *metric_cells("valid_eq", "valid_ppl"),
         md("""
 On validation text the p = 0 row is used only up to its best size (beyond it, bigger undropped
 models over-fit). A cell “better than every undropped model” has **no** smaller equivalent at
