@@ -1,4 +1,4 @@
-"""Command line: ``python -m rnnreg train | evaluate | measure | grid | average | bench``.
+"""Command line: ``python -m rnnreg train | evaluate | measure | grid | average | live | bench``.
 
 Examples::
 
@@ -8,24 +8,43 @@ Examples::
     python -m rnnreg evaluate results/ptb/small
     python -m rnnreg grid --out results/ptb/grid                              # chapter 04
     python -m rnnreg average results/ptb/small results/ptb/small-seed2 --out results/ptb/averaging/small.json
+    python -m rnnreg live --seeds 1 2 3 --out results/live/01_defaults.json   # chapter 01's demo, 3 seeds
     python -m rnnreg bench --out results/bench/cpu.json
 
 An interrupted ``train`` resumes from the run folder's last checkpoint when run again with
-the same options.
+the same options. ``evaluate``, ``measure`` and ``average`` use the corpus a run was trained on
+(recorded in the run folder) unless ``--data`` says otherwise, and refuse a corpus with another
+vocabulary. Errors end in one line ``error: ...`` on stderr and exit status 2 (130 for Ctrl-C).
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import errno
 import json
 import shlex
 import sys
 from pathlib import Path
 
-from .data import DataError, load_corpus
+from .data import Corpus, DataError, load_corpus
 from .model import SCHEMES
-from .train import (DECAY_STARTS, PRECISIONS, PRESETS, CheckpointMismatchError, Config, NonFiniteLossError,
-                    RunFolderBusyError, evaluate, load_run_model, resolve_device)
+from .runfolder import CheckpointError, RunFolderError, recorded_corpus_folder, write_json
+from .train import (
+    DECAY_STARTS,
+    PRECISIONS,
+    PRESETS,
+    CheckpointMismatchError,
+    Config,
+    NonFiniteLossError,
+    evaluate,
+    load_run_model,
+    require_tokens,
+    resolve_device,
+    unused_option_warnings,
+)
+
+#: The errors a command reports as one line (exit 2) instead of a traceback.
+USER_ERRORS = (DataError, ValueError, CheckpointMismatchError, NonFiniteLossError, RunFolderError)
 
 
 def _add_config_options(p: argparse.ArgumentParser) -> None:
@@ -56,18 +75,39 @@ def _add_config_options(p: argparse.ArgumentParser) -> None:
                    help="torch.compile the training step (slow first step; falls back to eager)")
 
 
-def config_from_args(args: argparse.Namespace) -> Config:
+def _add_data_options(p: argparse.ArgumentParser, default: str = "$RNNREG_DATA, then the user cache") -> None:
+    p.add_argument("--data", help=f"corpus folder (default: {default})")
+    p.add_argument("--offline", action="store_true", help="never download the corpus (same as RNNREG_OFFLINE=1)")
+    p.add_argument("--unk", action="store_true",
+                   help="map valid/test words that are not in train to <unk> (default: refuse them)")
+
+
+def load_corpus_from_args(args: argparse.Namespace, folder: str | None = None) -> Corpus:
+    """The corpus ``--data`` (or ``folder``) names, with ``--offline`` and ``--unk``; its notes on stderr."""
+    corpus = load_corpus(folder if folder is not None else args.data,
+                         download=False if args.offline else None, unknown="unk" if args.unk else "error")
+    for note in corpus.notes:
+        print(f"rnnreg: note: {note}", file=sys.stderr)
+    return corpus
+
+
+def _overrides(args: argparse.Namespace) -> dict:
     fields = {f.name for f in dataclasses.fields(Config)} - {"preset"}
-    overrides = {k: v for k, v in vars(args).items() if k in fields and v is not None}
-    return Config.preset(args.preset, **overrides)
+    return {k: v for k, v in vars(args).items() if k in fields and v is not None}
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    return Config.preset(args.preset, **_overrides(args))
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     from .train import train
 
     config = config_from_args(args)
+    for warning in unused_option_warnings(config, _overrides(args)):
+        print(f"rnnreg: warning: {warning}", file=sys.stderr)
     out = args.out or f"runs/{config.preset}-{config.scheme}-seed{config.seed}"
-    corpus = load_corpus(args.data)
+    corpus = load_corpus_from_args(args)
     result = train(config, corpus, out, progress=not args.quiet, command=args.command_line,
                    callbacks=[_print_epoch])
     print(json.dumps({k: result.summary[k] for k in ("valid_ppl", "test_ppl", "wall_s")}, indent=2))
@@ -82,10 +122,38 @@ def _print_epoch(event: dict) -> None:
               flush=True)
 
 
+def corpus_for_runs(args: argparse.Namespace, runs) -> Corpus:
+    """``--data`` if given; else the corpus folder the first of ``runs`` recorded, if it is still there;
+    else the usual lookup (RNNREG_DATA, then the user cache). The runs' fingerprints are checked later."""
+    for run in runs:  # a wrong run folder is said before any corpus is loaded (or downloaded)
+        run = Path(run)
+        if not run.is_dir():
+            raise CheckpointError(f"the run folder {run} does not exist" if not run.exists()
+                                  else f"{run} is a file, not a run folder")
+        if not (run / "checkpoint.pt").exists():
+            raise CheckpointError(f"{run} has no checkpoint.pt: it is not a run folder, or its first epoch never "
+                                  "finished")
+    if args.data is None:
+        for run in runs:
+            folder = recorded_corpus_folder(run)
+            if folder is not None:
+                print(f"rnnreg: corpus {folder} (the one {run} was trained on)", file=sys.stderr)
+                return load_corpus_from_args(args, folder)
+    return load_corpus_from_args(args)
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    corpus = load_corpus(args.data)
-    model, config, epoch = load_run_model(Path(args.run), len(corpus.vocab))
-    device = resolve_device(args.device or config.device)
+    corpus = corpus_for_runs(args, [args.run])
+    model, config, epoch = load_run_model(Path(args.run), corpus=corpus)
+    require_tokens(corpus, "valid", config.batch_size, "evaluating the valid split")
+    require_tokens(corpus, "test", 1, "evaluating the test split")
+    try:
+        device = resolve_device(args.device or config.device)
+    except ValueError as exc:
+        if args.device:
+            raise
+        print(f"rnnreg: {exc}; the run trained on {config.device!r}, evaluating on 'auto'", file=sys.stderr)
+        device = resolve_device("auto")
     model.to(device)
     result = {"epoch": epoch,
               "valid_ppl": round(evaluate(model, corpus.valid, config.batch_size, config.steps, device), 3),
@@ -100,10 +168,10 @@ def cmd_measure(args: argparse.Namespace) -> int:
 
     from .signal import context_ablation, swap_sensitivity
 
-    corpus = load_corpus(args.data)
+    corpus = corpus_for_runs(args, args.runs)
     for run in map(Path, args.runs):
         start = time.perf_counter()
-        model, config, epoch = load_run_model(run, len(corpus.vocab))
+        model, config, epoch = load_run_model(run, corpus=corpus)
         result = {"run": str(run), "scheme": config.scheme, "epoch": epoch, "split": "valid"}
         for masks in (False, True):
             r = swap_sensitivity(model, corpus.valid, args.max_lag, args.samples, masks=masks, seed=args.seed)
@@ -111,7 +179,7 @@ def cmd_measure(args: argparse.Namespace) -> int:
         r = context_ablation(model, corpus.valid, positions=args.positions, seed=args.seed)
         result["context_ablation"] = {k: v.tolist() for k, v in r.items()}
         result["provenance"] = _provenance(args, start)
-        (run / "signal.json").write_text(json.dumps(result, indent=1) + "\n")
+        write_json(run / "signal.json", result, indent=1)
         print(f"{run}: written signal.json ({result['provenance']['wall_s']:.0f} s)", flush=True)
     return 0
 
@@ -119,21 +187,15 @@ def cmd_measure(args: argparse.Namespace) -> int:
 def _provenance(args: argparse.Namespace, start: float) -> dict:
     import time
 
-    import torch
+    from .runfolder import provenance
 
-    from .train import git_commit, machine_description
-
-    return {"command": args.command_line, "git_commit": git_commit(), "torch": torch.__version__,
-            "device": machine_description(torch.device("cpu")), "wall_s": time.perf_counter() - start,
-            "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    return {**provenance(args.command_line, "cpu"), "wall_s": time.perf_counter() - start}
 
 
 def _write_json(path: str, result: dict) -> None:
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, indent=1) + "\n")
-    tmp.replace(out)
+    write_json(out, result, indent=1)
     print(f"written {out}")
 
 
@@ -143,7 +205,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
 
     from .equivalence import grid_cells, inference_comparison, run_grid
 
-    corpus = load_corpus(args.data)
+    corpus = load_corpus_from_args(args)
     if args.inference:
         start = time.perf_counter()
         result = inference_comparison(args.out, corpus, samples=args.samples)
@@ -162,12 +224,13 @@ def cmd_average(args: argparse.Namespace) -> int:
     from .averaging import averaged_perplexity, running_averages, target_log_probs
 
     start = time.perf_counter()
-    corpus = load_corpus(args.data)
+    corpus = corpus_for_runs(args, args.runs)
     ids = getattr(corpus, args.split)
     members, log_probs = [], []
     for run in args.runs:
-        model, config, epoch = load_run_model(Path(run), len(corpus.vocab))
+        model, config, epoch = load_run_model(Path(run), corpus=corpus)
         batch = args.batch_size or (1 if args.split == "test" else config.batch_size)
+        require_tokens(corpus, args.split, batch, f"averaging on the {args.split} split")
         log_probs.append(target_log_probs(model, ids, batch, config.steps))
         members.append({"run": run, "epoch": epoch, "seed": config.seed, "scheme": config.scheme,
                         "dropout": config.dropout, "precision": config.precision,
@@ -183,6 +246,22 @@ def cmd_average(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_live(args: argparse.Namespace) -> int:
+    """A live demo's settings over several seeds: does the point it shows hold beyond one seed?"""
+    import time
+
+    from .live import seed_sweep
+
+    start = time.perf_counter()
+    corpus = load_corpus_from_args(args)
+    sweep = seed_sweep(corpus, args.schemes, args.seeds)
+    for run in sweep["runs"]:
+        print(f"seed {run['seed']} {run['label']}: valid " + " ".join(f"{v:.1f}" for v in run["valid"]), flush=True)
+    sweep["provenance"] = _provenance(args, start)
+    _write_json(args.out, sweep)
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run_bench
 
@@ -192,33 +271,39 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rnnreg", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m rnnreg", description=__doc__, allow_abbrev=False,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("train", help="train a model (resumes from the run folder's checkpoint)")
+    p = sub.add_parser("train", allow_abbrev=False, help="train a model (resumes from the run folder's checkpoint)")
     _add_config_options(p)
     p.add_argument("--out", help="run folder (default runs/<preset>-<scheme>-seed<seed>)")
-    p.add_argument("--data", help="corpus folder (default: $RNNREG_DATA, then the user cache)")
+    _add_data_options(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("evaluate", help="valid and test perplexity of a run folder's checkpoint")
+    p = sub.add_parser("evaluate", allow_abbrev=False, help="valid and test perplexity of a run folder's checkpoint")
     p.add_argument("run", help="run folder")
-    p.add_argument("--data")
+    _add_data_options(p, "the corpus the run was trained on")
     p.add_argument("--device")
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("measure", help="chapter 03: lag sensitivity and context ablation of trained runs")
+    p = sub.add_parser(
+        "measure", allow_abbrev=False, help="chapter 03: lag sensitivity and context ablation of trained runs"
+    )
     p.add_argument("runs", nargs="+", help="run folders with a checkpoint")
-    p.add_argument("--data")
+    _add_data_options(p, "the corpus the runs were trained on")
     p.add_argument("--max-lag", type=int, default=30)
     p.add_argument("--samples", type=int, default=200)
     p.add_argument("--positions", type=int, default=2000)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_measure)
 
-    p = sub.add_parser("grid", help="chapter 04: hidden size x dropout grid (resumable; start one runner per free core), or --inference")
+    p = sub.add_parser(
+        "grid",
+        allow_abbrev=False,
+        help="chapter 04: hidden size x dropout grid (resumable; start one runner per free core), or --inference",
+    )
     p.add_argument("--out", default="results/ptb/grid", help="grid folder (one run folder per cell)")
     p.add_argument("--sizes", nargs="+", type=int)
     p.add_argument("--rates", nargs="+", type=float)
@@ -227,18 +312,28 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--inference", action="store_true",
                    help="instead of training: weight scaling vs MC dropout vs ensemble -> inference.json")
     p.add_argument("--samples", type=int, default=10, help="MC-dropout passes for --inference")
-    p.add_argument("--data")
+    _add_data_options(p)
     p.set_defaults(func=cmd_grid)
 
-    p = sub.add_parser("average", help="perplexity of the probability average of several runs")
+    p = sub.add_parser("average", allow_abbrev=False, help="perplexity of the probability average of several runs")
     p.add_argument("runs", nargs="+", help="run folders with a checkpoint")
     p.add_argument("--split", choices=["valid", "test"], default="test")
     p.add_argument("--batch-size", type=int, help="default: 1 on test (the paper's protocol), else the run's")
     p.add_argument("--out", help="write the result as JSON here")
-    p.add_argument("--data")
+    _add_data_options(p, "the corpus the runs were trained on")
     p.set_defaults(func=cmd_average)
 
-    p = sub.add_parser("bench", help="training tokens/s of every scheme against a plain PyTorch reference")
+    p = sub.add_parser("live", allow_abbrev=False,
+                       help="chapter 01's live demo (its default settings) over several seeds, as JSON")
+    p.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
+    p.add_argument("--schemes", nargs="+", default=["none", "zaremba"], choices=SCHEMES)
+    p.add_argument("--out", required=True, help="write the sweep as JSON here (e.g. results/live/01_defaults.json)")
+    _add_data_options(p)
+    p.set_defaults(func=cmd_live)
+
+    p = sub.add_parser(
+        "bench", allow_abbrev=False, help="training tokens/s of every scheme against a plain PyTorch reference"
+    )
     p.add_argument("--shapes", nargs="+", default=["small", "medium"], choices=["small", "medium", "large"])
     p.add_argument("--schemes", nargs="+", default=list(SCHEMES), choices=SCHEMES)
     p.add_argument("--precisions", nargs="+", default=["fp32", "bf16"], choices=PRECISIONS)
@@ -253,9 +348,24 @@ def main(argv: list[str] | None = None) -> int:
     args.command_line = "python -m rnnreg " + shlex.join(argv)
     try:
         return args.func(args)
-    except (DataError, ValueError, CheckpointMismatchError, NonFiniteLossError, RunFolderBusyError) as exc:
+    except KeyboardInterrupt as exc:  # train's Interrupted says which epoch is saved and how to resume
+        print(f"interrupted: {exc}" if str(exc) else "interrupted", file=sys.stderr)
+        return 130
+    except USER_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # disk full, read-only, permissions: the file and the reason, no traceback
+        print(f"error: {_os_error(exc)}", file=sys.stderr)
+        return 2
+
+
+def _os_error(exc: OSError) -> str:
+    what = exc.strerror or str(exc) or type(exc).__name__
+    if exc.errno == errno.ENOSPC:
+        what += " (free some space, then run the same command again: training resumes from its checkpoint)"
+    elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        what += " (write somewhere else, e.g. another --out)"
+    return f"{exc.filename}: {what}" if exc.filename else what
 
 
 if __name__ == "__main__":

@@ -57,7 +57,10 @@ def averaged_perplexity(log_probs: list[torch.Tensor] | torch.Tensor) -> float:
     if stacked.dim() == 1:
         stacked = stacked[None]
     mean_logp = torch.logsumexp(stacked, dim=0) - math.log(stacked.size(0))
-    return math.exp(-mean_logp.mean().item())
+    try:
+        return math.exp(-mean_logp.mean().item())
+    except OverflowError:  # a diverged member: an infinite perplexity, not a traceback
+        return math.inf
 
 
 def running_averages(log_probs: list[torch.Tensor]) -> list[float]:

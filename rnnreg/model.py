@@ -174,8 +174,10 @@ def _onednn_packing_works() -> bool:
             w, a, b = torch.randn(8, 4), torch.randn(3, 4), torch.randn(3, 8)
             packed = torch.ops.mkldnn._reorder_linear_weight(w, 3)
             out = torch.ops.mkldnn._linear_pointwise.binary(a, b, packed, None, "add")
-            _ONEDNN_OK = bool(torch.backends.mkldnn.is_available()) and torch.allclose(out, torch.addmm(b, a, w.t()),
-                                                                                      atol=1e-5)
+            plain = torch.ops.mkldnn._linear_pointwise(a, packed, None, "none", [], "")  # the overload backward uses
+            _ONEDNN_OK = (bool(torch.backends.mkldnn.is_available())
+                          and torch.allclose(out, torch.addmm(b, a, w.t()), atol=1e-5)
+                          and torch.allclose(plain, a @ w.t(), atol=1e-5))
         except Exception:  # no oneDNN in this build, or the private op changed: plain addmm
             _ONEDNN_OK = False
     return _ONEDNN_OK
@@ -374,10 +376,12 @@ class LSTMLM(nn.Module):
             # autocast speeds up the softmax layer, the bulk of the FLOPs at the paper's sizes.
             with torch.autocast(device_type=x.device.type, enabled=False):
                 x = x.float()
-                if fused:  # nn.LSTM's own kernel call, with W_hh as the scheme has it (DropConnect'ed for weight_drop)
-                    weights = [layer.weight_ih_l0, self._recurrent_weight(layer), layer.bias_ih_l0, layer.bias_hh_l0]
-                    x, h, c = torch._VF.lstm(x, (h0[None], c0[None]), weights, True, 1, 0.0, self.training,
-                                             False, False)
+                if fused:  # nn.LSTM's fused kernel, with W_hh as the scheme has it
+                    w_hh = self._recurrent_weight(layer)
+                    if w_hh is layer.weight_hh_l0:
+                        x, (h, c) = layer(x, (h0[None], c0[None]))
+                    else:  # weight_drop: the same module call with its DropConnect'ed W_hh swapped in
+                        x, (h, c) = torch.func.functional_call(layer, {"weight_hh_l0": w_hh}, (x, (h0[None], c0[None])))
                     h, c = h[0], c[0]
                 else:
                     xp = F.linear(x, layer.weight_ih_l0, layer.bias_ih_l0 + layer.bias_hh_l0)

@@ -279,6 +279,26 @@ def plot_run(run, *, label: str | None = None, model: str | None = None, title: 
                        xmax=run.epochs_planned)
 
 
+#: Colours of chapter 01's full-scale story (keyed by the run's name under results/<corpus>/).
+STORY_COLORS = {"small": "#999999", "medium-nodrop": SCHEME_COLORS["none"], "medium": SCHEME_COLORS["zaremba"]}
+
+
+def plot_story(story: Mapping[str, object], *, title: str | None = None) -> Figure:
+    """Chapter 01's full-scale story: train (dashed) and valid (solid) perplexity of each recorded run.
+
+    ``story``: :func:`rnnreg.runs.story_runs` (label -> ``Run``). The x axis spans the longest
+    planned run, so a run still training shows how far it has come.
+    """
+    colors = {
+        label: STORY_COLORS.get(run.path.name, color_for(label, i)) for i, (label, run) in enumerate(story.items())
+    }
+    xmax = max((run.epochs_planned or run.epochs_done for run in story.values()), default=None)
+    fig, ax = new_figure(WIDE)
+    plot_curves({label: run.log for label, run in story.items()}, ax=ax, colors=colors, xmax=xmax,
+                title=title or "Full PTB: the same 2×650 LSTM with and without dropout, beside the small model")
+    return fig
+
+
 # --------------------------------------------------------------------------------------------
 # The unrolled two-layer LSTM with each scheme's dropout sites
 # --------------------------------------------------------------------------------------------
@@ -388,11 +408,14 @@ def draw_unrolled_lstm(scheme: str = "zaremba", *, steps: int = 3, units: int = 
         path = sch.masks_on_path(scheme, 2, steps - 1)
         kinds = sorted({s.mask for s in sites.values()}, key=sch.MASK_KINDS.index)
         how = "; ".join(sch.MASK_LABELS[k] for k in kinds) if kinds else "no masks"
-        text = (f"{info['source']}.  Masks: {how}.\n"
-                f"A signal from x(t−1) carried to the softmax at t+1 (two steps along one layer) is "
-                f"multiplied by {path['applications']} dropout masks ({path['distinct']} distinct).  "
-                f"Squares: {units} units, filled = dropped" + (", hatched = copied from t−1" if scheme == "zoneout" else "")
-                + ".")
+        text = (
+            f"{info['source']}.  Masks: {how}.\n"
+            f"A signal from x(t−1) carried to the softmax at t+1 (two steps along one layer) is "
+            f"multiplied by {path['applications']} dropout masks ({path['distinct']} distinct).  "
+            f"Squares: {units} units, filled = dropped"
+            + (", hatched = copied from t−1" if scheme == "zoneout" else "")
+            + "."
+        )
         fig.text(0.01, 0.005, text, fontsize=11, color="#333333", ha="left", va="bottom", wrap=True)
         fig.get_layout_engine().set(rect=(0, 0.09, 1, 0.91))
     return fig
@@ -479,8 +502,9 @@ def plot_masks(masks: Mapping, *, scheme: str | None = None, connections: Sequen
 def plot_table1(df, *, title: str = "Table 1, single models: word-level PTB perplexity") -> Figure:
     """Grouped bars per model size: the paper, the TF tutorial and this project (valid | test).
 
-    ``df``: :func:`rnnreg.runs.table1`. A model not recorded here gets an empty hatched slot
-    labelled "not yet run here"; the figure's footnote names the recorded runs it shows.
+    ``df``: :func:`rnnreg.runs.table1`. Where this project has no number, there is no bar: the
+    slot says "not run here" (or the run's progress) and the full run's estimated cost, so that
+    nothing that is not data looks like data. The footnote names the recorded runs it shows.
     """
     fig, axes = new_figure(WIDE, 1, 2, sharey=True)
     sources = (("paper", "paper"), ("tf", "TF tutorial"), ("here", "this project"))
@@ -492,13 +516,13 @@ def plot_table1(df, *, title: str = "Table 1, single models: word-level PTB perp
         for j, (src, label) in enumerate(sources):
             xs = np.arange(len(models)) + (j - 1) * width
             ys = df[f"{src}_{split}"].to_numpy(dtype=float)
-            for x, y, status in zip(xs, ys, df["here_status"]):
+            for x, y, status, cost in zip(xs, ys, df["here_status"], df.get("cost_h", [math.nan] * len(df))):
                 if np.isnan(y):
-                    ax.bar(x, top * 0.98, width, facecolor="none", edgecolor=SOURCE_COLORS[src],
-                           hatch="//", linewidth=0.8)
-                    gap = "not yet run here" if status == "not yet run here" else "run not complete"
-                    ax.text(x, top * 0.5, gap, rotation=90, ha="center", va="center",
-                            fontsize=10, color="#555555", backgroundcolor="white")
+                    gap = "not run here" if status == "not yet run here" else status.split(",")[0]
+                    if math.isfinite(cost):
+                        gap += f"\n(full run ≈ {cost:.0f} h, 2 CPU cores)"
+                    ax.text(x, 0.02 * top, gap, rotation=90, ha="center", va="bottom", fontsize=9,
+                            color="#555555")
                 else:
                     ax.bar(x, y, width, color=SOURCE_COLORS[src])
                     ax.text(x, y + top * 0.01, f"{y:.1f}", ha="center", va="bottom", fontsize=9.5, rotation=90)

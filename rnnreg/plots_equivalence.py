@@ -423,7 +423,9 @@ def plot_equivalent_size(grid: pd.DataFrame, metric: str = "train_eval_ppl", *, 
                              markeredgewidth=2)
             ratio = part.n_eq / part.hidden_size
             ax2.plot((1 - part.dropout)[ok], ratio[ok], "o", color=c, markersize=8)
-        ax1.plot([], [], "v", color="#555555", markerfacecolor="white", label="no equivalent: worse than N=%d" % min(sizes))
+        ax1.plot(
+            [], [], "v", color="#555555", markerfacecolor="white", label="no equivalent: worse than N=%d" % min(sizes)
+        )
         ax1.plot([], [], "^", color="#555555", markerfacecolor="white", label="no equivalent: better than all p = 0")
         ax1.set_xscale("log")
         ax1.set_yscale("log")

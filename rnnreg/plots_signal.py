@@ -160,8 +160,11 @@ def plot_lstm_paths(p: float = 0.5, max_lag: int = 20, *, schemes: Sequence[str]
     axes[0].set_ylabel("relative variance")
     axes[0].legend(loc="upper left", frameon=False, fontsize=10)
     _title(fig, axes[0], title or f"One LSTM layer, p = {p:g}: noise on the h path and on the cell path", True)
-    add_note(fig, f"rnnreg.signal.simulate_lstm: {hidden} units, weights U(−0.5, 0.5), {samples} mask draws, seed {seed}; "
-               "zoneout keeps h/c with 0.05/0.5. Bands ±2 s.e.")
+    add_note(
+        fig,
+        f"rnnreg.signal.simulate_lstm: {hidden} units, weights U(−0.5, 0.5), {samples} mask draws, seed {seed}; "
+        "zoneout keeps h/c with 0.05/0.5. Bands ±2 s.e.",
+    )
     return fig
 
 
@@ -260,8 +263,11 @@ def linear_table(estimates: dict, p: float = 0.5, lags=(1, 2, 4, 8)):
     rows = {}
     for (s, m), est in estimates.items():
         a = S.relative_variance(p, S.recurrent_masks(s, list(lags)))
-        rows[f"{s}, W {m}"] = {f"k={k}": f"{float(est.mean[k]):.3g} ± {2 * float(est.stderr[k]):.2g} (analytic {float(av):.3g})"
-                               for k, av in zip(lags, a) if k < len(est.mean)}
+        rows[f"{s}, W {m}"] = {
+            f"k={k}": f"{float(est.mean[k]):.3g} ± {2 * float(est.stderr[k]):.2g} (analytic {float(av):.3g})"
+            for k, av in zip(lags, a)
+            if k < len(est.mean)
+        }
     return pd.DataFrame.from_dict(rows, orient="index")
 
 

@@ -15,9 +15,21 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from . import runs, zoo as Z
-from .plots import (NEUTRAL, SCHEME_COLORS, SOURCE_COLORS, TRAIN_STYLE, VALID_STYLE, WIDE, _log_ticks, color_for,
-                    add_note, new_figure, plot_curves)
+from . import runs
+from . import zoo as Z
+from .plots import (
+    NEUTRAL,
+    SCHEME_COLORS,
+    SOURCE_COLORS,
+    TRAIN_STYLE,
+    VALID_STYLE,
+    WIDE,
+    _log_ticks,
+    add_note,
+    color_for,
+    new_figure,
+    plot_curves,
+)
 
 HERE = SOURCE_COLORS["here"]
 

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import torch
 
-from .train import PRESETS
+from .train import PRESETS, Config, build_model
 
 #: Where recorded runs live: $RNNREG_RESULTS, else ``results/`` beside the package.
 DEFAULT_RESULTS = Path(__file__).resolve().parent.parent / "results"
@@ -150,6 +151,90 @@ def results_dir(path: str | os.PathLike | None = None) -> Path:
 def train_command(preset: str, corpus: str = "ptb", device: str = "cuda") -> str:
     """The command that records the run :func:`table1` looks for."""
     return f"python -m rnnreg train --preset {preset} --device {device} --out results/{corpus}/{preset}"
+
+
+def parameter_count(preset: str, vocab_size: int = 10_000) -> int:
+    """Parameters of a preset's model, counted without allocating them."""
+    with torch.device("meta"):
+        return build_model(Config.preset(preset), vocab_size).num_parameters()
+
+
+def cost_estimate(preset: str, corpus: str = "ptb", reference: str = "small",
+                  results: str | os.PathLike | None = None, train_tokens: int = 929_589) -> dict:
+    """Hours a full run of ``preset`` takes on the CPUs that recorded this project's runs.
+
+    Measured when ``results/<corpus>/<preset>`` has logged epochs (the median training speed of
+    its epochs); otherwise the reference run's median speed scaled by the parameter count (the
+    cost per token grows about linearly with it). Returns ``hours``, ``tokens_per_s`` and
+    ``basis`` (the run the speed comes from, and how), or NaN hours with no run to scale from.
+    """
+    epochs = PRESETS[preset]["epochs"]
+    own = find_run(corpus, preset, results)
+    if own is not None and len(own.log) and "tokens_per_s" in own.log:
+        tps = float(own.log["tokens_per_s"].median())
+        basis = f"measured: median speed of {own.name}'s {len(own.log)} logged epochs"
+    else:
+        ref = find_run(corpus, reference, results)
+        if ref is None or not len(ref.log) or "tokens_per_s" not in ref.log:
+            return {"hours": math.nan, "tokens_per_s": math.nan, "basis": f"no recorded {reference} run to scale"}
+        tps = float(ref.log["tokens_per_s"].median()) * parameter_count(reference) / parameter_count(preset)
+        basis = f"estimated: {ref.name}'s median speed scaled by parameter count"
+    return {"hours": epochs * train_tokens / tps / 3600, "tokens_per_s": tps, "basis": basis}
+
+
+def load_sweep(path: str | os.PathLike, results: str | os.PathLike | None = None) -> dict:
+    """A recorded seed sweep of a live demo (``python -m rnnreg live``), e.g. ``live/01_defaults.json``."""
+    p = Path(path)
+    p = p if p.is_absolute() or p.exists() else results_dir(results) / p
+    record = _read_json(p)
+    if record is None:
+        raise FileNotFoundError(f"no recorded sweep at {p}; record it with: python -m rnnreg live --out {p}")
+    return record
+
+
+def sweep_table(sweep: dict, digits: int = 1) -> pd.DataFrame:
+    """One row per (seed, run): best valid and its epoch, last valid and last train, rounded."""
+    rows = []
+    for r in sweep["runs"]:
+        best = min(range(len(r["valid"])), key=r["valid"].__getitem__)
+        rows.append({"seed": r["seed"], "run": r["label"], "best valid": round(r["valid"][best], digits),
+                     "best epoch": best + 1, "last valid": round(r["valid"][-1], digits),
+                     "last train": round(r["train"][-1], digits)})
+    return pd.DataFrame(rows).set_index(["seed", "run"])
+
+
+#: Chapter 01's full-scale story, in its order: run name under results/<corpus>/ -> what it is.
+STORY = {
+    "small": "small 2×200, no dropout",
+    "medium-nodrop": "medium 2×650, no dropout",
+    "medium": "medium 2×650, dropout 0.5",
+}
+
+
+def story_runs(corpus: str = "ptb", results: str | os.PathLike | None = None) -> dict[str, "Run"]:
+    """The recorded runs of :data:`STORY` that exist, labelled with what they are and their status."""
+    out = {}
+    for name, what in STORY.items():
+        run = find_run(corpus, name, results)
+        if run is not None:
+            out[f"{what} ({run.name}, {run.status})"] = run
+    return out
+
+
+def overfitting(run: "Run") -> dict:
+    """How a run's validation perplexity behaves: its best epoch and how far it rose after it.
+
+    ``rise``: last-epoch valid over the best valid, minus 1 (0 when the last epoch is the best);
+    ``train_falling``: train perplexity fell over the epochs after the best valid epoch.
+    """
+    valid, train = run.log["valid_ppl"].astype(float), run.log["train_ppl"].astype(float)
+    best = int(valid.idxmin())
+    return {
+        "epochs": run.epochs_done, "best_epoch": int(run.log["epoch"].iloc[best]),
+        "best_valid": float(valid.iloc[best]), "last_valid": float(valid.iloc[-1]),
+        "last_train": float(train.iloc[-1]), "rise": float(valid.iloc[-1] / valid.iloc[best] - 1),
+        "train_falling": bool(train.iloc[-1] < train.iloc[best]) if best < len(train) - 1 else None,
+    }
 
 
 @dataclass
@@ -311,12 +396,14 @@ def table1(corpus: str = "ptb", results: str | os.PathLike | None = None, digits
                 if run.summary.get("test_ppl") is not None:
                     here["test"] = run.summary["test_ppl"]
                 command = run.summary.get("command", command)
+        cost = cost_estimate(model, corpus, results=results)
         rows.append({
             "model": model, "name": MODEL_NAMES[model],
             "paper_valid": paper["valid"], "paper_test": paper["test"],
             "tf_train": tf["train"], "tf_valid": tf["valid"], "tf_test": tf["test"],
             **{f"here_{k}": round(v, digits) for k, v in here.items()},
             "here_run": name, "here_status": status, "command": command,
+            "cost_h": round(cost["hours"], 1),
         })
     return pd.DataFrame(rows).set_index("model")
 
@@ -324,11 +411,13 @@ def table1(corpus: str = "ptb", results: str | os.PathLike | None = None, digits
 TABLE1_LABELS = {"name": "model (paper's name)", "paper_valid": "paper valid", "paper_test": "paper test",
                  "tf_train": "TF train", "tf_valid": "TF valid", "tf_test": "TF test", "here_train": "here train",
                  "here_valid": "here valid", "here_test": "here test", "here_run": "recorded run",
-                 "here_status": "status", "command": "command"}
+                 "here_status": "status", "command": "command",
+                 "cost_h": "full run (h, 2 CPU cores)"}
 
 
 def pretty(df: pd.DataFrame, missing: str = "–", commands: bool = False) -> pd.DataFrame:
     """For display: missing numbers as a dash, column names in words, the command column only on request."""
     out = df if commands or "command" not in df else df.drop(columns="command")
+    out = out if commands or "cost_h" not in out else out.drop(columns="cost_h")
     out = out.astype(object).where(out.notna(), missing)
     return out.rename(columns=TABLE1_LABELS)

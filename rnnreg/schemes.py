@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .model import SCHEMES, LSTMLM
+from .model import LSTMLM, SCHEMES
 
 CONNECTIONS = ("input", "between", "output", "h", "c", "w_hh")
 RECURRENT = ("h", "c", "w_hh")

@@ -38,6 +38,7 @@ import torch
 from . import schemes
 from .model import dropout_mask, lstm_step, recurrence_masks
 
+
 def relative_variance(p: float, n_masks) -> torch.Tensor:
     """Var[y]/E[y]^2 of a unit after ``n_masks`` independent inverted-dropout masks of rate p."""
     n = torch.as_tensor(n_masks, dtype=torch.float64)

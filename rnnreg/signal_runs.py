@@ -183,7 +183,8 @@ def verdict(loaded: dict, short: int = 5, long: int = 50, near: int = 1, far: in
             part += f"; from {short} to {long} tokens {g:.1%} lower"
         d = r.swap_eval.set_index("lag")["relative_dh"] if not r.swap_eval.empty else None
         if d is not None and near in d.index and far in d.index and d[near] > 0:
-            part += f"; a token {far} steps back moves h {d[far] / d[near]:.1%} as much as a token {near} step{'s' if near > 1 else ''} back"
+            steps = f"{near} step{'s' if near > 1 else ''}"
+            part += f"; a token {far} steps back moves h {d[far] / d[near]:.1%} as much as a token {steps} back"
         lines.append(part + ".")
     out = "\n".join(lines)
     ev, za = loaded.get("everywhere"), loaded.get("zaremba")
@@ -210,5 +211,7 @@ def verdict(loaded: dict, short: int = 5, long: int = 50, near: int = 1, far: in
         judged = (f"`everywhere` gains {ge:.1%} from tokens {short}–{long} back, `zaremba` {gz:.1%}: no sign that "
                   f"recurrent dropout made the model ignore its hidden state")
     if uses_state:
-        judged += f" (its perplexity still falls from {ce[ce.index.min()]:.0f} to {ce[ce.index.max()]:.0f} with more context)"
+        judged += (
+            f" (its perplexity still falls from {ce[ce.index.min()]:.0f} to {ce[ce.index.max()]:.0f} with more context)"
+        )
     return out + "\n\n**Verdict on “learns to ignore the hidden state”:** " + judged + "."

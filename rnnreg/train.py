@@ -23,7 +23,15 @@ the decay starts is ambiguous by one epoch:
 
 A run folder holds ``config.json``, ``log.jsonl`` (one line per epoch), ``checkpoint.pt``
 (after every epoch; not for git) and, when the run is complete, ``summary.json`` with the
-provenance: command, git commit, torch version, device, wall time.
+provenance: command, git commit, torch version, device, wall time. Checkpoint and summary record
+the corpus (:func:`rnnreg.runfolder.corpus_fingerprint`): a run is never resumed or evaluated on
+other word ids. How the folder is claimed and its files written: :mod:`rnnreg.runfolder`.
+
+Guards (each ends in one sentence, never a traceback or a silent wrong number): every split is
+checked against the batch and window sizes before the model is built (:func:`check_split_sizes`);
+a loss that is not finite, or far above a uniform guess's ``log V`` (:data:`DIVERGENCE_FACTOR`),
+stops the run as :class:`NonFiniteLossError` / :class:`DivergedError`, keeping the last good
+checkpoint; Ctrl-C says which epoch the checkpoint holds (:class:`~rnnreg.runfolder.Interrupted`).
 """
 from __future__ import annotations
 
@@ -31,8 +39,6 @@ import dataclasses
 import json
 import math
 import os
-import platform
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -42,8 +48,30 @@ from typing import Callable, Iterable
 import torch
 import torch.nn.functional as F
 
-from .data import Corpus, batchify, load_corpus, num_windows, windows
-from .model import SCHEMES, LSTMLM, check_rate
+from . import runfolder
+from .data import Corpus, DataError, batchify, load_corpus, num_windows, windows
+from .model import LSTMLM, SCHEMES, check_rate
+
+# The run-folder format lives in runfolder; these names stay importable from here.
+from .runfolder import (  # noqa: F401
+    CheckpointError,
+    CorpusMismatchError,
+    Interrupted,
+    RunFolderBusyError,
+    RunFolderError,
+    _atomic_write_text,
+    check_corpus,
+    claim_run_dir,
+    corpus_files,
+    corpus_fingerprint,
+    git_commit,
+    machine_description,
+    provenance,
+    release_run_dir,
+    run_dir_holder,
+    write_json,
+    write_text,
+)
 
 DECAY_STARTS = ("code", "text")
 PRECISIONS = ("fp32", "bf16")
@@ -78,7 +106,7 @@ class Config:
     compile: bool = False  # torch.compile the training step's forward and loss (falls back to eager)
 
     @classmethod
-    def preset(cls, name: str, **overrides) -> "Config":
+    def preset(cls, name: str, **overrides) -> "Config":  # noqa: F811 (the field holds the name; this builds one)
         if name not in PRESETS:
             raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
         unknown = set(overrides) - {f.name for f in dataclasses.fields(cls)}
@@ -142,18 +170,54 @@ PRESETS: dict[str, dict] = {
 RESUMABLE_DIFFERENCES = ("device", "compile")
 
 
+#: A running loss per token above ``DIVERGENCE_FACTOR * log V`` (a uniform guess scores log V;
+#: here perplexity V**3, 1e12 on PTB) is divergence, not training: the run stops.
+DIVERGENCE_FACTOR = 3.0
+
+
 class NonFiniteLossError(RuntimeError):
     """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+class DivergedError(NonFiniteLossError):
+    """The loss stayed finite but grew far beyond a uniform guess's; the last good checkpoint is kept."""
 
 
 class CheckpointMismatchError(ValueError):
     """A checkpoint was made for another configuration."""
 
 
+class DeviceError(ValueError):
+    """The device asked for does not exist or is not usable here."""
+
+
 def resolve_device(name: str) -> torch.device:
+    """``auto`` (CUDA if there is one, else CPU), or the device named, checked to exist here."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError, ValueError):
+        raise DeviceError(f"unknown device {name!r}; use auto, cpu, cuda, cuda:1, mps ...") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            why = (f"this PyTorch ({torch.__version__}) is built without CUDA" if torch.version.cuda is None
+                   else "no CUDA GPU is visible to this process")
+            raise DeviceError(f"device {name!r} is not available: {why}; use --device cpu (or auto)")
+        count = torch.cuda.device_count()
+        if device.index is not None and device.index >= count:
+            raise DeviceError(f"device {name!r} does not exist: {count} CUDA GPU(s) visible (cuda:0"
+                              f"{f' to cuda:{count - 1}' if count > 1 else ''})")
+    elif device.type == "mps":
+        if not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+            raise DeviceError(f"device {name!r} is not available here (no Apple GPU); use --device cpu (or auto)")
+    elif device.type != "cpu":
+        try:
+            torch.empty(1, device=device)
+        except Exception as exc:  # noqa: BLE001 - any failure means the device is unusable
+            raise DeviceError(f"device {name!r} is not usable here ({type(exc).__name__}); "
+                              "use --device cpu (or auto)") from None
+    return device
 
 
 def bf16_supported(device: torch.device) -> bool:
@@ -192,8 +256,71 @@ class num_threads:
 
 
 def perplexity(nll_sum: float, tokens: int) -> float:
-    """exp(mean negative log-likelihood per predicted token)."""
-    return math.exp(nll_sum / tokens)
+    """exp(mean negative log-likelihood per predicted token); ``inf`` where that overflows."""
+    if tokens <= 0:
+        raise ValueError(f"perplexity needs at least one predicted token, got {tokens}")
+    return _exp(nll_sum / tokens)
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
+def divergence_limit(vocab_size: int) -> float:
+    """The largest mean loss per token a run may have before it counts as diverged."""
+    return DIVERGENCE_FACTOR * math.log(max(vocab_size, 10))
+
+
+def _split_file(corpus: Corpus, split: str) -> str:
+    files = corpus_files(corpus)
+    return str(files[split]) if files else f"{corpus.source or 'a corpus'}, in memory"
+
+
+def require_tokens(corpus: Corpus, split: str, batch_size: int, purpose: str) -> None:
+    """Evaluating ``split`` in ``batch_size`` streams needs two tokens a stream (one prediction)."""
+    have, need = len(getattr(corpus, split)), 2 * batch_size
+    if have < need:
+        raise DataError(f"the {split} split ({_split_file(corpus, split)}) has {have} tokens; {purpose} "
+                        f"in {batch_size} stream{'s' if batch_size > 1 else ''} needs at least {need} "
+                        "(two a stream)")
+
+
+def check_split_sizes(corpus: Corpus, config: Config, test: bool = True) -> None:
+    """Every split against the batch and window sizes, before anything is built or trained."""
+    have = len(corpus.train)
+    used = have if config.max_train_tokens is None else min(have, config.max_train_tokens)
+    need = config.batch_size * (config.steps + 1)
+    if used < need:
+        raise DataError(f"the train split ({_split_file(corpus, 'train')}) has {have} tokens"
+                        f"{f' ({used} used: max_train_tokens)' if used < have else ''}; one training window of "
+                        f"{config.steps} steps in {config.batch_size} streams needs at least {need} "
+                        f"(batch_size x (steps + 1))")
+    require_tokens(corpus, "valid", config.batch_size, "validation after every epoch")
+    if test:
+        require_tokens(corpus, "test", 1, "the test evaluation (the paper's protocol)")
+
+
+def unused_option_warnings(config: Config, given: Iterable[str] = ()) -> list[str]:
+    """Options that change nothing in this run (``given``: the Config fields set explicitly)."""
+    from .schemes import SCHEME_SITES, sites
+
+    rates = {site.rate for site in sites(config.scheme)}
+    recurrent = [name for name, where in SCHEME_SITES.items() if any(s.rate == "recurrent_dropout" for s in where)]
+    value = {"dropout": config.dropout, "zoneout_h": config.zoneout_h, "zoneout_c": config.zoneout_c,
+             "recurrent_dropout": config.dropout if config.recurrent_dropout is None else config.recurrent_dropout}
+    out = []
+    if rates and all(value[r] == 0 for r in rates):
+        out.append(f"scheme {config.scheme!r} at rate 0 drops nothing: this run trains the model of scheme 'none'")
+    if config.recurrent_dropout is not None and "recurrent_dropout" not in rates:
+        out.append(f"--recurrent-dropout {config.recurrent_dropout:g} is unused: scheme {config.scheme!r} "
+                   f"has no recurrent dropout ({', '.join(recurrent)} have)")
+    for name in ("zoneout_h", "zoneout_c"):
+        if name in set(given) and name not in rates:
+            out.append(f"--{name.replace('_', '-')} is unused: only scheme 'zoneout' zones out")
+    return out
 
 
 def window_nll(model: LSTMLM, x, y, state, device, precision):
@@ -290,61 +417,22 @@ def build_model(config: Config, vocab_size: int) -> LSTMLM:
                   config.tie_weights)
 
 
-def git_commit(at_import: bool = True) -> str:
-    """The commit of the code this process runs: the checkout as it was when ``rnnreg.train`` was
-    imported (a long process, e.g. a grid runner, keeps running that code while the tree moves on);
-    ``at_import=False`` asks git now."""
-    if at_import and _COMMIT_AT_IMPORT is not None:
-        return _COMMIT_AT_IMPORT
-    root = Path(__file__).resolve().parent.parent
-    try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
-                             check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True).stdout.strip()
-        return sha + ("-dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
-_COMMIT_AT_IMPORT: str | None = None
-_COMMIT_AT_IMPORT = git_commit(at_import=False)
-
-
-def machine_description(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"{torch.cuda.get_device_name(device)} (CUDA {torch.version.cuda})"
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {torch.get_num_threads()} threads"
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def save_checkpoint(path: Path, config: Config, model: LSTMLM, epoch: int, log: list[dict], wall_s: float) -> None:
+def save_checkpoint(path: Path, config: Config, model: LSTMLM, epoch: int, log: list[dict], wall_s: float,
+                    corpus: dict | None = None) -> None:
+    """Model, RNG states, log and the corpus fingerprint after ``epoch``, written atomically."""
     payload = {
         "config": config.to_dict(), "epoch": epoch, "model": model.state_dict(), "log": log, "wall_s": wall_s,
         "rng_cpu": torch.get_rng_state(),
         "rng_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
     }
-    tmp = path.with_suffix(".pt.tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)  # a crash mid-write leaves the previous checkpoint intact
+    if corpus is not None:
+        payload["corpus"] = corpus
+    runfolder.save_checkpoint(path, payload)  # a crash mid-write leaves the previous checkpoint intact
 
 
 def load_checkpoint(path: Path, config: Config | None = None) -> dict:
     """Load a checkpoint safely (``weights_only``); refuse one made for another configuration."""
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    ckpt = runfolder.load_checkpoint(path)
     if config is not None:
         mine, theirs = config.to_dict(), ckpt["config"]
         diffs = [f"{k}: checkpoint has {theirs.get(k)!r}, this run has {mine[k]!r}"
@@ -356,51 +444,77 @@ def load_checkpoint(path: Path, config: Config | None = None) -> dict:
     return ckpt
 
 
-def load_run_model(run: str | os.PathLike, vocab_size: int | None = None):
-    """The model of a run folder's checkpoint (evaluation mode), its Config and its epoch."""
-    ckpt = load_checkpoint(Path(run) / "checkpoint.pt")
-    config = Config.from_dict(ckpt["config"])
-    model = build_model(config, vocab_size or ckpt["model"]["decoder.bias"].numel())
-    model.load_state_dict(ckpt["model"])
-    return model.eval(), config, ckpt["epoch"]
+def _config_of(ckpt: dict, path: Path) -> Config:
+    try:
+        return Config.from_dict(ckpt["config"])
+    except TypeError as exc:
+        raise CheckpointError(f"{path} has a config this rnnreg does not know ({exc}); "
+                              "it was written by another version or program") from None
 
 
-class RunFolderBusyError(RuntimeError):
-    """Another live process is training into the same run folder."""
+def _warn_if_config_edited(run: Path, ckpt_config: dict) -> None:
+    """``config.json`` is a record of the run; the checkpoint's own config is what the model is."""
+    path = run / "config.json"
+    try:
+        on_disk = json.loads(path.read_text())
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError):
+        print(f"rnnreg: warning: {path} is unreadable; the checkpoint's configuration is used", file=sys.stderr)
+        return
+    if not isinstance(on_disk, dict):
+        on_disk = {}
+    diffs = [f"{k}: config.json {on_disk.get(k)!r}, checkpoint {ckpt_config.get(k)!r}"
+             for k in sorted(set(on_disk) | set(ckpt_config))
+             if k not in RESUMABLE_DIFFERENCES and on_disk.get(k) != ckpt_config.get(k)]
+    if diffs:
+        print(f"rnnreg: warning: {path} differs from the checkpoint ({'; '.join(diffs)}); the checkpoint's "
+              "configuration is used (config.json is a record of the run, not an input)", file=sys.stderr)
 
 
-def claim_run_dir(run_dir: Path) -> bool | None:
-    """Mark ``run_dir`` as being trained by this process (a ``.claim`` file holding the pid).
+def _checkpoint_vocab_size(ckpt: dict, path: Path) -> int:
+    bias = ckpt["model"].get("decoder.bias")
+    if not isinstance(bias, torch.Tensor):
+        raise CheckpointError(f"{path} is not an rnnreg checkpoint: its model has no decoder.bias")
+    return bias.numel()
 
-    True: claimed now (release it with :func:`release_run_dir`); None: this process already holds
-    it; False: another live process does. A claim whose process is gone is stale and taken over.
-    Two processes writing one folder would interleave their logs and checkpoints.
+
+def load_run_model(run: str | os.PathLike, vocab_size: int | None = None, corpus: Corpus | None = None):
+    """The model of a run folder's checkpoint (evaluation mode), its Config and its epoch.
+
+    ``corpus``: the corpus it will be evaluated on, checked against the fingerprint the run
+    recorded (another vocabulary is refused; other valid/test tokens are noted on stderr).
     """
-    run_dir.mkdir(parents=True, exist_ok=True)
-    claim = run_dir / ".claim"
-    for _ in range(2):
-        try:
-            fd = os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
-            try:
-                pid = int(claim.read_text() or 0)
-                if pid == os.getpid():
-                    return None
-                os.kill(pid, 0)  # raises if that process is gone
-                return False
-            except (ValueError, ProcessLookupError, FileNotFoundError):
-                claim.unlink(missing_ok=True)  # stale: its process died; take over (the run resumes)
-                continue
-            except PermissionError:
-                return False
-        os.write(fd, str(os.getpid()).encode())
-        os.close(fd)
-        return True
-    return False
-
-
-def release_run_dir(run_dir: Path) -> None:
-    (run_dir / ".claim").unlink(missing_ok=True)
+    run = Path(run)
+    if not run.exists():
+        raise CheckpointError(f"the run folder {run} does not exist")
+    if not run.is_dir():
+        raise CheckpointError(f"{run} is a file, not a run folder")
+    path = run / "checkpoint.pt"
+    if not path.exists():
+        raise CheckpointError(f"{run} has no checkpoint.pt: it is not a run folder, or its first epoch never finished")
+    ckpt = load_checkpoint(path)
+    config = _config_of(ckpt, path)
+    _warn_if_config_edited(run, ckpt["config"])
+    if corpus is not None:
+        current = corpus_fingerprint(corpus)
+        differ = check_corpus(ckpt.get("corpus"), current, str(run), splits=("valid", "test"))
+        if differ:
+            print(f"rnnreg: note: the {' and '.join(differ)} split{'s' if len(differ) > 1 else ''} of "
+                  f"{current.get('folder') or corpus.source or 'this corpus'} differ from those {run} was trained "
+                  "with (same vocabulary)", file=sys.stderr)
+        vocab_size = vocab_size or len(corpus.vocab)
+    n = _checkpoint_vocab_size(ckpt, path)
+    if vocab_size is not None and vocab_size != n:
+        raise CorpusMismatchError(f"{run}'s model has a vocabulary of {n} words, the corpus given has {vocab_size}: "
+                                  "it was trained on another corpus. Pass --data with the run's own corpus")
+    model = build_model(config, n)
+    try:
+        model.load_state_dict(ckpt["model"])
+    except RuntimeError:
+        raise CheckpointError(f"{path}: its weights do not fit the model its own config describes "
+                              "(written by another version or program?)") from None
+    return model.eval(), config, ckpt["epoch"]
 
 
 @dataclass
@@ -417,7 +531,7 @@ def train(config: Config, corpus: Corpus | None = None, run_dir: str | os.PathLi
     """Train (or resume) a model with the paper's recipe.
 
     ``run_dir``: where config, log, checkpoint and summary go; a checkpoint there is resumed
-    (and must match ``config``). ``None`` keeps everything in memory (notebook demos).
+    (and must match ``config`` and the corpus). ``None`` keeps everything in memory (notebook demos).
     ``callbacks`` receive event dicts: ``{"event": "step", ...}`` every ``log_every`` steps,
     ``{"event": "epoch", ...}`` with the epoch's log record, ``{"event": "end", ...}`` with the summary.
     """
@@ -428,20 +542,69 @@ def train(config: Config, corpus: Corpus | None = None, run_dir: str | os.PathLi
         print(f"rnnreg: bf16 is not supported on {device}; training in fp32", file=sys.stderr)
         precision = "fp32"
     corpus = corpus if corpus is not None else load_corpus()
+    check_split_sizes(corpus, config, test)
     run_path = Path(run_dir) if run_dir is not None else None
     claimed = None
     if run_path is not None:
         claimed = claim_run_dir(run_path)
         if claimed is False:
             raise RunFolderBusyError(
-                f"another process (pid {(run_path / '.claim').read_text().strip()}) is training into {run_path}; "
+                f"{run_dir_holder(run_path)} is training into {run_path}; "
                 "wait for it, or train into another run folder")
     try:
         return _train(config, corpus, run_path, list(callbacks), progress, log_every, command, test, device,
                       precision)
     finally:
         if claimed:
-            release_run_dir(run_path)
+            release_run_dir(run_path)  # never raises, so it cannot hide the error that ended the run
+
+
+def _check_resume_corpus(ckpt: dict, fingerprint: dict, ckpt_path: Path, corpus: Corpus) -> None:
+    """Refuse to resume on another corpus; adopt an older checkpoint that records none."""
+    recorded = ckpt.get("corpus")
+    differ = check_corpus(recorded, fingerprint, str(ckpt_path))
+    if differ:
+        raise CorpusMismatchError(
+            f"{ckpt_path} was trained on {recorded.get('folder') or 'an in-memory corpus'}, whose "
+            f"{', '.join(differ)} split{'s' if len(differ) > 1 else ''} differ from those of "
+            f"{fingerprint.get('folder') or corpus.source or 'the corpus given'}: resuming would mix two corpora. "
+            "Pass --data with the run's own corpus, or train into another run folder")
+    n = _checkpoint_vocab_size(ckpt, ckpt_path)
+    if n != len(corpus.vocab):
+        raise CorpusMismatchError(
+            f"{ckpt_path} has a vocabulary of {n} words, the corpus {corpus.source or 'given'} has "
+            f"{len(corpus.vocab)}: it was trained on another corpus. Pass --data with the run's own corpus, "
+            "or train into another run folder")
+    if recorded is None:
+        print(f"rnnreg: {ckpt_path} records no corpus fingerprint (an older rnnreg wrote it); its vocabulary size "
+              f"matches {corpus.source or 'the corpus given'}, whose fingerprint is recorded from now on",
+              file=sys.stderr)
+
+
+def _stopped(value: float, where: str, epoch: int, lr: float, limit: float, vocab_size: int,
+             run_path: Path | None, saved_epoch: int) -> NonFiniteLossError:
+    """The error that ends a diverged run: NaN/inf, or finite but beyond ``limit``."""
+    kept = (f"The last good checkpoint ({run_path / 'checkpoint.pt'}, epoch {saved_epoch}) is kept. "
+            if run_path is not None and saved_epoch >= 1 else "")
+    if math.isfinite(value):
+        return DivergedError(
+            f"loss became {value:.4g} per token in epoch {epoch} ({where}, lr {lr}): the training diverged "
+            f"(a uniform guess scores {math.log(vocab_size):.3g}; the limit is {limit:.3g}). " + kept
+            + "Try a smaller lr, a tighter clip or a smaller init_scale.")
+    return NonFiniteLossError(f"loss became {value} in epoch {epoch} ({where}, lr {lr}). " + kept
+                              + "Try a smaller lr, a tighter clip or a smaller init_scale.")
+
+
+def _interrupted(where: str, run_path: Path | None, saved_epoch: int, epochs: int) -> Interrupted:
+    if run_path is None:
+        return Interrupted(f"training interrupted {where}; nothing was saved (no run folder)")
+    ckpt = run_path / "checkpoint.pt"
+    if saved_epoch < 1:
+        return Interrupted(f"training interrupted {where}, before the first checkpoint; "
+                           f"running the same command starts the run in {run_path} over")
+    then = f"resume from epoch {saved_epoch + 1}" if saved_epoch < epochs else "finish the run (test and summary)"
+    return Interrupted(f"training interrupted {where}; {ckpt} holds epoch {saved_epoch}. "
+                       f"Run the same command again to {then}")
 
 
 def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: list, progress: bool,
@@ -453,15 +616,19 @@ def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: lis
             cb(event)
 
     commit = git_commit()  # the code this process loaded, not whatever is checked out later
+    fingerprint = corpus_fingerprint(corpus)
+    ckpt = None
+    if run_path is not None:
+        ckpt_path = run_path / "checkpoint.pt"
+        if ckpt_path.exists():
+            ckpt = load_checkpoint(ckpt_path, config)
+            _check_resume_corpus(ckpt, fingerprint, ckpt_path, corpus)
     torch.manual_seed(config.seed)
     model = build_model(config, len(corpus.vocab)).to(device)
     log: list[dict] = []
     start_epoch, wall_before = 1, 0.0
     if run_path is not None:
-        run_path.mkdir(parents=True, exist_ok=True)
-        ckpt_path = run_path / "checkpoint.pt"
-        if ckpt_path.exists():
-            ckpt = load_checkpoint(ckpt_path, config)
+        if ckpt is not None:
             model.load_state_dict(ckpt["model"])
             if ckpt["epoch"] >= config.epochs and (run_path / "summary.json").exists():  # already complete
                 summary = json.loads((run_path / "summary.json").read_text())
@@ -470,72 +637,85 @@ def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: lis
             if device.type == "cuda" and ckpt["rng_cuda"]:
                 torch.cuda.set_rng_state_all(ckpt["rng_cuda"])
             log, start_epoch, wall_before = ckpt["log"], ckpt["epoch"] + 1, ckpt["wall_s"]
-        _atomic_write_text(run_path / "config.json", json.dumps(config.to_dict(), indent=2) + "\n")
-        _atomic_write_text(run_path / "log.jsonl", "".join(json.dumps(r) + "\n" for r in log))
+        write_json(run_path / "config.json", config.to_dict())
+        write_text(run_path / "log.jsonl", "".join(json.dumps(r) + "\n" for r in log))
 
     train_ids = corpus.train if config.max_train_tokens is None else corpus.train[: config.max_train_tokens]
     streams = batchify(train_ids, config.batch_size).to(device)
     steps_per_epoch = num_windows(streams, config.steps)
     params = [p for p in model.parameters()]
     loss_fn = WindowLoss(model, device, precision, config.compile)
+    vocab_size = len(corpus.vocab)
+    limit = divergence_limit(vocab_size)
+    saved_epoch = start_epoch - 1 if run_path is not None else 0
+    where = f"in epoch {start_epoch} of {config.epochs}"
     session_start = time.perf_counter()
 
-    for epoch in range(start_epoch, config.epochs + 1):
-        lr = config.lr_at(epoch)
-        model.train()
-        state = model.init_state(config.batch_size)  # zero state at each epoch start, as the paper's code
-        total = torch.zeros((), dtype=torch.float64, device=device)
-        count, since_check = 0, 0
-        t0 = time.perf_counter()
-        bar = _progress(steps_per_epoch, f"epoch {epoch}/{config.epochs}", progress)
-        for step, (x, y) in enumerate(windows(streams, config.steps), 1):
-            nll, state = train_step(model, params, x, y, state, lr, config.clip, device, precision, loss_fn)
-            total += nll.double()
-            count += y.numel()
-            if step % log_every == 0 or step == steps_per_epoch:
-                running = total.item() / count  # one host sync per log_every steps
-                if not math.isfinite(running):
-                    bar.close()
-                    raise NonFiniteLossError(
-                        f"loss became {running} in epoch {epoch} (step {step}, lr {lr}). "
-                        + (f"The last good checkpoint ({run_path / 'checkpoint.pt'}, epoch {epoch - 1}) is kept. "
-                           if run_path is not None and epoch > 1 else "")
-                        + "Try a smaller lr, a tighter clip or a smaller init_scale.")
-                bar.set_postfix(ppl=f"{math.exp(running):.1f}")
-                emit({"event": "step", "epoch": epoch, "step": step, "steps_per_epoch": steps_per_epoch,
-                      "train_ppl": math.exp(running)})
-            bar.update(1)
-        bar.close()
-        train_s = time.perf_counter() - t0
-        valid_ppl = evaluate(model, corpus.valid, config.batch_size, config.steps, device, precision)
-        record = {"epoch": epoch, "lr": lr, "train_ppl": perplexity(total.item(), count), "valid_ppl": valid_ppl,
-                  "tokens_per_s": count / train_s, "epoch_s": time.perf_counter() - t0,
-                  "wall_s": wall_before + time.perf_counter() - session_start}
-        log.append(record)
-        if run_path is not None:
-            with open(run_path / "log.jsonl", "a") as fh:
-                fh.write(json.dumps(record) + "\n")
-            save_checkpoint(run_path / "checkpoint.pt", config, model, epoch, log, record["wall_s"])
-        emit({"event": "epoch", **record})
+    try:
+        for epoch in range(start_epoch, config.epochs + 1):
+            where = f"in epoch {epoch} of {config.epochs}"
+            lr = config.lr_at(epoch)
+            model.train()
+            state = model.init_state(config.batch_size)  # zero state at each epoch start, as the paper's code
+            total = torch.zeros((), dtype=torch.float64, device=device)
+            count = 0
+            t0 = time.perf_counter()
+            bar = _progress(steps_per_epoch, f"epoch {epoch}/{config.epochs}", progress)
+            try:
+                for step, (x, y) in enumerate(windows(streams, config.steps), 1):
+                    nll, state = train_step(model, params, x, y, state, lr, config.clip, device, precision, loss_fn)
+                    total += nll.double()
+                    count += y.numel()
+                    if step % log_every == 0 or step == steps_per_epoch:
+                        running = total.item() / count  # one host sync per log_every steps
+                        if not running <= limit:  # NaN, inf, or finite but diverged
+                            raise _stopped(running, f"step {step}", epoch, lr, limit, vocab_size, run_path,
+                                           saved_epoch)
+                        bar.set_postfix(ppl=f"{_exp(running):.1f}")
+                        emit({"event": "step", "epoch": epoch, "step": step, "steps_per_epoch": steps_per_epoch,
+                              "train_ppl": _exp(running)})
+                    bar.update(1)
+            finally:
+                bar.close()  # also when the run stops (divergence, Ctrl-C)
+            train_s = time.perf_counter() - t0
+            valid_ppl = evaluate(model, corpus.valid, config.batch_size, config.steps, device, precision)
+            valid_nll = math.log(valid_ppl) if valid_ppl > 0 else math.nan
+            if not valid_nll <= limit:
+                raise _stopped(valid_nll, "on the valid split", epoch, lr, limit, vocab_size, run_path, saved_epoch)
+            record = {"epoch": epoch, "lr": lr, "train_ppl": perplexity(total.item(), count), "valid_ppl": valid_ppl,
+                      "tokens_per_s": count / train_s, "epoch_s": time.perf_counter() - t0,
+                      "wall_s": wall_before + time.perf_counter() - session_start}
+            log.append(record)
+            if run_path is not None:  # checkpoint first: a log line never names an epoch without its checkpoint
+                save_checkpoint(run_path / "checkpoint.pt", config, model, epoch, log, record["wall_s"], fingerprint)
+                saved_epoch = epoch
+                write_text(run_path / "log.jsonl", "".join(json.dumps(r) + "\n" for r in log))
+            emit({"event": "epoch", **record})
 
-    summary = {}
-    if log:
-        summary = {
-            "train_ppl": log[-1]["train_ppl"], "valid_ppl": log[-1]["valid_ppl"],
-            "best_valid_ppl": min(r["valid_ppl"] for r in log), "epochs": len(log),
-            "test_ppl": evaluate(model, corpus.test, 1, config.steps, device, precision) if test else None,
-            "test_protocol": "batch 1, one sequential stream (the paper's code)",
-            "decay_start": config.decay_start, "precision": precision, "compiled": loss_fn.compiled,
-            "parameters": model.num_parameters(),
-            "wall_s": wall_before + time.perf_counter() - session_start,
-            "command": command or " ".join([Path(sys.executable).name, *sys.argv]),
-            "git_commit": commit, "torch": torch.__version__, "python": platform.python_version(),
-            "device": machine_description(device), "corpus": corpus.source, "corpus_sizes": corpus.sizes(),
-            "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
-        if run_path is not None:
-            _atomic_write_text(run_path / "summary.json", json.dumps(summary, indent=2) + "\n")
-        emit({"event": "end", **summary})
+        where = "after the last epoch, in the test evaluation"
+        summary = {}
+        if log:
+            test_ppl = evaluate(model, corpus.test, 1, config.steps, device, precision) if test else None
+            prov = provenance(command, device, commit)
+            summary = {
+                "train_ppl": log[-1]["train_ppl"], "valid_ppl": log[-1]["valid_ppl"],
+                "best_valid_ppl": min(r["valid_ppl"] for r in log), "epochs": len(log),
+                "test_ppl": test_ppl,
+                "test_protocol": "batch 1, one sequential stream (the paper's code)",
+                "decay_start": config.decay_start, "precision": precision, "compiled": loss_fn.compiled,
+                "parameters": model.num_parameters(),
+                "wall_s": wall_before + time.perf_counter() - session_start,
+                "command": prov["command"], "git_commit": commit, "torch": prov["torch"], "python": prov["python"],
+                "device": prov["device"], "corpus": corpus.source, "corpus_sizes": corpus.sizes(),
+                "corpus_fingerprint": fingerprint, "finished": prov["finished"],
+            }
+            if run_path is not None:
+                write_json(run_path / "summary.json", summary)
+            emit({"event": "end", **summary})
+    except Interrupted:
+        raise
+    except KeyboardInterrupt:
+        raise _interrupted(where, run_path, saved_epoch, config.epochs) from None
     return RunResult(config, log, model, summary)
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import html
 import inspect
-import math
 import time
 from typing import Iterable, Sequence
 
@@ -27,10 +26,12 @@ import ipywidgets as W
 import pandas as pd
 import torch
 
-from . import plots, runs, schemes as sch
+from . import plots, runs
+from . import schemes as sch
 from .data import Corpus
-from .model import SCHEMES, LSTMLM, lstm_step, recurrence_masks
-from .train import PRESETS, Config, build_model, num_threads, train
+from .live import QUICK, quick_config, run_label  # noqa: F401  (the panel's defaults and configs)
+from .model import LSTMLM, SCHEMES, lstm_step, recurrence_masks
+from .train import PRESETS, Config, build_model, train
 
 SCHEME_OPTIONS = [(f"{s} — {sch.SCHEME_INFO[s]['title']}", s) for s in SCHEMES]
 _WIDE = W.Layout(width="auto")
@@ -54,7 +55,9 @@ def schemes_picker(value: Sequence[str] = ("none", "zaremba"), schemes: Sequence
                             rows=min(len(schemes), 7), style=_STYLE)
 
 
-def rate_slider(value: float = 0.5, description: str = "dropout", max: float = 0.9, step: float = 0.05) -> W.FloatSlider:
+def rate_slider(
+    value: float = 0.5, description: str = "dropout", max: float = 0.9, step: float = 0.05
+) -> W.FloatSlider:
     """A probability slider in [0, max]."""
     return W.FloatSlider(value=value, min=0.0, max=max, step=step, description=description,
                          readout_format=".2f", continuous_update=False, style=_STYLE)
@@ -126,8 +129,11 @@ class MaskExplorer(_FigurePanel):
         self.masks = sch.sample_masks(s, steps=self.steps.value, units=self.units.value,
                                       rate=self.rate.value, seed=self.seed.value)
         if self.masks:
-            fig = plots.plot_masks(self.masks, scheme=s,
-                                   title=f"{s}: the masks of one forward pass (seed {self.seed.value}; recurrent masks of layer 1)")
+            fig = plots.plot_masks(
+                self.masks,
+                scheme=s,
+                title=f"{s}: the masks of one forward pass (seed {self.seed.value}; recurrent masks of layer 1)",
+            )
         else:
             fig = plots.plot_masks({s: {}}, connections=["input"], title=f"{s}: no masks anywhere")
         self._set_figure(fig)
@@ -225,24 +231,6 @@ class PresetExplorer(W.VBox):
 # --------------------------------------------------------------------------------------------
 # The live training view
 # --------------------------------------------------------------------------------------------
-#: Defaults of the quick live runs: a PTB slice, small model, lr held at 1 (no decay within a few epochs).
-QUICK = dict(hidden_size=200, train_tokens=10_000, valid_tokens=5_000, epochs=8, batch_size=10, steps=20,
-             dropout=0.5, seed=1)
-
-
-def quick_config(scheme: str, *, hidden_size: int, train_tokens: int, epochs: int, dropout: float,
-                 batch_size: int = 10, steps: int = 20, seed: int = 1, **overrides) -> Config:
-    """The small preset scaled down for a live demo (lr 1 throughout: ``decay_after=epochs``)."""
-    return Config.preset("small", scheme=scheme, dropout=0.0 if scheme == "none" else dropout,
-                         hidden_size=hidden_size, max_train_tokens=train_tokens, epochs=epochs,
-                         batch_size=batch_size, steps=steps, seed=seed, decay_after=epochs,
-                         device="cpu", **overrides)
-
-
-def run_label(scheme: str, dropout: float) -> str:
-    return scheme if scheme == "none" else f"{scheme} p={dropout:g}"
-
-
 class TrainingPanel(W.VBox):
     """Train button + tqdm progress + a live learning curve, for seeded quick runs on a corpus slice.
 
@@ -309,9 +297,11 @@ class TrainingPanel(W.VBox):
         return out
 
     def data_note(self) -> str:
-        return (f"live: first {self.train_tokens.value:,} PTB train tokens, first {self.valid_tokens:,} valid "
-                f"tokens; 2 layers × {self.hidden.value}, batch {self.batch_size}, BPTT {self.steps.value}, "
-                f"lr 1, seed {self.seed}")
+        return (
+            f"live: first {self.train_tokens.value:,} {self.corpus.name} train tokens, "
+            f"first {self.valid_tokens:,} valid tokens; 2 layers × {self.hidden.value}, batch {self.batch_size}, "
+            f"BPTT {self.steps.value}, lr 1, seed {self.seed}"
+        )
 
     def run(self) -> dict:
         """Train every selected scheme with the current settings; returns ``{label: RunResult}``."""
@@ -323,7 +313,7 @@ class TrainingPanel(W.VBox):
             for i, (label, config) in enumerate(configs.items(), 1):
                 self.status.value = f"training {html.escape(label)} ({i} of {len(configs)}) …"
                 self.step_points[label], self.epoch_logs[label] = [], []
-                with self.progress_out, num_threads(1):  # same numbers on any core count
+                with self.progress_out:  # digits differ across CPUs and thread counts; chapters check properties
                     result = train(config, data, progress=self.progress, log_every=self.log_every, test=False,
                                    callbacks=[lambda ev, label=label: self._on_event(label, ev)])
                 self.progress_out.clear_output()  # closed bars would leave dangling views in the saved state
@@ -376,6 +366,20 @@ class TrainingPanel(W.VBox):
                          "best valid ppl": round(best["valid_ppl"], digits), "best epoch": best["epoch"],
                          "valid/train": round(last["valid_ppl"] / last["train_ppl"], 2)})
         return pd.DataFrame(rows).set_index("run") if rows else pd.DataFrame()
+
+    def findings(self) -> dict[str, dict]:
+        """Per run label: epochs run, last and best validation perplexity (and its epoch), last train."""
+        out = {}
+        for label, r in self.results.items():
+            best = min(r.log, key=lambda e: e["valid_ppl"])
+            out[label] = {"epochs": r.log[-1]["epoch"], "last_valid": r.log[-1]["valid_ppl"],
+                          "best_valid": best["valid_ppl"], "best_epoch": best["epoch"],
+                          "last_train": r.log[-1]["train_ppl"]}
+        return out
+
+    def slice_unigram(self) -> float:
+        """Validation perplexity of the unigram model of the training slice (the bar to clear)."""
+        return self.corpus.head(train=self.train_tokens.value, valid=self.valid_tokens).unigram_perplexity("valid")
 
     def summary(self, digits: int = 1) -> str:
         """The live runs in one Markdown sentence per run, computed from the logs (prose never goes stale)."""

@@ -31,8 +31,9 @@ def _html_table(df: pd.DataFrame) -> str:
     head = "".join(f"<th style='padding:2px 10px;text-align:right'>{html.escape(str(c))}</th>" for c in df.columns)
     rows = []
     for idx, r in df.iterrows():
-        cells = "".join(f"<td style='padding:2px 10px;text-align:right'>{'' if pd.isna(v) else html.escape(str(v))}</td>"
-                        for v in r)
+        cells = "".join(
+            f"<td style='padding:2px 10px;text-align:right'>{'' if pd.isna(v) else html.escape(str(v))}</td>" for v in r
+        )
         rows.append(f"<tr><td style='padding:2px 10px'>{html.escape(str(idx))}</td>{cells}</tr>")
     return (f"<table style='font-size:14px;border-collapse:collapse'><tr><th></th>{head}</tr>"
             + "".join(rows) + "</table>")

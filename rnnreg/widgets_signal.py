@@ -76,9 +76,16 @@ def signal_figure(scheme: str, p: float, lag: int, num_layers: int, mixing: str,
     ax2.set_ylabel("relative variance")
     ax2.set_title(f"{scheme}: recurrent path simulated", loc="left")
     ax2.legend(loc="upper left", frameon=False, fontsize=9)
-    fig.text(0.01, 0.01, f"p = {p:.2f}. Simulations: rnnreg.signal.simulate_linear ({SIM_HIDDEN} units, {SIM_SAMPLES} draws) "
-               f"and simulate_lstm ({LSTM_SAMPLES} draws), seed 0, cached; bands ±2 s.e.",
-             fontsize=10, color="#555555", ha="left", va="bottom")
+    fig.text(
+        0.01,
+        0.01,
+        f"p = {p:.2f}. Simulations: rnnreg.signal.simulate_linear ({SIM_HIDDEN} units, {SIM_SAMPLES} draws) "
+        f"and simulate_lstm ({LSTM_SAMPLES} draws), seed 0, cached; bands ±2 s.e.",
+        fontsize=10,
+        color="#555555",
+        ha="left",
+        va="bottom",
+    )
     for ax in (ax1, ax2):  # minor ticks of the log axes were ~half the redraw time; decades suffice here
         ax.yaxis.set_minor_locator(mpl.ticker.NullLocator())
     return fig

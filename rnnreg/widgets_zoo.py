@@ -79,7 +79,9 @@ class SchemeVsPapers(W.VBox):
         if s in table.index:
             r = table.loc[s]
             spread = ("one seed" if r["seeds"] == 1 else f"spread {r['valid_spread']:.1f} over {r['seeds']} seeds")
-            here = f"Here: valid {r['valid_ppl']:.1f}, test {r['test_ppl']:.1f} ({spread}; 2×200, 300k tokens, 6 epochs)."
+            here = (
+                f"Here: valid {r['valid_ppl']:.1f}, test {r['test_ppl']:.1f} ({spread}; 2×200, 300k tokens, 6 epochs)."
+            )
         else:
             here = "Here: not yet recorded."
         rows = self.rows()

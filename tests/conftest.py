@@ -6,6 +6,13 @@ from pathlib import Path
 import pytest
 import torch
 
+try:  # figures are drawn off screen in every test (once, here, before any test imports pyplot)
+    import matplotlib
+
+    matplotlib.use("Agg")
+except ImportError:  # the core's tests run without the book's extras
+    pass
+
 from rnnreg.data import load_corpus
 
 # Tiny models gain nothing from threads, and two busy threads fight any other job on 2 cores.

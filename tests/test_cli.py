@@ -1,7 +1,7 @@
 import json
-import time
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -56,6 +56,7 @@ def test_resuming_with_other_options_is_refused(tiny_dir, tmp_path, capsys):
     assert "seed: checkpoint has 1, this run has 9" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_bench_runs_and_reports_ratios(tmp_path, capsys):
     out = tmp_path / "bench.json"
     assert main(["bench", "--shapes", "small", "--schemes", "zaremba", "--precisions", "fp32", "--seconds", "0.05",

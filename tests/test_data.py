@@ -6,13 +6,43 @@ import pytest
 import torch
 
 from rnnreg import data
-from rnnreg.data import (EOS, PTB_TOKENS, PTB_VOCAB, Corpus, DataError, batchify, download_ptb, load_corpus,
-                         num_windows, resolve_corpus_dir, tokenize, windows)
+from rnnreg.data import (
+    EOS,
+    PTB_TOKENS,
+    PTB_VOCAB,
+    Corpus,
+    DataError,
+    Vocabulary,
+    batchify,
+    download_ptb,
+    load_corpus,
+    num_windows,
+    resolve_corpus_dir,
+    tokenize,
+    windows,
+)
+
+
+@pytest.fixture(autouse=True)
+def _online(monkeypatch):
+    """These tests download from file:// URLs: a machine-wide RNNREG_OFFLINE=1 must not turn them off."""
+    monkeypatch.delenv("RNNREG_OFFLINE", raising=False)
 
 
 def test_ptb_sizes_match_the_paper(ptb_corpus):
     assert ptb_corpus.sizes() == {**PTB_TOKENS, "vocab": PTB_VOCAB} == {
         "train": 929_589, "valid": 73_760, "test": 82_430, "vocab": 10_000}
+
+
+def test_ptb_ids_are_those_of_the_plain_reader(ptb_corpus):
+    # A run resumed with a newer loader must see the same word ids: same vocabulary order, same ids.
+    folder = Path(os.environ["RNNREG_DATA"])
+    texts = [(folder / f"ptb.{s}.txt").read_text(encoding="utf-8") for s in ("train", "valid", "test")]
+    vocab = Vocabulary.from_tokens(tokenize(texts[0]))
+    assert ptb_corpus.vocab.words == vocab.words
+    for split, text in zip(("train", "valid", "test"), texts):
+        assert torch.equal(getattr(ptb_corpus, split), vocab.encode(tokenize(text)))
+    assert ptb_corpus.name == "PTB" and ptb_corpus.notes == []
 
 
 def test_ptb_windows_per_epoch(ptb_corpus):
@@ -33,7 +63,7 @@ def test_vocabulary_from_train_in_order_of_first_appearance():
 
 
 def test_unknown_word_in_valid_is_a_clear_error():
-    with pytest.raises(DataError, match="valid split has a word not in the training vocabulary"):
+    with pytest.raises(DataError, match="valid split has 1 word not in the training vocabulary"):
         Corpus.from_texts(" a b\n", " a zebra\n", " a\n")
 
 

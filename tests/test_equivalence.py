@@ -13,7 +13,9 @@ from rnnreg.model import LSTMLM
 from rnnreg.train import evaluate
 
 
-@pytest.mark.parametrize("hidden_size,num_layers,tied", [(10, 1, False), (37, 2, False), (200, 2, False), (50, 3, True)])
+@pytest.mark.parametrize(
+    "hidden_size,num_layers,tied", [(10, 1, False), (37, 2, False), (200, 2, False), (50, 3, True)]
+)
 def test_parameter_count_formula_matches_the_model(hidden_size, num_layers, tied):
     model = LSTMLM(1000, hidden_size, num_layers, tie_weights=tied)
     assert eq.lstm_lm_parameters(hidden_size, num_layers, 1000, tied) == model.num_parameters()
@@ -96,7 +98,9 @@ def test_equivalence_table_on_a_synthetic_grid_with_known_alpha():
 
 def test_grid_cells_and_config():
     cells = eq.grid_cells()
-    assert len(cells) == len(set(cells)) == len(eq.GRID["sizes"]) * len(eq.GRID["rates"]) + len(eq.ENSEMBLE["seeds"]) - 1
+    assert (
+        len(cells) == len(set(cells)) == len(eq.GRID["sizes"]) * len(eq.GRID["rates"]) + len(eq.ENSEMBLE["seeds"]) - 1
+    )
     assert cells[0][0] == min(eq.GRID["sizes"]) and cells[-1][0] == max(eq.GRID["sizes"])
     c = eq.grid_config(400, 0.5)
     assert (c.scheme, c.dropout, c.hidden_size, c.max_train_tokens) == ("zaremba", 0.5, 400, 100_000)

@@ -7,17 +7,13 @@ panel's state, figure and PNG bytes.
 import json
 import math
 
-import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
 
-matplotlib.use("Agg")
-
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-
-from rnnreg import equivalence as eq  # noqa: E402
-from rnnreg import plots_equivalence as PE  # noqa: E402
-from rnnreg.widgets_equivalence import EquivalencePanel, TheoryPanel, equivalence_figure  # noqa: E402
+from rnnreg import equivalence as eq
+from rnnreg import plots_equivalence as PE
+from rnnreg.widgets_equivalence import EquivalencePanel, TheoryPanel, equivalence_figure
 
 
 def synthetic_grid(alpha=1.0, drop=(), valid_boost=None):
@@ -58,7 +54,10 @@ def test_theory_table_counts():
     t = PE.theory_table(200, 0.5)
     assert t.loc["units", "n_eq"] == pytest.approx(100)
     assert t.loc["pairs (seed's N·N)", "alpha"] == pytest.approx(1)
-    assert t.loc["test time (all units)", "alpha"] == 0 and not math.copysign(1, t.loc["test time (all units)", "alpha"]) < 0
+    assert (
+        t.loc["test time (all units)", "alpha"] == 0
+        and not math.copysign(1, t.loc["test time (all units)", "alpha"]) < 0
+    )
     assert t.loc["units", "parameters"] == eq.lstm_lm_parameters(100)
     assert t.iloc[0]["parameters"] == eq.lstm_lm_parameters(200) and t.iloc[0]["macs"] == eq.lstm_lm_macs(200)
     shown = PE.format_theory_table(t)
@@ -109,7 +108,9 @@ def test_pivot_and_heatmaps_from_a_synthetic_grid():
     grid = synthetic_grid(drop={(200, 0.65)})
     t = PE.grid_table(grid, "valid_ppl")
     assert list(t.columns) == [f"N={n}" for n in eq.GRID["sizes"]] and len(t) == len(eq.GRID["rates"])
-    assert math.isnan(t.loc["p=0.65", "N=200"]) and t.loc["p=0", "N=10"] == pytest.approx(1.3 * 3000 * 10 ** -0.4, abs=0.05)
+    assert math.isnan(t.loc["p=0.65", "N=200"]) and t.loc["p=0", "N=10"] == pytest.approx(
+        1.3 * 3000 * 10**-0.4, abs=0.05
+    )
     fig = PE.plot_heatmaps(grid)
     assert len(fig.axes) == 3
     cell_texts = [t.get_text() for t in fig.axes[0].texts]

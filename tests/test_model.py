@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from rnnreg.model import (SCHEMES, LSTMLM, LSTMRecurrence, StepMasks, dropout_mask, lstm_recurrence_autograd)
+from rnnreg.model import LSTMLM, SCHEMES, LSTMRecurrence, StepMasks, dropout_mask, lstm_recurrence_autograd
 
 V, H, L, T, B = 30, 16, 2, 9, 4
 

@@ -1,7 +1,8 @@
 """The install paths agree: pyproject.toml, environment.yml, the Makefile and .ci/run."""
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,3 +48,12 @@ def test_ci_runs_the_readme_test_command():
     assert "make test" in readme and re.search(r"^make test$", ci, re.M)
     make = (ROOT / "Makefile").read_text()
     assert re.search(r"^test: env", make, re.M) and "--nbval-lax --nbval-current-env" in make
+
+
+def test_make_lab_opens_the_book_trusted_and_ci_runs_the_portable_variant():
+    make = (ROOT / "Makefile").read_text()
+    lab = make.split("\nlab:", 1)[1].split("\n\n", 1)[0]
+    assert "jupyter trust book/" in lab  # saved widget views render without Run All
+    portable = make.split("\nPORTABLE ?=", 1)[1].split("\n", 1)[0]
+    assert "OMP_NUM_THREADS=1" in portable and "ONEDNN_MAX_CPU_ISA=" in portable
+    assert re.search(r"^make test-portable$", (ROOT / ".ci" / "run").read_text(), re.M)

@@ -67,7 +67,9 @@ def test_load_run_missing(tmp_path):
 
 def test_load_runs_table(tmp_path):
     write_run(tmp_path / "ptb" / "small", epochs_done=13, complete=True)
-    write_run(tmp_path / "ptb" / "quick", epochs_done=1, max_train_tokens=10_000, epochs=2, scheme="zaremba", dropout=0.5)
+    write_run(
+        tmp_path / "ptb" / "quick", epochs_done=1, max_train_tokens=10_000, epochs=2, scheme="zaremba", dropout=0.5
+    )
     df = runs.load_runs("ptb/*", results=tmp_path)
     assert list(df["run"]) == ["results/ptb/quick", "results/ptb/small"]
     assert df.set_index("run").loc["results/ptb/small", "test_ppl"] == 111.25
@@ -109,3 +111,32 @@ def test_results_dir_from_environment(tmp_path, monkeypatch):
 def test_presets_and_reported_cover_the_same_models():
     assert set(runs.MODELS) == set(PRESETS) == {r["model"] for r in runs.REPORTED}
     assert isinstance(runs.reported_table(), pd.DataFrame)
+
+
+def test_overfitting_finds_the_best_epoch_and_the_rise(tmp_path):
+    write_run(tmp_path / "ptb" / "x", epochs_done=4)
+    run = runs.load_run("ptb/x", results=tmp_path)
+    run.log["valid_ppl"] = [200.0, 150.0, 160.0, 180.0]
+    run.log["train_ppl"] = [180.0, 120.0, 100.0, 90.0]
+    found = runs.overfitting(run)
+    assert (found["best_epoch"], found["best_valid"], found["last_valid"]) == (2, 150.0, 180.0)
+    assert found["rise"] == pytest.approx(0.2) and found["train_falling"] is True
+
+
+def test_cost_is_measured_from_a_run_or_scaled_by_parameters(tmp_path):
+    assert math.isnan(runs.cost_estimate("medium", results=tmp_path)["hours"])  # no run to scale from
+    write_run(tmp_path / "ptb" / "small", epochs_done=2, complete=True)
+    small = runs.load_run("ptb/small", results=tmp_path)
+    tps = float(small.log["tokens_per_s"].median())
+    medium = runs.cost_estimate("medium", results=tmp_path)
+    assert medium["tokens_per_s"] == pytest.approx(tps * runs.parameter_count("small") / runs.parameter_count("medium"))
+    assert medium["hours"] == pytest.approx(39 * 929_589 / medium["tokens_per_s"] / 3600)
+    assert runs.cost_estimate("small", results=tmp_path)["basis"].startswith("measured")
+
+
+def test_story_runs_label_each_recorded_run_with_its_status(tmp_path):
+    write_run(tmp_path / "ptb" / "small", epochs_done=13, complete=True)
+    write_run(tmp_path / "ptb" / "medium", epochs_done=2)
+    story = runs.story_runs(results=tmp_path)
+    assert list(story) == ["small 2×200, no dropout (results/ptb/small, complete, 13 epochs)",
+                           "medium 2×650, dropout 0.5 (results/ptb/medium, in progress: epoch 2 of 13)"]

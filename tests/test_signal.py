@@ -3,8 +3,16 @@ import math
 import pytest
 import torch
 
-from rnnreg.signal import (analytic_curves, masks_on_path, recurrent_masks, relative_variance, simulate_linear,
-                           simulate_lstm, simulate_tanh, snr)
+from rnnreg.signal import (
+    analytic_curves,
+    masks_on_path,
+    recurrent_masks,
+    relative_variance,
+    simulate_linear,
+    simulate_lstm,
+    simulate_tanh,
+    snr,
+)
 
 
 def test_relative_variance_of_k_masks():

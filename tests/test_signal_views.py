@@ -5,15 +5,11 @@ observer; we assert on the panel's state, figure and PNG bytes.
 """
 import json
 
-import matplotlib
+import pytest
 
-matplotlib.use("Agg")
-
-import pytest  # noqa: E402
-
-from rnnreg import plots_signal as P  # noqa: E402
-from rnnreg import signal_runs as R  # noqa: E402
-from rnnreg.widgets_signal import SignalPanel  # noqa: E402
+from rnnreg import plots_signal as P
+from rnnreg import signal_runs as R
+from rnnreg.widgets_signal import SignalPanel
 
 
 def fake_signal(run_dir, scheme, decay=0.5, max_lag=5):

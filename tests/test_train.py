@@ -6,8 +6,17 @@ import torch
 import torch.nn.functional as F
 
 from rnnreg import train as train_mod
-from rnnreg.train import (PRESETS, CheckpointMismatchError, Config, NonFiniteLossError, build_model, evaluate,
-                          load_checkpoint, perplexity, train)
+from rnnreg.train import (
+    PRESETS,
+    CheckpointMismatchError,
+    Config,
+    NonFiniteLossError,
+    build_model,
+    evaluate,
+    load_checkpoint,
+    perplexity,
+    train,
+)
 
 
 def tiny_config(**kw):
@@ -119,9 +128,10 @@ def test_run_folder_log_checkpoint_and_provenance(tiny_corpus, tmp_path):
 
 
 def test_provenance_names_the_commit_the_process_imported(tiny_corpus, monkeypatch):
+    import rnnreg.runfolder as runfolder
     import rnnreg.train as train_module
 
-    monkeypatch.setattr(train_module, "_COMMIT_AT_IMPORT", "0123abc")  # the tree moved on since import
+    monkeypatch.setattr(runfolder, "_COMMIT_AT_IMPORT", "0123abc")  # the tree moved on since import
     result = train(tiny_config(epochs=1), tiny_corpus, progress=False)
     assert result.summary["git_commit"] == "0123abc"
     assert train_module.git_commit(at_import=False) != "0123abc"
@@ -183,6 +193,7 @@ def test_non_finite_loss_stops_with_clear_error_and_keeps_last_good_checkpoint(t
     assert all(torch.isfinite(v).all() for v in ckpt["model"].values())
 
 
+@pytest.mark.slow
 def test_quick_run_on_ptb_beats_the_unigram_model(ptb_corpus):
     # The README's quick run: the small preset, one epoch on the first 300k training tokens
     # (recorded in results/ptb/quick: valid 321 on the full split, against the unigram model's 685).
@@ -192,21 +203,38 @@ def test_quick_run_on_ptb_beats_the_unigram_model(ptb_corpus):
 
 
 def test_a_run_folder_in_use_by_another_process_is_refused(tiny_corpus, tmp_path):
-    import os
+    import multiprocessing as mp
 
     from rnnreg.train import RunFolderBusyError
 
     run = tmp_path / "run"
-    run.mkdir()
-    (run / ".claim").write_text(str(os.getppid()))  # a live process (our parent) holds it
-    with pytest.raises(RunFolderBusyError, match="another process"):
-        train(tiny_config(epochs=1), tiny_corpus, run, progress=False)
-    assert not (run / "log.jsonl").exists()  # nothing written over the other writer's files
-    (run / ".claim").write_text("999999999")  # stale: that process is gone
+    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    held, done = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_run_dir, args=(run, held, done))
+    holder.start()
+    try:
+        assert held.wait(timeout=60)
+        with pytest.raises(RunFolderBusyError, match="another process"):
+            train(tiny_config(epochs=1), tiny_corpus, run, progress=False)
+        assert not (run / "log.jsonl").exists()  # nothing written over the other writer's files
+    finally:
+        done.set()
+        holder.join(timeout=60)
+    (run / ".claim").write_text("999999999")  # an older rnnreg's claim whose process is gone
     train(tiny_config(epochs=1), tiny_corpus, run, progress=False)
-    assert (run / "summary.json").exists() and not (run / ".claim").exists()
+    assert (run / "summary.json").exists() and not (run / ".claim").exists() and not (run / ".lock").exists()
 
 
+def _hold_run_dir(run, held, done):
+    from rnnreg.runfolder import claim_run_dir, release_run_dir
+
+    assert claim_run_dir(run) is True
+    held.set()
+    done.wait(timeout=60)
+    release_run_dir(run)
+
+
+@pytest.mark.slow
 def test_compiled_window_loss_matches_eager_and_falls_back_when_compile_fails(tiny_corpus, monkeypatch, capsys):
     from rnnreg.train import WindowLoss, build_model
 

@@ -5,15 +5,11 @@ Plain pytest, no kernel (see reference notebooks.md §2): setting ``.value`` fir
 """
 import random
 
-import matplotlib
+import pytest
 
-matplotlib.use("Agg")
-
-import pytest  # noqa: E402
-
-from rnnreg import widgets  # noqa: E402
-from rnnreg.data import Corpus  # noqa: E402
-from rnnreg.model import SCHEMES  # noqa: E402
+from rnnreg import live, widgets
+from rnnreg.data import Corpus
+from rnnreg.model import SCHEMES
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +21,9 @@ def tiny_corpus():
 
 
 def title_of(fig):
-    return " ".join([fig.axes[0].get_title("left"), fig.axes[0].get_title(), fig._suptitle.get_text() if fig._suptitle else ""])
+    return " ".join(
+        [fig.axes[0].get_title("left"), fig.axes[0].get_title(), fig._suptitle.get_text() if fig._suptitle else ""]
+    )
 
 
 def test_controls_have_defaults():
@@ -79,9 +77,9 @@ def test_preset_explorer_and_table():
 
 
 def test_quick_config():
-    c = widgets.quick_config("none", hidden_size=32, train_tokens=5000, epochs=3, dropout=0.5)
+    c = live.quick_config("none", hidden_size=32, train_tokens=5000, epochs=3, dropout=0.5)
     assert c.dropout == 0.0 and c.scheme == "none" and c.decay_after == 3 and c.lr_at(3) == 1.0
-    c = widgets.quick_config("zaremba", hidden_size=32, train_tokens=5000, epochs=3, dropout=0.3)
+    c = live.quick_config("zaremba", hidden_size=32, train_tokens=5000, epochs=3, dropout=0.3)
     assert c.dropout == 0.3 and c.max_train_tokens == 5000 and c.steps == 20
 
 
@@ -159,17 +157,24 @@ def test_training_panel_summary_is_computed_from_the_logs(tiny_corpus):
     assert f"span {max(finals) - min(finals):.1f} points" in text
 
 
-def test_live_training_runs_on_one_thread_and_restores_the_setting(tiny_corpus, monkeypatch):
-    import torch
+def test_findings_and_the_slice_unigram_are_what_the_chapter_checks(tiny_corpus, monkeypatch):
+    logs = {"none": [10.0, 8.0, 9.5], "zaremba p=0.5": [11.0, 9.0, 8.5]}
 
-    seen = []
-    monkeypatch.setattr(widgets, "train", lambda *a, **k: seen.append(torch.get_num_threads()) or _fake_result(a[0]))
-    torch.set_num_threads(2)
-    try:
-        make_panel(tiny_corpus, schemes=("none",)).run()
-        assert seen == [1] and torch.get_num_threads() == 2
-    finally:
-        torch.set_num_threads(1)
+    def fake_train(config, *a, **k):
+        from rnnreg.train import RunResult
+
+        valid = logs["none" if config.scheme == "none" else "zaremba p=0.5"]
+        return RunResult(config, [{"epoch": i + 1, "train_ppl": 5.0 - i, "valid_ppl": v} for i, v in enumerate(valid)],
+                         model=None)
+
+    monkeypatch.setattr(widgets, "train", fake_train)
+    panel = make_panel(tiny_corpus, schemes=("none", "zaremba"))
+    panel.run()
+    found = panel.findings()
+    assert found["none"] == {"epochs": 3, "last_valid": 9.5, "best_valid": 8.0, "best_epoch": 2, "last_train": 3.0}
+    assert found["zaremba p=0.5"]["best_epoch"] == 3
+    sliced = tiny_corpus.head(train=panel.train_tokens.value, valid=panel.valid_tokens)
+    assert panel.slice_unigram() == sliced.unigram_perplexity("valid")
 
 
 def _fake_result(config):

@@ -6,16 +6,12 @@ Every table is built from synthetic run folders written in ``tmp_path`` (the lay
 import json
 import math
 
-import matplotlib
+import pytest
 
-matplotlib.use("Agg")
-
-import pytest  # noqa: E402
-
-from rnnreg import plots_zoo as PZ  # noqa: E402
-from rnnreg import runs  # noqa: E402
-from rnnreg import zoo as Z  # noqa: E402
-from rnnreg.widgets_zoo import SchemeVsPapers, ZooCurves  # noqa: E402
+from rnnreg import plots_zoo as PZ
+from rnnreg import runs
+from rnnreg import zoo as Z
+from rnnreg.widgets_zoo import SchemeVsPapers, ZooCurves
 
 
 def write_zoo_run(root, scheme, seed, valid, test=None, train=None, epochs=6, complete=True, duplicate=False):

@@ -1,0 +1,364 @@
+r"""Faults of the data side (issue #12 §2, items 4, 5 and 7): each one is tried here, and each one ends in a
+``DataError`` that says what to do, or in a documented, noted choice. None ends in a traceback, a hang or a
+silently wrong number. In parentheses: what the loader did before these changes.
+
+=========================================  ==========================================  ==============================================
+fault tried                                how to reproduce                            what it gets now (before)
+=========================================  ==========================================  ==============================================
+4. mirror trickles the body (1 byte per    local http.server on 127.0.0.1 sends the    past ``deadline`` (per file, per mirror) the
+   interval, never trips a socket timeout) headers, then a byte every 0.1 s            attempt stops, its ``.part`` file is removed
+                                                                                       and the next mirror is tried; if none is left,
+                                                                                       a DataError lists each URL with "gave up after
+                                                                                       the N s deadline" (before: no deadline; a byte
+                                                                                       every 10 s hung forever)
+4. mirror trickles the status line and     same server, status line one byte per 0.1 s same: a watchdog shuts the socket down at the
+   headers                                                                             deadline, so ``urlopen`` itself cannot block
+                                                                                       past it (before: as long as the mirror liked)
+4. a killed earlier download left          ``.ptb.train.txt.XXXX.part`` in the cache   removed at the start of the next download, under
+   ``.part`` files                         folder                                      an flock on the folder; other files untouched
+                                                                                       (before: left forever)
+4. another process is downloading into     hold an flock on the cache folder           waits (bounded), then a DataError "another
+   the same folder                                                                     process ... holds the folder's lock"; its
+                                                                                       ``.part`` files are not touched
+4. machine without network                 ``RNNREG_OFFLINE=1``, or                    nothing is fetched; DataError "downloading is off
+                                           ``load_corpus(download=False)``             (RNNREG_OFFLINE=1)" naming the folder to put
+                                                                                       the files in (before: the env var was ignored
+                                                                                       and the download attempted)
+4. ``RNNREG_OFFLINE=maybe``                set a value that is neither on nor off      DataError listing the accepted values
+5. UTF-8 byte-order mark at the start      a file saved by Notepad (``utf-8-sig``)     stripped, and a line in ``Corpus.notes``
+   of a file                                                                           (before: "\ufeffthe" became its own word; in
+                                                                                       valid/test an unknown-word error)
+5. byte-order mark inside a file           two files joined with ``cat``               DataError naming the file and the line (before:
+                                                                                       "\ufeffb" silently a word of its own in train)
+5. bytes that are not UTF-8                a Latin-1 file (``caf\xe9``)                DataError naming the file, the line, the byte
+                                                                                       of the line, the file offset, and iconv
+                                                                                       (before: UnicodeDecodeError traceback)
+5. a UTF-16 file                           ``write_text(..., encoding="utf-16")``      the same DataError, saying "UTF-16 byte-order
+                                                                                       mark: save it as UTF-8"
+5. CRLF or lone-CR line ends               Windows or old-Mac files                    read as ``\n``, exactly as before (text mode)
+7. valid/test words not in train           ``Corpus.from_texts(" a b\n", " a z\n",     DataError per split: words not in train (types,
+                                           " y\n")``                                   tokens), the first 5 with line numbers, and the
+                                                                                       opt-in ``unknown="unk"`` / ``--unk`` (before:
+                                                                                       only the first word, as a KeyError repr)
+7. opt in: ``unknown="unk"``               same texts, ``unknown="unk"``               mapped to ``<unk>`` (train's id if train has
+                                                                                       it, else ``<unk>`` appended last); counts in
+                                                                                       ``notes``; train ids unchanged
+7. folder with ``ptb.*`` and plain names   both sets in one folder                     ``ptb.*`` used (as before), now said by a
+                                                                                       UserWarning and a line in ``notes``
+7. widget label says "PTB" for any corpus  ``TrainingPanel(corpus).data_note()``       ``Corpus.name``: "PTB" for the checksummed PTB
+                                                                                       files, else the folder's name
+=========================================  ==========================================  ==============================================
+"""
+import hashlib
+import http.server
+import os
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from rnnreg import data
+from rnnreg.data import EOS, UNK, Corpus, DataError, download_ptb, load_corpus
+
+NAMES = ("ptb.train.txt", "ptb.valid.txt", "ptb.test.txt")
+
+
+@pytest.fixture(autouse=True)
+def _online(monkeypatch):
+    monkeypatch.delenv("RNNREG_OFFLINE", raising=False)
+
+
+def fake_ptb(monkeypatch, folder: Path) -> Path:
+    """Three small files with the PTB names whose sums are patched in as PTB's."""
+    folder.mkdir(parents=True, exist_ok=True)
+    sums = {}
+    for name in NAMES:
+        f = folder / name
+        f.write_text(" train valid test words here\n" if "train" in name else f" {name.split('.')[1]} words here\n")
+        sums[name] = hashlib.sha256(f.read_bytes()).hexdigest()
+    monkeypatch.setattr(data, "PTB_SHA256", sums)
+    return folder
+
+
+def plain_corpus(folder: Path, train: str, valid: str, test: str, encoding: str = "utf-8") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, text in zip(("train", "valid", "test"), (train, valid, test)):
+        (folder / f"{split}.txt").write_bytes(text if isinstance(text, bytes) else text.encode(encoding))
+    return folder
+
+
+# -- 4. a slow mirror, stale partial files, offline machines ----------------------------------------------
+class SlowMirror(http.server.BaseHTTPRequestHandler):
+    """``/body/<name>``: headers at once, then one byte every ``interval``; ``/headers/<name>``: the status
+    line itself one byte at a time. Each request ends after ``cap`` seconds, so the test is bounded even
+    against a loader with no deadline."""
+
+    interval, cap = 0.1, 4.0
+    stop: threading.Event
+    requests: list
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        self.requests.append(self.path)
+        end = time.monotonic() + self.cap
+        try:
+            if self.path.startswith("/headers/"):
+                payload = b"HTTP/1.0 200 OK\r\nContent-Length: 1000\r\n\r\n" + b"x" * 1000
+            else:
+                self.send_response(200)
+                self.send_header("Content-Length", "1000")
+                self.end_headers()
+                self.wfile.flush()
+                payload = b"x" * 1000
+            for i in range(len(payload)):
+                if self.stop.is_set() or time.monotonic() > end:
+                    return
+                self.wfile.write(payload[i:i + 1])
+                self.wfile.flush()
+                time.sleep(self.interval)
+        except OSError:  # the client hung up: what the deadline should make it do
+            return
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def slow_mirror():
+    stop, requests = threading.Event(), []
+    handler = type("Handler", (SlowMirror,), {"stop": stop, "requests": requests})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_address[1]}", requests=requests)
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=2)
+
+
+@pytest.mark.parametrize("stage", ["body", "headers"])
+def test_a_trickling_mirror_is_abandoned_at_the_deadline_for_the_next(tmp_path, monkeypatch, slow_mirror, stage):
+    good = fake_ptb(monkeypatch, tmp_path / "good")
+    cache = tmp_path / "cache"
+    start = time.monotonic()
+    download_ptb(cache, urls=[f"{slow_mirror.url}/{stage}/{{name}}", good.as_uri() + "/{name}"], deadline=0.4)
+    elapsed = time.monotonic() - start
+    assert elapsed < 3.0, f"took {elapsed:.1f} s: the 0.4 s deadline did not hold"  # 3 files x 0.4 s + slack
+    assert len(slow_mirror.requests) == 3  # the slow mirror was tried first for each file
+    assert sorted(p.name for p in cache.iterdir()) == sorted(NAMES)  # no .part left behind
+    assert (cache / "ptb.valid.txt").read_text() == " valid words here\n"
+
+
+def test_a_trickling_only_mirror_is_a_data_error_within_the_deadline(tmp_path, monkeypatch, slow_mirror):
+    fake_ptb(monkeypatch, tmp_path / "good")
+    cache = tmp_path / "cache"
+    start = time.monotonic()
+    with pytest.raises(DataError, match="Could not download ptb.train.txt") as err:
+        download_ptb(cache, urls=[f"{slow_mirror.url}/body/{{name}}"], deadline=0.3, timeout=30)
+    assert time.monotonic() - start < 2.0
+    assert "gave up after the 0.3 s deadline" in str(err.value) and "RNNREG_OFFLINE=1" in str(err.value)
+    assert list(cache.iterdir()) == []  # the failed attempt removed its partial file
+
+
+def test_stale_partial_files_of_a_killed_download_are_removed_first(tmp_path, monkeypatch):
+    good = fake_ptb(monkeypatch, tmp_path / "good")
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    stale = [cache / ".ptb.train.txt.k1ll3d.part", cache / ".ptb.test.txt.zz.part"]
+    for f in stale:
+        f.write_bytes(b"half a file")
+    (cache / "notes.part").write_text("not ours")
+    download_ptb(cache, urls=[good.as_uri() + "/{name}"])
+    assert not any(f.exists() for f in stale)
+    assert sorted(p.name for p in cache.iterdir()) == sorted(NAMES + ("notes.part",))
+
+
+def test_a_download_running_elsewhere_is_waited_for_not_disturbed(tmp_path, monkeypatch):
+    fcntl = pytest.importorskip("fcntl")
+    good = fake_ptb(monkeypatch, tmp_path / "good")
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    theirs = cache / ".ptb.train.txt.busy.part"
+    theirs.write_bytes(b"being written")
+    fd = os.open(cache, os.O_RDONLY)  # what the other process's download_ptb holds
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        start = time.monotonic()
+        with pytest.raises(DataError, match="Another process has been downloading into"):
+            download_ptb(cache, urls=[good.as_uri() + "/{name}"], deadline=0.2)
+        assert time.monotonic() - start < 2.0
+        assert theirs.exists()
+    finally:
+        os.close(fd)
+
+
+@pytest.fixture
+def empty_cache(tmp_path, monkeypatch):
+    """No RNNREG_DATA, an empty cache, and a working file:// mirror as PTB_URLS."""
+    mirror = fake_ptb(monkeypatch, tmp_path / "mirror")
+    monkeypatch.delenv("RNNREG_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(data, "PTB_URLS", (mirror.as_uri() + "/{name}",))
+    return tmp_path / "xdg" / "rnnreg" / "ptb"
+
+
+@pytest.mark.parametrize("value", ["1", "true", "YES", "on"])
+def test_offline_switch_forbids_downloading_and_says_where_to_put_the_files(empty_cache, monkeypatch, value):
+    monkeypatch.setenv("RNNREG_OFFLINE", value)
+    with pytest.raises(DataError) as err:
+        load_corpus()
+    message = str(err.value)
+    assert f"downloading is off (RNNREG_OFFLINE={value})" in message
+    assert f"into {empty_cache}" in message and "ptb.train.txt" in message and "RNNREG_DATA" in message
+    assert not empty_cache.exists()  # nothing fetched, no folder made
+    with pytest.raises(DataError, match="downloading is off"):
+        download_ptb(empty_cache, urls=data.PTB_URLS)  # also when asked for by name
+    with pytest.raises(DataError, match="downloading is off"):
+        load_corpus(download=True)  # the machine's switch wins
+
+
+def test_download_false_says_so_and_where(empty_cache):
+    with pytest.raises(DataError, match=r"downloading is off \(download=False\)") as err:
+        load_corpus(download=False)
+    assert str(empty_cache) in str(err.value)
+    assert not empty_cache.exists()
+
+
+def test_offline_switch_off_values_download_and_nonsense_is_refused(empty_cache, monkeypatch):
+    monkeypatch.setenv("RNNREG_OFFLINE", "0")
+    assert load_corpus().name == "PTB"  # the fake PTB, downloaded into the cache
+    monkeypatch.setenv("RNNREG_OFFLINE", "maybe")
+    with pytest.raises(DataError, match="RNNREG_OFFLINE='maybe' is neither on"):
+        load_corpus()  # even with the corpus in the cache, where the switch is not needed
+
+
+def test_offline_switch_does_not_stop_local_folders(tiny_dir, monkeypatch):
+    monkeypatch.setenv("RNNREG_OFFLINE", "1")
+    assert load_corpus(tiny_dir).sizes()["train"] > 1000
+
+
+# -- 5. encodings --------------------------------------------------------------------------------------
+def test_utf8_byte_order_mark_is_stripped_and_noted(tmp_path):
+    folder = plain_corpus(tmp_path / "bom", " the cat\n a dog\n", " the dog\n", " a cat\n", encoding="utf-8-sig")
+    corpus = load_corpus(folder)
+    assert corpus.vocab.words == ["the", "cat", EOS, "a", "dog"]  # no "\ufeffthe"
+    assert corpus.vocab.decode(corpus.valid) == ["the", "dog", EOS]
+    assert len(corpus.notes) == 3 and all("byte-order mark" in n for n in corpus.notes)
+    assert str(folder / "train.txt") in corpus.notes[0]
+
+
+def test_a_byte_order_mark_inside_a_file_is_refused_with_its_line(tmp_path):
+    folder = plain_corpus(tmp_path / "joined", " a b\n" + "\ufeff b a\n", " a\n", " b\n")
+    with pytest.raises(DataError, match=r"train.txt has a byte-order mark \(U\+FEFF\) inside it, on line 2"):
+        load_corpus(folder)
+
+
+def test_invalid_utf8_names_file_line_and_byte(tmp_path):
+    folder = plain_corpus(tmp_path / "latin1", " a b\n", " a b\n b a\n caf\xe9 a\n", " a\n", encoding="latin-1")
+    with pytest.raises(DataError) as err:
+        load_corpus(folder)
+    message = str(err.value)
+    assert str(folder / "valid.txt") in message
+    assert "line 3, byte 5 of the line (offset 14 in the file)" in message and "iconv" in message
+
+
+def test_utf16_file_is_named_as_such(tmp_path):
+    folder = plain_corpus(tmp_path / "u16", " a b\n", " a\n", " b\n")
+    (folder / "test.txt").write_text(" b\n", encoding="utf-16")
+    with pytest.raises(DataError, match=r"test.txt is not UTF-8: line 1.*UTF-16 byte-order mark"):
+        load_corpus(folder)
+
+
+def test_crlf_and_lone_cr_read_as_before(tmp_path):
+    folder = plain_corpus(tmp_path / "crlf", " a b\r\n b a\r\n", " a\r b\r", " b\n")
+    corpus = load_corpus(folder)
+    assert corpus.vocab.decode(corpus.train) == ["a", "b", EOS, "b", "a", EOS]
+    assert corpus.vocab.decode(corpus.valid) == ["a", EOS, "b", EOS]  # text mode read a lone \r as \n
+
+
+# -- 7. corpora of your own -------------------------------------------------------------------------------
+def test_unknown_words_are_counted_per_split_with_lines_and_the_opt_in_is_named():
+    valid = " a z\n q z\n" + "".join(f" n{i}\n" for i in range(6))
+    with pytest.raises(DataError) as err:
+        Corpus.from_texts(" a b\n c\n", valid, " y a\n", source="mine")
+    message = str(err.value)
+    assert "Closed vocabulary (mine)" in message
+    assert "valid split has 8 words not in the training vocabulary (8 types, 9 tokens): 'z' (line 1), " \
+           "'q' (line 2), 'n0' (line 3), 'n1' (line 4), 'n2' (line 5), ... (3 more)" in message
+    assert "test split has 1 word not in the training vocabulary (1 type, 1 token): 'y' (line 1)" in message
+    assert 'unknown="unk"' in message and "--unk" in message
+
+
+def test_opt_in_maps_unknown_words_to_the_train_unk():
+    corpus = Corpus.from_texts(" a <unk> b\n", " a z\n", " y y\n", unknown="unk")
+    assert corpus.vocab.words == ["a", UNK, "b", EOS]
+    assert corpus.vocab.decode(corpus.valid) == ["a", UNK, EOS]
+    assert corpus.vocab.decode(corpus.test) == [UNK, UNK, EOS]
+    assert corpus.notes == ["valid: 1 word not in train (1 token) mapped to <unk>; first: 'z'",
+                            "test: 1 word not in train (2 tokens) mapped to <unk>; first: 'y'"]
+
+
+def test_opt_in_adds_unk_last_when_train_has_none_and_keeps_train_ids():
+    closed = Corpus.from_texts(" a b\n c\n", " a\n", " b\n")
+    opened = Corpus.from_texts(" a b\n c\n", " a z\n", " b\n", unknown="unk")
+    assert opened.vocab.words == closed.vocab.words + [UNK]
+    assert torch.equal(opened.train, closed.train)
+    assert opened.valid.tolist() == [0, len(closed.vocab), 2]
+    assert "<unk> is not in train: added to the vocabulary (id 4)" in opened.notes
+
+
+def test_opt_in_without_unknown_words_changes_nothing_and_bad_policy_is_refused(tiny_dir):
+    assert load_corpus(tiny_dir, unknown="unk").vocab.words == load_corpus(tiny_dir).vocab.words
+    plain_corpus(tiny_dir, " a b\n", " a c\n", " b\n")
+    assert load_corpus(tiny_dir, unknown="unk").vocab.decode(load_corpus(tiny_dir, unknown="unk").valid) == \
+        ["a", UNK, EOS]
+    with pytest.raises(ValueError, match="unknown must be one of"):
+        load_corpus(tiny_dir, unknown="drop")
+
+
+def test_ptb_and_plain_names_in_one_folder_use_ptb_and_say_so(tmp_path, monkeypatch):
+    folder = fake_ptb(monkeypatch, tmp_path / "both")
+    plain_corpus(folder, " other text\n", " other\n", " text\n")
+    with pytest.warns(UserWarning, match="using ptb.train.txt, ptb.valid.txt, ptb.test.txt"):
+        corpus = load_corpus(folder)
+    assert corpus.vocab.words[0] == "train" and corpus.name == "PTB"
+    assert any("has both ptb.*.txt and train.txt/valid.txt/test.txt" in n for n in corpus.notes)
+
+
+def test_plain_names_beside_an_incomplete_ptb_set_are_used_and_said(tmp_path):
+    folder = plain_corpus(tmp_path / "mixed", " other text\n", " other\n", " text\n")
+    (folder / "ptb.train.txt").write_text(" half a download\n")
+    with pytest.warns(UserWarning, match="incomplete PTB set"):
+        corpus = load_corpus(folder)
+    assert corpus.vocab.words[0] == "other" and corpus.name == "mixed"
+
+
+def test_an_incomplete_folder_says_what_it_has(tmp_path):
+    folder = plain_corpus(tmp_path / "two", " a\n", " a\n", " a\n")
+    (folder / "test.txt").unlink()
+    with pytest.raises(DataError, match="it has train.txt, valid.txt but not all three splits"):
+        load_corpus(folder)
+
+
+def test_corpus_name_is_ptb_only_for_the_ptb_files(tiny_dir, tmp_path, monkeypatch):
+    assert load_corpus(tiny_dir).name == "tiny"
+    assert load_corpus(fake_ptb(monkeypatch, tmp_path / "somewhere")).name == "PTB"
+    corpus = Corpus.from_texts(" a\n", " a\n", " a\n", source="/data/wiki2")
+    assert corpus.name == "wiki2" and corpus.head(train=1).name == "wiki2"
+    assert Corpus.from_texts(" a\n", " a\n", " a\n").name == "corpus"
+    assert Corpus.from_texts(" a\n", " a\n", " a\n", name="Mine").name == "Mine"
+
+
+def test_training_widget_label_names_the_corpus():
+    pytest.importorskip("matplotlib")
+    widgets = pytest.importorskip("rnnreg.widgets")
+    corpus = Corpus.from_texts(" a b\n", " a\n", " b\n", source="/data/wiki2")
+    panel = SimpleNamespace(corpus=corpus, train_tokens=SimpleNamespace(value=5000), valid_tokens=100,
+                            hidden=SimpleNamespace(value=64), batch_size=8, steps=SimpleNamespace(value=10), seed=1)
+    note = widgets.TrainingPanel.data_note(panel)
+    assert note.startswith("live: first 5,000 wiki2 train tokens") and "PTB" not in note

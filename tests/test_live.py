@@ -1,0 +1,34 @@
+"""The live demos' runs without a UI: quick configs, seed sweeps and what chapter 01 reads from them."""
+import pytest
+
+from rnnreg import live, runs
+
+
+def test_a_seed_sweep_trains_every_scheme_with_every_seed(tiny_corpus):
+    sweep = live.seed_sweep(tiny_corpus, ("none", "zaremba"), (1, 2), hidden_size=8, train_tokens=600,
+                            valid_tokens=200, epochs=2, batch_size=4, steps=5)
+    assert [(r["seed"], r["label"]) for r in sweep["runs"]] == [
+        (1, "none"), (1, "zaremba p=0.5"), (2, "none"), (2, "zaremba p=0.5")]
+    assert all(len(r["valid"]) == len(r["train"]) == 2 for r in sweep["runs"])
+    assert sweep["runs"][0]["valid"] != sweep["runs"][2]["valid"]  # seeds differ
+    assert sweep["unigram_valid"] == tiny_corpus.head(train=600, valid=200).unigram_perplexity("valid")
+
+
+def test_sweep_findings_measure_the_turn_up_and_the_gap():
+    sweep = {"runs": [
+        {"seed": 1, "label": "none", "valid": [10.0, 8.0, 12.0], "train": [9.0, 5.0, 3.0]},
+        {"seed": 1, "label": "zaremba p=0.5", "valid": [11.0, 9.0, 9.0], "train": [9.0, 7.0, 6.0]},
+        {"seed": 2, "label": "none", "valid": [10.0, 9.0, 9.0], "train": [9.0, 5.0, 3.0]},
+        {"seed": 2, "label": "zaremba p=0.5", "valid": [11.0, 9.0, 4.5], "train": [9.0, 7.0, 6.0]}]}
+    found = live.sweep_findings(sweep)
+    assert found["rise_none"] == pytest.approx([0.5, 0.0])
+    assert found["dropout_below_none"] == pytest.approx([0.25, 0.5])
+    assert found["per_seed"][1]["none"]["best_epoch"] == 2
+    table = runs.sweep_table(sweep)
+    assert table.loc[(2, "zaremba p=0.5"), "last valid"] == 4.5
+
+
+def test_quick_config_holds_the_learning_rate_and_drops_only_with_a_scheme():
+    c = live.quick_config("none", hidden_size=32, train_tokens=5000, epochs=3, dropout=0.5)
+    assert c.dropout == 0.0 and c.lr_at(3) == 1.0 and c.max_train_tokens == 5000
+    assert live.quick_config("zaremba", hidden_size=32, train_tokens=5000, epochs=3, dropout=0.3).dropout == 0.3

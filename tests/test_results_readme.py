@@ -1,0 +1,60 @@
+"""The README's results table says what the run files say (issue #11): every number is read back.
+
+A row names its runs in the last column (`results/...`). For a complete run, the row's "here"
+cell must hold its last-epoch valid and its test perplexity, rounded to one decimal; a run still
+training must be called "in progress" with no numbers; a model never run must say "not run".
+Paper numbers must equal ``rnnreg.runs.REPORTED``.
+"""
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from rnnreg import runs
+
+ROOT = Path(__file__).resolve().parent.parent
+PAIR = re.compile(r"(\d+\.\d) / (\d+\.\d)")
+
+
+def results_rows():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Results recorded here", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("|") and not line.startswith("|---")]
+    header, body = rows[0], rows[1:]
+    assert [c.strip() for c in header.strip("|").split("|")][:4] == ["model (PTB)", "paper valid / test",
+                                                                    "here valid / test", "run"]
+    return [[c.strip() for c in row.strip("|").split("|")] for row in body]
+
+
+def test_the_table_has_a_row_for_each_model_of_table_1():
+    names = [row[0] for row in results_rows()]
+    for model in runs.MODELS:
+        assert any(n.startswith(model) for n in names), f"no README row for {model}"
+
+
+@pytest.mark.parametrize("row", results_rows(), ids=lambda r: r[0][:40])
+def test_each_row_agrees_with_its_files(row):
+    model, paper, here, where = row[:4]
+    named = [n for n in re.findall(r"`(results/[^`]+)`", where) if not n.endswith(".md")]
+    first = model.split(",")[0].split(" ")[0]
+    if first in runs.MODELS and PAIR.search(paper) and "averaged" not in model:
+        reported = runs.reported(first, "paper")
+        assert PAIR.search(paper).groups() == (f"{reported['valid']}", f"{reported['test']}")
+    if not named:
+        assert "not run" in here, f"{model}: no run named, so the row must say 'not run'"
+        return
+    pairs = PAIR.findall(here)
+    for i, path in enumerate(named):
+        p = ROOT / path
+        assert p.exists(), f"{model}: {path} does not exist"
+        if p.suffix == ".json":  # an averaging record: the last average is the row's test number
+            record = json.loads(p.read_text())
+            assert f"{record['average_ppl'][-1]:.1f}" in here
+            continue
+        run = runs.load_run(p)
+        if not run.complete:
+            assert "in progress" in here and not pairs, f"{model}: {path} is still training"
+            continue
+        want = (f"{run.final('valid_ppl'):.1f}", f"{run.summary['test_ppl']:.1f}")
+        assert i < len(pairs) and pairs[i] == want, f"{model}: README says {pairs}, {path} says {want}"
