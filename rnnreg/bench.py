@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .model import FUSED_SCHEMES, LSTMLM, SCHEMES
-from .train import WindowLoss, bf16_supported, git_commit, machine_description, train_step
+from .train import WindowLoss, bf16_supported, git_commit, machine_description, sgd, train_step
 
 VOCAB, BATCH = 10_000, 20
 #: (hidden size, BPTT steps, dropout) of the paper's shapes; dropout is what the schemes use here.
@@ -93,7 +93,7 @@ def scheme_step(scheme: str, hidden: int, steps: int, dropout: float, precision:
     """One training step of ``rnnreg`` (the paper's loss, clip, SGD) for a scheme, as a closure."""
     torch.manual_seed(0)
     model = LSTMLM(VOCAB, hidden, 2, scheme, dropout=0.0 if scheme == "none" else dropout).train()
-    params = list(model.parameters())
+    optimizer = sgd(model, 0.1)
     x, y = torch.randint(0, VOCAB, (steps, BATCH)), torch.randint(0, VOCAB, (steps, BATCH))
     state = model.init_state(BATCH)
     device = torch.device("cpu")
@@ -101,7 +101,7 @@ def scheme_step(scheme: str, hidden: int, steps: int, dropout: float, precision:
 
     def step():
         nonlocal state
-        _, state = train_step(model, params, x, y, state, 0.1, 5.0, device, precision, loss_fn)
+        _, state = train_step(model, optimizer, x, y, state, 5.0, device, precision, loss_fn)
 
     step.loss_fn = loss_fn
     return step

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from .data import Corpus
-from .train import Config, train
+from .train import Config, num_threads, train
 
 #: Defaults of the quick live runs: a PTB slice, the small model, lr held at 1 (no decay within a
 #: few epochs). Chapter 01's panel uses them as they are; results/live/01_defaults.json records
@@ -48,7 +48,8 @@ def seed_sweep(corpus: Corpus, schemes: Sequence[str] = ("none", "zaremba"), see
             config = quick_config(scheme, hidden_size=s["hidden_size"], train_tokens=s["train_tokens"],
                                   epochs=s["epochs"], dropout=s["dropout"], batch_size=s["batch_size"],
                                   steps=s["steps"], seed=seed)
-            result = train(config, data, progress=False, test=False)
+            with num_threads(1):  # as the panels train (rnnreg.widgets.TrainingPanel)
+                result = train(config, data, progress=False, test=False)
             runs.append({"seed": seed, "scheme": scheme, "label": run_label(scheme, s["dropout"]),
                          "valid": [e["valid_ppl"] for e in result.log], "train": [e["train_ppl"] for e in result.log]})
     return {"settings": {k: v for k, v in s.items() if k != "seed"}, "schemes": list(schemes), "seeds": list(seeds),

@@ -42,12 +42,12 @@ def _np(x) -> np.ndarray:
 # Analytic
 # --------------------------------------------------------------------------------------------
 def plot_analytic(p: float = 0.5, max_lag: int = 30, num_layers: int = 2, *, schemes: Sequence[str] = DROPOUT_SCHEMES,
-                  quantity: str = "relative_variance", path: str = "h", highlight: str | None = None,
+                  quantity: str = "relative_variance", path: str | None = None, highlight: str | None = None,
                   mark_lag: int | None = None, ax=None, title: str | None = None, note: str | None = "auto") -> Figure:
     """``quantity`` of a signal from input t−k to output t, per scheme, vs the lag k (log y).
 
     Numbers from :func:`rnnreg.signal.analytic_curves` (masks on the path: L+1 non-recurrent plus
-    the scheme's recurrent ones). Schemes with the same curve are drawn on top of each other, so
+    the scheme's recurrent ones, on h or on c, whichever it masks; ``path`` picks one). Schemes with the same curve are drawn on top of each other, so
     the legend says which coincide. ``highlight``: one scheme thick, the others faint.
     ``mark_lag``: a vertical line with the highlighted scheme's value written on it.
     """

@@ -212,11 +212,12 @@ STORY = {
 
 
 def story_runs(corpus: str = "ptb", results: str | os.PathLike | None = None) -> dict[str, "Run"]:
-    """The recorded runs of :data:`STORY` that exist, labelled with what they are and their status."""
+    """The recorded runs of :data:`STORY` with at least one logged epoch, labelled with what they are
+    and their status."""
     out = {}
     for name, what in STORY.items():
         run = find_run(corpus, name, results)
-        if run is not None:
+        if run is not None and len(run.log):
             out[f"{what} ({run.name}, {run.status})"] = run
     return out
 

@@ -643,7 +643,7 @@ def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: lis
     train_ids = corpus.train if config.max_train_tokens is None else corpus.train[: config.max_train_tokens]
     streams = batchify(train_ids, config.batch_size).to(device)
     steps_per_epoch = num_windows(streams, config.steps)
-    params = [p for p in model.parameters()]
+    optimizer = sgd(model, config.lr)
     loss_fn = WindowLoss(model, device, precision, config.compile)
     vocab_size = len(corpus.vocab)
     limit = divergence_limit(vocab_size)
@@ -655,6 +655,7 @@ def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: lis
         for epoch in range(start_epoch, config.epochs + 1):
             where = f"in epoch {epoch} of {config.epochs}"
             lr = config.lr_at(epoch)
+            set_lr(optimizer, lr)
             model.train()
             state = model.init_state(config.batch_size)  # zero state at each epoch start, as the paper's code
             total = torch.zeros((), dtype=torch.float64, device=device)
@@ -663,7 +664,7 @@ def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: lis
             bar = _progress(steps_per_epoch, f"epoch {epoch}/{config.epochs}", progress)
             try:
                 for step, (x, y) in enumerate(windows(streams, config.steps), 1):
-                    nll, state = train_step(model, params, x, y, state, lr, config.clip, device, precision, loss_fn)
+                    nll, state = train_step(model, optimizer, x, y, state, config.clip, device, precision, loss_fn)
                     total += nll.double()
                     count += y.numel()
                     if step % log_every == 0 or step == steps_per_epoch:
@@ -719,11 +720,22 @@ def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: lis
     return RunResult(config, log, model, summary)
 
 
-def train_step(model: LSTMLM, params: list[torch.Tensor], x, y, state, lr: float, clip: float,
+def sgd(model: LSTMLM, lr: float) -> torch.optim.SGD:
+    """The paper's optimizer: plain SGD, p <- p - lr * grad (no momentum, no weight decay)."""
+    return torch.optim.SGD(model.parameters(), lr=lr, momentum=0.0, weight_decay=0.0)
+
+
+def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
+def train_step(model: LSTMLM, optimizer: torch.optim.Optimizer, x, y, state, clip: float,
                device: torch.device, precision: str = "fp32", loss_fn: WindowLoss | None = None):
     """One truncated-BPTT update: forward, the paper's loss, backward, clip, SGD. Returns (summed NLL, state).
 
-    ``loss_fn`` (a :class:`WindowLoss` of ``model``) replaces the eager forward, e.g. a compiled one.
+    ``optimizer``: :func:`sgd` of ``model`` at the epoch's learning rate. ``loss_fn`` (a
+    :class:`WindowLoss` of ``model``) replaces the eager forward, e.g. a compiled one.
     """
     state = model.detach_state(state)
     if loss_fn is None:
@@ -731,19 +743,11 @@ def train_step(model: LSTMLM, params: list[torch.Tensor], x, y, state, lr: float
     else:
         nll, state = loss_fn(x, y, state)
     loss = nll / x.size(1)  # summed over the steps, averaged over the batch
-    for p in params:
-        p.grad = None
+    optimizer.zero_grad(set_to_none=True)
     loss.backward()
-    torch.nn.utils.clip_grad_norm_(params, clip)
-    sgd_step(params, lr)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+    optimizer.step()
     return nll.detach(), state
-
-
-@torch.no_grad()
-def sgd_step(params: list[torch.Tensor], lr: float) -> None:
-    """Plain SGD, p <- p - lr * grad (no momentum, no weight decay), as the paper."""
-    grads = [p.grad for p in params if p.grad is not None]
-    torch._foreach_add_([p for p in params if p.grad is not None], grads, alpha=-lr)
 
 
 def _progress(total: int, desc: str, enabled: bool):

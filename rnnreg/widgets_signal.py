@@ -20,7 +20,6 @@ from . import signal as S
 from .model import SCHEMES
 from .plots import BOOK_RC, WIDE, color_for
 from .plots_signal import DROPOUT_SCHEMES, _band, _np, draw_limit, plot_analytic
-from .signal_runs import load_signal_runs  # noqa: F401  (re-exported: the chapter's loader)
 from .train import num_threads
 from .widgets import _STYLE, _FigurePanel, _image, int_slider, rate_slider, scheme_picker
 

@@ -1,6 +1,5 @@
 """Fixtures: a tiny synthetic corpus for most tests, the real PTB where a test needs it."""
 import os
-import random
 from pathlib import Path
 
 import pytest
@@ -13,22 +12,12 @@ try:  # figures are drawn off screen in every test (once, here, before any test 
 except ImportError:  # the core's tests run without the book's extras
     pass
 
+from corpora import write_tiny_corpus
+
 from rnnreg.data import load_corpus
 
 # Tiny models gain nothing from threads, and two busy threads fight any other job on 2 cores.
 torch.set_num_threads(1)
-
-
-def write_tiny_corpus(folder: Path, seed: int = 0, lines: tuple[int, int, int] = (400, 60, 60)) -> Path:
-    """A corpus with learnable structure: sentences from a small grammar over 30 words."""
-    rng = random.Random(seed)
-    subjects, verbs, objects = ["the cat", "a dog", "my aunt", "the bank"], ["sees", "buys", "likes", "sells"], \
-        ["N shares", "the fish", "a car", "<unk> stocks", "the market"]
-    folder.mkdir(parents=True, exist_ok=True)
-    for split, n in zip(("train", "valid", "test"), lines):
-        text = "".join(f" {rng.choice(subjects)} {rng.choice(verbs)} {rng.choice(objects)}\n" for _ in range(n))
-        (folder / f"{split}.txt").write_text(text)
-    return folder
 
 
 @pytest.fixture

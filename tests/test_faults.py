@@ -70,12 +70,12 @@ import json
 import math
 import multiprocessing as mp
 import os
-import random
 import signal
 from pathlib import Path
 
 import pytest
 import torch
+from corpora import write_tiny_corpus
 
 from rnnreg import runfolder
 from rnnreg import train as train_mod
@@ -90,14 +90,7 @@ SMALL = ["--quiet", "--hidden-size", "8", "--steps", "5", "--batch-size", "4"]
 
 def make_corpus(folder: Path, seed: int = 0, lines=(300, 40, 40), extra_train: str = "") -> Path:
     """A tiny grammar corpus; another seed gives the same words in another order (other ids)."""
-    rng = random.Random(seed)
-    subjects, verbs, objects = ["the cat", "a dog", "my aunt", "the bank"], ["sees", "buys", "likes", "sells"], \
-        ["N shares", "the fish", "a car", "<unk> stocks", "the market"]
-    folder.mkdir(parents=True, exist_ok=True)
-    for split, n in zip(("train", "valid", "test"), lines):
-        text = "".join(f" {rng.choice(subjects)} {rng.choice(verbs)} {rng.choice(objects)}\n" for _ in range(n))
-        (folder / f"{split}.txt").write_text(text + (extra_train if split == "train" else ""))
-    return folder
+    return write_tiny_corpus(folder, seed, lines, extra_train)
 
 
 def tiny_config(**kw) -> Config:

@@ -137,6 +137,7 @@ def test_cost_is_measured_from_a_run_or_scaled_by_parameters(tmp_path):
 def test_story_runs_label_each_recorded_run_with_its_status(tmp_path):
     write_run(tmp_path / "ptb" / "small", epochs_done=13, complete=True)
     write_run(tmp_path / "ptb" / "medium", epochs_done=2)
+    write_run(tmp_path / "ptb" / "medium-nodrop", epochs_done=0)  # started, nothing to draw yet
     story = runs.story_runs(results=tmp_path)
     assert list(story) == ["small 2×200, no dropout (results/ptb/small, complete, 13 epochs)",
                            "medium 2×650, dropout 0.5 (results/ptb/medium, in progress: epoch 2 of 13)"]

@@ -75,3 +75,15 @@ def test_recurrent_noise_grows_with_lag_in_tanh_and_lstm():
     lstm = simulate_lstm("everywhere", 0.5, 8, samples=400, seed=0)
     assert lstm["h"].mean[8] > 2 * lstm["h"].mean[1] > 0
     assert math.isclose(lstm["response_norm"][0].item(), 1.0)
+
+
+def test_chapters_02_and_03_count_the_same_masks_for_every_scheme():
+    # chapter 02's path table (schemes.masks_on_path) and chapter 03's analytic curves
+    # (signal.masks_on_path, path=None: whichever path the scheme masks) must agree.
+    from rnnreg import schemes
+
+    for scheme in schemes.SCHEMES:
+        for k in (0, 1, 5, 20):
+            assert masks_on_path(scheme, k, 2).item() == schemes.masks_on_path(scheme, 2, k)["distinct"], (scheme, k)
+    assert masks_on_path("memory", [0, 5], 2).tolist() == [3, 8]  # the cell path, a fresh mask per step
+    assert masks_on_path("memory", [0, 5], 2, path="h").tolist() == [3, 3]

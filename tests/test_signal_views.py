@@ -77,7 +77,8 @@ def test_measured_figures_name_their_runs(results):
 def test_analytic_and_simulated_figures():
     fig = P.plot_analytic(0.5, 10, 2)
     labels = [ln.get_label() for ln in fig.axes[0].get_lines()]
-    assert "zaremba = memory = zoneout" in labels and "variational = weight_drop" in labels
+    # memory masks the cell path at every step: it counts like everywhere, not like zaremba
+    assert {"zaremba = zoneout", "everywhere = memory", "variational = weight_drop"} <= set(labels)
     fig = P.plot_simulated_linear(0.5, 4, samples=200)
     assert len(fig.axes) == 2
     fig = P.plot_lstm_paths(0.5, 4, schemes=("zaremba", "everywhere"), samples=40)

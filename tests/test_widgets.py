@@ -177,7 +177,26 @@ def test_findings_and_the_slice_unigram_are_what_the_chapter_checks(tiny_corpus,
     assert panel.slice_unigram() == sliced.unigram_perplexity("valid")
 
 
+def test_live_training_runs_on_one_thread_and_restores_the_setting(tiny_corpus, monkeypatch):
+    import torch
+
+    seen = []
+    monkeypatch.setattr(widgets, "train", lambda *a, **k: seen.append(torch.get_num_threads()) or _fake_result(a[0]))
+    torch.set_num_threads(2)
+    try:
+        make_panel(tiny_corpus, schemes=("none",)).run()
+        assert seen == [1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(1)
+
+
 def _fake_result(config):
     from rnnreg.train import RunResult
 
     return RunResult(config, [{"epoch": 1, "train_ppl": 10.0, "valid_ppl": 12.0}], model=None)
+
+
+def test_the_preset_table_states_the_schedule_the_presets_run():
+    # the authors' code: small halves from epoch 6 (results/ptb/small logs lr 0.5 there), medium from 8, large from 16
+    assert [widgets.first_decayed(n) for n in ("small", "medium", "large")] == [6, 8, 16]
+    assert "from epoch 8" in widgets.preset_row("medium")["lr schedule"]
