@@ -37,7 +37,8 @@ from pathlib import Path
 import numpy as np
 
 from .data import Corpus, load_corpus
-from .train import Config, _atomic_write_text, claim_run_dir, evaluate, load_run_model, release_run_dir, train
+from .runfolder import write_text
+from .train import Config, claim_run_dir, evaluate, load_run_model, release_run_dir, train
 
 # --------------------------------------------------------------------------------------------
 # Theory
@@ -170,7 +171,7 @@ def run_cell(root: str | os.PathLike, hidden_size: int, dropout: float, seed: in
     summary["train_eval_ppl"] = evaluate(result.model, train_ids, config.batch_size, config.steps)
     summary["train_eval_note"] = "training slice, evaluation mode (dropout off), same layout as validation"
     summary["wall_s"] += time.perf_counter() - start
-    _atomic_write_text(summary_path, json.dumps(summary, indent=2) + "\n")
+    write_text(summary_path, json.dumps(summary, indent=2) + "\n")
     return summary
 
 

@@ -346,19 +346,19 @@ class LSTMLM(nn.Module):
         return [(h.detach(), c.detach()) for h, c in state]
 
     # -- dropout -------------------------------------------------------------
-    def _drop(self, x: torch.Tensor) -> torch.Tensor:
+    def drop_nonrecurrent(self, x: torch.Tensor) -> torch.Tensor:
         """Non-recurrent dropout: fresh mask per element (so per step), or one per sequence."""
         if not self.training or self.dropout == 0:
             return x
         shape = (1, *x.shape[1:]) if self.scheme == "variational" else x.shape
         return x * dropout_mask(shape, self.dropout, x)
 
-    def _recurrence_masks(self, like: torch.Tensor) -> StepMasks:
+    def step_masks(self, like: torch.Tensor) -> StepMasks:
         """Masks on h_{t-1} / c_{t-1} / zoneout for one layer; ``like`` is (T, B, H)."""
         return recurrence_masks(self.scheme, like, self.recurrent_dropout, self.zoneout_h, self.zoneout_c,
                                 self.training)
 
-    def _recurrent_weight(self, layer: nn.LSTM) -> torch.Tensor:
+    def recurrent_weight(self, layer: nn.LSTM) -> torch.Tensor:
         w = layer.weight_hh_l0
         if self.scheme == "weight_drop" and self.training and self.recurrent_dropout > 0:
             w = w * dropout_mask(w.shape, self.recurrent_dropout, w)  # DropConnect, once per forward
@@ -368,7 +368,7 @@ class LSTMLM(nn.Module):
     def forward(self, tokens: torch.Tensor, state: State | None = None, return_states: bool = False):
         if state is None:
             state = self.init_state(tokens.size(1))
-        x = self._drop(self.embedding(tokens))
+        x = self.drop_nonrecurrent(self.embedding(tokens))
         fused = self.scheme in FUSED_SCHEMES and not return_states
         new_state, h_all, c_all = [], [], []
         for layer, (h0, c0) in zip(self.layers, state):
@@ -377,7 +377,7 @@ class LSTMLM(nn.Module):
             with torch.autocast(device_type=x.device.type, enabled=False):
                 x = x.float()
                 if fused:  # nn.LSTM's fused kernel, with W_hh as the scheme has it
-                    w_hh = self._recurrent_weight(layer)
+                    w_hh = self.recurrent_weight(layer)
                     if w_hh is layer.weight_hh_l0:
                         x, (h, c) = layer(x, (h0[None], c0[None]))
                     else:  # weight_drop: the same module call with its DropConnect'ed W_hh swapped in
@@ -385,8 +385,8 @@ class LSTMLM(nn.Module):
                     h, c = h[0], c[0]
                 else:
                     xp = F.linear(x, layer.weight_ih_l0, layer.bias_ih_l0 + layer.bias_hh_l0)
-                    masks = self._recurrence_masks(x)
-                    w_hh = self._recurrent_weight(layer)
+                    masks = self.step_masks(x)
+                    w_hh = self.recurrent_weight(layer)
                     if return_states:
                         hs, cs = lstm_recurrence_autograd(xp, w_hh, h0, c0, masks)
                         h_all.append(hs)
@@ -395,7 +395,7 @@ class LSTMLM(nn.Module):
                     else:
                         x, h, c = LSTMRecurrence.apply(xp, w_hh, h0, c0, masks.h, masks.c, masks.zh, masks.zc)
             new_state.append((h, c))
-            x = self._drop(x)
+            x = self.drop_nonrecurrent(x)
         logits = self.decoder(x)
         if return_states:
             return logits, new_state, {"h": torch.stack(h_all), "c": torch.stack(c_all)}

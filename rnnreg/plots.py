@@ -180,7 +180,7 @@ def plot_curves(logs: Mapping[str, object], *, ax=None, title: str | None = None
         ymin, ymax = min(ymin, value), max(ymax, value)
     if logy and ymax > 0 and math.isfinite(ymin):
         ax.set_yscale("log")
-        _log_ticks(ax, ymin, ymax)
+        log_ticks(ax, ymin, ymax)
     ax.set_xlabel("epoch")
     ax.set_ylabel("perplexity")
     ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
@@ -202,7 +202,7 @@ def plot_curves(logs: Mapping[str, object], *, ax=None, title: str | None = None
     return fig
 
 
-def _log_ticks(ax, lo: float, hi: float) -> None:
+def log_ticks(ax, lo: float, hi: float) -> None:
     """Readable perplexity ticks on a log axis (no 10^x labels)."""
     candidates = [20, 30, 40, 50, 60, 80, 100, 120, 150, 200, 300, 400, 600, 800, 1000, 1500, 2000,
                   3000, 5000, 10000]

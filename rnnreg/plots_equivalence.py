@@ -24,7 +24,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from . import equivalence as eq
-from .plots import BOOK_RC, SCHEME_COLORS, WIDE, _log_ticks, add_note, new_figure
+from .plots import BOOK_RC, SCHEME_COLORS, WIDE, add_note, log_ticks, new_figure
 from .runs import results_dir as _results_dir
 
 #: The grid folder under the results directory, and the command that fills it / records inference.
@@ -57,7 +57,7 @@ def _empty(ax, text: str) -> None:
             wrap=True)
 
 
-def _size_axis(ax, sizes) -> None:
+def size_axis(ax, sizes) -> None:
     ax.set_xscale("log")
     ticks = sorted({int(s) for s in sizes})
     ax.set_xticks(ticks)
@@ -325,9 +325,9 @@ def plot_vs_size(grid: pd.DataFrame, *, title: str | None = None) -> Figure:
             ax.plot(part.index, part.train_eval_ppl, color=c, marker="o", markersize=4, linestyle="--")
             ax.plot(part.index, part.valid_ppl, color=c, marker="o", markersize=5, label=f"p = {p:g}")
             vals += list(part.train_eval_ppl) + list(part.valid_ppl)
-        _size_axis(ax, sorted({*eq.GRID["sizes"], *g.hidden_size}))
+        size_axis(ax, sorted({*eq.GRID["sizes"], *g.hidden_size}))
         ax.set_yscale("log")
-        _log_ticks(ax, min(vals), max(vals))
+        log_ticks(ax, min(vals), max(vals))
         handles, labels = ax.get_legend_handles_labels()
         handles += [mpl.lines.Line2D([], [], color="#555555", linestyle="--"),
                     mpl.lines.Line2D([], [], color="#555555", linestyle="-")]
@@ -522,7 +522,7 @@ def plot_inference(inference: dict | None, *, title: str | None = None) -> Figur
                 label=f"ensemble of K undropped ({ep / 1e6:.2f}M each): {ens[-1]:.1f} at K = {len(ens)}")
         vals = [ws, *mc, *ens]
         ax.set_yscale("log")
-        _log_ticks(ax, min(vals), max(vals))
+        log_ticks(ax, min(vals), max(vals))
         ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
         ax.legend(loc="upper right", frameon=False, fontsize=11)
         note = (f"Recorded: results/{GRID_PATH}/inference.json ({inference.get('split', 'valid')} split). Dropout "

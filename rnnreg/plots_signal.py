@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from . import signal as S
 from .model import SCHEMES
-from .plots import BOOK_RC, WIDE, _log_ticks, add_note, color_for, new_figure
+from .plots import BOOK_RC, WIDE, add_note, color_for, log_ticks, new_figure
 from .signal_runs import missing_schemes, runs_note
 
 #: Schemes with dropout somewhere (``none`` has no masks at all: infinite SNR).
@@ -34,7 +34,7 @@ def _title(fig: Figure, ax, title: str | None, multi: bool) -> None:
         ax.set_title(title, loc="left")
 
 
-def _np(x) -> np.ndarray:
+def to_numpy(x) -> np.ndarray:
     return np.asarray(x.tolist() if hasattr(x, "tolist") else x, dtype=float)
 
 
@@ -47,8 +47,9 @@ def plot_analytic(p: float = 0.5, max_lag: int = 30, num_layers: int = 2, *, sch
     """``quantity`` of a signal from input t−k to output t, per scheme, vs the lag k (log y).
 
     Numbers from :func:`rnnreg.signal.analytic_curves` (masks on the path: L+1 non-recurrent plus
-    the scheme's recurrent ones, on h or on c, whichever it masks; ``path`` picks one). Schemes with the same curve are drawn on top of each other, so
-    the legend says which coincide. ``highlight``: one scheme thick, the others faint.
+    the scheme's recurrent ones, on h or on c, whichever it masks; ``path`` picks one). Schemes
+    with the same curve are drawn on top of each other, so the legend says which coincide.
+    ``highlight``: one scheme thick, the others faint.
     ``mark_lag``: a vertical line with the highlighted scheme's value written on it.
     """
     if ax is None:
@@ -59,11 +60,11 @@ def plot_analytic(p: float = 0.5, max_lag: int = 30, num_layers: int = 2, *, sch
     curves = {s: S.analytic_curves(s, p, lags, num_layers, path) for s in schemes}
     groups: dict[tuple, list[str]] = {}
     for s, c in curves.items():
-        groups.setdefault(tuple(np.round(_np(c[quantity]), 9)), []).append(s)
+        groups.setdefault(tuple(np.round(to_numpy(c[quantity]), 9)), []).append(s)
     for i, (_, members) in enumerate(groups.items()):
         lead = highlight if highlight in members else members[0]
         faint = highlight is not None and highlight not in members
-        ax.plot(lags, _np(curves[lead][quantity]), color=color_for(lead, i), alpha=0.35 if faint else 1.0,
+        ax.plot(lags, to_numpy(curves[lead][quantity]), color=color_for(lead, i), alpha=0.35 if faint else 1.0,
                 linewidth=1.5 if faint else 2.6, label=" = ".join(members), zorder=1 if faint else 3)
     ax.set_yscale("log")
     ax.set_xlabel("lag k (steps between input and output)")
@@ -100,8 +101,8 @@ def draw_limit(ax, samples: int) -> None:
                 textcoords="offset points", fontsize=10, color="#666666", ha="right")
 
 
-def _band(ax, est, color, label, marker="o"):
-    lag, mean, err = _np(est.lag)[1:], _np(est.mean)[1:], _np(est.stderr)[1:]
+def band(ax, est, color, label, marker="o"):
+    lag, mean, err = to_numpy(est.lag)[1:], to_numpy(est.mean)[1:], to_numpy(est.stderr)[1:]
     ax.fill_between(lag, np.maximum(mean - 2 * err, 1e-6), mean + 2 * err, color=color, alpha=0.2, linewidth=0)
     ax.plot(lag, mean, color=color, marker=marker, markersize=4, linewidth=1.2, label=label)
 
@@ -121,9 +122,9 @@ def plot_simulated_linear(p: float = 0.5, max_lag: int = 10, *, schemes: Sequenc
         for i, s in enumerate(schemes):
             color = color_for(s, i)
             analytic = S.relative_variance(p, S.recurrent_masks(s, lags))
-            ax.plot(lags, _np(analytic), color=color, linestyle="--", linewidth=1.8, label=f"{s}: analytic")
+            ax.plot(lags, to_numpy(analytic), color=color, linestyle="--", linewidth=1.8, label=f"{s}: analytic")
             est = (estimates or {}).get((s, mixing)) or S.simulate_linear(s, p, max_lag, hidden, samples, mixing, seed)
-            _band(ax, est, color, f"{s}: simulated ±2 s.e.")
+            band(ax, est, color, f"{s}: simulated ±2 s.e.")
         ax.set_yscale("log")
         draw_limit(ax, samples)
         ax.set_title(f"W {mixing}" + (" (units mix)" if mixing == "orthogonal" else " (no mixing)"), loc="left")
@@ -147,11 +148,11 @@ def plot_lstm_paths(p: float = 0.5, max_lag: int = 20, *, schemes: Sequence[str]
     for ax, path in zip(axes, ("h", "c")):
         for i, s in enumerate(schemes):
             est = results[s][path]
-            mean = _np(est.mean)[1:]
+            mean = to_numpy(est.mean)[1:]
             if np.all(mean <= 1e-12):  # no noise at all: a flat line at the bottom, named in the legend
                 ax.plot([], [], color=color_for(s, i), label=f"{s}: 0 (no recurrent noise)")
                 continue
-            _band(ax, est, color_for(s, i), s)
+            band(ax, est, color_for(s, i), s)
         ax.set_yscale("log")
         draw_limit(ax, samples)
         ax.set_xlabel("lag k")
@@ -223,7 +224,7 @@ def plot_context(loaded: dict, *, title: str | None = None) -> Figure:
         ax.set_xticklabels([str(t) for t in ticks])
         ax.xaxis.set_minor_locator(mpl.ticker.NullLocator())
         ppl = [float(v) for r in loaded.values() for v in r.context.get("ppl", [])]
-        _log_ticks(ax, min(ppl), max(ppl))
+        log_ticks(ax, min(ppl), max(ppl))
         ax.legend(loc="upper right", frameon=False, fontsize=11)
     else:
         _empty(ax, loaded)

@@ -24,9 +24,9 @@ from .plots import (
     TRAIN_STYLE,
     VALID_STYLE,
     WIDE,
-    _log_ticks,
     add_note,
     color_for,
+    log_ticks,
     new_figure,
     plot_curves,
 )
@@ -156,7 +156,7 @@ def plot_literature(zoo: Mapping | None = None, *, title: str | None = None) -> 
         ax2.set_yticklabels(order, fontsize=11)
         ax2.set_xlim(0, float(np.nanmax(vals)) * 1.18)
     ax2.set_xlabel("test perplexity")
-    size = Z._parameters(zoo or {})
+    size = Z.zoo_parameters(zoo or {})
     ax2.set_title("here (2×200" + (f", {size:.1f}M" if size else "") + ", 300k tokens)", loc="left", fontsize=13)
     fig.suptitle(title or "Published numbers and this project's zoo: orders comparable, levels not",
                  x=0.01, ha="left", fontsize=15)
@@ -196,7 +196,7 @@ def plot_zoo_curves(zoo: Mapping, schemes: Sequence[str] = ("zaremba", "variatio
         lo, hi = min(lo, df[col].min()), max(hi, df[col].max())
     if metric == "train_ppl" and data:
         ax.set_yscale("log")
-        _log_ticks(ax, lo, hi)
+        log_ticks(ax, lo, hi)
     if metric == "gap":
         ax.axhline(0, color="#333333", linewidth=1)
     ax.set_xlabel("epoch")

@@ -239,7 +239,6 @@ def write_json(path: str | os.PathLike, obj, indent: int | None = 2) -> None:
     write_text(path, json.dumps(obj, indent=indent) + "\n")
 
 
-_atomic_write_text = write_text  # the name rnnreg.equivalence imports
 
 
 def save_checkpoint(path: str | os.PathLike, payload: dict) -> None:

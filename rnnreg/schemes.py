@@ -18,8 +18,8 @@ and four ways of drawing a mask:
     zoneout   per step, per unit: keep the previous value instead of updating (Krueger et al. 2016)
 
 :data:`SCHEME_SITES` is the table the book draws and prints; :func:`sample_masks` draws the
-masks through the model's own methods (``LSTMLM._drop``, ``LSTMLM._recurrence_masks``,
-``LSTMLM._recurrent_weight``), so a picture of a mask is a picture of what training uses.
+masks through the model's own methods (``LSTMLM.drop_nonrecurrent``, ``LSTMLM.step_masks``,
+``LSTMLM.recurrent_weight``), so a picture of a mask is a picture of what training uses.
 Numbers and structures only: drawing lives in ``rnnreg.plots``.
 """
 from __future__ import annotations
@@ -186,8 +186,8 @@ def sample_masks(scheme: str, steps: int = 20, units: int = 16, rate: float = 0.
         if model.dropout > 0:
             # forward() calls _drop on the embedding, after each layer (between, then output)
             for name in ("input", "between", "output"):
-                out[name] = (model._drop(like)[:, 0] != 0).float()
-        masks = model._recurrence_masks(like)
+                out[name] = (model.drop_nonrecurrent(like)[:, 0] != 0).float()
+        masks = model.step_masks(like)
         if masks.h is not None:
             out["h"] = (masks.h[:, 0] != 0).float()
         if masks.c is not None:
@@ -198,7 +198,7 @@ def sample_masks(scheme: str, steps: int = 20, units: int = 16, rate: float = 0.
             out["c"] = 1.0 - masks.zc[:, 0]
         layer = model.layers[0]
         layer.weight_hh_l0.fill_(1.0)
-        w = model._recurrent_weight(layer)
+        w = model.recurrent_weight(layer)
         if w is not layer.weight_hh_l0:
             out["w_hh"] = (w != 0).float()
     return out

@@ -53,7 +53,8 @@ def snr(p: float, n_masks) -> torch.Tensor:
 def masks_on_path(scheme: str, lag, num_layers: int = 2, path: str | None = None) -> torch.Tensor:
     """Independent masks a signal meets from the input at t-k to the softmax at t, per lag: L+1
     non-recurrent ones (none for ``none``) plus those on the recurrent ``path`` (``"h"`` through
-    ``W_hh h_{t-1}``, ``"c"`` along the cell, ``None``: whichever the scheme masks, as chapter 02 counts). Counted from each scheme's sites by
+    ``W_hh h_{t-1}``, ``"c"`` along the cell, ``None``: whichever the scheme masks, as chapter 02
+    counts). Counted from each scheme's sites by
     :func:`rnnreg.schemes.masks_on_path` (distinct masks: a mask reused at every step counts once)."""
     lags = torch.as_tensor(lag, dtype=torch.float64)
     counts = [schemes.masks_on_path(scheme, num_layers, int(k), path)["distinct"] for k in lags.reshape(-1).tolist()]

@@ -59,7 +59,6 @@ from .runfolder import (  # noqa: F401
     Interrupted,
     RunFolderBusyError,
     RunFolderError,
-    _atomic_write_text,
     check_corpus,
     claim_run_dir,
     corpus_files,

@@ -35,7 +35,7 @@ from .train import PRESETS, Config, build_model, num_threads, train
 
 SCHEME_OPTIONS = [(f"{s} — {sch.SCHEME_INFO[s]['title']}", s) for s in SCHEMES]
 _WIDE = W.Layout(width="auto")
-_STYLE = {"description_width": "initial"}
+STYLE = {"description_width": "initial"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -44,7 +44,7 @@ _STYLE = {"description_width": "initial"}
 def scheme_picker(value: str = "zaremba", schemes: Sequence[str] = SCHEMES, description: str = "scheme") -> W.Dropdown:
     """A dropdown of dropout schemes (label: name and one-line description)."""
     options = [o for o in SCHEME_OPTIONS if o[1] in schemes]
-    return W.Dropdown(options=options, value=value, description=description, style=_STYLE,
+    return W.Dropdown(options=options, value=value, description=description, style=STYLE,
                       layout=W.Layout(width="480px"))
 
 
@@ -52,7 +52,7 @@ def schemes_picker(value: Sequence[str] = ("none", "zaremba"), schemes: Sequence
                    description: str = "schemes") -> W.SelectMultiple:
     """Several schemes at once (ctrl/shift-click)."""
     return W.SelectMultiple(options=list(schemes), value=tuple(value), description=description,
-                            rows=min(len(schemes), 7), style=_STYLE)
+                            rows=min(len(schemes), 7), style=STYLE)
 
 
 def rate_slider(
@@ -60,19 +60,19 @@ def rate_slider(
 ) -> W.FloatSlider:
     """A probability slider in [0, max]."""
     return W.FloatSlider(value=value, min=0.0, max=max, step=step, description=description,
-                         readout_format=".2f", continuous_update=False, style=_STYLE)
+                         readout_format=".2f", continuous_update=False, style=STYLE)
 
 
 def int_slider(value: int, lo: int, hi: int, step: int, description: str) -> W.IntSlider:
     return W.IntSlider(value=value, min=lo, max=hi, step=step, description=description,
-                       continuous_update=False, style=_STYLE)
+                       continuous_update=False, style=STYLE)
 
 
-def _image() -> W.Image:
+def image_widget() -> W.Image:
     return W.Image(format="png", layout=W.Layout(max_width="100%", height="auto"))
 
 
-class _FigurePanel(W.VBox):
+class FigurePanel(W.VBox):
     """A panel whose controls redraw one figure into an Image widget."""
 
     figure = None
@@ -89,13 +89,13 @@ class _FigurePanel(W.VBox):
 # --------------------------------------------------------------------------------------------
 # Chapter 02: where dropout goes
 # --------------------------------------------------------------------------------------------
-class SchemeDiagram(_FigurePanel):
+class SchemeDiagram(FigurePanel):
     """Scheme dropdown -> the unrolled two-layer LSTM with that scheme's dropout sites and masks."""
 
     def __init__(self, scheme: str = "zaremba", seed: int = 0):
         self.scheme = scheme_picker(scheme)
         self.seed = seed
-        self.image = _image()
+        self.image = image_widget()
         super().__init__([self.scheme, self.image])
         self._observe(self.scheme)
         self.update()
@@ -104,11 +104,11 @@ class SchemeDiagram(_FigurePanel):
         self._set_figure(plots.draw_unrolled_lstm(self.scheme.value, seed=self.seed))
 
 
-class MaskExplorer(_FigurePanel):
+class MaskExplorer(FigurePanel):
     """The masks one training forward pass draws (layer 1), time across, units down.
 
-    Drawn by ``rnnreg.schemes.sample_masks``, i.e. by ``LSTMLM._drop`` /
-    ``_recurrence_masks`` / ``_recurrent_weight`` themselves.
+    Drawn by ``rnnreg.schemes.sample_masks``, i.e. by ``LSTMLM.drop_nonrecurrent`` /
+    ``step_masks`` / ``recurrent_weight`` themselves.
     """
 
     def __init__(self, scheme: str = "zaremba", rate: float = 0.5, steps: int = 20, units: int = 16, seed: int = 0):
@@ -116,9 +116,9 @@ class MaskExplorer(_FigurePanel):
         self.rate = rate_slider(rate, "dropout rate")
         self.steps = int_slider(steps, 5, 50, 5, "time steps")
         self.units = int_slider(units, 4, 64, 4, "units")
-        self.seed = W.BoundedIntText(value=seed, min=0, max=10_000, description="seed", style=_STYLE,
+        self.seed = W.BoundedIntText(value=seed, min=0, max=10_000, description="seed", style=STYLE,
                                      layout=W.Layout(width="160px"))
-        self.image = _image()
+        self.image = image_widget()
         self.masks: dict = {}
         super().__init__([self.scheme, W.HBox([self.rate, self.steps]), W.HBox([self.units, self.seed]), self.image])
         self._observe(self.scheme, self.rate, self.steps, self.units, self.seed)
@@ -142,11 +142,11 @@ class MaskExplorer(_FigurePanel):
 #: Which library code implements each scheme (what CodeViewer shows).
 SCHEME_CODE = {
     "none": (LSTMLM.forward,),
-    "zaremba": (LSTMLM._drop, LSTMLM.forward),
+    "zaremba": (LSTMLM.drop_nonrecurrent, LSTMLM.forward),
     "everywhere": (recurrence_masks, lstm_step),
     "memory": (recurrence_masks, lstm_step),
-    "variational": (LSTMLM._drop, recurrence_masks),
-    "weight_drop": (LSTMLM._recurrent_weight,),
+    "variational": (LSTMLM.drop_nonrecurrent, recurrence_masks),
+    "weight_drop": (LSTMLM.recurrent_weight,),
     "zoneout": (recurrence_masks, lstm_step),
 }
 
@@ -221,7 +221,7 @@ class PresetExplorer(W.VBox):
     """Dropdown of the paper's three models -> their recipe and published numbers."""
 
     def __init__(self, preset: str = "medium"):
-        self.preset = W.ToggleButtons(options=list(PRESETS), value=preset, description="model", style=_STYLE)
+        self.preset = W.ToggleButtons(options=list(PRESETS), value=preset, description="model", style=STYLE)
         self.table = W.HTML()
         super().__init__([self.preset, self.table])
         self.preset.observe(lambda change: self.update(), names="value")
@@ -267,7 +267,7 @@ class TrainingPanel(W.VBox):
         self.button = W.Button(description="Train", button_style="primary")  # no icon: font-awesome is not vendored
         self.status = W.HTML()
         self.progress_out = W.Output()
-        self.image = _image()
+        self.image = image_widget()
         self.figure = None
         self.results: dict[str, object] = {}
         self.step_points: dict[str, list[tuple[float, float]]] = {}

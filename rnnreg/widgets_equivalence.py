@@ -22,8 +22,8 @@ from matplotlib.figure import Figure
 
 from . import equivalence as eq
 from . import plots_equivalence as PE
-from .plots import BOOK_RC, FIGSIZE, _log_ticks
-from .widgets import _STYLE, _FigurePanel, _image, rate_slider
+from .plots import BOOK_RC, FIGSIZE, log_ticks
+from .widgets import STYLE, FigurePanel, image_widget, rate_slider
 
 
 def _html_table(df: pd.DataFrame) -> str:
@@ -39,15 +39,15 @@ def _html_table(df: pd.DataFrame) -> str:
             + "".join(rows) + "</table>")
 
 
-class TheoryPanel(_FigurePanel):
+class TheoryPanel(FigurePanel):
     """Sliders N (units per layer) and p → every candidate N_eq, its α, parameters and MACs."""
 
     def __init__(self, hidden_size: int = 200, dropout: float = 0.5):
         self.size = W.IntSlider(value=hidden_size, min=10, max=1500, step=10, description="hidden size N",
-                                continuous_update=False, style=_STYLE)
+                                continuous_update=False, style=STYLE)
         self.rate = rate_slider(dropout, "dropout rate p", max=0.8)
         self.readout = W.HTML()
-        self.image = _image()
+        self.image = image_widget()
         super().__init__([W.HBox([self.size, self.rate]), self.readout, self.image])
         self._observe(self.size, self.rate)
         self.update()
@@ -96,10 +96,10 @@ def equivalence_figure(grid: pd.DataFrame, dropout: float, metric: str = "train_
                 ax.annotate({"worse": f"N_eq < {min(eq.GRID['sizes'])}", "better": "none: better than all p = 0",
                              "no base": "no p = 0 row"}[st], (n, v), xytext=(6, -14), textcoords="offset points",
                             fontsize=10, color="#555555")
-        PE._size_axis(ax, eq.GRID["sizes"])
+        PE.size_axis(ax, eq.GRID["sizes"])
         ax.set_xlim(min(eq.GRID["sizes"]) * 0.8, max(eq.GRID["sizes"]) * 1.25)
         ax.set_yscale("log")
-        _log_ticks(ax, min(vals), max(vals))
+        log_ticks(ax, min(vals), max(vals))
         ax.legend(loc="upper right", frameon=False, fontsize=11)
     ax.set_xlabel("hidden size N (log scale)")
     ax.set_ylabel(PE.METRICS[metric])
@@ -112,18 +112,18 @@ def equivalence_figure(grid: pd.DataFrame, dropout: float, metric: str = "train_
     return fig
 
 
-class EquivalencePanel(_FigurePanel):
+class EquivalencePanel(FigurePanel):
     """Dropout-rate buttons and a metric toggle over a loaded grid (:func:`rnnreg.plots_equivalence.load`)."""
 
     def __init__(self, grid: pd.DataFrame | None = None, dropout: float = 0.5, metric: str = "train_eval_ppl"):
         self.grid = PE.load() if grid is None else grid
         rates = [p for p in eq.GRID["rates"] if p > 0]
         self.rate = W.ToggleButtons(options=[(f"{p:g}", p) for p in rates], value=dropout, description="p",
-                                    style=_STYLE)
+                                    style=STYLE)
         self.metric = W.ToggleButtons(options=[("train (eval mode)", "train_eval_ppl"), ("valid", "valid_ppl")],
-                                      value=metric, description="perplexity", style=_STYLE)
+                                      value=metric, description="perplexity", style=STYLE)
         self.readout = W.HTML()
-        self.image = _image()
+        self.image = image_widget()
         super().__init__([self.rate, self.metric, self.readout, self.image])
         self._observe(self.rate, self.metric)
         self.update()

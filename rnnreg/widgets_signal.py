@@ -19,9 +19,9 @@ from matplotlib.figure import Figure
 from . import signal as S
 from .model import SCHEMES
 from .plots import BOOK_RC, WIDE, color_for
-from .plots_signal import DROPOUT_SCHEMES, _band, _np, draw_limit, plot_analytic
+from .plots_signal import DROPOUT_SCHEMES, band, draw_limit, plot_analytic, to_numpy
 from .train import num_threads
-from .widgets import _STYLE, _FigurePanel, _image, int_slider, rate_slider, scheme_picker
+from .widgets import STYLE, FigurePanel, image_widget, int_slider, rate_slider, scheme_picker
 
 MAX_LAG = 20
 SIM_HIDDEN, SIM_SAMPLES, LSTM_SAMPLES = 32, 400, 120
@@ -54,17 +54,17 @@ def signal_figure(scheme: str, p: float, lag: int, num_layers: int, mixing: str,
     ax2.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
     color = color_for(scheme)
     lags = np.arange(1, MAX_LAG + 1)
-    analytic = _np(S.relative_variance(p, S.recurrent_masks(scheme, lags)))
+    analytic = to_numpy(S.relative_variance(p, S.recurrent_masks(scheme, lags)))
     if np.any(analytic > 0):
         ax2.plot(lags, analytic, color=color, linestyle="--", linewidth=1.8, label="analytic (recurrent path)")
     lin = linear_estimate(scheme, round(p, 4), mixing)
-    if np.any(_np(lin.mean)[1:] > 1e-12):
-        _band(ax2, lin, color, f"linear RNN, W {mixing}")
+    if np.any(to_numpy(lin.mean)[1:] > 1e-12):
+        band(ax2, lin, color, f"linear RNN, W {mixing}")
     else:
         ax2.plot([], [], color=color, marker="o", linestyle="none", label=f"linear RNN: no recurrent mask for {scheme}")
     lstm = lstm_estimate(scheme, round(p, 4))
-    if np.any(_np(lstm["h"].mean)[1:] > 1e-12):
-        _band(ax2, lstm["h"], "#333333", "LSTM layer, h response", marker="s")
+    if np.any(to_numpy(lstm["h"].mean)[1:] > 1e-12):
+        band(ax2, lstm["h"], "#333333", "LSTM layer, h response", marker="s")
     else:
         ax2.plot([], [], color="#333333", marker="s", linestyle="none", label="LSTM layer: no recurrent noise")
     if ax2.has_data():
@@ -90,7 +90,7 @@ def signal_figure(scheme: str, p: float, lag: int, num_layers: int, mixing: str,
     return fig
 
 
-class SignalPanel(_FigurePanel):
+class SignalPanel(FigurePanel):
     """Sliders p, lag k, number of layers; scheme picker; mixing matrix of the simulated RNN."""
 
     def __init__(self, scheme: str = "everywhere", p: float = 0.5, lag: int = 5, num_layers: int = 2,
@@ -100,11 +100,11 @@ class SignalPanel(_FigurePanel):
         self.lag = int_slider(lag, 1, MAX_LAG, 1, "lag k")
         self.layers = int_slider(num_layers, 1, 4, 1, "layers L")
         self.mixing = W.ToggleButtons(options=["orthogonal", "identity"], value=mixing, description="W",
-                                      style=_STYLE)
+                                      style=STYLE)
         self.quantity = W.ToggleButtons(options=[("relative variance", "relative_variance"), ("SNR", "snr")],
-                                        value=quantity, description="show", style=_STYLE)
+                                        value=quantity, description="show", style=STYLE)
         self.readout = W.HTML()
-        self.image = _image()
+        self.image = image_widget()
         super().__init__([self.scheme, W.HBox([self.rate, self.lag, self.layers]),
                           W.HBox([self.mixing, self.quantity]), self.readout, self.image])
         self._observe(self.scheme, self.rate, self.lag, self.layers, self.mixing, self.quantity)

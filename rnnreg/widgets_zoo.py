@@ -15,22 +15,22 @@ import ipywidgets as W
 from . import zoo as Z
 from .model import SCHEMES
 from .plots_zoo import plot_zoo_curves
-from .widgets import _STYLE, _FigurePanel, _image, scheme_picker, schemes_picker
+from .widgets import STYLE, FigurePanel, image_widget, scheme_picker, schemes_picker
 
 METRIC_OPTIONS = [(label, key) for key, label in
                   (("both", "train & valid"), ("valid_ppl", "valid"), ("train_ppl", "train"), ("gap", "valid − train"))]
 
 
-class ZooCurves(_FigurePanel):
+class ZooCurves(FigurePanel):
     """Schemes (ctrl/shift-click) and a metric -> per-epoch curves of every recorded seed, and a
     line of last-epoch numbers for the chosen runs."""
 
     def __init__(self, zoo: dict, schemes=("none", "zaremba", "variational"), metric: str = "both"):
         self.zoo = zoo
         self.schemes = schemes_picker(schemes, schemes=SCHEMES)
-        self.metric = W.ToggleButtons(options=METRIC_OPTIONS, value=metric, description="show", style=_STYLE)
+        self.metric = W.ToggleButtons(options=METRIC_OPTIONS, value=metric, description="show", style=STYLE)
         self.readout = W.HTML()
-        self.image = _image()
+        self.image = image_widget()
         super().__init__([W.HBox([self.schemes, self.metric]), self.readout, self.image])
         self._observe(self.schemes, self.metric)
         self.update()

@@ -365,7 +365,7 @@ def _best_epoch(zoo: dict, scheme: str) -> tuple[int, int]:
     return int(run.log["epoch"].iloc[int(run.log["valid_ppl"].values.argmin())]), int(run.log["epoch"].iloc[-1])
 
 
-def _parameters(zoo: dict) -> float | None:
+def zoo_parameters(zoo: dict) -> float | None:
     for rs in zoo.values():
         for r in rs:
             if r.summary and r.summary.get("parameters"):
@@ -454,7 +454,7 @@ def answer(zoo: dict, reference: dict | None = None) -> str:
                    f"`zaremba` is {rel} `weight_drop` by {abs(v['weight_drop'] - v['zaremba']):.1f}")
     if lit:
         agree = v.get("variational", math.inf) < v.get("zaremba", -math.inf)
-        params = _parameters(zoo)
+        params = zoo_parameters(zoo)
         sizes = [r["params"] for r in runs.FOLLOW_UPS if r["params"]]
         bigger = f"have {min(sizes) / params:.0f}–{max(sizes) / params:.0f}× the parameters, " if params else ""
         lines.append("- **Against the literature:** " + "; ".join(lit) + ". "

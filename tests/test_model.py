@@ -26,7 +26,7 @@ def test_dropout_mask_is_inverted_scaling():
 @pytest.mark.parametrize("scheme,site", [("everywhere", "h"), ("memory", "c"), ("variational", "h")])
 def test_recurrent_masks_fall_where_the_scheme_says(scheme, site):
     model = make(scheme).train()
-    masks = model._recurrence_masks(torch.zeros(T, B, H))
+    masks = model.step_masks(torch.zeros(T, B, H))
     present = {k for k in ("h", "c", "zh", "zc") if getattr(masks, k) is not None}
     assert present == {site}
     m = getattr(masks, site)
@@ -39,43 +39,43 @@ def test_recurrent_masks_fall_where_the_scheme_says(scheme, site):
 
 @pytest.mark.parametrize("scheme", ["none", "zaremba", "weight_drop"])
 def test_no_step_masks_on_the_recurrence(scheme):
-    masks = make(scheme).train()._recurrence_masks(torch.zeros(T, B, H))
+    masks = make(scheme).train().step_masks(torch.zeros(T, B, H))
     assert masks == StepMasks()
 
 
 def test_weight_drop_masks_hidden_to_hidden_weights_once_per_forward():
     model = make("weight_drop").train()
     layer = model.layers[0]
-    w = model._recurrent_weight(layer)
+    w = model.recurrent_weight(layer)
     kept = w != 0
     assert 0.4 < kept.float().mean().item() < 0.6
     assert torch.allclose(w[kept], 2 * layer.weight_hh_l0[kept])
-    assert torch.equal(model.eval()._recurrent_weight(layer), layer.weight_hh_l0)
+    assert torch.equal(model.eval().recurrent_weight(layer), layer.weight_hh_l0)
 
 
 def test_zoneout_draws_keep_masks_in_training_and_uses_expectation_in_eval():
     model = make("zoneout", zoneout_h=0.1, zoneout_c=0.6)
-    masks = model.train()._recurrence_masks(torch.zeros(200, B, H))
+    masks = model.train().step_masks(torch.zeros(200, B, H))
     assert set(torch.unique(masks.zh).tolist()) == {0.0, 1.0}
     assert masks.zh.mean().item() == pytest.approx(0.1, abs=0.03)
     assert masks.zc.mean().item() == pytest.approx(0.6, abs=0.03)
-    masks = model.eval()._recurrence_masks(torch.zeros(T, B, H))
+    masks = model.eval().step_masks(torch.zeros(T, B, H))
     assert torch.all(masks.zh == 0.1) and torch.all(masks.zc == 0.6)
 
 
 def test_non_recurrent_dropout_hits_a_signal_L_plus_1_times(monkeypatch):
     model = make("zaremba").train()
     calls = []
-    original = LSTMLM._drop
-    monkeypatch.setattr(LSTMLM, "_drop", lambda self, x: calls.append(x.shape) or original(self, x))
+    original = LSTMLM.drop_nonrecurrent
+    monkeypatch.setattr(LSTMLM, "drop_nonrecurrent", lambda self, x: calls.append(x.shape) or original(self, x))
     model(tokens())
     assert len(calls) == L + 1  # embedding -> layer 1, layer 1 -> layer 2, layer 2 -> softmax
 
 
 def test_zaremba_masks_are_fresh_per_step_and_variational_shared():
     x = torch.ones(T, B, H)
-    fresh = make("zaremba").train()._drop(x)
-    shared = make("variational").train()._drop(x)
+    fresh = make("zaremba").train().drop_nonrecurrent(x)
+    shared = make("variational").train().drop_nonrecurrent(x)
     assert not torch.equal(fresh[0], fresh[1])
     assert all(torch.equal(shared[0], shared[t]) for t in range(T))
 
@@ -83,7 +83,7 @@ def test_zaremba_masks_are_fresh_per_step_and_variational_shared():
 @pytest.mark.parametrize("scheme", SCHEMES)
 def test_recurrent_path_is_deterministic_only_where_the_scheme_leaves_it_alone(scheme, monkeypatch):
     # Switch off the non-recurrent masks: what randomness remains lives on the recurrent path.
-    monkeypatch.setattr(LSTMLM, "_drop", lambda self, x: x)
+    monkeypatch.setattr(LSTMLM, "drop_nonrecurrent", lambda self, x: x)
     model = make(scheme).train()
     x = tokens()
     a, b = model(x)[0], model(x)[0]

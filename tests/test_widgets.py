@@ -61,9 +61,9 @@ def test_mask_explorer_redraws_with_the_model_masks():
 
 def test_code_viewer_shows_the_scheme_source():
     panel = widgets.CodeViewer()
-    assert "_drop" in panel.code.value
+    assert "drop_nonrecurrent" in panel.code.value
     panel.scheme.value = "weight_drop"
-    assert "_recurrent_weight" in panel.code.value and "DropConnect" in panel.code.value
+    assert "recurrent_weight" in panel.code.value and "DropConnect" in panel.code.value
 
 
 def test_preset_explorer_and_table():
