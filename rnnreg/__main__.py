@@ -40,7 +40,6 @@ from .train import (
     load_run_model,
     require_tokens,
     resolve_device,
-    unused_option_warnings,
 )
 
 #: The errors a command reports as one line (exit 2) instead of a traceback.
@@ -101,6 +100,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from .analysis.schemes import unused_option_warnings
     from .train import train
 
     config = config_from_args(args)
@@ -166,7 +166,7 @@ def cmd_measure(args: argparse.Namespace) -> int:
     """Chapter 03's measurements of trained models, written beside each run as signal.json."""
     import time
 
-    from .signal import context_ablation, swap_sensitivity
+    from .analysis.signal import context_ablation, swap_sensitivity
 
     corpus = corpus_for_runs(args, args.runs)
     for run in map(Path, args.runs):
@@ -203,7 +203,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
     """Chapter 04's grid (hidden size x dropout), one resumable run per cell; then the inference comparison."""
     import time
 
-    from .equivalence import grid_cells, inference_comparison, run_grid
+    from .analysis.equivalence import grid_cells, inference_comparison, run_grid
 
     corpus = load_corpus_from_args(args)
     if args.inference:
@@ -221,7 +221,7 @@ def cmd_average(args: argparse.Namespace) -> int:
     """Probability averaging of several runs (Table 1's model averaging), on valid or test."""
     import time
 
-    from .averaging import averaged_perplexity, running_averages, target_log_probs
+    from .analysis.averaging import averaged_perplexity, running_averages, target_log_probs
 
     start = time.perf_counter()
     corpus = corpus_for_runs(args, args.runs)

@@ -1,6 +1,6 @@
 """The live demos' quick runs, without a user interface: their defaults, configs and seed sweeps.
 
-The chapters' training panels (``rnnreg.widgets.TrainingPanel``) train what :func:`quick_config`
+The chapters' training panels (``rnnreg.views.panels.TrainingPanel``) train what :func:`quick_config`
 builds; :func:`seed_sweep` trains the same configurations over several seeds, so a chapter can
 say whether its live demo's point holds beyond the one seed it shows (``python -m rnnreg live``
 records one under ``results/live/``). Imports torch and the core only: it runs without Jupyter.
@@ -48,7 +48,7 @@ def seed_sweep(corpus: Corpus, schemes: Sequence[str] = ("none", "zaremba"), see
             config = quick_config(scheme, hidden_size=s["hidden_size"], train_tokens=s["train_tokens"],
                                   epochs=s["epochs"], dropout=s["dropout"], batch_size=s["batch_size"],
                                   steps=s["steps"], seed=seed)
-            with num_threads(1):  # as the panels train (rnnreg.widgets.TrainingPanel)
+            with num_threads(1):  # as the panels train (rnnreg.views.panels.TrainingPanel)
                 result = train(config, data, progress=False, test=False)
             runs.append({"seed": seed, "scheme": scheme, "label": run_label(scheme, s["dropout"]),
                          "valid": [e["valid_ppl"] for e in result.log], "train": [e["train_ppl"] for e in result.log]})

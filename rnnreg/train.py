@@ -302,26 +302,6 @@ def check_split_sizes(corpus: Corpus, config: Config, test: bool = True) -> None
         require_tokens(corpus, "test", 1, "the test evaluation (the paper's protocol)")
 
 
-def unused_option_warnings(config: Config, given: Iterable[str] = ()) -> list[str]:
-    """Options that change nothing in this run (``given``: the Config fields set explicitly)."""
-    from .schemes import SCHEME_SITES, sites
-
-    rates = {site.rate for site in sites(config.scheme)}
-    recurrent = [name for name, where in SCHEME_SITES.items() if any(s.rate == "recurrent_dropout" for s in where)]
-    value = {"dropout": config.dropout, "zoneout_h": config.zoneout_h, "zoneout_c": config.zoneout_c,
-             "recurrent_dropout": config.dropout if config.recurrent_dropout is None else config.recurrent_dropout}
-    out = []
-    if rates and all(value[r] == 0 for r in rates):
-        out.append(f"scheme {config.scheme!r} at rate 0 drops nothing: this run trains the model of scheme 'none'")
-    if config.recurrent_dropout is not None and "recurrent_dropout" not in rates:
-        out.append(f"--recurrent-dropout {config.recurrent_dropout:g} is unused: scheme {config.scheme!r} "
-                   f"has no recurrent dropout ({', '.join(recurrent)} have)")
-    for name in ("zoneout_h", "zoneout_c"):
-        if name in set(given) and name not in rates:
-            out.append(f"--{name.replace('_', '-')} is unused: only scheme 'zoneout' zones out")
-    return out
-
-
 def window_nll(model: LSTMLM, x, y, state, device, precision):
     """Summed NLL of a window (the paper's loss times B) and the new state."""
     with autocast(device, precision):

@@ -33,10 +33,10 @@ def main(argv=None) -> int:
     parser.add_argument("--out", help="write the timings as JSON here")
     args = parser.parse_args(argv)
 
-    from rnnreg import widgets_signal
+    from rnnreg import views
     from rnnreg.train import git_commit, machine_description
 
-    panel = widgets_signal.SignalPanel(scheme="everywhere", p=0.5, lag=5, num_layers=2)
+    panel = views.signal.SignalPanel(scheme="everywhere", p=0.5, lag=5, num_layers=2)
     timings: dict[str, list[float]] = {}
     for name, attr, values in moves():
         control = getattr(panel, attr)

@@ -356,9 +356,9 @@ def test_corpus_name_is_ptb_only_for_the_ptb_files(tiny_dir, tmp_path, monkeypat
 
 def test_training_widget_label_names_the_corpus():
     pytest.importorskip("matplotlib")
-    widgets = pytest.importorskip("rnnreg.widgets")
+    panels = pytest.importorskip("rnnreg.views.panels")
     corpus = Corpus.from_texts(" a b\n", " a\n", " b\n", source="/data/wiki2")
     panel = SimpleNamespace(corpus=corpus, train_tokens=SimpleNamespace(value=5000), valid_tokens=100,
                             hidden=SimpleNamespace(value=64), batch_size=8, steps=SimpleNamespace(value=10), seed=1)
-    note = widgets.TrainingPanel.data_note(panel)
+    note = panels.TrainingPanel.data_note(panel)
     assert note.startswith("live: first 5,000 wiki2 train tokens") and "PTB" not in note

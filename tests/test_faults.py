@@ -80,7 +80,7 @@ from corpora import write_tiny_corpus
 from rnnreg import runfolder
 from rnnreg import train as train_mod
 from rnnreg.__main__ import main
-from rnnreg.averaging import averaged_perplexity
+from rnnreg.analysis.averaging import averaged_perplexity
 from rnnreg.data import DataError, load_corpus
 from rnnreg.runfolder import RunFolderBusyError, claim_run_dir, release_run_dir
 from rnnreg.train import Config, DivergedError, NonFiniteLossError, build_model, load_checkpoint, perplexity, train

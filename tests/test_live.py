@@ -1,7 +1,8 @@
 """The live demos' runs without a UI: quick configs, seed sweeps and what chapter 01 reads from them."""
 import pytest
 
-from rnnreg import live, runs
+from rnnreg import live
+from rnnreg.analysis import runs
 
 
 def test_a_seed_sweep_trains_every_scheme_with_every_seed(tiny_corpus):

@@ -1,4 +1,4 @@
-"""rnnreg.plots: one style, every book figure builds, and the drawings show the right dropout sites."""
+"""rnnreg.views.plots: one style, every book figure builds, and the drawings show the right dropout sites."""
 
 
 import matplotlib.colors as mcolors
@@ -8,8 +8,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 from test_runs import write_run
 
-from rnnreg import plots, runs, schemes
+from rnnreg.analysis import runs, schemes
 from rnnreg.model import SCHEMES
+from rnnreg.views import plots, style
 
 LOG = [{"epoch": e, "train_ppl": 300 / e, "valid_ppl": 200 - e} for e in (1, 2, 3)]
 
@@ -28,11 +29,11 @@ def coloured_arrows(fig, color):
 
 
 def test_style_is_legible_and_complete():
-    assert set(plots.SCHEME_COLORS) == set(SCHEMES)
-    assert len(set(plots.SCHEME_COLORS.values())) == len(SCHEMES)
-    assert plots.BOOK_RC["font.size"] >= 14 and plots.BOOK_RC["figure.figsize"][0] >= 10
-    assert plots.color_for("zaremba p=0.5") == plots.SCHEME_COLORS["zaremba"]
-    assert plots.color_for("something else", 1) == plots.OTHER_COLORS[1]
+    assert set(style.SCHEME_COLORS) == set(SCHEMES)
+    assert len(set(style.SCHEME_COLORS.values())) == len(SCHEMES)
+    assert style.BOOK_RC["font.size"] >= 14 and style.BOOK_RC["figure.figsize"][0] >= 10
+    assert style.color_for("zaremba p=0.5") == style.SCHEME_COLORS["zaremba"]
+    assert style.color_for("something else", 1) == style.OTHER_COLORS[1]
 
 
 def test_no_pyplot_figures_are_left_behind():
@@ -83,7 +84,7 @@ def test_plot_comparison_and_bars():
 def test_draw_unrolled_lstm_marks_each_site(scheme):
     steps = 3
     fig = plots.draw_unrolled_lstm(scheme, steps=steps)
-    color = plots.SCHEME_COLORS[scheme]
+    color = style.SCHEME_COLORS[scheme]
     sites = schemes.sites(scheme)
     vertical = sum(1 for s in sites if not s.recurrent) * steps      # input, between, output per step
     horizontal = sum(1 for s in sites if s.recurrent) * steps * 2     # per step, in both layers
@@ -136,6 +137,6 @@ def test_plot_run(tmp_path):
 
 
 def test_png_is_deterministic():
-    a = plots.to_png(plots.draw_unrolled_lstm("variational", seed=3))
-    b = plots.to_png(plots.draw_unrolled_lstm("variational", seed=3))
+    a = style.to_png(plots.draw_unrolled_lstm("variational", seed=3))
+    b = style.to_png(plots.draw_unrolled_lstm("variational", seed=3))
     assert a[:8] == b"\x89PNG\r\n\x1a\n" and a == b

@@ -3,7 +3,7 @@
 A row names its runs in the last column (`results/...`). For a complete run, the row's "here"
 cell must hold its last-epoch valid and its test perplexity, rounded to one decimal; a run still
 training must be called "in progress" with no numbers; a model never run must say "not run".
-Paper numbers must equal ``rnnreg.runs.REPORTED``.
+Paper numbers must equal ``rnnreg.published.REPORTED``.
 """
 import json
 import re
@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from rnnreg import runs
+from rnnreg import published
+from rnnreg.analysis import runs
 
 ROOT = Path(__file__).resolve().parent.parent
 PAIR = re.compile(r"(\d+\.\d) / (\d+\.\d)")
@@ -29,7 +30,7 @@ def results_rows():
 
 def test_the_table_has_a_row_for_each_model_of_table_1():
     names = [row[0] for row in results_rows()]
-    for model in runs.MODELS:
+    for model in published.MODELS:
         assert any(n.startswith(model) for n in names), f"no README row for {model}"
 
 
@@ -38,8 +39,8 @@ def test_each_row_agrees_with_its_files(row):
     model, paper, here, where = row[:4]
     named = [n for n in re.findall(r"`(results/[^`]+)`", where) if not n.endswith(".md")]
     first = model.split(",")[0].split(" ")[0]
-    if first in runs.MODELS and PAIR.search(paper) and "averaged" not in model:
-        reported = runs.reported(first, "paper")
+    if first in published.MODELS and PAIR.search(paper) and "averaged" not in model:
+        reported = published.reported(first, "paper")
         assert PAIR.search(paper).groups() == (f"{reported['valid']}", f"{reported['test']}")
     if not named:
         assert "not run" in here, f"{model}: no run named, so the row must say 'not run'"

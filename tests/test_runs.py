@@ -1,11 +1,12 @@
-"""rnnreg.runs: loading recorded runs and building Table 1 side by side."""
+"""rnnreg.analysis.runs: loading recorded runs and building Table 1 side by side."""
 import json
 import math
 
 import pandas as pd
 import pytest
 
-from rnnreg import runs
+from rnnreg import published
+from rnnreg.analysis import runs
 from rnnreg.train import PRESETS, Config
 
 
@@ -23,14 +24,14 @@ def write_run(folder, preset="small", epochs_done=3, complete=False, **overrides
 
 def test_reported_numbers_are_the_papers():
     # Zaremba et al. (2014) Table 1 and the TF tutorial, as in the reference notes
-    assert runs.reported("small") == dict(source="paper", model="small", train=None, valid=120.7, test=114.5)
-    assert (runs.reported("medium")["valid"], runs.reported("medium")["test"]) == (86.2, 82.7)
-    assert (runs.reported("large")["valid"], runs.reported("large")["test"]) == (82.2, 78.4)
-    assert runs.reported("small", "tf")["train"] == 37.99
-    assert (runs.reported("large", "tf")["valid"], runs.reported("large", "tf")["test"]) == (82.62, 78.29)
-    assert set(runs.reported_table()["source"]) == set(runs.SOURCES)
+    assert published.reported("small") == dict(source="paper", model="small", train=None, valid=120.7, test=114.5)
+    assert (published.reported("medium")["valid"], published.reported("medium")["test"]) == (86.2, 82.7)
+    assert (published.reported("large")["valid"], published.reported("large")["test"]) == (82.2, 78.4)
+    assert published.reported("small", "tf")["train"] == 37.99
+    assert (published.reported("large", "tf")["valid"], published.reported("large", "tf")["test"]) == (82.62, 78.29)
+    assert set(runs.reported_table()["source"]) == set(published.SOURCES)
     with pytest.raises(KeyError):
-        runs.reported("huge")
+        published.reported("huge")
 
 
 def test_load_run_in_progress(tmp_path):
@@ -109,7 +110,7 @@ def test_results_dir_from_environment(tmp_path, monkeypatch):
 
 
 def test_presets_and_reported_cover_the_same_models():
-    assert set(runs.MODELS) == set(PRESETS) == {r["model"] for r in runs.REPORTED}
+    assert set(published.MODELS) == set(PRESETS) == {r["model"] for r in published.REPORTED}
     assert isinstance(runs.reported_table(), pd.DataFrame)
 
 

@@ -1,8 +1,8 @@
-"""rnnreg.schemes: the site table agrees with the model, and sampled masks have the right structure."""
+"""rnnreg.analysis.schemes: the site table agrees with the model, and sampled masks have the right structure."""
 import pytest
 import torch
 
-from rnnreg import schemes
+from rnnreg.analysis import schemes
 from rnnreg.model import SCHEMES
 
 

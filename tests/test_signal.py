@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from rnnreg.signal import (
+from rnnreg.analysis.signal import (
     analytic_curves,
     masks_on_path,
     recurrent_masks,
@@ -80,7 +80,7 @@ def test_recurrent_noise_grows_with_lag_in_tanh_and_lstm():
 def test_chapters_02_and_03_count_the_same_masks_for_every_scheme():
     # chapter 02's path table (schemes.masks_on_path) and chapter 03's analytic curves
     # (signal.masks_on_path, path=None: whichever path the scheme masks) must agree.
-    from rnnreg import schemes
+    from rnnreg.analysis import schemes
 
     for scheme in schemes.SCHEMES:
         for k in (0, 1, 5, 20):

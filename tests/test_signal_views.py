@@ -7,9 +7,8 @@ import json
 
 import pytest
 
-from rnnreg import plots_signal as P
-from rnnreg import signal_runs as R
-from rnnreg.widgets_signal import SignalPanel
+from rnnreg import analysis, views
+from rnnreg.views.signal import SignalPanel
 
 
 def fake_signal(run_dir, scheme, decay=0.5, max_lag=5):
@@ -39,49 +38,50 @@ def results(tmp_path):
 
 
 def test_loader_reads_fake_runs_and_lists_missing(results):
-    loaded = R.load_signal_runs(results)
+    loaded = analysis.signal_runs.load_signal_runs(results)
     assert list(loaded) == ["zaremba", "everywhere"]
     run = loaded["everywhere"]
     assert list(run.swap_eval.columns) == ["lag", "relative_dh", "kl"]
     assert run.swap_masks["relative_dh"].iloc[1] == pytest.approx(0.6)
     assert run.context["ppl"].iloc[-1] == 205.0
-    assert R.missing_schemes(loaded) == ["none", "memory", "variational", "weight_drop", "zoneout"]
-    note = R.runs_note(loaded)
+    assert analysis.signal_runs.missing_schemes(loaded) == ["none", "memory", "variational", "weight_drop", "zoneout"]
+    note = analysis.signal_runs.runs_note(loaded)
     assert "2×200" in note and "Not yet recorded here: none, memory" in note
-    table = R.swap_table(loaded, lags=(1, 2, 5))
+    table = analysis.signal_runs.swap_table(loaded, lags=(1, 2, 5))
     assert table.loc["everywhere", "k=2"] == pytest.approx(0.09)
-    assert R.context_table(loaded).loc["zaremba", "k=50"] == 205.0
-    verdict = R.verdict_table(loaded, near=1, far=5)
+    assert analysis.signal_runs.context_table(loaded).loc["zaremba", "k=50"] == 205.0
+    verdict = analysis.signal_runs.verdict_table(loaded, near=1, far=5)
     assert verdict.loc["everywhere", "dh k=5/k=1 (eval)"] == pytest.approx(0.3**4, abs=1e-3)
     assert verdict.loc["zaremba", "ppl k=5 / k=50"] == pytest.approx(250 / 205, abs=1e-3)
 
 
 def test_loader_handles_missing_results(tmp_path):
-    loaded = R.load_signal_runs(tmp_path / "nowhere")
+    loaded = analysis.signal_runs.load_signal_runs(tmp_path / "nowhere")
     assert loaded == {}
-    assert R.swap_table(loaded).empty and R.context_table(loaded).empty and R.verdict_table(loaded).empty
-    assert "No recorded measurements yet" in R.runs_note(loaded)
-    for fig in (P.plot_swap(loaded), P.plot_context(loaded)):  # draw, saying what is missing
+    assert analysis.signal_runs.swap_table(loaded).empty and analysis.signal_runs.context_table(loaded).empty
+    assert analysis.signal_runs.verdict_table(loaded).empty
+    assert "No recorded measurements yet" in analysis.signal_runs.runs_note(loaded)
+    for fig in (views.signal.plot_swap(loaded), views.signal.plot_context(loaded)):  # draw, saying what is missing
         assert any("not yet recorded" in t.get_text() for ax in fig.axes for t in ax.texts)
 
 
 def test_measured_figures_name_their_runs(results):
-    loaded = R.load_signal_runs(results)
-    fig = P.plot_swap(loaded)
+    loaded = analysis.signal_runs.load_signal_runs(results)
+    fig = views.signal.plot_swap(loaded)
     assert [ln.get_label() for ln in fig.axes[0].get_lines()] == ["zaremba", "everywhere"]
     assert any("Not yet recorded here" in t.get_text().replace("\n", " ") for t in fig.texts)
-    fig = P.plot_context(loaded)
+    fig = views.signal.plot_context(loaded)
     assert len(fig.axes[0].get_lines()) == 2
 
 
 def test_analytic_and_simulated_figures():
-    fig = P.plot_analytic(0.5, 10, 2)
+    fig = views.signal.plot_analytic(0.5, 10, 2)
     labels = [ln.get_label() for ln in fig.axes[0].get_lines()]
     # memory masks the cell path at every step: it counts like everywhere, not like zaremba
     assert {"zaremba = zoneout", "everywhere = memory", "variational = weight_drop"} <= set(labels)
-    fig = P.plot_simulated_linear(0.5, 4, samples=200)
+    fig = views.signal.plot_simulated_linear(0.5, 4, samples=200)
     assert len(fig.axes) == 2
-    fig = P.plot_lstm_paths(0.5, 4, schemes=("zaremba", "everywhere"), samples=40)
+    fig = views.signal.plot_lstm_paths(0.5, 4, schemes=("zaremba", "everywhere"), samples=40)
     assert "zaremba: 0 (no recurrent noise)" in [ln.get_label() for ln in fig.axes[0].get_lines()]
 
 
@@ -109,22 +109,20 @@ def test_signal_panel_redraws_on_every_control():
 
 
 def test_verdict_reads_the_measurements(results, tmp_path):
-    loaded = R.load_signal_runs(results)
-    text = R.verdict(loaded)
+    loaded = analysis.signal_runs.load_signal_runs(results)
+    text = analysis.signal_runs.verdict(loaded)
     assert "**everywhere**: perplexity 600 reading 1 token, 205 reading 50" in text
     assert "Verdict on" in text  # both everywhere and zaremba measured (identical fake curves)
     assert "no sign that recurrent dropout made the model ignore its hidden state" in text
-    assert "Not yet recorded here" in R.verdict({})
+    assert "Not yet recorded here" in analysis.signal_runs.verdict({})
     only = {"everywhere": loaded["everywhere"]}
-    assert "Not yet recorded here:** zaremba" in R.verdict(only)
+    assert "Not yet recorded here:** zaremba" in analysis.signal_runs.verdict(only)
 
 
 def test_lstm_reading_quotes_the_simulation_it_is_given():
-    from rnnreg import plots_signal
-
-    results = plots_signal.lstm_results(0.5, max_lag=20, samples=20, hidden=8, seed=0)
-    text = plots_signal.lstm_reading(results)
-    table = plots_signal.lstm_table(results)
+    results = views.signal.lstm_results(0.5, max_lag=20, samples=20, hidden=8, seed=0)
+    text = views.signal.lstm_reading(results)
+    table = views.signal.lstm_table(results)
     early = max((s for s in results if s != "zaremba"), key=lambda s: float(results[s]["h"].mean[5]))
     assert f"`{early}` grows fastest early" in text
     early_h = [float(results[early]["h"].mean[k]) for k in (1, 5, 10, 20)]

@@ -1,4 +1,4 @@
-"""rnnreg.widgets: every panel renders its default state, and moving a control changes what it shows.
+"""rnnreg.views.panels: every panel renders its default state, and moving a control changes what it shows.
 
 Plain pytest, no kernel (see reference notebooks.md §2): setting ``.value`` fires the observers,
 ``Button.click()`` fires ``on_click``; we assert on the panel's figure, image bytes and results.
@@ -7,9 +7,10 @@ import random
 
 import pytest
 
-from rnnreg import live, widgets
+from rnnreg import live
 from rnnreg.data import Corpus
 from rnnreg.model import SCHEMES
+from rnnreg.views import panels
 
 
 @pytest.fixture(scope="module")
@@ -27,15 +28,15 @@ def title_of(fig):
 
 
 def test_controls_have_defaults():
-    assert widgets.scheme_picker().value == "zaremba"
-    assert [v for _, v in widgets.scheme_picker().options] == list(SCHEMES)
-    assert widgets.schemes_picker().value == ("none", "zaremba")
-    s = widgets.rate_slider()
+    assert panels.scheme_picker().value == "zaremba"
+    assert [v for _, v in panels.scheme_picker().options] == list(SCHEMES)
+    assert panels.schemes_picker().value == ("none", "zaremba")
+    s = panels.rate_slider()
     assert s.value == 0.5 and s.max == 0.9 and not s.continuous_update
 
 
 def test_scheme_diagram_follows_the_dropdown():
-    panel = widgets.SchemeDiagram()
+    panel = panels.SchemeDiagram()
     first_png, first_fig = panel.image.value, panel.figure
     assert first_png and "zaremba" in title_of(first_fig)
     panel.scheme.value = "everywhere"
@@ -44,7 +45,7 @@ def test_scheme_diagram_follows_the_dropdown():
 
 
 def test_mask_explorer_redraws_with_the_model_masks():
-    panel = widgets.MaskExplorer(steps=10, units=8)
+    panel = panels.MaskExplorer(steps=10, units=8)
     assert set(panel.masks) == {"input", "between", "output"}
     before = panel.image.value
     panel.scheme.value = "variational"
@@ -60,18 +61,18 @@ def test_mask_explorer_redraws_with_the_model_masks():
 
 
 def test_code_viewer_shows_the_scheme_source():
-    panel = widgets.CodeViewer()
+    panel = panels.CodeViewer()
     assert "drop_nonrecurrent" in panel.code.value
     panel.scheme.value = "weight_drop"
     assert "recurrent_weight" in panel.code.value and "DropConnect" in panel.code.value
 
 
 def test_preset_explorer_and_table():
-    panel = widgets.PresetExplorer()
+    panel = panels.PresetExplorer()
     assert "19.78" in panel.table.value  # medium: 19.78M parameters (reference notes)
     panel.preset.value = "large"
     assert "66.03" in panel.table.value and "82.2 / 78.4" in panel.table.value
-    table = widgets.presets_table()
+    table = panels.presets_table()
     assert list(table.columns) == ["small", "medium", "large"]
     assert table.loc["parameters (M)"].tolist() == [4.65, 19.78, 66.03]
 
@@ -86,7 +87,7 @@ def test_quick_config():
 def make_panel(corpus, **kw):
     kw = dict(hidden_size=16, train_tokens=1000, valid_tokens=200, epochs=2, batch_size=4, steps=10,
               progress=False, log_every=2, redraw_every_s=0.0) | kw
-    return widgets.TrainingPanel(corpus, **kw)
+    return panels.TrainingPanel(corpus, **kw)
 
 
 def test_training_panel_click_trains_and_draws(tiny_corpus):
@@ -167,7 +168,7 @@ def test_findings_and_the_slice_unigram_are_what_the_chapter_checks(tiny_corpus,
         return RunResult(config, [{"epoch": i + 1, "train_ppl": 5.0 - i, "valid_ppl": v} for i, v in enumerate(valid)],
                          model=None)
 
-    monkeypatch.setattr(widgets, "train", fake_train)
+    monkeypatch.setattr(panels, "train", fake_train)
     panel = make_panel(tiny_corpus, schemes=("none", "zaremba"))
     panel.run()
     found = panel.findings()
@@ -181,7 +182,7 @@ def test_live_training_runs_on_one_thread_and_restores_the_setting(tiny_corpus, 
     import torch
 
     seen = []
-    monkeypatch.setattr(widgets, "train", lambda *a, **k: seen.append(torch.get_num_threads()) or _fake_result(a[0]))
+    monkeypatch.setattr(panels, "train", lambda *a, **k: seen.append(torch.get_num_threads()) or _fake_result(a[0]))
     torch.set_num_threads(2)
     try:
         make_panel(tiny_corpus, schemes=("none",)).run()
@@ -198,5 +199,5 @@ def _fake_result(config):
 
 def test_the_preset_table_states_the_schedule_the_presets_run():
     # the authors' code: small halves from epoch 6 (results/ptb/small logs lr 0.5 there), medium from 8, large from 16
-    assert [widgets.first_decayed(n) for n in ("small", "medium", "large")] == [6, 8, 16]
-    assert "from epoch 8" in widgets.preset_row("medium")["lr schedule"]
+    assert [panels.first_decayed(n) for n in ("small", "medium", "large")] == [6, 8, 16]
+    assert "from epoch 8" in panels.preset_row("medium")["lr schedule"]

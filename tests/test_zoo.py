@@ -8,10 +8,8 @@ import math
 
 import pytest
 
-from rnnreg import plots_zoo as PZ
-from rnnreg import runs
-from rnnreg import zoo as Z
-from rnnreg.widgets_zoo import SchemeVsPapers, ZooCurves
+from rnnreg import analysis, published, views
+from rnnreg.views.zoo import SchemeVsPapers, ZooCurves
 
 
 def write_zoo_run(root, scheme, seed, valid, test=None, train=None, epochs=6, complete=True, duplicate=False):
@@ -64,79 +62,79 @@ def two_seeds(one_seed):
 
 
 # ---------------------------------------------------------------------------------------------
-# Published numbers (rnnreg.runs)
+# Published numbers (rnnreg.analysis.runs)
 # ---------------------------------------------------------------------------------------------
 def test_papers_averaging_rows_and_follow_ups():
-    small = runs.reported_averaging("small").set_index("members")
+    small = analysis.runs.reported_averaging("small").set_index("members")
     assert small.loc[1, "valid"] == 120.7 and small.loc[1, "test"] == 114.5  # the single model, from REPORTED
     assert (small.loc[2, "valid"], small.loc[2, "test"]) == (100.4, 96.1)
     assert (small.loc[5, "valid"], small.loc[5, "test"]) == (87.9, 84.1)
     assert (small.loc[10, "valid"], small.loc[10, "test"]) == (83.5, 80.0)
-    medium = runs.reported_averaging("medium").set_index("members")
+    medium = analysis.runs.reported_averaging("medium").set_index("members")
     assert medium.loc[10, "test"] == 72.0
-    assert runs.reported_averaging("large").set_index("members").loc[38, "test"] == 68.7
-    lit = runs.follow_ups_table().set_index("method")
+    assert analysis.runs.reported_averaging("large").set_index("members").loc[38, "test"] == 68.7
+    lit = analysis.runs.follow_ups_table().set_index("method")
     assert lit.loc["Variational LSTM, medium (untied)", "test"] == 79.7
     assert lit.loc["Variational LSTM, large (untied)", "test"] == 75.2
     assert lit.loc["Variational LSTM, large (untied), MC dropout", "test"] == 73.4
     assert lit.loc["AWD-LSTM (3 layers, tied weights)", "test"] == 57.3
     assert "tied weights" in lit.loc["AWD-LSTM (3 layers, tied weights)", "differs"]
     assert math.isnan(lit.loc["Zoneout", "test"])  # unverified: not quoted
-    assert all(r["source"] in runs.FOLLOW_UP_SOURCES for r in runs.FOLLOW_UPS)
+    assert all(r["source"] in published.FOLLOW_UP_SOURCES for r in published.FOLLOW_UPS)
     # the existing entries keep their meaning (chapter 02 reads them)
-    assert set(runs.reported_table()["source"]) == set(runs.SOURCES)
+    assert set(analysis.runs.reported_table()["source"]) == set(published.SOURCES)
     with pytest.raises(KeyError):
-        runs.reported_averaging("huge")
+        analysis.runs.reported_averaging("huge")
 
 
 # ---------------------------------------------------------------------------------------------
 # Tables
 # ---------------------------------------------------------------------------------------------
 def test_one_seed_tables_say_so(one_seed):
-    zoo = Z.load_zoo(one_seed)
+    zoo = analysis.zoo.load_zoo(one_seed)
     assert list(zoo) == ["none", "zaremba", "everywhere", "variational"]  # SCHEMES order
     assert len(zoo["none"][0].log) == 6  # the duplicated epochs of a resumed run count once
-    table = Z.scheme_table(zoo, BENCH)
+    table = analysis.zoo.scheme_table(zoo, BENCH)
     assert table.loc["zaremba", "valid_ppl"] == 190.0 and table.loc["zaremba", "test_ppl"] == 181.0
     assert table.loc["none", "gap"] == 120.0  # valid - train at the last epoch
     assert table["seeds"].tolist() == [1, 1, 1, 1]
     assert table["valid_spread"].isna().all()
     assert table.loc["zaremba", "tokens/s"] == 7300 and table.loc["zaremba", "× reference"] == 1.05
     assert math.isnan(table.loc["none", "tokens/s"])  # not benchmarked in the fake bench
-    shown = Z.pretty(table)
+    shown = analysis.zoo.pretty(table)
     assert shown.loc["zaremba", "valid spread"] == "one seed" and shown.loc["none", "tokens/s"] == "–"
-    assert Z.missing(zoo) == ["memory", "weight_drop", "zoneout"]
-    text = Z.status_text(zoo)
+    assert analysis.zoo.missing(zoo) == ["memory", "weight_drop", "zoneout"]
+    text = analysis.zoo.status_text(zoo)
     assert text.startswith("One seed per scheme") and "Not yet recorded here: memory, weight_drop, zoneout" in text
 
 
 def test_two_seeds_give_mean_and_spread(two_seeds):
     write_zoo_run(two_seeds, "weight_drop", 1, 199.0, complete=False, epochs=2)  # still training
-    zoo = Z.load_zoo(two_seeds)
-    table = Z.scheme_table(zoo)
+    zoo = analysis.zoo.load_zoo(two_seeds)
+    table = analysis.zoo.scheme_table(zoo)
     assert table.loc["zaremba", "seeds"] == 2
     assert table.loc["zaremba", "valid_ppl"] == 192.0 and table.loc["zaremba", "valid_spread"] == 4.0
     assert table.loc["zaremba", "test_ppl"] == 182.0 and table.loc["zaremba", "test_spread"] == 2.0
     assert "weight_drop" not in table.index  # no complete run: no numbers
-    per_run = Z.runs_table(zoo)
+    per_run = analysis.zoo.runs_table(zoo)
     assert per_run.set_index(["scheme", "seed"]).loc[("weight_drop", 1), "status"] == "in progress: epoch 2 of 6"
-    text = Z.status_text(zoo)
+    text = analysis.zoo.status_text(zoo)
     assert "Seeds per scheme: none 2, zaremba 2" in text
     assert "Still training" in text and "weight_drop-seed1" in text
 
 
 def test_empty_results(tmp_path):
-    zoo = Z.load_zoo(tmp_path / "nowhere")
-    assert zoo == {} and Z.scheme_table(zoo).empty
-    assert "No zoo run recorded here yet" in Z.status_text(zoo)
-    assert "Not yet recorded here" in Z.answer(zoo)
-    assert Z.load_bench(tmp_path) is None and Z.speed_table(None).empty
-    fig = PZ.plot_schemes(zoo)
+    zoo = analysis.zoo.load_zoo(tmp_path / "nowhere")
+    assert zoo == {} and analysis.zoo.scheme_table(zoo).empty
+    assert "No zoo run recorded here yet" in analysis.zoo.status_text(zoo)
+    assert "Not yet recorded here" in analysis.zoo.answer(zoo)
+    assert analysis.zoo.load_bench(tmp_path) is None and analysis.zoo.speed_table(None).empty
+    fig = views.zoo.plot_schemes(zoo)
     assert any("not yet recorded" in t.get_text() for ax in fig.axes for t in ax.texts)
 
 
 def test_literature_table_puts_here_beside_published(one_seed):
-    lit = Z.literature_table(Z.load_zoo(one_seed)).set_index("method")
+    lit = analysis.zoo.literature_table(analysis.zoo.load_zoo(one_seed)).set_index("method")
     row = lit.loc["Variational LSTM, large (untied)"]
     assert row["test"] == 75.2 and row["here valid"] == 201.0 and row["scheme"] == "variational"
     assert lit.loc["AWD-LSTM (3 layers, tied weights)", "here test"] == "–"  # weight_drop not recorded
@@ -144,10 +142,10 @@ def test_literature_table_puts_here_beside_published(one_seed):
 
 
 def test_seed_reference(tmp_path):
-    assert Z.seed_reference("ptb/zoo/zaremba-seed*", tmp_path) is None
+    assert analysis.zoo.seed_reference("ptb/zoo/zaremba-seed*", tmp_path) is None
     write_zoo_run(tmp_path, "zaremba", 1, 190.0)
     write_zoo_run(tmp_path, "zaremba", 2, 194.0)
-    ref = Z.seed_reference("ptb/zoo/zaremba-seed*", tmp_path)
+    ref = analysis.zoo.seed_reference("ptb/zoo/zaremba-seed*", tmp_path)
     assert ref["runs"] == 2 and ref["spread"] == 4.0 and ref["relative"] == pytest.approx(4 / 190, abs=1e-4)
 
 
@@ -155,8 +153,8 @@ def test_seed_reference(tmp_path):
 # The answer
 # ---------------------------------------------------------------------------------------------
 def test_answer_one_seed_is_honest(one_seed):
-    text = Z.answer(Z.load_zoo(one_seed), reference={"runs": 4, "pattern": "results/x", "spread": 4.5,
-                                                     "relative": 0.013})
+    text = analysis.zoo.answer(analysis.zoo.load_zoo(one_seed),
+                               reference={"runs": 4, "pattern": "results/x", "spread": 4.5, "relative": 0.013})
     assert "`zaremba`, validation perplexity 190.0" in text
     assert "runner-up `none` is 5.0 points behind" in text
     assert "One seed per scheme" in text and "not established" in text and "4.5 validation points" in text
@@ -164,13 +162,13 @@ def test_answer_one_seed_is_honest(one_seed):
 
 
 def test_answer_with_seeds_separated_or_not(two_seeds):
-    zoo = Z.load_zoo(two_seeds)
-    text = Z.answer(zoo)
+    zoo = analysis.zoo.load_zoo(two_seeds)
+    text = analysis.zoo.answer(zoo)
     # zaremba 190/194 and none 195/197: ranges do not overlap
     assert "2 or more seeds per scheme" in text and "do not overlap" in text
     assert "One seed" not in text
     write_zoo_run(two_seeds, "memory", 1, 191.0)  # a scheme with one seed only
-    text = Z.answer(Z.load_zoo(two_seeds))
+    text = analysis.zoo.answer(analysis.zoo.load_zoo(two_seeds))
     assert "One seed only for `memory`" in text
 
 
@@ -179,7 +177,7 @@ def test_answer_when_ranges_overlap(tmp_path):
     write_zoo_run(tmp_path, "zaremba", 2, 196.0)
     write_zoo_run(tmp_path, "variational", 1, 189.0)
     write_zoo_run(tmp_path, "variational", 2, 195.0)
-    text = Z.answer(Z.load_zoo(tmp_path))
+    text = analysis.zoo.answer(analysis.zoo.load_zoo(tmp_path))
     assert "`variational`, validation perplexity 192.0" in text
     assert "**not separated**" in text and "agrees with the published one" in text
 
@@ -198,45 +196,45 @@ def write_averaging(root, average=(115.0, 104.0), split="test"):
 
 
 def test_averaging_not_yet_recorded(tmp_path):
-    assert Z.load_averaging(tmp_path) is None
-    table = Z.averaging_table(None)
+    assert analysis.zoo.load_averaging(tmp_path) is None
+    table = analysis.zoo.averaging_table(None)
     assert list(table.columns) == ["paper valid", "paper test"] and list(table.index) == [1, 2, 5, 10]
-    text = Z.averaging_text(None)
-    assert "Not yet recorded here" in text and Z.AVERAGE_COMMAND in text and "2 averaged 96.1" in text
-    fig = PZ.plot_averaging(None)
+    text = analysis.zoo.averaging_text(None)
+    assert "Not yet recorded here" in text and analysis.zoo.AVERAGE_COMMAND in text and "2 averaged 96.1" in text
+    fig = views.zoo.plot_averaging(None)
     assert any("not yet recorded" in t.get_text() for t in fig.axes[0].texts)
-    assert Z.averaging_members(None).empty
+    assert analysis.zoo.averaging_members(None).empty
 
 
 def test_averaging_recorded(tmp_path):
     write_averaging(tmp_path)
-    avg = Z.load_averaging(tmp_path)
-    table = Z.averaging_table(avg)
+    avg = analysis.zoo.load_averaging(tmp_path)
+    table = analysis.zoo.averaging_table(avg)
     assert table.loc[2, "here test"] == 104.0 and table.loc[2, "paper test"] == 96.1
     assert math.isnan(table.loc[5, "here test"])
-    text = Z.averaging_text(avg)
+    text = analysis.zoo.averaging_text(avg)
     assert "Not yet recorded" not in text
     assert "averaging all 2 gives 104.0, 11.0 below the best single model" in text
     assert "115.0 → 104.0 (9.6% lower)" in text and "114.5 → 96.1 (16.1% lower)" in text
-    assert Z.averaging_members(avg)["seed"].tolist() == [1, 2]
-    fig = PZ.plot_averaging(avg)
+    assert analysis.zoo.averaging_members(avg)["seed"].tolist() == [1, 2]
+    fig = views.zoo.plot_averaging(avg)
     assert [ln.get_label() for ln in fig.axes[0].get_lines()] == ["paper, valid", "paper, test", "here, test"]
 
 
 def test_averaging_half_written_is_not_recorded(tmp_path):
     path = write_averaging(tmp_path)
     path.write_text("{half")
-    assert Z.load_averaging(tmp_path) is None
+    assert analysis.zoo.load_averaging(tmp_path) is None
     path.write_text(json.dumps({"members": [], "average_ppl": []}))
-    assert Z.load_averaging(tmp_path) is None
+    assert analysis.zoo.load_averaging(tmp_path) is None
 
 
 # ---------------------------------------------------------------------------------------------
 # Figures and panels
 # ---------------------------------------------------------------------------------------------
 def test_scheme_figure_marks_seeds(two_seeds):
-    zoo = Z.load_zoo(two_seeds)
-    fig = PZ.plot_schemes(zoo, BENCH)
+    zoo = analysis.zoo.load_zoo(two_seeds)
+    fig = views.zoo.plot_schemes(zoo, BENCH)
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["variational", "everywhere", "none", "zaremba"]
     ticks = [ln for ln in ax.get_lines() if ln.get_marker() == "|"]
@@ -244,7 +242,7 @@ def test_scheme_figure_marks_seeds(two_seeds):
 
 
 def test_curves_panel_control_changes_figure(one_seed):
-    panel = ZooCurves(Z.load_zoo(one_seed), schemes=("zaremba",), metric="both")
+    panel = ZooCurves(analysis.zoo.load_zoo(one_seed), schemes=("zaremba",), metric="both")
     first = panel.figure
     labels = [ln.get_label() for ln in first.axes[0].get_lines() if not ln.get_label().startswith("_")]
     assert labels == ["zaremba seed1"]
@@ -264,7 +262,7 @@ def test_curves_panel_control_changes_figure(one_seed):
 
 
 def test_scheme_vs_papers_panel(one_seed):
-    panel = SchemeVsPapers(Z.load_zoo(one_seed), scheme="variational")
+    panel = SchemeVsPapers(analysis.zoo.load_zoo(one_seed), scheme="variational")
     assert "75.2" in panel.out.value and "valid 201.0" in panel.out.value and "one seed" in panel.out.value
     panel.scheme.value = "weight_drop"
     assert "57.3" in panel.out.value and "not yet recorded" in panel.out.value
@@ -280,9 +278,9 @@ def test_speed_text_is_read_off_the_benchmark():
                   "ratio_to_reference": r} for s, r in ratios.items()]
         return {"rows": rows}
 
-    text = Z.speed_text(bench({"zaremba": 1.0, "everywhere": 0.85, "memory": 0.96}))
+    text = analysis.zoo.speed_text(bench({"zaremba": 1.0, "everywhere": 0.85, "memory": 0.96}))
     assert "4–15 % slower than the reference" in text and "4–15 % slower than `zaremba`" in text
-    text = Z.speed_text(bench({"zaremba": 1.0, "everywhere": 1.05, "zoneout": 0.97}))
+    text = analysis.zoo.speed_text(bench({"zaremba": 1.0, "everywhere": 1.05, "zoneout": 0.97}))
     assert "between 3 % slower and 5 % faster than the reference" in text
-    assert "2 % faster" in Z.speed_text(bench({"zaremba": 1.0, "variational": 1.02}))
-    assert "No benchmark is recorded" in Z.speed_text(None)
+    assert "2 % faster" in analysis.zoo.speed_text(bench({"zaremba": 1.0, "variational": 1.02}))
+    assert "No benchmark is recorded" in analysis.zoo.speed_text(None)

@@ -2,7 +2,7 @@
 
 Every panel is an ``ipywidgets.VBox``: display it (last line of a cell) and it renders with
 sensible defaults, so a headless run shows the default state. Each control's callback calls
-one library function and one plot function (``rnnreg.plots``); the figure goes into an
+one library function and one plot function (``rnnreg.views.plots``); the figure goes into an
 ``ipywidgets.Image`` as PNG, so the notebook's widget state (and the static HTML export)
 holds the last picture, and nbval sees no stray outputs. The figure of the last update is
 kept as ``panel.figure`` for tests and for saving.
@@ -26,14 +26,16 @@ import ipywidgets as W
 import pandas as pd
 import torch
 
-from . import plots, runs
-from . import schemes as sch
-from .data import Corpus
-from .live import QUICK, quick_config, run_label  # noqa: F401  (the panel's defaults and configs)
-from .model import LSTMLM, SCHEMES, lstm_step, recurrence_masks
-from .train import PRESETS, Config, build_model, num_threads, train
+from ..analysis.schemes import CONNECTION_LABELS, SCHEME_INFO, sample_masks, sites
+from ..data import Corpus
+from ..live import QUICK, quick_config, run_label  # noqa: F401  (the panel's defaults and configs)
+from ..model import LSTMLM, SCHEMES, lstm_step, recurrence_masks
+from ..published import MODEL_NAMES, reported
+from ..train import PRESETS, Config, build_model, num_threads, train
+from .plots import draw_unrolled_lstm, plot_comparison, plot_curves, plot_masks
+from .style import to_png
 
-SCHEME_OPTIONS = [(f"{s} — {sch.SCHEME_INFO[s]['title']}", s) for s in SCHEMES]
+SCHEME_OPTIONS = [(f"{s} — {SCHEME_INFO[s]['title']}", s) for s in SCHEMES]
 _WIDE = W.Layout(width="auto")
 STYLE = {"description_width": "initial"}
 
@@ -83,7 +85,7 @@ class FigurePanel(W.VBox):
 
     def _set_figure(self, fig) -> None:
         self.figure = fig
-        self.image.value = plots.to_png(fig)
+        self.image.value = to_png(fig)
 
 
 # --------------------------------------------------------------------------------------------
@@ -101,13 +103,13 @@ class SchemeDiagram(FigurePanel):
         self.update()
 
     def update(self) -> None:
-        self._set_figure(plots.draw_unrolled_lstm(self.scheme.value, seed=self.seed))
+        self._set_figure(draw_unrolled_lstm(self.scheme.value, seed=self.seed))
 
 
 class MaskExplorer(FigurePanel):
     """The masks one training forward pass draws (layer 1), time across, units down.
 
-    Drawn by ``rnnreg.schemes.sample_masks``, i.e. by ``LSTMLM.drop_nonrecurrent`` /
+    Drawn by ``rnnreg.analysis.schemes.sample_masks``, i.e. by ``LSTMLM.drop_nonrecurrent`` /
     ``step_masks`` / ``recurrent_weight`` themselves.
     """
 
@@ -126,16 +128,16 @@ class MaskExplorer(FigurePanel):
 
     def update(self) -> None:
         s = self.scheme.value
-        self.masks = sch.sample_masks(s, steps=self.steps.value, units=self.units.value,
+        self.masks = sample_masks(s, steps=self.steps.value, units=self.units.value,
                                       rate=self.rate.value, seed=self.seed.value)
         if self.masks:
-            fig = plots.plot_masks(
+            fig = plot_masks(
                 self.masks,
                 scheme=s,
                 title=f"{s}: the masks of one forward pass (seed {self.seed.value}; recurrent masks of layer 1)",
             )
         else:
-            fig = plots.plot_masks({s: {}}, connections=["input"], title=f"{s}: no masks anywhere")
+            fig = plot_masks({s: {}}, connections=["input"], title=f"{s}: no masks anywhere")
         self._set_figure(fig)
 
 
@@ -182,9 +184,9 @@ class CodeViewer(W.VBox):
 
     def update(self) -> None:
         s = self.scheme.value
-        sites = ", ".join(f"{sch.CONNECTION_LABELS[x.connection]} ({x.mask})" for x in sch.sites(s)) or "none"
-        self.code.value = (f"<p><b>{html.escape(s)}</b>: {html.escape(sch.SCHEME_INFO[s]['source'])}. "
-                           f"Sites: {html.escape(sites)}.</p>" + source_html(SCHEME_CODE[s]))
+        site_text = ", ".join(f"{CONNECTION_LABELS[x.connection]} ({x.mask})" for x in sites(s)) or "none"
+        self.code.value = (f"<p><b>{html.escape(s)}</b>: {html.escape(SCHEME_INFO[s]['source'])}. "
+                           f"Sites: {html.escape(site_text)}.</p>" + source_html(SCHEME_CODE[s]))
 
 
 # --------------------------------------------------------------------------------------------
@@ -195,9 +197,9 @@ def preset_row(name: str) -> dict:
     p = PRESETS[name]
     with torch.device("meta"):  # count parameters without allocating 66M floats
         params = build_model(Config.preset(name), 10_000).num_parameters()
-    paper, tf = runs.reported(name, "paper"), runs.reported(name, "tf")
+    paper, tf = reported(name, "paper"), reported(name, "tf")
     return {
-        "model": runs.MODEL_NAMES[name], "layers × units": f"{p['num_layers']} × {p['hidden_size']}",
+        "model": MODEL_NAMES[name], "layers × units": f"{p['num_layers']} × {p['hidden_size']}",
         "parameters (M)": round(params / 1e6, 2), "unroll steps": p["steps"], "init ±": p["init_scale"],
         "dropout": p["dropout"], "epochs": p["epochs"],
         "lr schedule": f"1, then ÷{p['lr_decay']:g} per epoch from epoch {first_decayed(name)} (the authors' code)",
@@ -352,13 +354,13 @@ class TrainingPanel(W.VBox):
             return
         title = self.title or "train (dashed) and valid (solid) perplexity"
         if self.plot_kind == "comparison" and any(self.epoch_logs.values()):
-            fig = plots.plot_comparison(self.epoch_logs, steps=self.step_points, title=title,
+            fig = plot_comparison(self.epoch_logs, steps=self.step_points, title=title,
                                         note=self.data_note(), xmax=self.epochs.value)
         else:
-            fig = plots.plot_curves(self.epoch_logs, steps=self.step_points, title=title,
+            fig = plot_curves(self.epoch_logs, steps=self.step_points, title=title,
                                     note=self.data_note(), xmax=self.epochs.value)
         self.figure = fig
-        self.image.value = plots.to_png(fig)
+        self.image.value = to_png(fig)
         self._last_draw = time.monotonic()
         self._draw_cost = self._last_draw - now
 

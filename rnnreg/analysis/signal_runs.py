@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .model import SCHEMES
+from ..model import SCHEMES
 from .runs import results_dir as _results_dir
 
 #: Where the zoo lives under the results folder, and the seed chapter 03 reads.
@@ -69,7 +69,7 @@ def load_signal_runs(results_dir: str | os.PathLike | None = None, seed: int = S
                      zoo: str = ZOO) -> dict[str, SignalRun]:
     """``{scheme: SignalRun}`` for every zoo run of ``seed`` that has a readable ``signal.json``.
 
-    ``results_dir`` defaults to ``rnnreg.runs.results_dir()`` ($RNNREG_RESULTS or results/).
+    ``results_dir`` defaults to ``rnnreg.analysis.runs.results_dir()`` ($RNNREG_RESULTS or results/).
     Missing folders, unmeasured runs and unreadable files are skipped (see :func:`missing_schemes`).
     Ordered as ``rnnreg.model.SCHEMES``.
     """

@@ -22,8 +22,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import runs
-from .model import FUSED_SCHEMES, SCHEMES
+from ..model import FUSED_SCHEMES, SCHEMES
+from ..published import FOLLOW_UPS
+from .runs import Run, follow_ups_table, load_run, load_runs, reported_averaging, results_dir
 
 #: Where the zoo, the benchmark and the averaging result live under the results folder.
 ZOO = "ptb/zoo"
@@ -47,27 +48,27 @@ _SEED = re.compile(r"^(?P<scheme>.+)-seed(?P<seed>\d+)$")
 # --------------------------------------------------------------------------------------------
 # Loading
 # --------------------------------------------------------------------------------------------
-def load_zoo(results: str | os.PathLike | None = None, zoo: str = ZOO) -> dict[str, list[runs.Run]]:
+def load_zoo(results: str | os.PathLike | None = None, zoo: str = ZOO) -> dict[str, list[Run]]:
     """``{scheme: [Run, ...]}`` for every zoo folder with a ``config.json``, runs ordered by seed.
 
     Schemes are ordered as ``rnnreg.model.SCHEMES``; schemes with no folder are absent (see
     :func:`missing`). Runs still training are included (``Run.complete`` is False).
     """
-    root = runs.results_dir(results) / zoo
-    found: dict[str, list[tuple[int, runs.Run]]] = {}
+    root = results_dir(results) / zoo
+    found: dict[str, list[tuple[int, Run]]] = {}
     for cfg in sorted(root.glob("*-seed*/config.json")):
         m = _SEED.match(cfg.parent.name)
         if not m or m["scheme"] not in SCHEMES:
             continue
         try:
-            run = runs.load_run(cfg.parent, results)
+            run = load_run(cfg.parent, results)
         except (ValueError, OSError):  # half-written: treat as not recorded
             continue
         found.setdefault(m["scheme"], []).append((int(m["seed"]), run))
     return {s: [r for _, r in sorted(found[s], key=lambda t: t[0])] for s in SCHEMES if s in found}
 
 
-def seed_of(run: runs.Run) -> int:
+def seed_of(run: Run) -> int:
     m = _SEED.match(Path(run.path).name)
     return int(m["seed"]) if m else int(run.config.get("seed", 0))
 
@@ -106,7 +107,7 @@ def status_text(zoo: dict) -> str:
 
 def load_bench(results: str | os.PathLike | None = None, path: str = BENCH) -> dict | None:
     """``results/bench/cpu.json`` or None when it is missing or unreadable."""
-    p = runs.results_dir(results) / path
+    p = results_dir(results) / path
     try:
         return json.loads(p.read_text())
     except (OSError, ValueError):
@@ -226,10 +227,10 @@ def pretty(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def literature_table(zoo: dict | None = None, digits: int = 1) -> pd.DataFrame:
-    """The follow-up papers' PTB numbers (``rnnreg.runs.FOLLOW_UPS``) with this project's zoo
+    """The follow-up papers' PTB numbers (``rnnreg.published.FOLLOW_UPS``) with this project's zoo
     result of the same scheme beside them (``here valid`` / ``here test``; a 2×200 model on a
     third of the training text for 6 epochs — not comparable in level, only in order)."""
-    lit = runs.follow_ups_table()
+    lit = follow_ups_table()
     here = scheme_table(zoo or {}, digits=digits)
     lit["here valid"] = [here["valid_ppl"].get(s, math.nan) if s else math.nan for s in lit["scheme"]]
     lit["here test"] = [here["test_ppl"].get(s, math.nan) if s else math.nan for s in lit["scheme"]]
@@ -243,7 +244,7 @@ def seed_reference(pattern: str = "ptb/grid/h0050-p00-seed*", results: str | os.
     """Seed-to-seed spread of one configuration recorded with several seeds (chapter 04's grid
     has four seeds of a 2×50 model): ``{"runs", "valid_min", "valid_max", "spread", "relative"}``,
     or None with fewer than two complete runs."""
-    df = runs.load_runs(pattern, results)
+    df = load_runs(pattern, results)
     done = df[df["status"].str.startswith("complete")]
     if len(done) < 2:
         return None
@@ -279,7 +280,7 @@ def curves(zoo: dict, schemes=SCHEMES, metric: str = "valid_ppl") -> dict[str, p
 # --------------------------------------------------------------------------------------------
 def load_averaging(results: str | os.PathLike | None = None, path: str = AVERAGING) -> dict | None:
     """The JSON ``python -m rnnreg average`` wrote, or None while it is missing or unreadable."""
-    p = runs.results_dir(results) / path
+    p = results_dir(results) / path
     try:
         data = json.loads(p.read_text())
     except (OSError, ValueError):
@@ -303,7 +304,7 @@ def averaging_members(avg: dict | None, digits: int = 1) -> pd.DataFrame:
 def averaging_table(avg: dict | None, model: str = "small", digits: int = 1) -> pd.DataFrame:
     """Perplexity of the average of k models: the paper's rows (valid, test) and this project's
     (on the split it was recorded on), indexed by k. Missing entries NaN."""
-    paper = runs.reported_averaging(model).set_index("members")[["valid", "test"]]
+    paper = reported_averaging(model).set_index("members")[["valid", "test"]]
     paper.columns = ["paper valid", "paper test"]
     out = paper
     if avg:
@@ -315,7 +316,7 @@ def averaging_table(avg: dict | None, model: str = "small", digits: int = 1) -> 
 
 def averaging_text(avg: dict | None, model: str = "small") -> str:
     """What the averaging experiment shows here, as Markdown (or how to record it)."""
-    paper = runs.reported_averaging(model).set_index("members")
+    paper = reported_averaging(model).set_index("members")
     lead = (f"The paper (Table 1, test): one {model} model {paper.loc[1, 'test']}, "
             + ", ".join(f"{k} averaged {paper.loc[k, 'test']}" for k in paper.index if k > 1) + ".")
     if not avg:
@@ -455,7 +456,7 @@ def answer(zoo: dict, reference: dict | None = None) -> str:
     if lit:
         agree = v.get("variational", math.inf) < v.get("zaremba", -math.inf)
         params = zoo_parameters(zoo)
-        sizes = [r["params"] for r in runs.FOLLOW_UPS if r["params"]]
+        sizes = [r["params"] for r in FOLLOW_UPS if r["params"]]
         bigger = f"have {min(sizes) / params:.0f}–{max(sizes) / params:.0f}× the parameters, " if params else ""
         lines.append("- **Against the literature:** " + "; ".join(lit) + ". "
                      + ("The order agrees with the published one." if agree else

@@ -1,19 +1,11 @@
-"""One plot style for the whole book, and every figure the chapters draw.
-
-Figures are built with ``matplotlib.figure.Figure`` directly, not through ``pyplot``: nothing
-is registered globally, nothing is shown twice by the inline backend, and a figure is shown
-exactly when a cell calls :func:`show` (or returns it). Sizes and fonts are chosen to stay
-legible in a reveal.js deck on a projector (10 x 4.5 inches at 100 dpi, 14 pt text).
-
-Colours: one per dropout scheme (:data:`SCHEME_COLORS`, Okabe-Ito, colour-blind safe) and one
-per source of numbers (:data:`SOURCE_COLORS`). Train perplexity is dashed, validation solid,
-everywhere in the book.
+"""Every figure the chapters draw from recorded runs and scheme tables: learning curves, a
+recorded run, chapter 01's story, the unrolled LSTM with each scheme's dropout sites, masks over
+time, Table 1. The style and the toolkit (sizes, colours, :func:`show`, :func:`to_png`) live in
+:mod:`rnnreg.views.style`.
 """
 from __future__ import annotations
 
-import io
 import math
-import textwrap
 from typing import Mapping, Sequence
 
 import matplotlib as mpl
@@ -21,105 +13,30 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch, Rectangle
 
-from . import schemes as sch
-from .model import SCHEMES
-
-#: rcParams of the book (applied to every figure built here; :func:`use_book_style` sets them globally).
-BOOK_RC = {
-    "figure.figsize": (10.0, 4.5),
-    "figure.dpi": 100,
-    "savefig.dpi": 100,
-    "figure.facecolor": "white",
-    "font.size": 14,
-    "axes.titlesize": 15,
-    "axes.labelsize": 14,
-    "legend.fontsize": 12,
-    "xtick.labelsize": 12,
-    "ytick.labelsize": 12,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "lines.linewidth": 2.2,
-    "svg.hashsalt": "rnnreg",  # deterministic SVG ids, should anyone switch to SVG
-}
-FIGSIZE = BOOK_RC["figure.figsize"]
-WIDE = (12.0, 4.5)
-TALL = (10.0, 6.0)
-
-SCHEME_COLORS = {
-    "none": "#4d4d4d",
-    "zaremba": "#0072B2",
-    "everywhere": "#D55E00",
-    "memory": "#CC79A7",
-    "variational": "#009E73",
-    "weight_drop": "#E69F00",
-    "zoneout": "#56B4E9",
-}
-SOURCE_COLORS = {"paper": "#333333", "tf": "#999999", "here": "#0072B2"}
-OTHER_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#4d4d4d")
-NEUTRAL = "#b0b0b0"
-TRAIN_STYLE = dict(linestyle="--")
-VALID_STYLE = dict(linestyle="-")
-
-assert set(SCHEME_COLORS) == set(SCHEMES)
-
-
-def use_book_style() -> None:
-    """Set the book's rcParams globally and PNG output for the inline backend (not SVG)."""
-    mpl.rcParams.update(BOOK_RC)
-    try:
-        from IPython import get_ipython
-
-        if get_ipython() is not None:
-            from matplotlib_inline.backend_inline import set_matplotlib_formats
-
-            set_matplotlib_formats("png")
-    except ImportError:  # plain Python: nothing to configure
-        pass
-
-
-def new_figure(figsize=None, nrows: int = 1, ncols: int = 1, **kw) -> tuple[Figure, np.ndarray | object]:
-    """A Figure in the book style with a grid of axes (like ``plt.subplots``, but no pyplot)."""
-    with mpl.rc_context(BOOK_RC):
-        fig = Figure(figsize=figsize or FIGSIZE, layout="constrained")
-        axes = fig.subplots(nrows, ncols, squeeze=True, **kw)
-    return fig, axes
-
-
-def show(fig: Figure) -> None:
-    """Display a figure in Jupyter (PNG); a no-op elsewhere. Returns None, so a cell shows it once."""
-    try:
-        from IPython import get_ipython
-        from IPython.display import display
-    except ImportError:
-        return
-    if get_ipython() is not None:
-        display(fig)
-
-
-def to_png(fig: Figure) -> bytes:
-    """The figure as PNG bytes (for an ``ipywidgets.Image``)."""
-    buf = io.BytesIO()
-    with mpl.rc_context(BOOK_RC):
-        fig.savefig(buf, format="png", metadata={"Software": None})
-    return buf.getvalue()
-
-
-def add_note(fig: Figure, text: str | None) -> None:
-    """A grey note line (wrapped) under the plot: what the figure shows, from where."""
-    if text:
-        text = textwrap.fill(text, width=int(fig.get_figwidth() * 13))
-        lines = text.count("\n") + 1
-        fig.text(0.01, 0.0, text, fontsize=10, color="#555555", ha="left", va="bottom")
-        bottom = 0.015 + 0.045 * lines
-        fig.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom))
-
-
-def color_for(label: str, i: int = 0) -> str:
-    """Scheme colour when the label is (or starts with) a scheme name, else the i-th book colour."""
-    key = str(label).split()[0].split(",")[0]
-    return SCHEME_COLORS.get(key, OTHER_COLORS[i % len(OTHER_COLORS)])
+from ..analysis.schemes import (
+    CONNECTION_LABELS,
+    CONNECTIONS,
+    MASK_KINDS,
+    MASK_LABELS,
+    SCHEME_INFO,
+    masks_on_path,
+    sample_masks,
+    sites,
+)
+from ..published import reported
+from .style import (
+    BOOK_RC,
+    NEUTRAL,
+    SCHEME_COLORS,
+    SOURCE_COLORS,
+    TALL,
+    TRAIN_STYLE,
+    VALID_STYLE,
+    WIDE,
+    color_for,
+    log_ticks,
+    new_figure,
+)
 
 
 def _records(log) -> list[dict]:
@@ -202,19 +119,6 @@ def plot_curves(logs: Mapping[str, object], *, ax=None, title: str | None = None
     return fig
 
 
-def log_ticks(ax, lo: float, hi: float) -> None:
-    """Readable perplexity ticks on a log axis (no 10^x labels)."""
-    candidates = [20, 30, 40, 50, 60, 80, 100, 120, 150, 200, 300, 400, 600, 800, 1000, 1500, 2000,
-                  3000, 5000, 10000]
-    ticks = [t for t in candidates if lo * 0.85 <= t <= hi * 1.15]
-    if len(ticks) > 8:
-        ticks = ticks[:: math.ceil(len(ticks) / 8)]
-    if ticks:
-        ax.set_yticks(ticks)
-        ax.set_yticklabels([str(t) for t in ticks])
-        ax.yaxis.set_minor_locator(mpl.ticker.NullLocator())
-    ax.set_ylim(lo * 0.85, hi * 1.15)
-
 
 def plot_final_bars(values: Mapping[str, float], *, ax=None, ylabel: str = "valid perplexity (last epoch)",
                     title: str | None = None, digits: int = 1) -> Figure:
@@ -259,16 +163,14 @@ def plot_comparison(logs: Mapping[str, object], *, title: str | None = None, not
 def plot_run(run, *, label: str | None = None, model: str | None = None, title: str | None = None) -> Figure:
     """A recorded run's curves, with the published numbers of ``model`` as dotted references.
 
-    ``run``: an ``rnnreg.runs.Run``. ``model`` (default: the run's preset) picks the paper's
-    valid perplexity and the TF tutorial's train perplexity from ``rnnreg.runs.REPORTED``.
+    ``run``: an ``rnnreg.analysis.runs.Run``. ``model`` (default: the run's preset) picks the paper's
+    valid perplexity and the TF tutorial's train perplexity from ``rnnreg.published.REPORTED``.
     The footnote names the run and the sources.
     """
-    from . import runs as _runs
-
     model = model or run.config.get("preset")
     refs = []
     try:
-        paper, tf = _runs.reported(model, "paper"), _runs.reported(model, "tf")
+        paper, tf = reported(model, "paper"), reported(model, "tf")
         refs = [(f"paper valid {paper['valid']}", paper["valid"]), (f"TF tutorial train {tf['train']}", tf["train"])]
     except KeyError:
         pass
@@ -286,7 +188,7 @@ STORY_COLORS = {"small": "#999999", "medium-nodrop": SCHEME_COLORS["none"], "med
 def plot_story(story: Mapping[str, object], *, title: str | None = None) -> Figure:
     """Chapter 01's full-scale story: train (dashed) and valid (solid) perplexity of each recorded run.
 
-    ``story``: :func:`rnnreg.runs.story_runs` (label -> ``Run``). The x axis spans the longest
+    ``story``: :func:`rnnreg.analysis.runs.story_runs` (label -> ``Run``). The x axis spans the longest
     planned run, so a run still training shows how far it has come.
     """
     colors = {
@@ -339,13 +241,13 @@ def draw_unrolled_lstm(scheme: str = "zaremba", *, steps: int = 3, units: int = 
     """The two-layer LSTM unrolled over ``steps`` time steps, with the scheme's dropout sites.
 
     Every connection the scheme perturbs is drawn in the scheme's colour and carries a strip
-    of ``units`` squares: the mask the model draws there (via :func:`rnnreg.schemes.sample_masks`;
+    of ``units`` squares: the mask the model draws there (via :func:`rnnreg.analysis.schemes.sample_masks`;
     filled = unit dropped). Fresh masks change from column to column; shared ones repeat.
     Recurrent arrows: c(t-1) -> c(t) on top, h(t-1) -> h(t) below, inside each layer.
     """
-    sites = {s.connection: s for s in sch.sites(scheme)}
+    placed = {s.connection: s for s in sites(scheme)}
     color = SCHEME_COLORS[scheme]
-    masks = [sch.sample_masks(scheme, steps=steps, units=units, rate=rate, seed=seed + layer)
+    masks = [sample_masks(scheme, steps=steps, units=units, rate=rate, seed=seed + layer)
              for layer in range(2)]
     if ax is None:
         fig, ax = new_figure(TALL)
@@ -372,7 +274,7 @@ def draw_unrolled_lstm(scheme: str = "zaremba", *, steps: int = 3, units: int = 
         # vertical (non-recurrent) connections
         for conn, y0, y1 in (("input", rows["x"], rows[1]), ("between", rows[1], rows[2]),
                              ("output", rows[2], rows["y"])):
-            site = sites.get(conn)
+            site = placed.get(conn)
             on = site is not None
             _arrow(ax, (x, y0 + _BOX_H / 2), (x, y1 - _BOX_H / 2), color if on else NEUTRAL, 2.6 if on else 1.4)
             if on:
@@ -384,7 +286,7 @@ def draw_unrolled_lstm(scheme: str = "zaremba", *, steps: int = 3, units: int = 
         for t, x in enumerate(xs):
             x_from = x - _DX + _BOX_W / 2 if t else x - _DX / 2 - 0.3
             for conn, dy in (("c", 0.28), ("h", -0.28)):
-                site = sites.get(conn)
+                site = placed.get(conn)
                 on = site is not None
                 _arrow(ax, (x_from, y + dy), (x - _BOX_W / 2, y + dy), color if on else NEUTRAL,
                        2.6 if on else 1.4, ls="--" if on and site.mask == "zoneout" else "-")
@@ -394,7 +296,7 @@ def draw_unrolled_lstm(scheme: str = "zaremba", *, steps: int = 3, units: int = 
                 if on and conn in m:
                     _strip(ax, xm, y + dy + (0.22 if dy > 0 else -0.22), m[conn][t].tolist(), color,
                            zoneout=site.mask == "zoneout")
-            if "w_hh" in sites and "w_hh" in m:
+            if "w_hh" in placed and "w_hh" in m:
                 xm = (x_from + x - _BOX_W / 2) / 2
                 _grid(ax, xm, y - 0.75, m["w_hh"][:3].numpy(), color)
                 _arrow(ax, (x_from, y - 0.28), (x - _BOX_W / 2, y - 0.28), color, 2.6)
@@ -402,12 +304,12 @@ def draw_unrolled_lstm(scheme: str = "zaremba", *, steps: int = 3, units: int = 
                     arrowprops=dict(arrowstyle="-|>", color=NEUTRAL, linewidth=1.4))
     ax.set_xlim(xs[0] - _DX / 2 - 1.0, xs[-1] + _BOX_W / 2 + 1.1)
     ax.set_ylim(rows["x"] - 0.9, rows["y"] + 0.8)
-    info = sch.SCHEME_INFO[scheme]
+    info = SCHEME_INFO[scheme]
     ax.set_title(f"{scheme} — {info['title']}", loc="left", color=color if scheme != "none" else "#333333")
     if caption:
-        path = sch.masks_on_path(scheme, 2, steps - 1)
-        kinds = sorted({s.mask for s in sites.values()}, key=sch.MASK_KINDS.index)
-        how = "; ".join(sch.MASK_LABELS[k] for k in kinds) if kinds else "no masks"
+        path = masks_on_path(scheme, 2, steps - 1)
+        kinds = sorted({s.mask for s in placed.values()}, key=MASK_KINDS.index)
+        how = "; ".join(MASK_LABELS[k] for k in kinds) if kinds else "no masks"
         text = (
             f"{info['source']}.  Masks: {how}.\n"
             f"A signal from x(t−1) carried to the softmax at t+1 (two steps along one layer) is "
@@ -426,11 +328,11 @@ def draw_schemes(schemes: Sequence[str] = ("zaremba", "everywhere"), **kw) -> Fi
     fig, axes = new_figure((7.0 * len(schemes), 6.2), 1, len(schemes))
     for ax, s in zip(np.atleast_1d(axes), schemes):
         draw_unrolled_lstm(s, ax=ax, caption=False, **kw)
-        path = sch.masks_on_path(s, 2, kw.get("steps", 3) - 1)
+        path = masks_on_path(s, 2, kw.get("steps", 3) - 1)
         ax.set_title(f"{s}: {path['applications']} masks on the path x(t−1) → … → y(t+1)", loc="left",
                      color=SCHEME_COLORS[s], fontsize=14)
     fig.text(0.01, 0.0, "Filled squares: dropped units of the mask drawn there by the model's own code "
-             "(rnnreg.schemes.sample_masks). Top arrows in a layer: c(t−1) → c(t); lower: h(t−1) → h(t).",
+             "(rnnreg.analysis.schemes.sample_masks). Top arrows in a layer: c(t−1) → c(t); lower: h(t−1) → h(t).",
              fontsize=11, color="#555555", ha="left", va="bottom")
     fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
     return fig
@@ -443,7 +345,7 @@ def plot_masks(masks: Mapping, *, scheme: str | None = None, connections: Sequen
                title: str | None = None) -> Figure:
     """Dropout masks as images: time steps across, units down; dark = dropped.
 
-    ``masks``: one scheme's ``{connection: tensor}`` (from :func:`rnnreg.schemes.sample_masks`,
+    ``masks``: one scheme's ``{connection: tensor}`` (from :func:`rnnreg.analysis.schemes.sample_masks`,
     pass ``scheme=``) or several schemes' ``{scheme: {connection: tensor}}``, one row each.
     ``connections``: the columns (default: every connection present). A scheme that leaves a
     connection alone shows "untouched" there. ``w_hh`` is shown as a matrix (the same at every step).
@@ -452,7 +354,7 @@ def plot_masks(masks: Mapping, *, scheme: str | None = None, connections: Sequen
         masks = {scheme or "masks": masks}
     if connections is None:
         present = {c for m in masks.values() for c in m}
-        connections = [c for c in sch.CONNECTIONS if c in present] or ["input"]
+        connections = [c for c in CONNECTIONS if c in present] or ["input"]
     nrow, ncol = len(masks), len(connections)
     fig, axes = new_figure((max(4.0 * ncol, 8.0), 2.3 * nrow + 1.0), nrow, ncol)
     axes = np.atleast_2d(np.asarray(axes).reshape(nrow, ncol))
@@ -484,7 +386,7 @@ def plot_masks(masks: Mapping, *, scheme: str | None = None, connections: Sequen
                         ax.set_ylabel("unit")
                 kept = img.mean()
                 word = "updated" if zoneout and conn in ("h", "c") else "kept"
-                ax.set_title(f"{sch.CONNECTION_LABELS[conn]}  ({word} {kept:.0%})", fontsize=12)
+                ax.set_title(f"{CONNECTION_LABELS[conn]}  ({word} {kept:.0%})", fontsize=12)
             if j == 0 and nrow > 1:
                 ax.annotate(name, (-0.3, 0.5), xycoords="axes fraction", rotation=90, ha="center",
                             va="center", fontsize=14, color=color, fontweight="bold")
@@ -502,7 +404,7 @@ def plot_masks(masks: Mapping, *, scheme: str | None = None, connections: Sequen
 def plot_table1(df, *, title: str = "Table 1, single models: word-level PTB perplexity") -> Figure:
     """Grouped bars per model size: the paper, the TF tutorial and this project (valid | test).
 
-    ``df``: :func:`rnnreg.runs.table1`. Where this project has no number, there is no bar: the
+    ``df``: :func:`rnnreg.analysis.runs.table1`. Where this project has no number, there is no bar: the
     slot says "not run here" (or the run's progress) and the full run's estimated cost, so that
     nothing that is not data looks like data. The footnote names the recorded runs it shows.
     """
@@ -510,15 +412,21 @@ def plot_table1(df, *, title: str = "Table 1, single models: word-level PTB perp
     sources = (("paper", "paper"), ("tf", "TF tutorial"), ("here", "this project"))
     models = list(df.index)
     width = 0.26
-    top = np.nanmax(df[[f"{s}_{k}" for s, _ in sources for k in ("valid", "test")]].to_numpy(dtype=float))
+    complete = df["here_status"].str.startswith("complete").to_numpy()
+    values = df[[f"{s}_{k}" for s, _ in sources for k in ("valid", "test")]].to_numpy(dtype=float, copy=True)
+    values[~complete, 4:] = np.nan  # the "here" columns of runs still training set no scale
+    top = np.nanmax(values)
     for ax, split in zip(axes, ("valid", "test")):
         ax.grid(axis="x", visible=False)
         for j, (src, label) in enumerate(sources):
             xs = np.arange(len(models)) + (j - 1) * width
             ys = df[f"{src}_{split}"].to_numpy(dtype=float)
             for x, y, status, cost in zip(xs, ys, df["here_status"], df.get("cost_h", [math.nan] * len(df))):
-                if np.isnan(y):
+                final = src != "here" or status.startswith("complete")
+                if np.isnan(y) or not final:  # no number yet, or one a run still training will change
                     gap = "not run here" if status == "not yet run here" else status.split(",")[0]
+                    if not np.isnan(y):
+                        gap += f" ({y:.1f} so far)"
                     if math.isfinite(cost):
                         gap += f"\n(full run ≈ {cost:.0f} h, 2 CPU cores)"
                     ax.text(x, 0.02 * top, gap, rotation=90, ha="center", va="bottom", fontsize=9,
@@ -534,7 +442,8 @@ def plot_table1(df, *, title: str = "Table 1, single models: word-level PTB perp
     handles = [Patch(facecolor=SOURCE_COLORS[src], label=label) for src, label in sources]
     axes[1].legend(handles=handles, loc="upper right", ncol=3, frameon=True, framealpha=0.9, edgecolor="white")
     fig.suptitle(title, x=0.01, ha="left", fontsize=BOOK_RC["axes.titlesize"])
-    runs = [f"{r} ({st})" for r, st in zip(df["here_run"], df["here_status"]) if str(r).startswith("results/")]
+    runs = [f"{r} ({st.split(',')[0].split(':')[0]})" for r, st in zip(df["here_run"], df["here_status"])
+            if str(r).startswith("results/")]
     note = ("Sources: paper = Zaremba et al. (2014) Table 1; TF = tensorflow/models ptb_word_lm.py. "
             f"This project: {', '.join(runs) if runs else 'no recorded run yet'}.")
     fig.text(0.01, 0.0, note, fontsize=10, color="#555555", ha="left", va="bottom")

@@ -5,8 +5,9 @@ A recorded run is a folder ``results/<corpus>/<run-name>/`` written by ``rnnreg.
 complete, ``summary.json`` (final and test perplexity with provenance). A run that is still
 training has a log but no summary; :class:`Run` reports it as in progress.
 
-The published perplexities live in :data:`REPORTED`, the one place in the code that holds them,
-each with its source. Everything the book quotes in code comes from there.
+The published perplexities live in :mod:`rnnreg.published`, the one place in the code that holds
+them, each with its source; the tables here (:func:`reported_table`, :func:`reported_averaging`,
+:func:`follow_ups_table`) read them from there.
 """
 from __future__ import annotations
 
@@ -19,51 +20,11 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from .train import PRESETS, Config, build_model
+from ..published import FOLLOW_UP_SOURCES, FOLLOW_UPS, MODEL_NAMES, MODELS, REPORTED, REPORTED_AVERAGING, reported
+from ..train import PRESETS, Config, build_model
 
 #: Where recorded runs live: $RNNREG_RESULTS, else ``results/`` beside the package.
-DEFAULT_RESULTS = Path(__file__).resolve().parent.parent / "results"
-
-#: Sources of the published numbers below (cite these, not this file).
-SOURCES = {
-    "paper": "Zaremba, Sutskever & Vinyals (2014), arXiv:1409.2329, Table 1",
-    "tf": "TensorFlow tutorial tensorflow/models tutorials/rnn/ptb/ptb_word_lm.py (results in its docstring)",
-}
-SOURCE_LABELS = {"paper": "paper", "tf": "TF tutorial", "here": "this project"}
-
-#: Word-level PTB perplexity of the paper's three single models, as published.
-#: ``train`` is only reported by the TensorFlow tutorial. (Table 1 also lists other authors'
-#: models and ensembles; the book compares single models only.)
-REPORTED: tuple[dict, ...] = (
-    dict(source="paper", model="small", train=None, valid=120.7, test=114.5),   # non-regularized LSTM
-    dict(source="paper", model="medium", train=None, valid=86.2, test=82.7),    # medium regularized LSTM
-    dict(source="paper", model="large", train=None, valid=82.2, test=78.4),     # large regularized LSTM
-    dict(source="tf", model="small", train=37.99, valid=121.39, test=115.91),
-    dict(source="tf", model="medium", train=48.45, valid=86.16, test=82.07),    # lr_decay 0.8, paper 1/1.2
-    dict(source="tf", model="large", train=37.87, valid=82.62, test=78.29),
-)
-#: The paper's names for the three models (Table 1).
-MODEL_NAMES = {
-    "small": "non-regularized LSTM (2×200)",
-    "medium": "medium regularized LSTM (2×650)",
-    "large": "large regularized LSTM (2×1500)",
-}
-MODELS = ("small", "medium", "large")
-
-#: Table 1's model-averaging rows (Zaremba et al. 2014): the probabilities of ``members``
-#: independently trained models of one size averaged. ``small`` = "non-regularized LSTMs";
-#: ``medium`` / ``large`` = "regularized LSTMs". (Mikolov's and Cheng et al.'s rows are left out.)
-REPORTED_AVERAGING: tuple[dict, ...] = (
-    dict(source="paper", model="small", members=2, valid=100.4, test=96.1),
-    dict(source="paper", model="small", members=5, valid=87.9, test=84.1),
-    dict(source="paper", model="small", members=10, valid=83.5, test=80.0),
-    dict(source="paper", model="medium", members=2, valid=80.6, test=77.0),
-    dict(source="paper", model="medium", members=5, valid=76.7, test=73.3),
-    dict(source="paper", model="medium", members=10, valid=75.2, test=72.0),
-    dict(source="paper", model="large", members=2, valid=76.9, test=73.6),
-    dict(source="paper", model="large", members=10, valid=72.8, test=69.5),
-    dict(source="paper", model="large", members=38, valid=71.9, test=68.7),
-)
+DEFAULT_RESULTS = Path(__file__).resolve().parents[2] / "results"
 
 
 def reported_averaging(model: str = "small") -> pd.DataFrame:
@@ -76,65 +37,11 @@ def reported_averaging(model: str = "small") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-#: Sources of the follow-up papers' numbers in :data:`FOLLOW_UPS` (separate from :data:`SOURCES`,
-#: which names the sources of :data:`REPORTED`).
-FOLLOW_UP_SOURCES = {
-    "paper": SOURCES["paper"],
-    "gal2016": "Gal & Ghahramani (2016), arXiv:1512.05287, Table 1",
-    "merity2017": "Merity, Keskar & Socher (2017), arXiv:1708.02182, Tables 1 and 4",
-    "melis2017": "Melis, Dyer & Blunsom (2017), arXiv:1707.05589, Table 1",
-    "semeniuta2016": "Semeniuta, Severyn & Barth (2016), arXiv:1603.05118",
-    "krueger2016": "Krueger et al. (2016), arXiv:1606.01305",
-}
-
-#: Word-level PTB perplexity (single models unless said) reported by the papers behind the book's
-#: schemes. ``scheme``: the project's scheme that places dropout like the method (None: no single
-#: one). ``params``: millions. ``differs``: what differs from the scheme zoo's runs besides the budget
-#: (the zoo trains 2×200 on 300k tokens for 6 epochs; these train for tens of epochs on all 929k).
-#: None = no number quoted: the reference notes could not verify it from the paper.
-FOLLOW_UPS: tuple[dict, ...] = (
-    dict(source="paper", scheme="zaremba", method="Zaremba medium regularized LSTM (2×650)", valid=86.2, test=82.7,
-         params=20, differs="the paper's own recipe: dropout 0.5, 39 epochs, full PTB"),
-    dict(source="paper", scheme="zaremba", method="Zaremba large regularized LSTM (2×1500)", valid=82.2, test=78.4,
-         params=66, differs="dropout 0.65, 55 epochs, full PTB"),
-    dict(source="gal2016", scheme="variational", method="Variational LSTM, medium (untied)", valid=81.9, test=79.7,
-         params=20, differs="one mask per sequence on inputs, h(t−1) and outputs, plus embedding (word) dropout "
-                            "and a small weight decay; test ±0.1 as reported"),
-    dict(source="gal2016", scheme="variational", method="Variational LSTM, large (untied)", valid=77.9, test=75.2,
-         params=66, differs="dropout 0.3 on x, h and 0.5 on i, o; weight decay 1e-7; test ±0.2 as reported"),
-    dict(source="gal2016", scheme="variational", method="Variational LSTM, large (untied), MC dropout",
-         valid=None, test=73.4, params=66, differs="prediction averages 1000 passes with dropout masks on"),
-    dict(source="merity2017", scheme="weight_drop", method="AWD-LSTM (3 layers, tied weights)", valid=60.0, test=57.3,
-         params=24, differs="DropConnect 0.5 on W_hh plus locked dropout, embedding dropout, tied weights, "
-                            "3 layers 400/1150/400, NT-ASGD, AR/TAR, variable BPTT, weight decay, finetuning"),
-    dict(source="merity2017", scheme=None, method="AWD-LSTM without weight drop (ablation)", valid=71.1, test=68.9,
-         params=24, differs="as above with DropConnect on W_hh removed: what weight drop adds in that recipe"),
-    dict(source="melis2017", scheme="variational", method="Melis et al. tuned LSTM, 4 layers", valid=60.9, test=58.3,
-         params=24, differs="large black-box hyperparameter search; variational dropout, shared embeddings, "
-                            "skip connections"),
-    dict(source="semeniuta2016", scheme=None, method="Recurrent dropout without memory loss", valid=None,
-         test=None, params=None, differs="drops only the cell update g(t), never c(t−1): the opposite of `memory` "
-                                         "here (which drops c(t−1), the memory loss they warn of); PTB numbers "
-                                         "not verified, not quoted"),
-    dict(source="krueger2016", scheme="zoneout", method="Zoneout", valid=None, test=None, params=None,
-         differs="best z_c = 0.5, z_h = 0.05 (the values the zoo uses); word-level PTB numbers not "
-                "verified, not quoted"),
-)
-
-
 def follow_ups_table() -> pd.DataFrame:
     """:data:`FOLLOW_UPS` as a DataFrame with the source spelled out (missing numbers NaN)."""
     df = pd.DataFrame(FOLLOW_UPS)
     df["source"] = df["source"].map(FOLLOW_UP_SOURCES)
     return df.astype({"valid": float, "test": float, "params": float})
-
-
-def reported(model: str, source: str = "paper") -> dict:
-    """The published numbers of one model from one source (``paper`` or ``tf``)."""
-    for row in REPORTED:
-        if row["model"] == model and row["source"] == source:
-            return dict(row)
-    raise KeyError(f"no reported numbers for model {model!r} from {source!r}")
 
 
 def reported_table() -> pd.DataFrame:

@@ -36,9 +36,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import Corpus, load_corpus
-from .runfolder import write_text
-from .train import Config, claim_run_dir, evaluate, load_run_model, release_run_dir, train
+from ..data import Corpus, load_corpus
+from ..runfolder import write_text
+from ..train import Config, claim_run_dir, evaluate, load_run_model, release_run_dir, train
 
 # --------------------------------------------------------------------------------------------
 # Theory

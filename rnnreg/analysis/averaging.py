@@ -22,8 +22,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .data import batchify, windows
-from .model import LSTMLM
+from ..data import batchify, windows
+from ..model import LSTMLM
 
 
 @torch.no_grad()

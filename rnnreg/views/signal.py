@@ -1,22 +1,34 @@
-"""Chapter 03's figures: how much signal survives repeated dropout, in the book's style.
+"""Chapter 03's figures and panel: how much signal survives repeated dropout, in the book's style.
 
-Every number comes from :mod:`rnnreg.signal` (analytic curves and simulations) or from the
-recorded ``signal.json`` files (:mod:`rnnreg.signal_runs`); this module only draws. Each figure
+Every number comes from :mod:`rnnreg.analysis.signal` (analytic curves and simulations) or from the
+recorded ``signal.json`` files (:mod:`rnnreg.analysis.signal_runs`); this module only draws. Each figure
 carries a note line naming what it shows (formula, simulation settings, or the recorded runs).
+
+The panel, ``SignalPanel``: how fast does dropout's noise grow with the lag? It follows
+``rnnreg.views.panels``' pattern: controls redraw one figure into an ``ipywidgets.Image`` (PNG), the
+last figure is kept as ``panel.figure``. Left: the analytic curves (all schemes, the chosen one
+thick, its value at lag k written on it). Right: the chosen scheme's recurrent path simulated — a
+linear RNN with the chosen mixing matrix (dots, ±2 s.e.) next to the analytic recurrent-path curve
+(dashed), and one LSTM layer's h response (squares). Simulations use small sample counts and are
+cached, so a slider move costs one redraw (well under 0.3 s).
 """
 from __future__ import annotations
 
 import textwrap
+from functools import lru_cache
 from typing import Sequence
 
+import ipywidgets as W
 import matplotlib as mpl
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import signal as S
-from .model import SCHEMES
-from .plots import BOOK_RC, WIDE, add_note, color_for, log_ticks, new_figure
-from .signal_runs import missing_schemes, runs_note
+from ..analysis.signal import analytic_curves, recurrent_masks, relative_variance, simulate_linear, simulate_lstm
+from ..analysis.signal_runs import missing_schemes, runs_note
+from ..model import SCHEMES
+from ..train import num_threads
+from .panels import STYLE, FigurePanel, image_widget, int_slider, rate_slider, scheme_picker
+from .style import BOOK_RC, WIDE, add_note, color_for, log_ticks, new_figure
 
 #: Schemes with dropout somewhere (``none`` has no masks at all: infinite SNR).
 DROPOUT_SCHEMES = tuple(s for s in SCHEMES if s != "none")
@@ -46,7 +58,7 @@ def plot_analytic(p: float = 0.5, max_lag: int = 30, num_layers: int = 2, *, sch
                   mark_lag: int | None = None, ax=None, title: str | None = None, note: str | None = "auto") -> Figure:
     """``quantity`` of a signal from input t−k to output t, per scheme, vs the lag k (log y).
 
-    Numbers from :func:`rnnreg.signal.analytic_curves` (masks on the path: L+1 non-recurrent plus
+    Numbers from :func:`rnnreg.analysis.signal.analytic_curves` (masks on the path: L+1 non-recurrent plus
     the scheme's recurrent ones, on h or on c, whichever it masks; ``path`` picks one). Schemes
     with the same curve are drawn on top of each other, so the legend says which coincide.
     ``highlight``: one scheme thick, the others faint.
@@ -57,7 +69,7 @@ def plot_analytic(p: float = 0.5, max_lag: int = 30, num_layers: int = 2, *, sch
     else:
         fig = ax.figure
     lags = list(range(max_lag + 1))
-    curves = {s: S.analytic_curves(s, p, lags, num_layers, path) for s in schemes}
+    curves = {s: analytic_curves(s, p, lags, num_layers, path) for s in schemes}
     groups: dict[tuple, list[str]] = {}
     for s, c in curves.items():
         groups.setdefault(tuple(np.round(to_numpy(c[quantity]), 9)), []).append(s)
@@ -84,7 +96,8 @@ def plot_analytic(p: float = 0.5, max_lag: int = 30, num_layers: int = 2, *, sch
         title = f"Analytic: {SHORT[quantity]} from input t−k to output t, p = {p:g}, {num_layers} layers"
     ax.set_title(title, loc="left")
     if note == "auto":
-        note = (f"(1−p)^(−n) − 1 for n masks on the {path} path (rnnreg.signal.analytic_curves); no data, no training.")
+        where = f"the {path} path" if path else "the path each scheme masks (h or c)"
+        note = f"(1−p)^(−n) − 1 for n masks on {where} (rnnreg.analysis.signal.analytic_curves); no data, no training."
     if note and ax is fig.axes[0] and len(fig.axes) == 1:
         add_note(fig, note)
     return fig
@@ -121,9 +134,9 @@ def plot_simulated_linear(p: float = 0.5, max_lag: int = 10, *, schemes: Sequenc
     for ax, mixing in zip(axes, mixings):
         for i, s in enumerate(schemes):
             color = color_for(s, i)
-            analytic = S.relative_variance(p, S.recurrent_masks(s, lags))
+            analytic = relative_variance(p, recurrent_masks(s, lags))
             ax.plot(lags, to_numpy(analytic), color=color, linestyle="--", linewidth=1.8, label=f"{s}: analytic")
-            est = (estimates or {}).get((s, mixing)) or S.simulate_linear(s, p, max_lag, hidden, samples, mixing, seed)
+            est = (estimates or {}).get((s, mixing)) or simulate_linear(s, p, max_lag, hidden, samples, mixing, seed)
             band(ax, est, color, f"{s}: simulated ±2 s.e.")
         ax.set_yscale("log")
         draw_limit(ax, samples)
@@ -132,7 +145,7 @@ def plot_simulated_linear(p: float = 0.5, max_lag: int = 10, *, schemes: Sequenc
     axes[0].set_ylabel("relative variance of h_k")
     axes[0].legend(loc="upper left", frameon=False, fontsize=10)
     _title(fig, axes[0], title or f"Recurrent path h_t = W·D_t(h_(t−1)), p = {p:g}: analytic vs simulated", True)
-    add_note(fig, f"rnnreg.signal.simulate_linear: {hidden} units, {samples} mask draws per lag, seed {seed}; "
+    add_note(fig, f"rnnreg.analysis.signal.simulate_linear: {hidden} units, {samples} mask draws per lag, seed {seed}; "
                "analytic counts masks on the recurrent path only (fresh: k, shared: 1).")
     return fig
 
@@ -163,8 +176,8 @@ def plot_lstm_paths(p: float = 0.5, max_lag: int = 20, *, schemes: Sequence[str]
     _title(fig, axes[0], title or f"One LSTM layer, p = {p:g}: noise on the h path and on the cell path", True)
     add_note(
         fig,
-        f"rnnreg.signal.simulate_lstm: {hidden} units, weights U(−0.5, 0.5), {samples} mask draws, seed {seed}; "
-        "zoneout keeps h/c with 0.05/0.5. Bands ±2 s.e.",
+        f"rnnreg.analysis.signal.simulate_lstm: {hidden} units, weights U(−0.5, 0.5), {samples} mask draws, "
+        f"seed {seed}; zoneout keeps h/c with 0.05/0.5. Bands ±2 s.e.",
     )
     return fig
 
@@ -246,7 +259,7 @@ def analytic_table(p: float = 0.5, lags=(0, 1, 5, 10, 20), num_layers: int = 2,
 
     rows = {}
     for s in schemes:
-        c = S.analytic_curves(s, p, list(lags), num_layers)
+        c = analytic_curves(s, p, list(lags), num_layers)
         rows[s] = {f"k={k}": f"{int(n)} masks: {float(v):.{digits}g}" for k, n, v in zip(lags, c["masks"], c[quantity])}
     return pd.DataFrame.from_dict(rows, orient="index")
 
@@ -254,7 +267,7 @@ def analytic_table(p: float = 0.5, lags=(0, 1, 5, 10, 20), num_layers: int = 2,
 def linear_estimates(p: float = 0.5, max_lag: int = 8, *, schemes=("everywhere", "variational"),
                      mixings=("orthogonal", "identity"), hidden: int = 32, samples: int = 4000, seed: int = 0) -> dict:
     """``{(scheme, mixing): simulate_linear(...)}``, to draw and to tabulate the same numbers."""
-    return {(s, m): S.simulate_linear(s, p, max_lag, hidden, samples, m, seed) for s in schemes for m in mixings}
+    return {(s, m): simulate_linear(s, p, max_lag, hidden, samples, m, seed) for s in schemes for m in mixings}
 
 
 def linear_table(estimates: dict, p: float = 0.5, lags=(1, 2, 4, 8)):
@@ -263,7 +276,7 @@ def linear_table(estimates: dict, p: float = 0.5, lags=(1, 2, 4, 8)):
 
     rows = {}
     for (s, m), est in estimates.items():
-        a = S.relative_variance(p, S.recurrent_masks(s, list(lags)))
+        a = relative_variance(p, recurrent_masks(s, list(lags)))
         rows[f"{s}, W {m}"] = {
             f"k={k}": f"{float(est.mean[k]):.3g} ± {2 * float(est.stderr[k]):.2g} (analytic {float(av):.3g})"
             for k, av in zip(lags, a)
@@ -275,7 +288,7 @@ def linear_table(estimates: dict, p: float = 0.5, lags=(1, 2, 4, 8)):
 def lstm_results(p: float = 0.5, max_lag: int = 20, *, schemes: Sequence[str] = DROPOUT_SCHEMES, hidden: int = 32,
                  samples: int = 300, seed: int = 0) -> dict:
     """``{scheme: simulate_lstm(...)}``, to draw (``plot_lstm_paths(results=...)``) and tabulate."""
-    return {s: S.simulate_lstm(s, p, max_lag, hidden, samples, seed=seed) for s in schemes}
+    return {s: simulate_lstm(s, p, max_lag, hidden, samples, seed=seed) for s in schemes}
 
 
 def lstm_table(results: dict, lags=(1, 5, 10, 20)):
@@ -337,3 +350,110 @@ def lstm_reading(results: dict) -> str:
             + "; `response_norm` in `simulate_lstm`'s result); relative variance measures the noise *on what is "
             "left*.")
     return "**Reading.**\n\n" + "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# Panels
+# --------------------------------------------------------------------------------------------
+MAX_LAG = 20
+SIM_HIDDEN, SIM_SAMPLES, LSTM_SAMPLES = 32, 400, 120
+
+
+@lru_cache(maxsize=512)
+def linear_estimate(scheme: str, p: float, mixing: str, max_lag: int = MAX_LAG, seed: int = 0):
+    """``simulate_linear`` at the panel's small sample count, cached by its arguments."""
+    with num_threads(1):
+        return simulate_linear(scheme, p, max_lag, SIM_HIDDEN, SIM_SAMPLES, mixing, seed)
+
+
+@lru_cache(maxsize=512)
+def lstm_estimate(scheme: str, p: float, max_lag: int = MAX_LAG, seed: int = 0):
+    """``simulate_lstm`` at the panel's small sample count, cached by its arguments."""
+    with num_threads(1):
+        return simulate_lstm(scheme, p, max_lag, SIM_HIDDEN, LSTM_SAMPLES, seed=seed)
+
+
+def signal_figure(scheme: str, p: float, lag: int, num_layers: int, mixing: str, quantity: str = "relative_variance"):
+    """The panel's figure (also usable without widgets)."""
+    with mpl.rc_context(BOOK_RC):  # fixed margins: constrained layout would double the redraw time
+        fig = Figure(figsize=WIDE)
+        ax1, ax2 = fig.subplots(1, 2)
+        fig.subplots_adjust(left=0.07, right=0.99, bottom=0.2, top=0.91, wspace=0.22)
+    plot_analytic(p, MAX_LAG, num_layers, schemes=DROPOUT_SCHEMES, quantity=quantity, highlight=scheme,
+                  mark_lag=lag, ax=ax1, title=f"Analytic, whole path ({num_layers} layers)", note=None)
+    ax1.legend(loc="upper left", frameon=False, fontsize=9)
+    ax1.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+    ax2.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+    color = color_for(scheme)
+    lags = np.arange(1, MAX_LAG + 1)
+    analytic = to_numpy(relative_variance(p, recurrent_masks(scheme, lags)))
+    if np.any(analytic > 0):
+        ax2.plot(lags, analytic, color=color, linestyle="--", linewidth=1.8, label="analytic (recurrent path)")
+    lin = linear_estimate(scheme, round(p, 4), mixing)
+    if np.any(to_numpy(lin.mean)[1:] > 1e-12):
+        band(ax2, lin, color, f"linear RNN, W {mixing}")
+    else:
+        ax2.plot([], [], color=color, marker="o", linestyle="none", label=f"linear RNN: no recurrent mask for {scheme}")
+    lstm = lstm_estimate(scheme, round(p, 4))
+    if np.any(to_numpy(lstm["h"].mean)[1:] > 1e-12):
+        band(ax2, lstm["h"], "#333333", "LSTM layer, h response", marker="s")
+    else:
+        ax2.plot([], [], color="#333333", marker="s", linestyle="none", label="LSTM layer: no recurrent noise")
+    if ax2.has_data():
+        ax2.set_yscale("log")
+        draw_limit(ax2, SIM_SAMPLES)
+    ax2.axvline(lag, color="#333333", linestyle=":", linewidth=1.4)
+    ax2.set_xlabel("lag k")
+    ax2.set_ylabel("relative variance")
+    ax2.set_title(f"{scheme}: recurrent path simulated", loc="left")
+    ax2.legend(loc="upper left", frameon=False, fontsize=9)
+    fig.text(
+        0.01,
+        0.01,
+        f"p = {p:.2f}. Simulations: rnnreg.analysis.signal.simulate_linear ({SIM_HIDDEN} units, {SIM_SAMPLES} draws) "
+        f"and simulate_lstm ({LSTM_SAMPLES} draws), seed 0, cached; bands ±2 s.e.",
+        fontsize=10,
+        color="#555555",
+        ha="left",
+        va="bottom",
+    )
+    for ax in (ax1, ax2):  # minor ticks of the log axes were ~half the redraw time; decades suffice here
+        ax.yaxis.set_minor_locator(mpl.ticker.NullLocator())
+    return fig
+
+
+class SignalPanel(FigurePanel):
+    """Sliders p, lag k, number of layers; scheme picker; mixing matrix of the simulated RNN."""
+
+    def __init__(self, scheme: str = "everywhere", p: float = 0.5, lag: int = 5, num_layers: int = 2,
+                 mixing: str = "orthogonal", quantity: str = "relative_variance"):
+        self.scheme = scheme_picker(scheme, schemes=[s for s in SCHEMES if s != "none"])
+        self.rate = rate_slider(p, "dropout rate p", max=0.8)
+        self.lag = int_slider(lag, 1, MAX_LAG, 1, "lag k")
+        self.layers = int_slider(num_layers, 1, 4, 1, "layers L")
+        self.mixing = W.ToggleButtons(options=["orthogonal", "identity"], value=mixing, description="W",
+                                      style=STYLE)
+        self.quantity = W.ToggleButtons(options=[("relative variance", "relative_variance"), ("SNR", "snr")],
+                                        value=quantity, description="show", style=STYLE)
+        self.readout = W.HTML()
+        self.image = image_widget()
+        super().__init__([self.scheme, W.HBox([self.rate, self.lag, self.layers]),
+                          W.HBox([self.mixing, self.quantity]), self.readout, self.image])
+        self._observe(self.scheme, self.rate, self.lag, self.layers, self.mixing, self.quantity)
+        self.update()
+
+    def state(self) -> dict:
+        """The analytic numbers at the current settings (what the readout line says)."""
+        s, p, k, L = self.scheme.value, self.rate.value, self.lag.value, self.layers.value
+        c = analytic_curves(s, p, [k], L)
+        return {"scheme": s, "p": p, "lag": k, "layers": L, "masks": int(c["masks"][0]),
+                "relative_variance": float(c["relative_variance"][0]), "snr": float(c["snr"][0]),
+                "untouched": float(c["untouched"][0])}
+
+    def update(self) -> None:
+        st = self.state()
+        self.readout.value = (f"<b>{st['scheme']}</b>, p = {st['p']:.2f}, k = {st['lag']}, L = {st['layers']}: "
+                              f"{st['masks']} masks → relative variance {st['relative_variance']:.3g}, "
+                              f"SNR {st['snr']:.3g}, units untouched {st['untouched']:.2%}")
+        self._set_figure(signal_figure(st["scheme"], st["p"], st["lag"], st["layers"], self.mixing.value,
+                                       self.quantity.value))

@@ -1,6 +1,6 @@
-"""Chapter 04's figures, tables and answer text: is a big model with dropout a smaller model?
+"""Chapter 04's figures, tables, answer text and panels: is a big model with dropout a smaller model?
 
-Every number comes from :mod:`rnnreg.equivalence` (theory candidates, parameter/MAC counts, the
+Every number comes from :mod:`rnnreg.analysis.equivalence` (theory candidates, parameter/MAC counts, the
 grid loader, the equivalent-size interpolation, the α fit) or from the recorded
 ``results/ptb/grid/inference.json``; this module only lays them out. The grid is read as it is:
 cells still training are listed as missing (figures draw what exists, hatched gaps for the rest),
@@ -10,22 +10,49 @@ Views: :func:`theory_table` / :func:`plot_theory` (candidates at N, p), :func:`p
 :func:`plot_vs_size` (the grid), :func:`equivalence_frame` / :func:`plot_equivalent_size` (N_eq and
 α), :func:`plot_inference` (weight scaling vs MC dropout vs an ensemble), :func:`answer` (the
 chapter's closing text, built from the data).
+
+Panels: candidate equivalent sizes, and reading N_eq off the grid. Both follow
+``rnnreg.views.panels``' pattern: controls redraw one figure into an ``ipywidgets.Image`` (PNG); the
+last figure is kept as ``panel.figure`` and the numbers behind it as ``panel.state()``. Every
+control has a default, so a headless run shows the default state.
+
+``TheoryPanel``       sliders N and p → the candidate N_eq as a table (with parameters and MACs)
+                      and as bars / curves (:func:`plot_theory`)
+``EquivalencePanel``  pick a dropout rate and a metric → the p = 0 curve, the chosen rate's
+                      cells, and for each cell the undropped size with the same perplexity
 """
 from __future__ import annotations
 
+import html
 import json
 import math
 import os
+import textwrap
 from pathlib import Path
 
+import ipywidgets as W
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from . import equivalence as eq
-from .plots import BOOK_RC, SCHEME_COLORS, WIDE, add_note, log_ticks, new_figure
-from .runs import results_dir as _results_dir
+from ..analysis.equivalence import (
+    ENSEMBLE,
+    GRID,
+    alpha_of,
+    base_curve,
+    cell_name,
+    equivalence_table,
+    grid_cells,
+    load_grid,
+    lstm_lm_macs,
+    lstm_lm_parameters,
+    summarise_fit,
+    theory_candidates,
+)
+from ..analysis.runs import results_dir as _results_dir
+from .panels import STYLE, FigurePanel, image_widget, rate_slider
+from .style import BOOK_RC, FIGSIZE, SCHEME_COLORS, WIDE, add_note, log_ticks, new_figure
 
 #: The grid folder under the results directory, and the command that fills it / records inference.
 GRID_PATH = "ptb/grid"
@@ -35,7 +62,7 @@ GRID_COLUMNS = ["hidden_size", "dropout", "seed", "train_eval_ppl", "train_dropo
                 "best_valid_ppl", "gap", "parameters", "wall_s", "run"]
 #: One colour per dropout rate of the grid (p = 0 in the colour of ``none``), Okabe-Ito.
 RATE_COLORS = {0.0: SCHEME_COLORS["none"], 0.2: "#E69F00", 0.35: "#009E73", 0.5: "#0072B2", 0.65: "#CC79A7"}
-#: One colour per theory candidate (same keys as :func:`rnnreg.equivalence.theory_candidates`).
+#: One colour per theory candidate (same keys as :func:`rnnreg.analysis.equivalence.theory_candidates`).
 CANDIDATE_COLORS = {"units": "#D55E00", "pairs (seed's N·N)": "#D55E00", "pairs under zaremba": "#009E73",
                     "weights of the LM under zaremba": "#CC79A7", "test time (all units)": "#4d4d4d"}
 FIT_COLOR = "#0072B2"
@@ -74,15 +101,15 @@ def theory_table(hidden_size: int = 200, dropout: float = 0.5, num_layers: int =
 
     The first row is the dropout model itself (N units, all present at test time).
     """
-    cands = eq.theory_candidates(hidden_size, dropout, num_layers, vocab_size)
+    cands = theory_candidates(hidden_size, dropout, num_layers, vocab_size)
     rows = {f"the model: N = {hidden_size}, p = {dropout:g}": dict(
         n_eq=float(hidden_size), alpha=math.nan,
-        parameters=eq.lstm_lm_parameters(hidden_size, num_layers, vocab_size),
-        macs=eq.lstm_lm_macs(hidden_size, num_layers, vocab_size))}
+        parameters=lstm_lm_parameters(hidden_size, num_layers, vocab_size),
+        macs=lstm_lm_macs(hidden_size, num_layers, vocab_size))}
     for name, n_eq in cands.items():
-        rows[name] = dict(n_eq=n_eq, alpha=eq.alpha_of(hidden_size, dropout, n_eq) + 0.0,  # no "-0.00"
-                          parameters=eq.lstm_lm_parameters(round(n_eq), num_layers, vocab_size),
-                          macs=eq.lstm_lm_macs(round(n_eq), num_layers, vocab_size))
+        rows[name] = dict(n_eq=n_eq, alpha=alpha_of(hidden_size, dropout, n_eq) + 0.0,  # no "-0.00"
+                          parameters=lstm_lm_parameters(round(n_eq), num_layers, vocab_size),
+                          macs=lstm_lm_macs(round(n_eq), num_layers, vocab_size))
     df = pd.DataFrame.from_dict(rows, orient="index")
     df.index.name = "candidate"
     return df
@@ -100,15 +127,15 @@ def format_theory_table(df: pd.DataFrame) -> pd.DataFrame:
 
 def paper_table() -> pd.DataFrame:
     """The paper's three models (``rnnreg.train.PRESETS``) with their Table 1 valid perplexity
-    (``rnnreg.runs.REPORTED``) and each candidate N_eq, rounded to whole units."""
-    from .runs import MODELS, reported
-    from .train import PRESETS
+    (``rnnreg.published.REPORTED``) and each candidate N_eq, rounded to whole units."""
+    from ..published import MODELS, reported
+    from ..train import PRESETS
 
     rows = {}
     for model in MODELS:
         n, p = PRESETS[model]["hidden_size"], PRESETS[model]["dropout"]
         row = {"N": n, "p": p, "paper valid": reported(model, "paper")["valid"]}
-        row.update({k: round(v) for k, v in eq.theory_candidates(n, p).items()})
+        row.update({k: round(v) for k, v in theory_candidates(n, p).items()})
         rows[model] = row
     return pd.DataFrame.from_dict(rows, orient="index")
 
@@ -117,7 +144,7 @@ def candidate_ratio_curves(hidden_size: int, rates, num_layers: int = 2, vocab_s
     """{candidate: [N_eq/N at each rate]} (the curves of :func:`plot_theory`)."""
     out: dict[str, list[float]] = {}
     for p in rates:
-        for name, v in eq.theory_candidates(hidden_size, float(p), num_layers, vocab_size).items():
+        for name, v in theory_candidates(hidden_size, float(p), num_layers, vocab_size).items():
             out.setdefault(name, []).append(v / hidden_size)
     return out
 
@@ -131,7 +158,7 @@ def plot_theory(hidden_size: int = 200, dropout: float = 0.5, *, fixed_layout: b
         ax1, ax2 = fig.subplots(1, 2, width_ratios=(1.1, 1))
     if fixed_layout:
         fig.subplots_adjust(left=0.25, right=0.98, bottom=0.2, top=0.9, wspace=0.3)
-    cands = eq.theory_candidates(hidden_size, dropout)
+    cands = theory_candidates(hidden_size, dropout)
     names = list(cands)
     ys = np.arange(len(names))[::-1]
     colors = [CANDIDATE_COLORS[n] for n in names]
@@ -160,7 +187,7 @@ def plot_theory(hidden_size: int = 200, dropout: float = 0.5, *, fixed_layout: b
     ax2.legend(loc="lower left", frameon=False, fontsize=10)
     if title:
         fig.suptitle(title, x=0.01, ha="left", fontsize=BOOK_RC["axes.titlesize"])
-    note = ("rnnreg.equivalence.theory_candidates (2 layers, 10k vocabulary); the seed's N·N pairs coincide "
+    note = ("rnnreg.analysis.equivalence.theory_candidates (2 layers, 10k vocabulary); the seed's N·N pairs coincide "
             "with the units (dotted on top). No data, no training.")
     if fixed_layout:
         fig.text(0.01, 0.01, note, fontsize=10, color="#555555", ha="left", va="bottom")
@@ -177,10 +204,10 @@ def grid_dir(results_dir: str | os.PathLike | None = None) -> Path:
 
 
 def load(results_dir: str | os.PathLike | None = None) -> pd.DataFrame:
-    """The finished cells of the grid (:func:`rnnreg.equivalence.load_grid`); an empty frame with
+    """The finished cells of the grid (:func:`rnnreg.analysis.equivalence.load_grid`); an empty frame with
     the same columns when the folder does not exist or holds no finished cell."""
     root = grid_dir(results_dir)
-    grid = eq.load_grid(root) if root.is_dir() else pd.DataFrame()
+    grid = load_grid(root) if root.is_dir() else pd.DataFrame()
     if grid.empty:
         return pd.DataFrame(columns=GRID_COLUMNS).astype({"hidden_size": int, "dropout": float, "seed": int})
     return grid
@@ -188,26 +215,26 @@ def load(results_dir: str | os.PathLike | None = None) -> pd.DataFrame:
 
 def main_grid(grid: pd.DataFrame) -> pd.DataFrame:
     """The cells of the N × p grid proper (seeds of :data:`GRID`), without the extra ensemble seeds."""
-    return grid[grid.seed.isin(eq.GRID["seeds"])] if not grid.empty else grid
+    return grid[grid.seed.isin(GRID["seeds"])] if not grid.empty else grid
 
 
 def missing_cells(grid: pd.DataFrame, ensemble: bool = True) -> list[str]:
-    """Cell names of :data:`rnnreg.equivalence.GRID` (and the ensemble seeds) not yet finished."""
+    """Cell names of :data:`rnnreg.analysis.equivalence.GRID` (and the ensemble seeds) not yet finished."""
     done = set(grid["run"]) if not grid.empty else set()
-    return [eq.cell_name(n, p, s) for n, p, s in eq.grid_cells(ensemble=ensemble)
-            if eq.cell_name(n, p, s) not in done]
+    return [cell_name(n, p, s) for n, p, s in grid_cells(ensemble=ensemble)
+            if cell_name(n, p, s) not in done]
 
 
 def budget_text() -> str:
-    b = eq.GRID["budget"]
+    b = GRID["budget"]
     return (f"2 layers, zaremba dropout, first {b['max_train_tokens']:,} PTB training tokens, {b['epochs']} epochs, "
-            f"seed {', '.join(map(str, eq.GRID['seeds']))}")
+            f"seed {', '.join(map(str, GRID['seeds']))}")
 
 
 def grid_note(grid: pd.DataFrame) -> str:
     """Which recorded runs a figure shows, under which budget, and which cells are still missing."""
     main = missing_cells(grid, ensemble=False)
-    total = len(eq.GRID["sizes"]) * len(eq.GRID["rates"]) * len(eq.GRID["seeds"])
+    total = len(GRID["sizes"]) * len(GRID["rates"]) * len(GRID["seeds"])
     done = total - len(main)
     note = f"Recorded runs: results/{GRID_PATH}/h<N>-p<rate>-seed1, {done} of {total} cells ({budget_text()})."
     if main:
@@ -226,7 +253,7 @@ def compact_cells(names) -> str:
         merged.setdefault((n, tuple(rates)), []).append(s)
     parts = []
     for (n, rates), seeds in merged.items():
-        which = "all rates" if len(rates) == len(eq.GRID["rates"]) else "p " + ", ".join(f"{r:g}" for r in rates)
+        which = "all rates" if len(rates) == len(GRID["rates"]) else "p " + ", ".join(f"{r:g}" for r in rates)
         parts.append(f"N={n}: {which} (seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))})")
     return "; ".join(parts)
 
@@ -235,9 +262,9 @@ def status_text(grid: pd.DataFrame, markdown: bool = True) -> str:
     """One paragraph (Markdown, or plain text): how complete the grid and the ensemble are."""
     main = missing_cells(grid, ensemble=False)
     done = set(grid["run"]) if not grid.empty else set()
-    members = [eq.cell_name(eq.ENSEMBLE["hidden_size"], 0.0, s) for s in eq.ENSEMBLE["seeds"]]
+    members = [cell_name(ENSEMBLE["hidden_size"], 0.0, s) for s in ENSEMBLE["seeds"]]
     ens = [c for c in members if c not in done]
-    total = len(eq.GRID["sizes"]) * len(eq.GRID["rates"]) * len(eq.GRID["seeds"])
+    total = len(GRID["sizes"]) * len(GRID["rates"]) * len(GRID["seeds"])
     text = f"**Grid: {total - len(main)} of {total} cells recorded**"
     text += f", ensemble members: {len(members) - len(ens)} of {len(members)}."
     if main or ens:
@@ -254,8 +281,8 @@ def pivot(grid: pd.DataFrame, metric: str) -> pd.DataFrame:
     g = main_grid(grid)
     table = (g.pivot_table(index="dropout", columns="hidden_size", values=metric, aggfunc="mean")
              if not g.empty else pd.DataFrame())
-    rates = sorted({*eq.GRID["rates"], *table.index})  # GRID's axes, plus any extra row trained
-    sizes = sorted({*eq.GRID["sizes"], *table.columns})
+    rates = sorted({*GRID["rates"], *table.index})  # GRID's axes, plus any extra row trained
+    sizes = sorted({*GRID["sizes"], *table.columns})
     return table.reindex(index=rates, columns=sizes).astype(float)
 
 
@@ -325,7 +352,7 @@ def plot_vs_size(grid: pd.DataFrame, *, title: str | None = None) -> Figure:
             ax.plot(part.index, part.train_eval_ppl, color=c, marker="o", markersize=4, linestyle="--")
             ax.plot(part.index, part.valid_ppl, color=c, marker="o", markersize=5, label=f"p = {p:g}")
             vals += list(part.train_eval_ppl) + list(part.valid_ppl)
-        size_axis(ax, sorted({*eq.GRID["sizes"], *g.hidden_size}))
+        size_axis(ax, sorted({*GRID["sizes"], *g.hidden_size}))
         ax.set_yscale("log")
         log_ticks(ax, min(vals), max(vals))
         handles, labels = ax.get_legend_handles_labels()
@@ -344,17 +371,17 @@ def plot_vs_size(grid: pd.DataFrame, *, title: str | None = None) -> Figure:
 # Equivalent size and α
 # --------------------------------------------------------------------------------------------
 def equivalence_frame(grid: pd.DataFrame, metric: str = "train_eval_ppl", branch: str = "decreasing") -> pd.DataFrame:
-    """:func:`rnnreg.equivalence.equivalence_table` over the N × p grid (``status`` and ``bound`` say
+    """:func:`rnnreg.analysis.equivalence.equivalence_table` over the N × p grid (``status`` and ``bound`` say
     why an N_eq is missing, see :data:`STATUS`)."""
     g = main_grid(grid)
     if g.empty:
         return pd.DataFrame(columns=[*GRID_COLUMNS, "n_eq", "alpha", "status", "bound"])
-    return eq.equivalence_table(g, metric, branch)
+    return equivalence_table(g, metric, branch)
 
 
 def fit_summary(table: pd.DataFrame) -> dict:
     """α ± se over the cells with an equivalent, plus counts by status."""
-    fit = eq.summarise_fit(table) if len(table) else {"alpha": math.nan, "se": math.nan, "n": 0}
+    fit = summarise_fit(table) if len(table) else {"alpha": math.nan, "se": math.nan, "n": 0}
     counts = table["status"].value_counts().to_dict() if len(table) else {}
     return {**fit, **{k: int(counts.get(k, 0)) for k in STATUS}}
 
@@ -391,8 +418,8 @@ def candidate_alphas(table: pd.DataFrame) -> dict:
     ok = table[table.status == "ok"] if len(table) else table
     out = {}
     for n, p in zip(ok.hidden_size, ok.dropout):
-        for name, v in eq.theory_candidates(int(n), float(p)).items():
-            out.setdefault(name, []).append(eq.alpha_of(n, p, v) if name != "test time (all units)" else 0.0)
+        for name, v in theory_candidates(int(n), float(p)).items():
+            out.setdefault(name, []).append(alpha_of(n, p, v) if name != "test time (all units)" else 0.0)
     return {k: float(np.mean(v)) for k, v in out.items()}
 
 
@@ -403,12 +430,12 @@ def plot_equivalent_size(grid: pd.DataFrame, metric: str = "train_eval_ppl", *, 
     candidates and the fitted (1−p)^α ± 2 s.e."""
     table = equivalence_frame(grid, metric, branch)
     fig, (ax1, ax2) = new_figure(WIDE, 1, 2)
-    sizes = eq.GRID["sizes"]
+    sizes = GRID["sizes"]
     if table.empty:
         for ax in (ax1, ax2):
             _empty(ax, "Grid not yet recorded here.")
     else:
-        lo, hi = min(sizes) * (1 - max(eq.GRID["rates"])) * 0.8, max(sizes) * 1.3
+        lo, hi = min(sizes) * (1 - max(GRID["rates"])) * 0.8, max(sizes) * 1.3
         ax1.plot([lo, hi], [lo, hi], color=CANDIDATE_COLORS["units"], linewidth=1.5,
                  label="α = 1: units = seed's N·N pairs")
         for i, (p, part) in enumerate(table.groupby("dropout")):
@@ -467,7 +494,7 @@ def plot_equivalent_size(grid: pd.DataFrame, metric: str = "train_eval_ppl", *, 
     if title:
         fig.suptitle(title, x=0.01, ha="left", fontsize=BOOK_RC["axes.titlesize"])
     add_note(fig, "N_eq: the undropped size with the same perplexity, interpolated on the p = 0 row in log-log "
-               "(rnnreg.equivalence.equivalent_size). " + grid_note(grid))
+               "(rnnreg.analysis.equivalence.equivalent_size). " + grid_note(grid))
     return fig
 
 
@@ -550,7 +577,7 @@ def _nearest_candidate(f: dict, alphas: dict) -> tuple[str, float, bool]:
 def answer(grid: pd.DataFrame, inference: dict | None = None, unigram_train: float | None = None) -> str:
     """The chapter's answer as Markdown, every number read off the grid and ``inference.json``.
     Says "provisional" while cells are missing and "not yet recorded" for what is absent.
-    ``unigram_train`` (:func:`rnnreg.equivalence.slice_unigram`) lets it say which cells never left
+    ``unigram_train`` (:func:`rnnreg.analysis.equivalence.slice_unigram`) lets it say which cells never left
     the unigram plateau."""
     main_missing = missing_cells(grid, ensemble=False)
     parts = [status_text(grid)]
@@ -569,7 +596,7 @@ def answer(grid: pd.DataFrame, inference: dict | None = None, unigram_train: flo
                 f"same cells), {'within' if within else 'outside'} two standard errors.")
         if f["worse"]:
             text += (f" {f['worse']} dropout cell{'s' if f['worse'] > 1 else ''} fit the training text worse than "
-                     f"the smallest undropped model (N = {min(eq.GRID['sizes'])}), so N_eq lies below the grid there.")
+                     f"the smallest undropped model (N = {min(GRID['sizes'])}), so N_eq lies below the grid there.")
             worse = train[train.status == "worse"]
             if unigram_train is not None:
                 stuck = worse[(worse.train_eval_ppl / unigram_train - 1).abs() < PLATEAU]
@@ -582,8 +609,8 @@ def answer(grid: pd.DataFrame, inference: dict | None = None, unigram_train: flo
             text += f" {f['better']} fit it better than every undropped model."
         parts.append(text)
     valid = equivalence_frame(grid, "valid_ppl")
-    if not valid.empty and len(eq.base_curve(main_grid(grid), "valid_ppl")):
-        base = eq.base_curve(main_grid(grid), "valid_ppl")
+    if not valid.empty and len(base_curve(main_grid(grid), "valid_ppl")):
+        base = base_curve(main_grid(grid), "valid_ppl")
         best_n, best_v = int(base.idxmin()), float(base.min())
         dropped = main_grid(grid)[main_grid(grid).dropout > 0]
         row = dropped.loc[dropped.valid_ppl.idxmin()]
@@ -620,3 +647,123 @@ def answer(grid: pd.DataFrame, inference: dict | None = None, unigram_train: flo
     if main_missing:
         parts.append("*Provisional: re-execute the notebook when the grid is complete.*")
     return "\n\n".join(parts)
+
+
+# --------------------------------------------------------------------------------------------
+# Panels
+# --------------------------------------------------------------------------------------------
+def _html_table(df: pd.DataFrame) -> str:
+    """A small HTML table (rounded values, NaN as blank) for a readout."""
+    head = "".join(f"<th style='padding:2px 10px;text-align:right'>{html.escape(str(c))}</th>" for c in df.columns)
+    rows = []
+    for idx, r in df.iterrows():
+        cells = "".join(
+            f"<td style='padding:2px 10px;text-align:right'>{'' if pd.isna(v) else html.escape(str(v))}</td>" for v in r
+        )
+        rows.append(f"<tr><td style='padding:2px 10px'>{html.escape(str(idx))}</td>{cells}</tr>")
+    return (f"<table style='font-size:14px;border-collapse:collapse'><tr><th></th>{head}</tr>"
+            + "".join(rows) + "</table>")
+
+
+class TheoryPanel(FigurePanel):
+    """Sliders N (units per layer) and p → every candidate N_eq, its α, parameters and MACs."""
+
+    def __init__(self, hidden_size: int = 200, dropout: float = 0.5):
+        self.size = W.IntSlider(value=hidden_size, min=10, max=1500, step=10, description="hidden size N",
+                                continuous_update=False, style=STYLE)
+        self.rate = rate_slider(dropout, "dropout rate p", max=0.8)
+        self.readout = W.HTML()
+        self.image = image_widget()
+        super().__init__([W.HBox([self.size, self.rate]), self.readout, self.image])
+        self._observe(self.size, self.rate)
+        self.update()
+
+    def table(self) -> pd.DataFrame:
+        return theory_table(self.size.value, round(self.rate.value, 4))
+
+    def state(self) -> dict:
+        """{candidate: N_eq} at the current settings, plus N and p."""
+        n, p = self.size.value, round(self.rate.value, 4)
+        return {"N": n, "p": p, **theory_candidates(n, p)}
+
+    def update(self) -> None:
+        n, p = self.size.value, round(self.rate.value, 4)
+        self.readout.value = _html_table(format_theory_table(self.table()))
+        self._set_figure(plot_theory(n, p, fixed_layout=True))
+
+
+def equivalence_figure(grid: pd.DataFrame, dropout: float, metric: str = "train_eval_ppl") -> Figure:
+    """The p = 0 curve (grey), the cells at ``dropout`` (coloured), and an arrow from each cell to the
+    undropped size with the same perplexity (its N_eq), labelled; cells with no equivalent say why."""
+    with mpl.rc_context(BOOK_RC):  # fixed margins: fast redraws
+        fig = Figure(figsize=FIGSIZE)
+        ax = fig.subplots()
+        fig.subplots_adjust(left=0.09, right=0.98, bottom=0.2, top=0.9)
+    g = main_grid(grid)
+    base = base_curve(g, metric) if not g.empty else pd.Series(dtype=float)
+    table = equivalence_frame(grid, metric)
+    cells = table[np.isclose(table.dropout.astype(float), dropout)] if len(table) else table
+    color = rate_color(dropout)
+    if base.empty and cells.empty:
+        ax.text(0.5, 0.5, f"Grid not yet recorded here: run `{GRID_COMMAND}`.", transform=ax.transAxes,
+                ha="center", va="center", fontsize=13, color="#666666")
+    else:
+        vals = list(base.values) + list(cells[metric])
+        if len(base):
+            ax.plot(base.index, base.values, "o-", color=RATE_COLORS[0.0], label="p = 0 (undropped)")
+        ax.plot(cells.hidden_size, cells[metric], "o-", color=color, markersize=7, label=f"p = {dropout:g}")
+        for n, v, n_eq, st in zip(cells.hidden_size, cells[metric], cells.n_eq, cells.status):
+            if st == "ok":
+                ax.annotate("", (n_eq, v), (n, v), arrowprops=dict(arrowstyle="-|>", color=color, linewidth=1.4))
+                ax.plot([n_eq], [v], "x", color="#333333", markersize=8)
+                ax.annotate(f"N_eq ≈ {n_eq:.0f}", (n_eq, v), xytext=(-6, 6), textcoords="offset points",
+                            ha="right", fontsize=11, color="#222222")
+            else:
+                ax.annotate({"worse": f"N_eq < {min(GRID['sizes'])}", "better": "none: better than all p = 0",
+                             "no base": "no p = 0 row"}[st], (n, v), xytext=(6, -14), textcoords="offset points",
+                            fontsize=10, color="#555555")
+        size_axis(ax, GRID["sizes"])
+        ax.set_xlim(min(GRID["sizes"]) * 0.8, max(GRID["sizes"]) * 1.25)
+        ax.set_yscale("log")
+        log_ticks(ax, min(vals), max(vals))
+        ax.legend(loc="upper right", frameon=False, fontsize=11)
+    ax.set_xlabel("hidden size N (log scale)")
+    ax.set_ylabel(METRICS[metric])
+    ax.set_title(f"Reading off N_eq: p = {dropout:g} against the undropped row", loc="left")
+    missing = missing_cells(grid, ensemble=False)
+    note = (f"{len(main_grid(grid))} of {len(GRID['sizes']) * len(GRID['rates'])} cells recorded under "
+            f"results/{GRID_PATH}" + (f"; not yet: {compact_cells(missing)}" if missing else "") + ".")
+    fig.text(0.01, 0.01, textwrap.shorten(note, 260, placeholder=" …"), fontsize=10, color="#555555",
+             ha="left", va="bottom", wrap=True)
+    return fig
+
+
+class EquivalencePanel(FigurePanel):
+    """Dropout-rate buttons and a metric toggle over a loaded grid (:func:`rnnreg.views.equivalence.load`)."""
+
+    def __init__(self, grid: pd.DataFrame | None = None, dropout: float = 0.5, metric: str = "train_eval_ppl"):
+        self.grid = load() if grid is None else grid
+        rates = [p for p in GRID["rates"] if p > 0]
+        self.rate = W.ToggleButtons(options=[(f"{p:g}", p) for p in rates], value=dropout, description="p",
+                                    style=STYLE)
+        self.metric = W.ToggleButtons(options=[("train (eval mode)", "train_eval_ppl"), ("valid", "valid_ppl")],
+                                      value=metric, description="perplexity", style=STYLE)
+        self.readout = W.HTML()
+        self.image = image_widget()
+        super().__init__([self.rate, self.metric, self.readout, self.image])
+        self._observe(self.rate, self.metric)
+        self.update()
+
+    def state(self) -> pd.DataFrame:
+        """The chosen rate's cells: perplexity, N(1−p), N_eq, α, status (what the readout shows)."""
+        table = equivalence_frame(self.grid, self.metric.value)
+        if len(table):
+            table = table[np.isclose(table.dropout.astype(float), self.rate.value)]
+        return equivalence_display(table, self.metric.value)
+
+    def update(self) -> None:
+        st = self.state()
+        self.readout.value = (_html_table(st) if len(st) else
+                              f"<i>No recorded cell at p = {self.rate.value:g} yet.</i>")
+        self._set_figure(equivalence_figure(self.grid, self.rate.value, self.metric.value))
+

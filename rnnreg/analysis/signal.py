@@ -1,5 +1,5 @@
 r"""Chapter 03's science: how much of a signal survives repeated dropout, in theory, in simulation
-and in trained LSTMs. Numbers only; the drawing is in ``rnnreg.plots``.
+and in trained LSTMs. Numbers only; the drawing is in ``rnnreg.views.plots``.
 
 **Analytic.** Inverted dropout multiplies each unit by ``m = b / (1 - p)``, ``b ~ Bernoulli(1 - p)``,
 so ``E[m] = 1`` and ``E[m^2] = 1 / (1 - p)``. Through ``n`` independent masks a unit keeps its
@@ -35,8 +35,8 @@ from dataclasses import dataclass
 
 import torch
 
+from ..model import dropout_mask, lstm_step, recurrence_masks
 from . import schemes
-from .model import dropout_mask, lstm_step, recurrence_masks
 
 
 def relative_variance(p: float, n_masks) -> torch.Tensor:
@@ -55,7 +55,7 @@ def masks_on_path(scheme: str, lag, num_layers: int = 2, path: str | None = None
     non-recurrent ones (none for ``none``) plus those on the recurrent ``path`` (``"h"`` through
     ``W_hh h_{t-1}``, ``"c"`` along the cell, ``None``: whichever the scheme masks, as chapter 02
     counts). Counted from each scheme's sites by
-    :func:`rnnreg.schemes.masks_on_path` (distinct masks: a mask reused at every step counts once)."""
+    :func:`rnnreg.analysis.schemes.masks_on_path` (distinct masks: a mask reused at every step counts once)."""
     lags = torch.as_tensor(lag, dtype=torch.float64)
     counts = [schemes.masks_on_path(scheme, num_layers, int(k), path)["distinct"] for k in lags.reshape(-1).tolist()]
     return torch.tensor(counts, dtype=torch.float64).reshape(lags.shape)

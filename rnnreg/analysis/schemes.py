@@ -1,7 +1,7 @@
 r"""Where each dropout scheme puts its masks, as data: sites, mask kinds, and the masks themselves.
 
 A two-layer LSTM language model unrolled over time has six kinds of connection a scheme can
-perturb (the drawing in ``plots.draw_unrolled_lstm`` uses the same names)::
+perturb (the drawing in ``rnnreg.views.plots.draw_unrolled_lstm`` uses the same names)::
 
     input     x_t (embedding)  -> layer 1           non-recurrent
     between   layer 1 h_t      -> layer 2           non-recurrent
@@ -20,15 +20,17 @@ and four ways of drawing a mask:
 :data:`SCHEME_SITES` is the table the book draws and prints; :func:`sample_masks` draws the
 masks through the model's own methods (``LSTMLM.drop_nonrecurrent``, ``LSTMLM.step_masks``,
 ``LSTMLM.recurrent_weight``), so a picture of a mask is a picture of what training uses.
-Numbers and structures only: drawing lives in ``rnnreg.plots``.
+Numbers and structures only: drawing lives in ``rnnreg.views.plots``.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 import torch
 
-from .model import LSTMLM, SCHEMES
+from ..model import LSTMLM, SCHEMES
+from ..train import Config
 
 CONNECTIONS = ("input", "between", "output", "h", "c", "w_hh")
 RECURRENT = ("h", "c", "w_hh")
@@ -207,3 +209,21 @@ def sample_masks(scheme: str, steps: int = 20, units: int = 16, rate: float = 0.
 def fraction_kept(masks: dict[str, torch.Tensor]) -> dict[str, float]:
     """Share of ones in each mask (about 1 - rate for dropout, 1 - z for zoneout)."""
     return {k: float(m.mean()) for k, m in masks.items()}
+
+
+def unused_option_warnings(config: Config, given: Iterable[str] = ()) -> list[str]:
+    """Options that change nothing in this run (``given``: the Config fields set explicitly)."""
+    rates = {site.rate for site in sites(config.scheme)}
+    recurrent = [name for name, where in SCHEME_SITES.items() if any(s.rate == "recurrent_dropout" for s in where)]
+    value = {"dropout": config.dropout, "zoneout_h": config.zoneout_h, "zoneout_c": config.zoneout_c,
+             "recurrent_dropout": config.dropout if config.recurrent_dropout is None else config.recurrent_dropout}
+    out = []
+    if rates and all(value[r] == 0 for r in rates):
+        out.append(f"scheme {config.scheme!r} at rate 0 drops nothing: this run trains the model of scheme 'none'")
+    if config.recurrent_dropout is not None and "recurrent_dropout" not in rates:
+        out.append(f"--recurrent-dropout {config.recurrent_dropout:g} is unused: scheme {config.scheme!r} "
+                   f"has no recurrent dropout ({', '.join(recurrent)} have)")
+    for name in ("zoneout_h", "zoneout_c"):
+        if name in set(given) and name not in rates:
+            out.append(f"--{name.replace('_', '-')} is unused: only scheme 'zoneout' zones out")
+    return out

@@ -1,0 +1,27 @@
+"""Numbers and tables: what the chapters compute from the model, the recorded runs and the
+published numbers (pandas allowed; no matplotlib, no ipywidgets). Imports the core only.
+
+``runs``         recorded runs under results/ as tables, beside the published numbers; Table 1
+``schemes``      where each scheme puts its masks, as data; masks met on a path
+``signal``       chapter 03: signal decay, analytic / simulated / measured in trained models
+``signal_runs``  chapter 03's recorded measurements (signal.json) as tables
+``equivalence``  chapter 04: candidate equivalent sizes, the size x dropout grid, the alpha fit
+``zoo``          chapter 05: the scheme zoo's runs as tables, beside the published follow-ups
+``averaging``    model averaging (Table 1's ensembles) and MC dropout
+
+``from rnnreg import analysis`` then ``analysis.zoo.load_zoo()``: each submodule is imported on
+first use, so the command line's ``average`` or ``measure`` does not pull in pandas.
+"""
+import importlib
+
+__all__ = ["averaging", "equivalence", "runs", "schemes", "signal", "signal_runs", "zoo"]
+
+
+def __getattr__(name: str):
+    if name in __all__:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *__all__])
