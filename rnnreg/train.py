@@ -733,7 +733,9 @@ def _progress(total: int, desc: str, enabled: bool):
     if enabled:
         from tqdm.auto import tqdm  # a widget in Jupyter, text in a terminal
 
-        return tqdm(total=total, desc=desc, leave=False)
+        # mininterval 1 s: in a notebook the bar is a widget and each redraw a kernel message; a cell
+        # that sends thousands overflows the client's queue (nbval then never sees the cell end)
+        return tqdm(total=total, desc=desc, leave=False, mininterval=1.0)
     return _NoBar()
 
 

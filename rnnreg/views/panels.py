@@ -253,7 +253,7 @@ class TrainingPanel(W.VBox):
                  valid_tokens: int = QUICK["valid_tokens"], epochs: int = QUICK["epochs"],
                  dropout: float = QUICK["dropout"], batch_size: int = QUICK["batch_size"],
                  steps: int = QUICK["steps"], seed: int = QUICK["seed"], plot: str = "curves",
-                 progress: bool = True, log_every: int = 10, redraw_every_s: float = 1.0, title: str | None = None):
+                 progress: bool = True, log_every: int = 10, redraw_every_s: float = 2.0, title: str | None = None):
         self.corpus = corpus
         self.valid_tokens, self.batch_size, self.seed = valid_tokens, batch_size, seed
         self.plot_kind, self.progress, self.log_every, self.redraw_every_s = plot, progress, log_every, redraw_every_s
