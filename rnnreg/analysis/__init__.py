@@ -12,16 +12,7 @@ published numbers (pandas allowed; no matplotlib, no ipywidgets). Imports the co
 ``from rnnreg import analysis`` then ``analysis.zoo.load_zoo()``: each submodule is imported on
 first use, so the command line's ``average`` or ``measure`` does not pull in pandas.
 """
-import importlib
+from .. import lazy_submodules
 
 __all__ = ["averaging", "equivalence", "runs", "schemes", "signal", "signal_runs", "zoo"]
-
-
-def __getattr__(name: str):
-    if name in __all__:
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_submodules(__name__, __all__)

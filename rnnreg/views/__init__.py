@@ -11,16 +11,7 @@
 ``from rnnreg import views`` then ``views.panels.TrainingPanel(...)``: each submodule is
 imported on first use.
 """
-import importlib
+from .. import lazy_submodules
 
 __all__ = ["equivalence", "panels", "plots", "signal", "style", "zoo"]
-
-
-def __getattr__(name: str):
-    if name in __all__:
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_submodules(__name__, __all__)
