@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from ..live import sweep_findings
 from ..published import FOLLOW_UP_SOURCES, FOLLOW_UPS, MODEL_NAMES, MODELS, REPORTED, REPORTED_AVERAGING, reported
 from ..train import PRESETS, Config, build_model
 
@@ -100,13 +101,11 @@ def load_sweep(path: str | os.PathLike, results: str | os.PathLike | None = None
 
 
 def sweep_table(sweep: dict, digits: int = 1) -> pd.DataFrame:
-    """One row per (seed, run): best valid and its epoch, last valid and last train, rounded."""
-    rows = []
-    for r in sweep["runs"]:
-        best = min(range(len(r["valid"])), key=r["valid"].__getitem__)
-        rows.append({"seed": r["seed"], "run": r["label"], "best valid": round(r["valid"][best], digits),
-                     "best epoch": best + 1, "last valid": round(r["valid"][-1], digits),
-                     "last train": round(r["train"][-1], digits)})
+    """One row per (seed, run): best valid and its epoch, last valid and last train, rounded
+    (:func:`rnnreg.live.sweep_findings` as a table)."""
+    rows = [{"seed": seed, "run": label, "best valid": round(f["best_valid"], digits), "best epoch": f["best_epoch"],
+             "last valid": round(f["last_valid"], digits), "last train": round(f["last_train"], digits)}
+            for seed, runs in sweep_findings(sweep)["per_seed"].items() for label, f in runs.items()]
     return pd.DataFrame(rows).set_index(["seed", "run"])
 
 

@@ -24,14 +24,14 @@ from typing import Iterable, Sequence
 
 import ipywidgets as W
 import pandas as pd
-import torch
 
+from ..analysis.runs import parameter_count
 from ..analysis.schemes import CONNECTION_LABELS, SCHEME_INFO, sample_masks, sites
 from ..data import Corpus
 from ..live import QUICK, quick_config, run_label  # noqa: F401  (the panel's defaults and configs)
 from ..model import LSTMLM, SCHEMES, lstm_step, recurrence_masks
 from ..published import MODEL_NAMES, reported
-from ..train import PRESETS, Config, build_model, num_threads, train
+from ..train import PRESETS, Config, num_threads, train
 from .plots import draw_unrolled_lstm, plot_comparison, plot_curves, plot_masks
 from .style import to_png
 
@@ -195,8 +195,7 @@ class CodeViewer(W.VBox):
 def preset_row(name: str) -> dict:
     """The preset's hyperparameters, its parameter count and the published perplexities."""
     p = PRESETS[name]
-    with torch.device("meta"):  # count parameters without allocating 66M floats
-        params = build_model(Config.preset(name), 10_000).num_parameters()
+    params = parameter_count(name)
     paper, tf = reported(name, "paper"), reported(name, "tf")
     return {
         "model": MODEL_NAMES[name], "layers × units": f"{p['num_layers']} × {p['hidden_size']}",
