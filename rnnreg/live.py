@@ -7,10 +7,13 @@ records one under ``results/live/``). Imports torch and the core only: it runs w
 """
 from __future__ import annotations
 
+import time
 from typing import Sequence
 
+import torch
+
 from .data import Corpus
-from .train import Config, num_threads, train
+from .train import Config, build_model, num_threads, sgd, train, train_step
 
 #: Defaults of the quick live runs: a PTB slice, the small model, lr held at 1 (no decay within a
 #: few epochs). Chapter 01's panel uses them as they are; results/live/01_defaults.json records
@@ -28,8 +31,50 @@ def quick_config(scheme: str, *, hidden_size: int, train_tokens: int, epochs: in
                          device="cpu", **overrides)
 
 
-def run_label(scheme: str, dropout: float) -> str:
-    return scheme if scheme == "none" else f"{scheme} p={dropout:g}"
+def run_label(scheme: str, dropout: float, recurrent: float | None = None) -> str:
+    """``none``, ``zaremba p=0.5``, or with a recurrent rate of its own ``everywhere p=0.5 r=0.25``."""
+    if scheme == "none":
+        return scheme
+    return f"{scheme} p={dropout:g}" + ("" if recurrent is None else f" r={recurrent:g}")
+
+
+_WINDOW_SECONDS: dict[tuple, float] = {}
+
+
+def window_seconds(config: Config, vocab_size: int, repeats: int = 3) -> float:
+    """Seconds one truncated-BPTT update of ``config``'s model takes here (one thread, fastest of
+    ``repeats`` after a warm-up; random tokens). Cached per shape, so moving a slider stays quick."""
+    key = (config.scheme, config.hidden_size, config.num_layers, config.batch_size, config.steps, vocab_size)
+    if key not in _WINDOW_SECONDS:
+        with num_threads(1):
+            torch.manual_seed(0)
+            model = build_model(config, vocab_size)
+            model.train()
+            optimizer = sgd(model, config.lr)
+            x = torch.randint(vocab_size, (config.steps, config.batch_size))  # time first, as the model reads
+            state = model.init_state(config.batch_size)
+            times = []
+            for _ in range(repeats + 1):  # the first update warms caches up and is not counted
+                start = time.perf_counter()
+                _, state = train_step(model, optimizer, x, x, state, config.clip, torch.device("cpu"))
+                times.append(time.perf_counter() - start)
+        _WINDOW_SECONDS[key] = min(times[1:])
+    return _WINDOW_SECONDS[key]
+
+
+def estimate_seconds(configs: Sequence[Config], vocab_size: int, valid_tokens: int) -> float:
+    """How long training ``configs`` one after the other will take here, before pressing Train.
+
+    :func:`window_seconds` scaled by the number of windows each run sees, plus one validation pass
+    per epoch at a third of an update's cost per window. A guide to the order of magnitude (the
+    machine's load changes it), not a promise.
+    """
+    total = 0.0
+    for config in configs:
+        windows = (config.max_train_tokens or 0) // (config.batch_size * config.steps)
+        valid_windows = valid_tokens // (config.batch_size * config.steps)
+        total += config.epochs * (windows + valid_windows / 3) * window_seconds(config, vocab_size)
+    return total
 
 
 def seed_sweep(corpus: Corpus, schemes: Sequence[str] = ("none", "zaremba"), seeds: Sequence[int] = (1, 2, 3),

@@ -140,3 +140,38 @@ def test_png_is_deterministic():
     a = style.to_png(plots.draw_unrolled_lstm("variational", seed=3))
     b = style.to_png(plots.draw_unrolled_lstm("variational", seed=3))
     assert a[:8] == b"\x89PNG\r\n\x1a\n" and a == b
+
+
+def markers(fig, color=None):
+    """(marker, colour) of every single-point marker line the figure plots."""
+    want = None if color is None else mcolors.to_rgba(color)
+    return [(ln.get_marker(), mcolors.to_rgba(ln.get_color())) for ax in fig.axes for ln in ax.get_lines()
+            if len(ln.get_xdata()) == 1 and (want is None or mcolors.to_rgba(ln.get_color()) == want)]
+
+
+def test_lstm_cell_marks_every_site_of_every_scheme_with_its_kind():
+    fig = plots.draw_lstm_cell()
+    for scheme in SCHEMES:
+        drawn = sorted(m for m, _ in markers(fig, style.SCHEME_COLORS[scheme]))
+        # "between" is the arrow from below seen by the next layer: drawn once, as "input"
+        want = sorted(plots.MASK_MARKERS[s.mask] for s in schemes.sites(scheme) if s.connection != "between")
+        assert drawn == want, scheme
+
+
+@pytest.mark.parametrize("lag", [1, 2, 5, 8])
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_information_path_meets_as_many_masks_as_counted(scheme, lag):
+    fig = plots.draw_information_path(scheme, lag)
+    route = plots.information_route(scheme)
+    expected = schemes.masks_on_path(scheme, 2, lag, path=route)["applications"]
+    assert len(markers(fig, style.SCHEME_COLORS[scheme])) == expected
+    assert f"meets {expected} dropout mask" in texts(fig)
+
+
+def test_information_path_is_the_papers_figure_3():
+    # Zaremba: L + 1 = 3 masks whatever the lag; a fresh mask on h(t-1) adds one per step
+    assert {len(plots.path_mask_points("zaremba", lag)) for lag in range(1, 9)} == {3}
+    assert [len(plots.path_mask_points("everywhere", lag)) for lag in (1, 4, 8)] == [4, 7, 11]
+    assert plots.information_route("memory") == "c" and plots.information_route("zoneout") == "h"
+    with pytest.raises(ValueError):
+        plots.draw_information_path("zaremba", 0)

@@ -44,6 +44,16 @@ def test_scheme_diagram_follows_the_dropdown():
     assert panel.image.value != first_png
 
 
+def test_information_path_follows_lag_and_scheme():
+    panel = panels.InformationPath("zaremba", lag=2)
+    first = panel.image.value
+    assert "meets 3 dropout masks" in panel.figure.axes[0].get_title("left")
+    panel.lag.value = 6
+    assert panel.image.value != first and "x(t−6)" in panel.figure.axes[0].get_title("left")
+    panel.scheme.value = "everywhere"
+    assert "meets 9 dropout masks" in panel.figure.axes[0].get_title("left")  # L + 1 + one per step
+
+
 def test_mask_explorer_redraws_with_the_model_masks():
     panel = panels.MaskExplorer(steps=10, units=8)
     assert set(panel.masks) == {"input", "between", "output"}
@@ -147,15 +157,56 @@ def test_training_panel_scheme_choice(tiny_corpus):
     assert len(panel.figure.axes) == 2  # curves + bars
 
 
-def test_training_panel_summary_is_computed_from_the_logs(tiny_corpus):
+def test_training_panel_table_is_its_findings_rounded(tiny_corpus):
     panel = make_panel(tiny_corpus)
-    assert "press **Train**" in panel.summary()
+    assert panel.table().empty and panel.findings() == {}
     panel.run()
-    text = panel.summary()
-    for label, r in panel.results.items():
-        assert f"`{label}`" in text and f"{r.log[-1]['train_ppl']:.1f}" in text
-    finals = [r.log[-1]["valid_ppl"] for r in panel.results.values()]
-    assert f"span {max(finals) - min(finals):.1f} points" in text
+    table, found = panel.table(), panel.findings()
+    assert list(table.index) == list(found)
+    for label, f in found.items():
+        assert table.loc[label, "valid ppl"] == round(f["last_valid"], 1)
+        assert table.loc[label, "best epoch"] == f["best_epoch"]
+    checks, unigram = panel.checks(), panel.slice_unigram()
+    assert checks["every run finished its epochs"]
+    # random words: no model can beat the unigram model here, and the check must say so
+    assert checks["every run's best epoch beats the slice's unigram model"] == \
+        all(f["best_valid"] < unigram for f in found.values())
+
+
+def test_recurrent_rate_sweep_varies_only_the_recurrent_rate(tiny_corpus):
+    panel = make_panel(tiny_corpus, schemes=("everywhere",), recurrent_rates=(0.0, 0.5), epochs=1)
+    configs = panel.configs()
+    assert list(configs) == ["everywhere p=0.5 r=0", "everywhere p=0.5 r=0.5"]
+    a, b = configs.values()
+    assert (a.recurrent_dropout, b.recurrent_dropout) == (0.0, 0.5)
+    assert {k: v for k, v in vars(a).items() if k != "recurrent_dropout"} == \
+        {k: v for k, v in vars(b).items() if k != "recurrent_dropout"}
+    panel.schemes.value = "variational"
+    panel.recurrent.value = (0.25,)
+    assert list(panel.configs()) == ["variational p=0.5 r=0.25"]
+    with pytest.raises(ValueError):
+        make_panel(tiny_corpus, schemes=("zaremba",), recurrent_rates=(0.0,))
+
+
+def test_a_recurrent_rate_of_zero_is_zarembas_placement(tiny_corpus):
+    sweep = make_panel(tiny_corpus, schemes=("everywhere",), recurrent_rates=(0.0,), epochs=1)
+    plain = make_panel(tiny_corpus, schemes=("zaremba",), epochs=1)
+    [(_, r0)] = sweep.run().items()
+    [(_, z)] = plain.run().items()
+    assert r0.log[-1]["valid_ppl"] == pytest.approx(z.log[-1]["valid_ppl"], rel=1e-4)
+
+
+def test_the_panel_says_how_long_train_will_take_and_follows_the_settings(tiny_corpus, monkeypatch):
+    from rnnreg import live as live_module
+
+    monkeypatch.setattr(live_module, "window_seconds", lambda config, vocab_size: 0.01 * config.hidden_size / 16)
+    panel = make_panel(tiny_corpus)
+    before = panel.estimate_seconds()
+    assert before > 0 and "2 runs" in panel.estimate.value
+    panel.epochs.value *= 2
+    assert panel.estimate_seconds() == pytest.approx(2 * before)
+    panel.seed_box.value = 7
+    assert all(c.seed == 7 for c in panel.configs().values())
 
 
 def test_findings_and_the_slice_unigram_are_what_the_chapter_checks(tiny_corpus, monkeypatch):

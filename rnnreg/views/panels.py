@@ -11,6 +11,7 @@ Panels:
 
 ``SchemeDiagram``   the unrolled 2-layer LSTM with the chosen scheme's dropout sites
 ``MaskExplorer``    the masks a scheme draws over time (fresh vs shared), from the model's own code
+``InformationPath`` the paper's Figure 3: the masks a signal meets on its way from x(t − lag) to the softmax
 ``CodeViewer``      the library source that implements the chosen scheme
 ``PresetExplorer``  the paper's three configurations with their published perplexities
 ``TrainingPanel``   Train button + tqdm progress + a live curve, for quick seeded runs on a PTB slice
@@ -28,13 +29,16 @@ import pandas as pd
 from ..analysis.runs import parameter_count
 from ..analysis.schemes import CONNECTION_LABELS, SCHEME_INFO, sample_masks, sites
 from ..data import Corpus
-from ..live import QUICK, quick_config, run_label  # noqa: F401  (the panel's defaults and configs)
+from ..live import QUICK, estimate_seconds, quick_config, run_label
 from ..model import LSTMLM, SCHEMES, lstm_step, recurrence_masks
 from ..published import MODEL_NAMES, reported
 from ..train import PRESETS, Config, num_threads, train
-from .plots import draw_unrolled_lstm, plot_comparison, plot_curves, plot_masks
+from .plots import draw_information_path, draw_unrolled_lstm, plot_comparison, plot_curves, plot_masks
 from .style import to_png
 
+#: Schemes with a recurrent rate of their own (``recurrent_dropout``), and the rates a sweep offers.
+RECURRENT_SWEEP_SCHEMES = ("everywhere", "memory", "variational", "weight_drop")
+RECURRENT_RATE_OPTIONS = (0.0, 0.1, 0.25, 0.5, 0.75)
 SCHEME_OPTIONS = [(f"{s} — {SCHEME_INFO[s]['title']}", s) for s in SCHEMES]
 _WIDE = W.Layout(width="auto")
 STYLE = {"description_width": "initial"}
@@ -139,6 +143,21 @@ class MaskExplorer(FigurePanel):
         else:
             fig = plot_masks({s: {}}, connections=["input"], title=f"{s}: no masks anywhere")
         self._set_figure(fig)
+
+
+class InformationPath(FigurePanel):
+    """The paper's Figure 3 with a lag slider: the masks a signal meets from x(t − lag) to the softmax at t."""
+
+    def __init__(self, scheme: str = "zaremba", lag: int = 4):
+        self.scheme = scheme_picker(scheme)
+        self.lag = int_slider(lag, 1, 8, 1, "lag (steps)")
+        self.image = image_widget()
+        super().__init__([W.HBox([self.scheme, self.lag]), self.image])
+        self._observe(self.scheme, self.lag)
+        self.update()
+
+    def update(self) -> None:
+        self._set_figure(draw_information_path(self.scheme.value, self.lag.value))
 
 
 #: Which library code implements each scheme (what CodeViewer shows).
@@ -252,13 +271,27 @@ class TrainingPanel(W.VBox):
                  valid_tokens: int = QUICK["valid_tokens"], epochs: int = QUICK["epochs"],
                  dropout: float = QUICK["dropout"], batch_size: int = QUICK["batch_size"],
                  steps: int = QUICK["steps"], seed: int = QUICK["seed"], plot: str = "curves",
+                 recurrent_rates: Sequence[float] | None = None,
                  progress: bool = True, log_every: int = 10, redraw_every_s: float = 2.0, title: str | None = None):
         self.corpus = corpus
-        self.valid_tokens, self.batch_size, self.seed = valid_tokens, batch_size, seed
+        self.valid_tokens, self.batch_size = valid_tokens, batch_size
         self.plot_kind, self.progress, self.log_every, self.redraw_every_s = plot, progress, log_every, redraw_every_s
         self.title = title
         self.schemes = schemes_picker(schemes) if choose_schemes else None
         self.fixed_schemes = tuple(schemes)
+        # A sweep of the recurrent rate: one scheme, the non-recurrent rate fixed, one run per
+        # recurrent rate, so recurrent noise is the only thing that differs between the curves.
+        self.recurrent = None
+        if recurrent_rates is not None:
+            if len(schemes) != 1 or schemes[0] not in RECURRENT_SWEEP_SCHEMES:
+                raise ValueError(f"a recurrent-rate sweep takes one of {RECURRENT_SWEEP_SCHEMES}, got {tuple(schemes)}")
+            self.schemes = scheme_picker(schemes[0], RECURRENT_SWEEP_SCHEMES)
+            options = sorted(set(RECURRENT_RATE_OPTIONS) | set(recurrent_rates))
+            self.recurrent = W.SelectMultiple(options=options, value=tuple(recurrent_rates), rows=len(options),
+                                              description="recurrent rates", style=STYLE)
+        self.seed_box = W.BoundedIntText(value=seed, min=0, max=10_000, description="seed", style=STYLE,
+                                         layout=W.Layout(width="160px"))
+        self.estimate = W.HTML()
         self.hidden = int_slider(hidden_size, 16, 400, 8, "hidden size")
         self.dropout = rate_slider(dropout, "dropout rate")
         max_tokens = max(min(len(corpus.train), 200_000), train_tokens)
@@ -275,16 +308,37 @@ class TrainingPanel(W.VBox):
         self.epoch_logs: dict[str, list[dict]] = {}
         self._last_draw, self._draw_cost = 0.0, 0.0
         left = [self.hidden, self.dropout, self.train_tokens]
-        right = [self.epochs, self.steps, self.button]
-        rows = [W.HBox([W.VBox(left), W.VBox(right)] + ([self.schemes] if self.schemes else []))]
+        right = [self.epochs, self.steps, self.seed_box]
+        choices = [c for c in (self.schemes, self.recurrent) if c is not None]
+        rows = [W.HBox([W.VBox(left), W.VBox(right)] + choices), W.HBox([self.button, self.estimate])]
         super().__init__(rows + [self.status, self.progress_out, self.image])
         self.button.on_click(lambda b: self.run())
-        for control in [self.hidden, self.dropout, self.train_tokens, self.epochs, self.steps] + (
-                [self.schemes] if self.schemes else []):
+        for control in [self.hidden, self.dropout, self.train_tokens, self.epochs, self.steps, self.seed_box] + choices:
             control.observe(self._on_settings_changed, names="value")
+        self._show_estimate()
         self._redraw(force=True)
 
+    @property
+    def seed(self) -> int:
+        return self.seed_box.value
+
+    def estimate_seconds(self) -> float:
+        """What pressing Train with the current settings will take on this machine (measured, see
+        :func:`rnnreg.live.estimate_seconds`)."""
+        return estimate_seconds(list(self.configs().values()), len(self.corpus.vocab), self.valid_tokens)
+
+    def _show_estimate(self) -> None:
+        n = len(self.configs())
+        if n == 0:
+            self.estimate.value = "pick at least one run"
+            return
+        seconds = self.estimate_seconds()
+        when = f"about {seconds:.0f} s" if seconds < 120 else f"about {seconds / 60:.0f} min"
+        self.estimate.value = (f"&nbsp;{n} run{'s' if n != 1 else ''}: {when} on this machine "
+                               f"(measured now, one thread)")
+
     def _on_settings_changed(self, change) -> None:
+        self._show_estimate()
         if self.results and not self.button.disabled:  # the figure still shows the last run
             shown = ", ".join(html.escape(k) for k in self.results)
             self.status.value = (f"settings changed — press <b>Train</b> to run them; the curves still show the "
@@ -292,11 +346,21 @@ class TrainingPanel(W.VBox):
 
     # -- what a click does --------------------------------------------------------------
     def selected_schemes(self) -> tuple[str, ...]:
-        return tuple(self.schemes.value) if self.schemes is not None else self.fixed_schemes
+        if self.schemes is None:
+            return self.fixed_schemes
+        return (self.schemes.value,) if self.recurrent is not None else tuple(self.schemes.value)
 
     def configs(self) -> dict[str, Config]:
         """The configs the next run will train, by label."""
         out = {}
+        if self.recurrent is not None:
+            scheme, p = self.schemes.value, self.dropout.value
+            for r in self.recurrent.value:
+                out[run_label(scheme, p, r)] = quick_config(
+                    scheme, hidden_size=self.hidden.value, train_tokens=self.train_tokens.value,
+                    epochs=self.epochs.value, dropout=p, recurrent_dropout=r, batch_size=self.batch_size,
+                    steps=self.steps.value, seed=self.seed)
+            return out
         for s in self.selected_schemes():
             out[run_label(s, self.dropout.value)] = quick_config(
                 s, hidden_size=self.hidden.value, train_tokens=self.train_tokens.value, epochs=self.epochs.value,
@@ -364,19 +428,6 @@ class TrainingPanel(W.VBox):
         self._draw_cost = self._last_draw - now
 
     # -- results --------------------------------------------------------------------------
-    def table(self, digits: int = 1) -> pd.DataFrame:
-        """Last epoch of each run (and the best valid epoch), rounded; empty before a run."""
-        rows = []
-        for label, r in self.results.items():
-            last = r.log[-1]
-            best = min(r.log, key=lambda e: e["valid_ppl"])
-            rows.append({"run": label, "hidden": r.config.hidden_size, "train tokens": r.config.max_train_tokens,
-                         "epochs": last["epoch"], "train ppl": round(last["train_ppl"], digits),
-                         "valid ppl": round(last["valid_ppl"], digits),
-                         "best valid ppl": round(best["valid_ppl"], digits), "best epoch": best["epoch"],
-                         "valid/train": round(last["valid_ppl"] / last["train_ppl"], 2)})
-        return pd.DataFrame(rows).set_index("run") if rows else pd.DataFrame()
-
     def findings(self) -> dict[str, dict]:
         """Per run label: epochs run, last and best validation perplexity (and its epoch), last train."""
         out = {}
@@ -387,29 +438,27 @@ class TrainingPanel(W.VBox):
                           "last_train": r.log[-1]["train_ppl"]}
         return out
 
+    def table(self, digits: int = 1) -> pd.DataFrame:
+        """Last epoch of each run (and the best valid epoch), rounded; empty before a run."""
+        rows = []
+        for label, f in self.findings().items():
+            config = self.results[label].config
+            rows.append({"run": label, "hidden": config.hidden_size, "train tokens": config.max_train_tokens,
+                         "epochs": f["epochs"], "train ppl": round(f["last_train"], digits),
+                         "valid ppl": round(f["last_valid"], digits), "best valid ppl": round(f["best_valid"], digits),
+                         "best epoch": f["best_epoch"], "valid/train": round(f["last_valid"] / f["last_train"], 2)})
+        return pd.DataFrame(rows).set_index("run") if rows else pd.DataFrame()
+
     def slice_unigram(self) -> float:
         """Validation perplexity of the unigram model of the training slice (the bar to clear)."""
         return self.corpus.head(train=self.train_tokens.value, valid=self.valid_tokens).unigram_perplexity("valid")
 
-    def summary(self, digits: int = 1) -> str:
-        """The live runs in one Markdown sentence per run, computed from the logs (prose never goes stale)."""
-        if not self.results:
-            return "No run yet: press **Train**."
-        lines = []
-        for label, r in self.results.items():
-            last = r.log[-1]
-            best = min(r.log, key=lambda e: e["valid_ppl"])
-            shape = (f"still falling at the last epoch ({last['valid_ppl']:.{digits}f})" if best is last else
-                     f"best at epoch {best['epoch']} ({best['valid_ppl']:.{digits}f}), then up to "
-                     f"{last['valid_ppl']:.{digits}f} at epoch {last['epoch']}")
-            lines.append(f"- `{label}`: validation perplexity {shape}; train perplexity "
-                         f"{last['train_ppl']:.{digits}f}.")
-        finals = {k: r.log[-1]["valid_ppl"] for k, r in self.results.items()}
-        if len(finals) > 1:
-            lo, hi = min(finals.values()), max(finals.values())
-            lines.append(f"- Last-epoch validation perplexities span {hi - lo:.{digits}f} points "
-                         f"({(hi - lo) / lo:.1%} of the best, `{min(finals, key=finals.get)}`).")
-        return "\n".join(lines)
+    def checks(self) -> dict[str, bool]:
+        """What holds for any healthy run on any machine (the chapters' nbval-checked cell)."""
+        runs, unigram = self.findings(), self.slice_unigram()
+        return {"every run finished its epochs": all(f["epochs"] == self.epochs.value for f in runs.values()),
+                "every run's best epoch beats the slice's unigram model":
+                    all(f["best_valid"] < unigram for f in runs.values())}
 
     def logs(self) -> dict[str, list[dict]]:
         return {k: r.log for k, r in self.results.items()}
