@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # A bare `torch` requirement can pull a multi-GB CUDA build; pin the CPU wheel's version.
 TORCH  ?= torch==2.13.0
 
-.PHONY: env lab lint test test-portable unit book notebooks slides html bench clean
+.PHONY: env lab lint test test-portable unit book notebooks slides html bench browser-check clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ notebooks: env
 
 slides: env                       ## reveal.js decks + static HTML, offline, into build/
 	PATH=$(BIN):$$PATH bash scripts/build_slides.sh
+
+# The book in a browser (Debian's chromium + playwright): every deck measured at 1280x720, every
+# panel moved in JupyterLab. Screenshots and records into build/browser (RNNREG_BROWSER_OUT).
+browser-check: env slides
+	$(BIN)/python -m pip install --quiet -e '.[browser]'
+	RNNREG_BROWSER=1 $(BIN)/python -m pytest tests/browser -v
 
 bench: env
 	$(BIN)/python -m rnnreg bench --compile --out results/bench/cpu.json

@@ -16,8 +16,10 @@
 # Usage:  make slides            (or: PATH=.venv/bin:$PATH bash scripts/build_slides.sh [book/NN_x.ipynb ...])
 # Needs:  jupyter (nbconvert >= 7), and npm + the npm registry the first time (assets are cached in
 #         build/vendor; set OFFLINE=1 to fail instead of fetching).
-# Present: open build/slides/*.slides.html in a browser (file:// works; 's' opens speaker notes),
-#         or live with a kernel in JupyterLab via jupyterlab-rise (command "Render as slides").
+# Present: open build/slides/*.slides.html in a browser (file:// works; 's' opens speaker notes).
+#         Slides are 1280x720; a widget panel shows as a still of its last state with a one-line
+#         note (scripts/nbconvert_templates/book_static_panels.j2). To move the controls, present
+#         the chapter itself in JupyterLab (View > Presentation Mode) with a running kernel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -81,18 +83,22 @@ ASSETS=(
   --HTMLExporter.widget_renderer_url=../vendor/html-manager/dist/embed-amd.js
   --HTMLExporter.jupyter_widgets_base_url=../vendor/
   --TemplateExporter.extra_template_basedirs="$TEMPLATES"
+  --TemplateExporter.extra_template_paths="$TEMPLATES"
 )
 
 if [[ $# -gt 0 ]]; then NOTEBOOKS=("$@"); else NOTEBOOKS=(book/[0-9][0-9]_*.ipynb); fi
 
+# Decks show no code (the chapter shows it): outputs and prose only.
 "$JUPYTER" nbconvert --log-level=WARN --to slides --template book_reveal "${ASSETS[@]}" \
+  --TemplateExporter.exclude_input=True --TemplateExporter.exclude_input_prompt=True \
+  --TemplateExporter.exclude_output_prompt=True \
   --SlidesExporter.reveal_url_prefix=../vendor/reveal.js \
   --SlidesExporter.reveal_theme="$THEME" \
   --SlidesExporter.reveal_transition=none \
   --SlidesExporter.reveal_scroll=True \
   --SlidesExporter.reveal_number=c/t \
   --SlidesExporter.reveal_width=1280 \
-  --SlidesExporter.reveal_height=860 \
+  --SlidesExporter.reveal_height=720 \
   --no-prompt --output-dir "$BUILD/slides" "${NOTEBOOKS[@]}"
 
 "$JUPYTER" nbconvert --log-level=WARN --to html --template book_lab "${ASSETS[@]}" \

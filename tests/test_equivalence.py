@@ -196,3 +196,218 @@ def test_equivalence_table_says_why_an_equivalent_is_missing():
     assert t.loc[100, "status"] == "ok" and t.loc[100, "n_eq"] == pytest.approx(50)
     assert t.loc[100, "alpha"] == pytest.approx(1.0)
     assert (equivalence.equivalence_table(grid[grid.dropout > 0], "valid_ppl").status == "no base").all()
+
+
+# -- the recorded grid as tables, seed noise, α per rate --------------------------------------
+
+#: Log-perplexity offsets of the ensemble seeds 1..5 in :func:`synthetic_grid` (seed 1 at 0): their
+#: standard deviation is the grid's seed noise.
+SEED_OFFSETS = (0.0, -0.02, -0.01, 0.01, 0.02)
+
+
+def synthetic_grid(alpha=1.0, drop=(), valid_boost=None, offsets=SEED_OFFSETS, last_gain=0.02):
+    """A complete N × p grid (plus the ensemble seeds) where dropout acts exactly like a model of
+    N(1−p)^alpha units: ppl = 3000·N_eff^−0.4 (train), valid = 1.3·train. ``alpha`` may be a function
+    of p. ``drop``: cells left out. ``valid_boost``: {(N, p): factor} on that cell's validation
+    perplexity. ``offsets``: log offsets of the ensemble seeds. ``last_gain``: {(N, p): gain} or one value."""
+    rows = []
+    for n, p, s in equivalence.grid_cells():
+        if (n, p) in drop:
+            continue
+        a = alpha(p) if callable(alpha) else alpha
+        shift = math.exp(offsets[s - 1]) if (n, p) == (equivalence.ENSEMBLE["hidden_size"], 0.0) else 1.0
+        train = 3000 * (n * (1 - p) ** a) ** -0.4 * shift
+        valid = 1.3 * train * (valid_boost or {}).get((n, p), 1.0)
+        gain = last_gain.get((n, p), 0.02) if isinstance(last_gain, dict) else last_gain
+        rows.append(dict(hidden_size=n, dropout=p, seed=s, train_eval_ppl=train, train_dropout_ppl=train * 1.1,
+                         valid_ppl=valid, best_valid_ppl=valid, gap=valid / train, last_valid_gain=gain,
+                         parameters=equivalence.lstm_lm_parameters(n), wall_s=1.0,
+                         run=equivalence.cell_name(n, p, s)))
+    return pd.DataFrame(rows)
+
+
+def test_theory_table_counts():
+    t = equivalence.theory_table(200, 0.5)
+    assert t.loc["units", "n_eq"] == pytest.approx(100)
+    assert t.loc["pairs (seed's N·N)", "alpha"] == pytest.approx(1)
+    test_time = t.loc["test time (all units)", "alpha"]
+    assert test_time == 0 and not math.copysign(1, test_time) < 0  # no "-0.00" on screen
+    assert t.loc["units", "parameters"] == equivalence.lstm_lm_parameters(100)
+    assert t.iloc[0]["parameters"] == equivalence.lstm_lm_parameters(200)
+    assert t.iloc[0]["macs"] == equivalence.lstm_lm_macs(200)
+    assert equivalence.format_theory_table(t).loc["pairs under zaremba", "N_eq"] == pytest.approx(173.2)
+
+
+def test_paper_table_uses_the_presets():
+    t = equivalence.paper_table()
+    assert t.loc["large", "units"] == 525 and t.loc["medium", "paper valid"] == 86.2
+    assert t.loc["small", "test time (all units)"] == 200
+
+
+def test_candidate_alpha_curves():
+    rates = [0.2, 0.5, 0.65]
+    c = equivalence.candidate_alpha_curves(200, rates)
+    assert c["units"] == pytest.approx([1, 1, 1]) and c["test time (all units)"] == [0, 0, 0]
+    assert c["pairs under zaremba"] == pytest.approx([math.log(math.sqrt(1 - p / 2)) / math.log(1 - p) for p in rates])
+    assert all(0 < a < 1 for a in c["weights of the LM under zaremba"])
+
+
+def test_grid_status_and_missing_cells():
+    grid = synthetic_grid(drop={(200, 0.5), (200, 0.65)})
+    st = equivalence.grid_status(grid)
+    total = len(equivalence.GRID["sizes"]) * len(equivalence.GRID["rates"])
+    assert (st.done, st.total, st.ensemble_done, st.ensemble_total) == (total - 2, total, 5, 5)
+    assert st.missing == ("h0200-p50-seed1", "h0200-p65-seed1") and not st.complete
+    assert equivalence.grid_status(synthetic_grid()).complete
+    seed1 = synthetic_grid()
+    st = equivalence.grid_status(seed1[seed1.seed == 1])
+    assert st.ensemble_done == 1 and st.missing == tuple(equivalence.cell_name(50, 0.0, s) for s in (2, 3, 4, 5))
+
+
+def test_empty_or_missing_grid_folder(tmp_path):
+    grid = equivalence.load(tmp_path)
+    assert grid.empty and list(grid.columns) == equivalence.GRID_COLUMNS
+    assert len(equivalence.missing_cells(grid)) == len(equivalence.grid_cells())
+    assert equivalence.grid_table(grid).isna().all().all()
+    assert equivalence.equivalence_frame(grid).empty
+    fit = equivalence.alpha_fit(grid)
+    assert fit.by_rate.empty and fit.pooled["n"] == 0 and math.isnan(fit.noise.sd)
+    assert equivalence.last_epoch_gains(grid).empty
+    assert equivalence.load_inference(tmp_path) is None
+
+
+def test_load_reads_recorded_cells_and_their_last_gain(tmp_path):
+    root = tmp_path / "ptb" / "grid"
+    for n, p in ((10, 0.0), (10, 0.5)):
+        d = root / equivalence.cell_name(n, p)
+        d.mkdir(parents=True)
+        (d / "config.json").write_text(json.dumps({"hidden_size": n, "dropout": p, "seed": 1}))
+        (d / "summary.json").write_text(json.dumps({"train_ppl": 300.0, "valid_ppl": 400.0, "best_valid_ppl": 390.0,
+                                                    "parameters": 1, "wall_s": 1.0, "train_eval_ppl": 250.0}))
+        (d / "log.jsonl").write_text("\n".join(json.dumps({"epoch": e, "valid_ppl": v})
+                                               for e, v in ((1, 500.0), (2, 450.0))) + "\n")
+    (root / equivalence.cell_name(25, 0.0)).mkdir()  # claimed, nothing written yet
+    grid = equivalence.load(tmp_path)
+    assert sorted(grid.run) == ["h0010-p00-seed1", "h0010-p50-seed1"]
+    assert grid.last_valid_gain.to_numpy() == pytest.approx([math.log(500 / 450)] * 2)
+    assert "h0025-p00-seed1" in equivalence.missing_cells(grid)
+    assert math.isnan(equivalence.last_gain([{"valid_ppl": 3.0}]))
+
+
+def test_pivot_and_dropout_effect():
+    grid = synthetic_grid(drop={(200, 0.65)})
+    t = equivalence.grid_table(grid, "valid_ppl")
+    assert list(t.columns) == [f"N={n}" for n in equivalence.GRID["sizes"]]
+    assert math.isnan(t.loc["p=0.65", "N=200"])
+    assert t.loc["p=0", "N=10"] == pytest.approx(1.3 * 3000 * 10 ** -0.4, abs=0.05)
+    effect = equivalence.dropout_effect(grid, "train_eval_ppl")
+    assert list(effect.index) == [p for p in equivalence.GRID["rates"] if p > 0]
+    assert effect.loc[0.5, 100] == pytest.approx(0.5 ** -0.4)  # α = 1: half the units
+    extra = pd.concat([grid, grid[grid.hidden_size == 200].assign(hidden_size=400, run="h0400")])
+    assert list(equivalence.pivot(extra, "valid_ppl").columns)[-1] == 400  # a column beyond GRID is kept
+
+
+def test_seed_noise_pools_every_cell_with_several_seeds():
+    grid = synthetic_grid()
+    noise = equivalence.seed_noise(grid, "train_eval_ppl")
+    assert noise.sd == pytest.approx(np.std(SEED_OFFSETS, ddof=1))
+    assert (noise.dof, noise.cells, noise.runs) == (4, ("h0050-p00",), 5)
+    assert noise.relative == pytest.approx(math.expm1(noise.sd))
+    extra = grid[(grid.hidden_size == 200) & (grid.dropout == 0.5)]
+    two = pd.concat([extra.assign(valid_ppl=extra.valid_ppl * math.exp(0.03), seed=2),
+                     grid.assign(valid_ppl=np.where((grid.hidden_size == 200) & (grid.dropout == 0.5),
+                                                    grid.valid_ppl * math.exp(-0.03), grid.valid_ppl))])
+    pooled = equivalence.seed_noise(two, "valid_ppl")
+    ss = np.sum(np.square(np.array(SEED_OFFSETS) - np.mean(SEED_OFFSETS))) + 2 * 0.03 ** 2
+    assert pooled.sd == pytest.approx(math.sqrt(ss / 5)) and pooled.dof == 5 and len(pooled.cells) == 2
+    assert math.isnan(equivalence.seed_noise(grid[grid.seed == 1]).sd)
+
+
+def test_alpha_fit_per_rate_recovers_an_alpha_that_rises_with_p():
+    grid = synthetic_grid(alpha=lambda p: 1 + p, offsets=(0,) * 5)  # no seed noise
+    fit = equivalence.alpha_fit(grid, draws=20)
+    r = fit.by_rate
+    assert list(r.index) == [p for p in equivalence.GRID["rates"] if p > 0]
+    assert r.alpha.to_numpy() == pytest.approx([1 + p for p in r.index])
+    assert r.se_fit.to_numpy() == pytest.approx(0, abs=1e-9) and r.se_seed.to_numpy() == pytest.approx(0)
+    # the pooled line through the origin weighs a cell by log(1−p)²: p = 0.65 about 22 times p = 0.2
+    assert r.loc[0.65, "weight"] == pytest.approx((math.log(0.35) / math.log(0.8)) ** 2)
+    assert r.share.sum() == pytest.approx(1)
+    assert 1.2 < fit.pooled["alpha"] < 1.65 and fit.pooled["n"] == r.n.sum()
+    assert fit.ruled_out() == [0.2, 0.35, 0.5, 0.65] and fit.consistent(1.5) == [0.5]
+    shown = equivalence.alpha_display(fit)
+    assert shown.loc["p=0.5", "α"] == 1.5 and shown.loc["p=0.65", "weight per cell (pooled fit)"] == 22.1
+
+
+def test_alpha_fit_propagates_seed_noise():
+    grid = synthetic_grid(alpha=1.0)
+    fit = equivalence.alpha_fit(grid, draws=300)
+    r = fit.by_rate
+    assert r.alpha.to_numpy() == pytest.approx(1.0) and (r.se_seed > 0).all()
+    # the same noise moves α more where log(1 − p) is small
+    assert list(r.se_seed) == sorted(r.se_seed, reverse=True)
+    assert r.se.to_numpy() == pytest.approx(np.hypot(r.se_fit, r.se_seed))
+    assert fit.consistent() == list(r.index) and not r.units_out.any()
+    ok = fit.table[(fit.table.status == "ok") & (fit.table.n_eq > min(equivalence.GRID["sizes"]) + 1e-9)]
+    assert ((ok.n_eq_low < ok.n_eq) & (ok.n_eq < ok.n_eq_high)).all()  # (at the row's end the range is one-sided)
+    assert equivalence.alpha_fit(grid, draws=300).by_rate.equals(r)  # seeded: the same draws every time
+    no_noise = equivalence.alpha_fit(grid[grid.seed == 1], draws=300)
+    assert no_noise.by_rate.se_seed.isna().all() and no_noise.by_rate.se.equals(no_noise.by_rate.se_fit)
+
+
+def test_decisions_follow_the_standard_errors():
+    by_rate = pd.DataFrame(dict(alpha=[1.1, 1.4], se_fit=[0.05, 0.05], se_seed=[0.2, 0.05], se=[0.21, 0.07]),
+                           index=[0.2, 0.65])
+    noise = equivalence.SeedNoise("valid_ppl", 0.01, 4, ("h0050-p00",), 5)
+    fit = equivalence.AlphaFit("valid_ppl", noise, pd.DataFrame(), by_rate, {}, 10, 2.0)
+    assert fit.ruled_out() == [0.65] and fit.consistent() == [0.2]
+    assert fit.ruled_out(se="se_fit") == [0.2, 0.65]  # the scatter alone would rule out both
+
+
+def test_a_cell_within_seed_noise_of_the_row_end_is_not_counted_outside_it():
+    grid = synthetic_grid(valid_boost={(200, 0.2): 0.5, (200, 0.35): 0.5, (100, 0.2): 0.5})
+    best = grid[(grid.dropout == 0) & (grid.seed == 1)].valid_ppl.min()
+    sd = 0.01
+    close, far = best * math.exp(-sd), best * math.exp(-5 * sd)  # inside / outside 2·sd·√2
+    worse = grid[(grid.dropout == 0) & (grid.hidden_size == 5)].valid_ppl.iloc[0] * math.exp(sd)
+    for (n, p), v in {(200, 0.2): close, (200, 0.35): far, (5, 0.2): worse}.items():
+        grid.loc[(grid.hidden_size == n) & (grid.dropout == p), "valid_ppl"] = v
+    plain = equivalence.equivalence_frame(grid, "valid_ppl").set_index(["hidden_size", "dropout"])
+    assert plain.loc[(200, 0.2), "status"] == "better" and plain.loc[(5, 0.2), "status"] == "worse"
+    t = equivalence.equivalence_frame(grid, "valid_ppl", noise_sd=sd).set_index(["hidden_size", "dropout"])
+    assert t.loc[(200, 0.2), "status"] == "near best" and t.loc[(200, 0.35), "status"] == "better"
+    assert t.loc[(5, 0.2), "status"] == "near smallest"
+    assert t.loc[(200, 0.35), "margin"] == pytest.approx(5 * sd)
+    counts = equivalence.fit_summary(t.reset_index())
+    assert counts["near best"] == 1 and counts["near smallest"] == 1
+
+
+def test_last_epoch_gains_against_the_seed_noise():
+    sd = np.std(SEED_OFFSETS, ddof=1)
+    grid = synthetic_grid(last_gain={(200, 0.5): 0.05, (100, 0.5): sd / 2})
+    g = equivalence.last_epoch_gains(grid)
+    assert len(g) == len(equivalence.GRID["sizes"]) * len(equivalence.GRID["rates"])
+    at = g.set_index(["hidden_size", "dropout"]).improving
+    assert at[(200, 0.5)] and not at[(100, 0.5)] and at[(5, 0.0)]  # 0.02 > sd
+    louder = equivalence.last_epoch_gains(grid, equivalence.SeedNoise("valid_ppl", 0.03, 4, (), 5))
+    assert louder.improving.sum() == 1  # only the 0.05 gain beats a noise of 0.03
+
+
+def test_plateau_cells():
+    table = pd.DataFrame(dict(train_eval_ppl=[700.0, 650.0, 300.0]))
+    assert list(equivalence.plateau_cells(table, 690.0).train_eval_ppl) == [700.0]
+    assert equivalence.plateau_cells(table, 660.0, tol=0.1).train_eval_ppl.tolist() == [700.0, 650.0]
+
+
+def test_inference_summary_and_table():
+    inf = {"split": "valid", "dropout_cell": "h0200-p50-seed1", "dropout_parameters": 4_653_200,
+           "weight_scaling_ppl": 150.0, "mc_dropout_ppl": [190.0, 170.0, 152.0],
+           "ensemble_cells": ["a", "b"], "ensemble_member_parameters": 1_000_000, "ensemble_ppl": [200.0, 165.0]}
+    s = equivalence.inference_summary(inf)
+    assert (s["weight_scaling"], s["mc"], s["samples"], s["ensemble"], s["members"], s["single"]) == (
+        150.0, 152.0, 3, 165.0, 2, 200.0)
+    t = equivalence.inference_table(inf)
+    assert t.loc["MC dropout, S = 3", "perplexity"] == 152.0
+    assert t.loc["ensemble of 2 undropped", "parameters (M)"] == 2.0
+    assert equivalence.inference_summary(None) is None
+    assert equivalence.inference_table(None).shape == (1, 3)

@@ -1,23 +1,37 @@
-"""Chapter 05: the scheme zoo, the published numbers beside it, model averaging, and the views.
+"""Chapter 05: the scheme zoo, its budget and tuned recurrent rates, the published numbers beside it, model
+averaging, and the views.
 
 Every table is built from synthetic run folders written in ``tmp_path`` (the layout
-``rnnreg.train.train`` writes), so the tests do not depend on what has been recorded so far.
+``rnnreg.train.train`` writes), so the tests do not depend on what has been recorded so far; the
+budget's tests read the recorded runs' own config.json and summary.json.
 """
 import json
 import math
+import re
+from pathlib import Path
 
 import pytest
 
 from rnnreg import analysis, published, views
+from rnnreg.train import Config
 from rnnreg.views.zoo import SchemeVsPapers, ZooCurves
 
+RESULTS = Path(__file__).resolve().parent.parent / "results"
 
-def write_zoo_run(root, scheme, seed, valid, test=None, train=None, epochs=6, complete=True, duplicate=False):
-    """A zoo run folder: valid perplexity falls to ``valid`` at the last epoch."""
-    folder = root / "ptb" / "zoo" / f"{scheme}-seed{seed}"
+
+def write_zoo_run(root, scheme, seed, valid, test=None, train=None, epochs=6, complete=True, duplicate=False,
+                  rate=None):
+    """A zoo run folder: valid perplexity falls to ``valid`` at the last epoch. ``rate``: a tuned run
+    (``ptb/zoo-tuned/<scheme>-r<NN>-seed<k>``) with that recurrent rate."""
+    sub = "zoo" if rate is None else "zoo-tuned"
+    name = f"{scheme}-seed{seed}" if rate is None else f"{scheme}-r{round(rate * 100):02d}-seed{seed}"
+    folder = root / "ptb" / sub / name
     folder.mkdir(parents=True)
     config = {"preset": "small", "num_layers": 2, "hidden_size": 200, "scheme": scheme,
-              "dropout": 0.0 if scheme == "none" else 0.5, "epochs": 6, "max_train_tokens": 300000, "seed": seed}
+              "dropout": 0.0 if scheme == "none" else 0.5, "recurrent_dropout": None, "zoneout_c": 0.5,
+              "epochs": 6, "max_train_tokens": 300000, "seed": seed}
+    if rate is not None:
+        config["zoneout_c" if scheme == "zoneout" else "recurrent_dropout"] = rate
     (folder / "config.json").write_text(json.dumps(config))
     train = train if train is not None else valid - 10
     lines = []
@@ -62,7 +76,74 @@ def two_seeds(one_seed):
 
 
 # ---------------------------------------------------------------------------------------------
-# Published numbers (rnnreg.analysis.runs)
+# The budget, named once: every recorded zoo run is what `python -m rnnreg zoo` trains
+# ---------------------------------------------------------------------------------------------
+def recorded_runs():
+    out = []
+    for sub, pattern in (("zoo", r"(?P<scheme>.+)-seed(?P<seed>\d+)"),
+                         ("zoo-tuned", r"(?P<scheme>.+)-r(?P<pct>\d+)-seed(?P<seed>\d+)")):
+        for cfg in sorted((RESULTS / "ptb" / sub).glob("*/config.json")):
+            m = re.fullmatch(pattern, cfg.parent.name)
+            rate = int(m["pct"]) / 100 if m and m.groupdict().get("pct") else None
+            out.append(pytest.param(cfg.parent, m["scheme"], int(m["seed"]), rate, id=f"{sub}/{cfg.parent.name}"))
+    return out
+
+
+@pytest.mark.parametrize("folder,scheme,seed,rate", recorded_runs())
+def test_the_zoo_command_reproduces_every_recorded_run(folder, scheme, seed, rate):
+    recorded = Config.from_dict(json.loads((folder / "config.json").read_text()))
+    assert analysis.zoo.run_config(scheme, seed, rate) == recorded
+    assert analysis.zoo.run_folder(scheme, seed, rate) == f"results/{folder.relative_to(RESULTS).as_posix()}"
+    summary = folder / "summary.json"
+    if summary.exists():  # complete: the command it records is the zoo's train command, word for word
+        assert json.loads(summary.read_text())["command"] == analysis.zoo.run_command(scheme, seed, rate)
+
+
+def test_the_untuned_zoo_is_recorded_for_every_scheme_and_seed():
+    for scheme in analysis.zoo.SCHEMES:
+        for seed in analysis.zoo.SEEDS:
+            assert (RESULTS / analysis.zoo.run_folder(scheme, seed).removeprefix("results/") / "config.json").exists()
+
+
+@pytest.mark.parametrize("scheme", ["everywhere", "memory", "variational", "weight_drop", "zoneout"])
+@pytest.mark.parametrize("rate", [0.1, 0.25])
+def test_tuned_runs_are_the_commands_the_tuning_uses(scheme, rate):
+    option = "--zoneout-c" if scheme == "zoneout" else "--recurrent-dropout"
+    nn = f"{round(rate * 100):02d}"
+    want = (f"python -m rnnreg train --preset small --scheme {scheme} --dropout 0.5 {option} {rate:g} "
+            f"--max-train-tokens 300000 --epochs 6 --decay-after 2 --seed 1 --quiet "
+            f"--out results/ptb/zoo-tuned/{scheme}-r{nn}-seed1")
+    assert analysis.zoo.run_command(scheme, 1, rate) == want
+    config = analysis.zoo.run_config(scheme, 1, rate)
+    assert config.dropout == 0.5 and config.epochs == 6 and config.max_train_tokens == 300_000
+    if scheme == "zoneout":
+        assert (config.zoneout_c, config.zoneout_h, config.recurrent_dropout) == (rate, 0.05, None)
+    else:
+        assert config.recurrent_dropout == rate
+
+
+def test_budget_rates_and_names():
+    b = analysis.zoo.BUDGET
+    assert (b["dropout"], b["recurrent_rate"], b["zoneout_h"]) == (0.5, 0.5, 0.05)
+    assert [analysis.zoo.rate_option(s) for s in analysis.zoo.SCHEMES] == [
+        None, None, "recurrent_dropout", "recurrent_dropout", "recurrent_dropout", "recurrent_dropout", "zoneout_c"]
+    assert analysis.zoo.run_config("none", 1).dropout == 0.0
+    assert analysis.zoo.run_config("zaremba", 3).lr_at(3) == 1.0 and analysis.zoo.run_config("zaremba").lr_at(4) == 0.5
+    # the untuned rate is the budget's: no -r folder, no extra option
+    assert analysis.zoo.run_name("variational", 2, 0.5) == "variational-seed2"
+    assert analysis.zoo.run_name("variational", 2, 0.25) == "variational-r25-seed2"
+    assert analysis.zoo.run_name("zaremba", 1, 0.25) == "zaremba-seed1"  # no recurrent site: nothing to tune
+    assert analysis.zoo.run_folder("memory", 1, 0.1, root="x/") == "x/memory-r10-seed1"
+    runs = analysis.zoo.plan(["zaremba", "memory"], [1], [0.1, 0.5])
+    assert runs == [("zaremba", 1, None), ("memory", 1, 0.1), ("memory", 1, None)]
+    assert analysis.zoo.zoo_command(["memory"], (2,), (0.1,)) == \
+        "python -m rnnreg zoo --schemes memory --recurrent-dropout 0.1 --seeds 2"
+    with pytest.raises(ValueError):
+        analysis.zoo.run_config("dropconnect")
+
+
+# ---------------------------------------------------------------------------------------------
+# Published numbers (rnnreg.published, rnnreg.analysis.runs)
 # ---------------------------------------------------------------------------------------------
 def test_papers_averaging_rows_and_follow_ups():
     small = analysis.runs.reported_averaging("small").set_index("members")
@@ -74,14 +155,19 @@ def test_papers_averaging_rows_and_follow_ups():
     assert medium.loc[10, "test"] == 72.0
     assert analysis.runs.reported_averaging("large").set_index("members").loc[38, "test"] == 68.7
     lit = analysis.runs.follow_ups_table().set_index("method")
-    assert lit.loc["Variational LSTM, medium (untied)", "test"] == 79.7
-    assert lit.loc["Variational LSTM, large (untied)", "test"] == 75.2
+    # `variational` shares one mask on x and one on h(t-1) across the four gates: Gal's tied rows
+    assert lit.loc["Variational LSTM, medium (tied)", ["valid", "test"]].tolist() == [81.8, 79.7]
+    assert lit.loc["Variational LSTM, large (tied)", ["valid", "test"]].tolist() == [77.3, 75.0]
+    assert lit.loc["Variational LSTM, large (tied), MC dropout", "test"] == 74.1
     assert lit.loc["Variational LSTM, large (untied), MC dropout", "test"] == 73.4
+    tied = lit[lit.index.str.contains(r"\(tied\)")]
+    untied = lit[lit.index.str.contains("untied")]
+    assert set(tied["scheme"]) == {"variational"} and untied["scheme"].isna().all() and len(untied) == 3
     assert lit.loc["AWD-LSTM (3 layers, tied weights)", "test"] == 57.3
-    assert "tied weights" in lit.loc["AWD-LSTM (3 layers, tied weights)", "differs"]
     assert math.isnan(lit.loc["Zoneout", "test"])  # unverified: not quoted
     assert all(r["source"] in published.FOLLOW_UP_SOURCES for r in published.FOLLOW_UPS)
-    # the existing entries keep their meaning (chapter 02 reads them)
+    cap = published.CAPTIONING  # the paper's "dropout ~ an ensemble of ten" is about captioning
+    assert (cap["single"], cap["dropout"], cap["ensemble"], cap["members"]) == (23.5, 24.3, 24.4, 10)
     assert set(analysis.runs.reported_table()["source"]) == set(published.SOURCES)
     with pytest.raises(KeyError):
         analysis.runs.reported_averaging("huge")
@@ -90,7 +176,7 @@ def test_papers_averaging_rows_and_follow_ups():
 # ---------------------------------------------------------------------------------------------
 # Tables
 # ---------------------------------------------------------------------------------------------
-def test_one_seed_tables_say_so(one_seed):
+def test_one_seed_tables(one_seed):
     zoo = analysis.zoo.load_zoo(one_seed)
     assert list(zoo) == ["none", "zaremba", "everywhere", "variational"]  # SCHEMES order
     assert len(zoo["none"][0].log) == 6  # the duplicated epochs of a resumed run count once
@@ -103,9 +189,9 @@ def test_one_seed_tables_say_so(one_seed):
     assert math.isnan(table.loc["none", "tokens/s"])  # not benchmarked in the fake bench
     shown = analysis.zoo.pretty(table)
     assert shown.loc["zaremba", "valid spread"] == "one seed" and shown.loc["none", "tokens/s"] == "–"
-    assert analysis.zoo.missing(zoo) == ["memory", "weight_drop", "zoneout"]
-    text = analysis.zoo.status_text(zoo)
-    assert text.startswith("One seed per scheme") and "Not yet recorded here: memory, weight_drop, zoneout" in text
+    status = analysis.zoo.status(zoo)
+    assert status["seeds"] == {"none": [1], "zaremba": [1], "everywhere": [1], "variational": [1]}
+    assert status["missing"] == ["memory", "weight_drop", "zoneout"] and status["pending"] == []
 
 
 def test_two_seeds_give_mean_and_spread(two_seeds):
@@ -118,25 +204,28 @@ def test_two_seeds_give_mean_and_spread(two_seeds):
     assert "weight_drop" not in table.index  # no complete run: no numbers
     per_run = analysis.zoo.runs_table(zoo)
     assert per_run.set_index(["scheme", "seed"]).loc[("weight_drop", 1), "status"] == "in progress: epoch 2 of 6"
-    text = analysis.zoo.status_text(zoo)
-    assert "Seeds per scheme: none 2, zaremba 2" in text
-    assert "Still training" in text and "weight_drop-seed1" in text
+    status = analysis.zoo.status(zoo)
+    assert status["seeds"]["zaremba"] == [1, 2] and status["seeds"]["weight_drop"] == []
+    assert [name.rsplit("/", 1)[-1] for name, _ in status["pending"]] == ["weight_drop-seed1"]
+    assert "weight_drop" in status["missing"]
 
 
 def test_empty_results(tmp_path):
     zoo = analysis.zoo.load_zoo(tmp_path / "nowhere")
     assert zoo == {} and analysis.zoo.scheme_table(zoo).empty
-    assert "No zoo run recorded here yet" in analysis.zoo.status_text(zoo)
-    assert "Not yet recorded here" in analysis.zoo.answer(zoo)
+    assert analysis.zoo.status(zoo) == {"seeds": {}, "pending": [], "missing": list(analysis.zoo.SCHEMES)}
+    assert analysis.zoo.findings(zoo) is None
     assert analysis.zoo.load_bench(tmp_path) is None and analysis.zoo.speed_table(None).empty
+    assert analysis.zoo.speed_findings(None) is None
     fig = views.zoo.plot_schemes(zoo)
     assert any("not yet recorded" in t.get_text() for ax in fig.axes for t in ax.texts)
 
 
 def test_literature_table_puts_here_beside_published(one_seed):
     lit = analysis.zoo.literature_table(analysis.zoo.load_zoo(one_seed)).set_index("method")
-    row = lit.loc["Variational LSTM, large (untied)"]
-    assert row["test"] == 75.2 and row["here valid"] == 201.0 and row["scheme"] == "variational"
+    row = lit.loc["Variational LSTM, large (tied)"]
+    assert row["test"] == 75.0 and row["here valid"] == 201.0 and row["scheme"] == "variational"
+    assert lit.loc["Variational LSTM, large (untied)", "here valid"] == "–"  # untied: not this book's scheme
     assert lit.loc["AWD-LSTM (3 layers, tied weights)", "here test"] == "–"  # weight_drop not recorded
     assert lit.loc["Zoneout", "test"] == "–"
 
@@ -150,40 +239,120 @@ def test_seed_reference(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
-# The answer
+# The answer: numbers and decisions
 # ---------------------------------------------------------------------------------------------
-def test_answer_one_seed_is_honest(one_seed):
-    text = analysis.zoo.answer(analysis.zoo.load_zoo(one_seed),
-                               reference={"runs": 4, "pattern": "results/x", "spread": 4.5, "relative": 0.013})
-    assert "`zaremba`, validation perplexity 190.0" in text
-    assert "runner-up `none` is 5.0 points behind" in text
-    assert "One seed per scheme" in text and "not established" in text and "4.5 validation points" in text
-    assert "`zaremba` is ahead of `variational` by 11.0" in text and "**not** reproduced" in text
+def test_findings_with_one_seed(one_seed):
+    f = analysis.zoo.findings(analysis.zoo.load_zoo(one_seed), reference={"runs": 4, "spread": 4.5})
+    assert f["order"] == ["zaremba", "none", "everywhere", "variational"]
+    assert (f["winner"], f["second"], f["last"]) == ("zaremba", "none", "variational")
+    assert f["valid"]["none"] - f["valid"]["zaremba"] == 5.0
+    assert f["test_same_order"] and f["single_seed"] == f["order"] and f["min_seeds"] == 1
+    assert f["separated"] is None  # one seed: the seeds cannot separate anything
+    assert f["reference"]["spread"] == 4.5
+    assert f["recurrent"] == ["everywhere", "variational"] and f["recurrent_behind"] == ["everywhere", "variational"]
+    assert f["improving"] == ["zaremba", "everywhere", "variational"]  # valid falls to the last epoch
+    assert (f["none_best_epoch"], f["last_epoch"]) == (6, 6)
+    assert f["published_order_here"] is False  # variational behind zaremba here, ahead in the papers
+    assert f["published"]["variational"][20.0] < f["published"]["zaremba"][20.0]
+    assert f["size_ratio"] == pytest.approx((20 / 4.6532, 66 / 4.6532))
 
 
-def test_answer_with_seeds_separated_or_not(two_seeds):
-    zoo = analysis.zoo.load_zoo(two_seeds)
-    text = analysis.zoo.answer(zoo)
-    # zaremba 190/194 and none 195/197: ranges do not overlap
-    assert "2 or more seeds per scheme" in text and "do not overlap" in text
-    assert "One seed" not in text
+def test_findings_with_seeds_separated_or_not(two_seeds):
+    f = analysis.zoo.findings(analysis.zoo.load_zoo(two_seeds))
+    assert f["min_seeds"] == 2 and f["single_seed"] == []
+    assert f["separated"] is True  # zaremba 190/194, none 195/197: the ranges do not overlap
     write_zoo_run(two_seeds, "memory", 1, 191.0)  # a scheme with one seed only
-    text = analysis.zoo.answer(analysis.zoo.load_zoo(two_seeds))
-    assert "One seed only for `memory`" in text
+    f = analysis.zoo.findings(analysis.zoo.load_zoo(two_seeds))
+    assert f["single_seed"] == ["memory"] and f["winner"] == "memory" and f["separated"] is None
 
 
-def test_answer_when_ranges_overlap(tmp_path):
+def test_findings_when_ranges_overlap(tmp_path):
     write_zoo_run(tmp_path, "zaremba", 1, 190.0)
     write_zoo_run(tmp_path, "zaremba", 2, 196.0)
     write_zoo_run(tmp_path, "variational", 1, 189.0)
     write_zoo_run(tmp_path, "variational", 2, 195.0)
-    text = analysis.zoo.answer(analysis.zoo.load_zoo(tmp_path))
-    assert "`variational`, validation perplexity 192.0" in text
-    assert "**not separated**" in text and "agrees with the published one" in text
+    f = analysis.zoo.findings(analysis.zoo.load_zoo(tmp_path))
+    assert f["winner"] == "variational" and f["valid"]["variational"] == 192.0
+    assert f["separated"] is False and f["published_order_here"] is True
 
 
 # ---------------------------------------------------------------------------------------------
-# Model averaging
+# Tuned recurrent rates
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture
+def tuning(two_seeds):
+    write_zoo_run(two_seeds, "variational", 1, 199.0, rate=0.1)
+    write_zoo_run(two_seeds, "variational", 1, 200.0, rate=0.25)
+    write_zoo_run(two_seeds, "everywhere", 1, 191.0, rate=0.1)  # inside zaremba's 190-194
+    write_zoo_run(two_seeds, "zoneout", 1, 250.0, rate=0.1, complete=False, epochs=3)  # still training
+    return two_seeds
+
+
+def test_tuning_runs_merge_the_untuned_zoo(tuning):
+    runs = analysis.zoo.tuning_runs(tuning)
+    rows = runs.set_index(["scheme", "seed"])
+    assert math.isnan(rows.loc[("zaremba", 1), "rate"])  # no recurrent site
+    var = runs[runs["scheme"] == "variational"]
+    assert var["rate"].tolist() == [0.1, 0.25, 0.5, 0.5] and var["complete"].all()
+    zone = runs[runs["scheme"] == "zoneout"].iloc[0]
+    assert zone["rate"] == 0.1 and not zone["complete"] and zone["status"] == "in progress: epoch 3 of 6"
+    summary = analysis.zoo.tuning_summary(runs)
+    cell = summary[(summary["scheme"] == "variational") & (summary["rate"] == 0.5)].iloc[0]
+    assert (cell["seeds"], cell["valid_ppl"], cell["valid_min"], cell["valid_max"]) == (2, 202.0, 201.0, 203.0)
+    table = analysis.zoo.tuning_table(summary)
+    assert table.loc["variational"].tolist() == ["199.0 (1)", "200.0 (1)", "202.0 (2)"]
+    assert table.loc["zoneout"].tolist() == ["running", "–", "–"]
+    assert table.loc["memory"].tolist() == ["–", "–", "–"]
+    assert table.iloc[0].tolist() == ["192.0 (2)"] * 3  # zaremba, the reference row
+
+
+def test_best_rates_and_what_remains_of_the_ranking(tuning):
+    found = analysis.zoo.tuning_findings(analysis.zoo.tuning_runs(tuning))
+    best = found["best"]
+    assert best.loc["variational", "best_rate"] == 0.1 and best.loc["variational", "valid_ppl"] == 199.0
+    assert best.loc["variational", "sweep_complete"] and best.loc["variational", "verdict"] == "behind"
+    assert best.loc["variational", "untuned_ppl"] == 202.0
+    assert best.loc["everywhere", "verdict"] == "within" and not best.loc["everywhere", "sweep_complete"]
+    assert best.loc["memory", "verdict"] == "no run" and best.loc["zoneout", "verdict"] == "no run"
+    assert found["zaremba"] == (192.0, 190.0, 194.0)
+    assert (found["ahead"], found["within"], found["behind"]) == ([], ["everywhere"], ["variational"])
+    assert found["untested"] == ["memory", "weight_drop", "zoneout"]
+    assert not found["holds_so_far"] and not found["settled"]
+    # the plan: 3 rates x 5 schemes with seed 1, and seeds 1-2 at variational's best rate (its sweep is complete)
+    assert found["planned"] == 16
+    assert "results/ptb/zoo-tuned/variational-r10-seed1" in found["done"] and len(found["done"]) == 5
+    assert [n.rsplit("/", 1)[-1] for n, _ in found["running"]] == ["zoneout-r10-seed1"]
+    assert "results/ptb/zoo-tuned/variational-r10-seed2" in found["not_started"]
+    assert found["after_sweep"] == ["everywhere", "memory", "weight_drop", "zoneout"]
+    assert set(found["commands"]) == {
+        "python -m rnnreg zoo --schemes everywhere --recurrent-dropout 0.25 --seeds 1",
+        "python -m rnnreg zoo --schemes memory weight_drop zoneout --recurrent-dropout 0.1 0.25 0.5 --seeds 1",
+        "python -m rnnreg zoo --schemes variational --recurrent-dropout 0.1 --seeds 2",
+    }
+
+
+def test_a_tuned_scheme_ahead_of_zaremba_breaks_the_ranking(tuning):
+    write_zoo_run(tuning, "variational", 2, 185.0, rate=0.1)  # seed 2 at the best rate: mean 192 -> still inside
+    found = analysis.zoo.tuning_findings(analysis.zoo.tuning_runs(tuning))
+    assert found["best"].loc["variational", "seeds"] == 2 and found["best"].loc["variational", "valid_ppl"] == 192.0
+    write_zoo_run(tuning, "memory", 1, 180.0, rate=0.25)
+    found = analysis.zoo.tuning_findings(analysis.zoo.tuning_runs(tuning))
+    assert "memory" in found["ahead"] and not found["holds_so_far"]
+    fig = views.zoo.plot_tuning(analysis.zoo.tuning_runs(tuning))
+    assert "memory" in fig.axes[0].get_title(loc="left") and "below" in fig.axes[0].get_title(loc="left")
+
+
+def test_no_tuned_run_yet_leaves_the_ranking_open(two_seeds):
+    found = analysis.zoo.tuning_findings(analysis.zoo.tuning_runs(two_seeds))
+    assert found["untested"] == ["everywhere", "memory", "variational", "weight_drop", "zoneout"]
+    assert found["holds_so_far"] and not found["settled"] and found["running"] == []
+    assert found["commands"] == [  # memory, weight_drop, zoneout have no untuned run either in this fixture
+        "python -m rnnreg zoo --schemes everywhere variational --recurrent-dropout 0.1 0.25 --seeds 1",
+        "python -m rnnreg zoo --schemes memory weight_drop zoneout --recurrent-dropout 0.1 0.25 0.5 --seeds 1"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Model averaging and speed
 # ---------------------------------------------------------------------------------------------
 def write_averaging(root, average=(115.0, 104.0), split="test"):
     path = root / "ptb" / "averaging" / "small.json"
@@ -199,11 +368,9 @@ def test_averaging_not_yet_recorded(tmp_path):
     assert analysis.zoo.load_averaging(tmp_path) is None
     table = analysis.zoo.averaging_table(None)
     assert list(table.columns) == ["paper valid", "paper test"] and list(table.index) == [1, 2, 5, 10]
-    text = analysis.zoo.averaging_text(None)
-    assert "Not yet recorded here" in text and analysis.zoo.AVERAGE_COMMAND in text and "2 averaged 96.1" in text
+    assert analysis.zoo.averaging_findings(None) is None
     fig = views.zoo.plot_averaging(None)
     assert any("not yet recorded" in t.get_text() for t in fig.axes[0].texts)
-    assert analysis.zoo.averaging_members(None).empty
 
 
 def test_averaging_recorded(tmp_path):
@@ -212,11 +379,10 @@ def test_averaging_recorded(tmp_path):
     table = analysis.zoo.averaging_table(avg)
     assert table.loc[2, "here test"] == 104.0 and table.loc[2, "paper test"] == 96.1
     assert math.isnan(table.loc[5, "here test"])
-    text = analysis.zoo.averaging_text(avg)
-    assert "Not yet recorded" not in text
-    assert "averaging all 2 gives 104.0, 11.0 below the best single model" in text
-    assert "115.0 → 104.0 (9.6% lower)" in text and "114.5 → 96.1 (16.1% lower)" in text
-    assert analysis.zoo.averaging_members(avg)["seed"].tolist() == [1, 2]
+    a = analysis.zoo.averaging_findings(avg)
+    assert a["singles"] == [115.0, 116.0] and a["best_single"] == 115.0 and a["gain"] == 11.0
+    assert a["two"] == pytest.approx((115.0, 104.0, 11 / 115))
+    assert a["paper_two"] == pytest.approx((114.5, 96.1, 18.4 / 114.5))
     fig = views.zoo.plot_averaging(avg)
     assert [ln.get_label() for ln in fig.axes[0].get_lines()] == ["paper, valid", "paper, test", "here, test"]
 
@@ -229,16 +395,45 @@ def test_averaging_half_written_is_not_recorded(tmp_path):
     assert analysis.zoo.load_averaging(tmp_path) is None
 
 
+def test_speed_findings_are_read_off_the_benchmark():
+    rows = [{"shape": "small", "precision": "fp32", "scheme": "reference", "tokens_per_s": 1000.0,
+             "ratio_to_reference": 1.0}]
+    rows += [{"shape": "small", "precision": "fp32", "scheme": s, "tokens_per_s": 1000.0 * r, "ratio_to_reference": r}
+             for s, r in {"zaremba": 1.05, "everywhere": 0.84, "memory": 0.945, "weight_drop": 1.0}.items()]
+    sp = analysis.zoo.speed_findings({"rows": rows})
+    assert sp["fused"] == ["zaremba", "weight_drop"] and sp["custom"] == ["everywhere", "memory"]
+    assert sp["custom_vs_reference"] == (0.84, 0.945)
+    assert sp["custom_vs_zaremba"] == pytest.approx((0.8, 0.9))
+
+
 # ---------------------------------------------------------------------------------------------
 # Figures and panels
 # ---------------------------------------------------------------------------------------------
-def test_scheme_figure_marks_seeds(two_seeds):
+def legend_is_outside(fig) -> bool:
+    views.style.to_png(fig)  # lay the figure out
+    ax = fig.axes[0]
+    legend = ax.get_legend()
+    return legend.get_window_extent().x0 >= ax.get_window_extent().x1
+
+
+def test_scheme_figure_marks_seeds_and_states_its_claim(two_seeds):
     zoo = analysis.zoo.load_zoo(two_seeds)
     fig = views.zoo.plot_schemes(zoo, BENCH)
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["variational", "everywhere", "none", "zaremba"]
     ticks = [ln for ln in ax.get_lines() if ln.get_marker() == "|"]
     assert len(ticks) == 8  # valid and test of every scheme with two seeds
+    assert fig._suptitle.get_text().startswith("zaremba ends lowest")
+    assert "every recurrent scheme ends behind no dropout" in fig._suptitle.get_text()
+
+
+def test_literature_figure_puts_here_on_an_axis_near_the_data(two_seeds):
+    fig = views.zoo.plot_literature(analysis.zoo.load_zoo(two_seeds))
+    published_ax, here = fig.axes
+    assert here.get_xlim()[0] > 150  # the seeds' 190-203 spread is visible, not squashed by a bar from 0
+    assert len([ln for ln in here.get_lines() if ln.get_marker() == "|"]) == 8
+    assert published_ax.get_xlim()[0] > 40
+    assert "trails" in fig._suptitle.get_text()  # variational behind zaremba here, ahead in the papers
 
 
 def test_curves_panel_control_changes_figure(one_seed):
@@ -252,35 +447,24 @@ def test_curves_panel_control_changes_figure(one_seed):
     assert labels == ["none seed1", "zaremba seed1"]
     assert "not yet recorded here: memory" in panel.readout.value
     assert "valid 195.0, train 75.0" in panel.readout.value
+    assert "zaremba (190.0)" in panel.figure.axes[0].get_title(loc="left")  # the lowest valid at the last epoch
+    assert legend_is_outside(panel.figure)
     panel.metric.value = "gap"
     ax = panel.figure.axes[0]
     assert ax.get_ylabel() == "valid − train perplexity"
     assert ax.get_lines()[0].get_ydata()[-1] == pytest.approx(120.0)  # none: 195 - 75
+    assert "none (120.0)" in ax.get_title(loc="left") and legend_is_outside(panel.figure)
     png = panel.image.value
     panel.metric.value = "train_ppl"
     assert panel.image.value != png
 
 
-def test_scheme_vs_papers_panel(one_seed):
-    panel = SchemeVsPapers(analysis.zoo.load_zoo(one_seed), scheme="variational")
-    assert "75.2" in panel.out.value and "valid 201.0" in panel.out.value and "one seed" in panel.out.value
+def test_scheme_vs_papers_panel(two_seeds):
+    panel = SchemeVsPapers(analysis.zoo.load_zoo(two_seeds), scheme="variational")
+    assert "75.0" in panel.out.value and "valid 202.0" in panel.out.value
+    assert "over 2 seeds" in panel.out.value  # an integer, not "2.0 seeds"
+    assert "(untied)" in panel.out.value  # the untied rows are shown as what `variational` is not
     panel.scheme.value = "weight_drop"
     assert "57.3" in panel.out.value and "not yet recorded" in panel.out.value
     panel.scheme.value = "memory"
     assert "Recurrent dropout without memory loss" in panel.out.value
-
-
-def test_speed_text_is_read_off_the_benchmark():
-    def bench(ratios):
-        rows = [{"shape": "small", "precision": "fp32", "scheme": "reference", "tokens_per_s": 1000.0,
-                 "ratio_to_reference": 1.0}]
-        rows += [{"shape": "small", "precision": "fp32", "scheme": s, "tokens_per_s": 1000.0 * r,
-                  "ratio_to_reference": r} for s, r in ratios.items()]
-        return {"rows": rows}
-
-    text = analysis.zoo.speed_text(bench({"zaremba": 1.0, "everywhere": 0.85, "memory": 0.96}))
-    assert "4–15 % slower than the reference" in text and "4–15 % slower than `zaremba`" in text
-    text = analysis.zoo.speed_text(bench({"zaremba": 1.0, "everywhere": 1.05, "zoneout": 0.97}))
-    assert "between 3 % slower and 5 % faster than the reference" in text
-    assert "2 % faster" in analysis.zoo.speed_text(bench({"zaremba": 1.0, "variational": 1.02}))
-    assert "No benchmark is recorded" in analysis.zoo.speed_text(None)

@@ -1,16 +1,19 @@
-"""Chapter 05's data: the scheme zoo at one common budget, training speed, and model averaging.
+"""Chapter 05's data: the scheme zoo at one common budget, its tuned recurrent rates, training speed,
+and model averaging.
 
-Nothing here trains or plots. It reads what was recorded under ``results/`` and lays it out as
-pandas tables, and says in words what is missing:
+Nothing here plots or writes prose. The budget of the zoo is named once (:data:`BUDGET`), and
+:func:`run_config` / :func:`run_argv` / :func:`run_folder` turn it into the Config, the ``train``
+command and the folder of one run (``python -m rnnreg zoo`` trains them). The rest reads what was
+recorded under ``results/`` and returns tables and small findings (dicts of numbers and
+decisions); the chapter writes the sentences:
 
-- the scheme zoo ``results/ptb/zoo/<scheme>-seed<k>/`` (``scripts/run_zoo.sh``): one folder per
-  scheme and seed, written by ``rnnreg.train.train`` (config, per-epoch log, summary);
+- the scheme zoo ``results/ptb/zoo/<scheme>-seed<k>/``: every scheme at the untuned rate;
+- the tuning ``results/ptb/zoo-tuned/<scheme>-r<NN>-seed<k>/``: the recurrent rate NN/100;
 - the training speed ``results/bench/cpu.json`` (``python -m rnnreg bench``);
 - the averaging result ``results/ptb/averaging/small.json`` (``python -m rnnreg average``).
 
-With one seed per scheme every table says "one seed" and gives no spread; with two or more it
-gives the mean over the complete seeds and the spread (max − min). :func:`answer` turns the
-tables into the chapter's closing paragraph, so the prose follows the data.
+With one seed per scheme a table gives no spread; with two or more it gives the mean over the
+complete seeds and the spread (max − min).
 """
 from __future__ import annotations
 
@@ -18,31 +21,154 @@ import json
 import math
 import os
 import re
+import shlex
 from pathlib import Path
+from typing import Sequence
 
 import pandas as pd
 
 from ..model import FUSED_SCHEMES, SCHEMES
 from ..published import FOLLOW_UPS
+from ..train import Config
 from .runs import Run, follow_ups_table, load_run, load_runs, reported_averaging, results_dir
+from .schemes import SCHEME_SITES
 
-#: Where the zoo, the benchmark and the averaging result live under the results folder.
+#: Where the zoo, its tuning, the benchmark and the averaging result live under the results folder.
 ZOO = "ptb/zoo"
+TUNED = "ptb/zoo-tuned"
 BENCH = "bench/cpu.json"
 AVERAGING = "ptb/averaging/small.json"
-#: How the zoo and the averaging result are recorded (for "not yet recorded here" messages).
-ZOO_COMMAND = "scripts/run_zoo.sh 2    # seed 2 of every scheme; scripts/run_zoo.sh 1 for seed 1"
+
+#: The scheme zoo's budget, the one place that names it. Every zoo run is ``Config.preset(preset)``
+#: with these overrides: ``dropout`` on the non-recurrent connections (scheme ``none``: 0);
+#: ``recurrent_rate``, the untuned rate on the recurrent site (``recurrent_dropout`` of
+#: everywhere / memory / variational / weight_drop, left unset so that it equals ``dropout``;
+#: ``zoneout_c`` of zoneout); ``zoneout_h`` (zoneout keeps h with 0.05, never tuned); the first
+#: ``max_train_tokens`` training tokens, ``epochs`` epochs, learning-rate decay after ``decay_after``.
+BUDGET = dict(
+    preset="small",
+    dropout=0.5,
+    recurrent_rate=0.5,
+    zoneout_h=0.05,
+    max_train_tokens=300_000,
+    epochs=6,
+    decay_after=2,
+)
+#: Seeds of the untuned zoo.
+SEEDS = (1, 2)
+#: The tuning of the recurrent rate at the zoo's budget (non-recurrent rate fixed): every rate with
+#: ``seeds``, then the best rate on validation with ``best_seeds``.
+TUNING = dict(rates=(0.1, 0.25, BUDGET["recurrent_rate"]), seeds=(1,), best_seeds=(1, 2))
+#: How the zoo and the averaging result are recorded.
+ZOO_COMMAND = "python -m rnnreg zoo --seeds " + " ".join(map(str, SEEDS))
 AVERAGE_COMMAND = ("python -m rnnreg average results/ptb/small results/ptb/small-seed2 --split test "
                    "--out results/ptb/averaging/small.json")
-#: The common budget, in words (``scripts/run_zoo.sh``).
-BUDGET = ("2×200 LSTM, dropout 0.5 on every site of the scheme (none: 0; zoneout keeps h / c with "
-          "0.05 / 0.5), the first 300,000 PTB training tokens, 6 epochs, learning rate 1 then halved "
-          "each epoch from epoch 4; valid and test on the full splits")
 #: Metrics the curves can show (log columns, plus the gap valid − train).
 METRICS = {"valid_ppl": "valid perplexity", "train_ppl": "train perplexity (dropout on)",
            "gap": "valid − train perplexity", "both": "train (dashed) and valid (solid)"}
 
 _SEED = re.compile(r"^(?P<scheme>.+)-seed(?P<seed>\d+)$")
+_TUNED = re.compile(r"^(?P<scheme>.+)-r(?P<pct>\d+)-seed(?P<seed>\d+)$")
+
+
+# --------------------------------------------------------------------------------------------
+# The budget: one run's Config, train command and folder
+# --------------------------------------------------------------------------------------------
+def rate_option(scheme: str) -> str | None:
+    """The Config field that holds a scheme's recurrent rate (None: the scheme has no recurrent site)."""
+    rates = {site.rate for site in SCHEME_SITES[scheme] if site.recurrent}
+    if "zoneout_c" in rates:
+        return "zoneout_c"  # zoneout's c rate is tuned; its h rate stays at BUDGET["zoneout_h"]
+    return "recurrent_dropout" if "recurrent_dropout" in rates else None
+
+
+RECURRENT_SCHEMES = tuple(s for s in SCHEMES if rate_option(s))
+
+
+def tuned_rate(scheme: str, rate: float | None) -> float | None:
+    """``rate`` if it differs from the untuned one for a scheme with a recurrent site, else None (untuned)."""
+    if rate is None or rate_option(scheme) is None or math.isclose(rate, BUDGET["recurrent_rate"]):
+        return None
+    return float(rate)
+
+
+def run_overrides(scheme: str, seed: int = 1, rate: float | None = None) -> dict:
+    """The Config overrides of one zoo run, in the order the ``train`` command gives them.
+
+    ``rate``: the recurrent rate (None or ``BUDGET["recurrent_rate"]``: the untuned run).
+    """
+    if scheme not in SCHEMES:
+        raise ValueError(f"unknown scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
+    base = Config.preset(BUDGET["preset"])
+    out: dict = {"scheme": scheme, "dropout": 0.0 if scheme == "none" else BUDGET["dropout"]}
+    option, rate = rate_option(scheme), tuned_rate(scheme, rate)
+    if option == "zoneout_c" and rate is None:
+        rate = BUDGET["recurrent_rate"]
+    if option and rate is not None and not (option == "zoneout_c" and rate == base.zoneout_c):
+        out[option] = rate
+    if scheme == "zoneout" and BUDGET["zoneout_h"] != base.zoneout_h:
+        out["zoneout_h"] = BUDGET["zoneout_h"]
+    out.update(max_train_tokens=BUDGET["max_train_tokens"], epochs=BUDGET["epochs"],
+               decay_after=BUDGET["decay_after"], seed=seed)
+    return out
+
+
+def run_config(scheme: str, seed: int = 1, rate: float | None = None) -> Config:
+    """The Config of one zoo run (see :data:`BUDGET`)."""
+    return Config.preset(BUDGET["preset"], **run_overrides(scheme, seed, rate))
+
+
+def run_name(scheme: str, seed: int = 1, rate: float | None = None) -> str:
+    """``<scheme>-seed<k>`` (untuned) or ``<scheme>-r<NN>-seed<k>`` (recurrent rate NN/100)."""
+    rate = tuned_rate(scheme, rate)
+    return f"{scheme}-seed{seed}" if rate is None else f"{scheme}-r{round(rate * 100):02d}-seed{seed}"
+
+
+def run_folder(scheme: str, seed: int = 1, rate: float | None = None, root: str | None = None) -> str:
+    """The run folder as the ``train`` command names it: ``results/ptb/zoo/...`` (untuned) or
+    ``results/ptb/zoo-tuned/...``, or under ``root`` when given."""
+    if root is None:
+        root = "results/" + (ZOO if tuned_rate(scheme, rate) is None else TUNED)
+    return f"{root.rstrip('/')}/{run_name(scheme, seed, rate)}"
+
+
+def run_argv(scheme: str, seed: int = 1, rate: float | None = None, root: str | None = None) -> list[str]:
+    """The ``python -m rnnreg train`` arguments of one zoo run (what its summary.json records)."""
+    argv = ["--preset", BUDGET["preset"]]
+    for name, value in run_overrides(scheme, seed, rate).items():
+        argv += [f"--{name.replace('_', '-')}", f"{value:g}" if isinstance(value, float) else str(value)]
+    return argv + ["--quiet", "--out", run_folder(scheme, seed, rate, root)]
+
+
+def run_command(scheme: str, seed: int = 1, rate: float | None = None, root: str | None = None,
+                extra: Sequence[str] = ()) -> str:
+    """The ``python -m rnnreg train`` command line of one zoo run, ``extra`` arguments appended."""
+    return "python -m rnnreg train " + shlex.join([*run_argv(scheme, seed, rate, root), *extra])
+
+
+def plan(schemes=SCHEMES, seeds=SEEDS, rates=None) -> list[tuple[str, int, float | None]]:
+    """``(scheme, seed, rate)`` of every run asked for, without repeats; ``rate`` None = untuned.
+
+    A rate asked for a scheme without a recurrent site (``none``, ``zaremba``) gives its untuned run.
+    """
+    out: dict = {}
+    for seed in seeds:
+        for scheme in schemes:
+            for rate in rates or [None]:
+                key = (scheme, seed, tuned_rate(scheme, rate))
+                out.setdefault(key, None)
+    return list(out)
+
+
+def zoo_command(schemes=None, seeds=SEEDS, rates=None) -> str:
+    """The ``python -m rnnreg zoo`` command that records these runs (skipping finished ones)."""
+    parts = ["python -m rnnreg zoo"]
+    if schemes is not None:
+        parts.append("--schemes " + " ".join(schemes))
+    if rates:
+        parts.append("--recurrent-dropout " + " ".join(f"{r:g}" for r in rates))
+    parts.append("--seeds " + " ".join(map(str, seeds)))
+    return " ".join(parts)
 
 
 # --------------------------------------------------------------------------------------------
@@ -83,26 +209,12 @@ def seeds(zoo: dict) -> dict[str, list[int]]:
     return {s: [seed_of(r) for r in rs if r.complete] for s, rs in zoo.items()}
 
 
-def status_text(zoo: dict) -> str:
-    """Which runs the chapter reads, which are incomplete and which are missing (one paragraph)."""
-    if not zoo:
-        return f"No zoo run recorded here yet (results/{ZOO}). Record them with: {ZOO_COMMAND}"
-    done = seeds(zoo)
-    counts = sorted({len(v) for v in done.values() if v})
-    if counts == [1]:
-        lead = "One seed per scheme"
-    elif counts:
-        lead = "Seeds per scheme: " + ", ".join(f"{s} {len(v)}" for s, v in done.items() if v)
-    else:
-        lead = "No complete run yet"
-    parts = [f"{lead}; recorded runs results/{ZOO}/<scheme>-seed<k>."]
-    pending = [f"{r.name} ({r.status})" for rs in zoo.values() for r in rs if not r.complete]
-    if pending:
-        parts.append("Still training (not in the tables' numbers): " + "; ".join(pending) + ".")
-    gone = missing(zoo)
-    if gone:
-        parts.append("Not yet recorded here: " + ", ".join(gone) + ".")
-    return " ".join(parts)
+def status(zoo: dict) -> dict:
+    """Which zoo runs are recorded: ``seeds`` (complete seeds per scheme), ``pending`` (run name and
+    status of every run still training), ``missing`` (schemes without a complete run)."""
+    return {"seeds": seeds(zoo),
+            "pending": [(r.name, r.status) for rs in zoo.values() for r in rs if not r.complete],
+            "missing": missing(zoo)}
 
 
 def load_bench(results: str | os.PathLike | None = None, path: str = BENCH) -> dict | None:
@@ -128,32 +240,24 @@ def speed_table(bench: dict | None, shape: str = "small", precision: str = "fp32
     return pd.DataFrame.from_dict(rows, orient="index", columns=["tokens/s", "× reference"])
 
 
-def speed_text(bench: dict | None, shape: str = "small", precision: str = "fp32") -> str:
-    """What the benchmark says about the cost of a custom per-step cell, in a sentence or two."""
+def speed_findings(bench: dict | None, shape: str = "small", precision: str = "fp32") -> dict | None:
+    """What the benchmark says about a custom per-step cell (None without a benchmark).
+
+    ``fused`` / ``custom``: the schemes on the fused ``nn.LSTM`` kernel and those needing the
+    per-step cell; ``custom_vs_reference`` / ``custom_vs_zaremba``: (lowest, highest) speed ratio of
+    the custom schemes to the reference and to ``zaremba`` (NaN without that row).
+    """
     rows = _speed_rows(bench, shape, precision)
     if not rows:
-        return "No benchmark is recorded (`python -m rnnreg bench --out results/bench/cpu.json`)."
+        return None
     fused = [s for s in FUSED_SCHEMES if s in rows]
     custom = [s for s in SCHEMES if s not in FUSED_SCHEMES and s in rows]
-
-    def span(percents) -> str:  # e.g. "4–15 % slower", "2 % faster", "between 3 % slower and 5 % faster"
-        lo, hi = round(min(percents)), round(max(percents))
-        if lo < 0 < hi:
-            return f"between {-lo} % slower and {hi} % faster"
-        a, b = sorted((abs(lo), abs(hi)))
-        return (f"{a}–{b} % " if a != b else f"{a} % ") + ("slower" if hi <= 0 else "faster")
-
-    text = (f"{', '.join(f'`{s}`' for s in fused)} run on the fused `nn.LSTM` kernel"
-            + (" (`weight_drop` with its DropConnect'ed W_hh)" if "weight_drop" in fused else ""))
-    if custom:
-        text += (f"; {', '.join(f'`{s}`' for s in custom)} touch the recurrence at every step and need a custom "
-                 f"per-step cell (`rnnreg/model.py`): "
-                 f"{span([100 * (rows[s]['ratio_to_reference'] - 1) for s in custom])} than the reference here "
-                 f"({shape} shape, {precision})")
-        if "zaremba" in rows:
-            base = rows["zaremba"]["tokens_per_s"]
-            text += f", {span([100 * (rows[s]['tokens_per_s'] / base - 1) for s in custom])} than `zaremba`"
-    return text + "."
+    ref = [rows[s]["ratio_to_reference"] for s in custom]
+    zar = ([rows[s]["tokens_per_s"] / rows["zaremba"]["tokens_per_s"] for s in custom]
+           if "zaremba" in rows else [])
+    span = (lambda v: (min(v), max(v)) if v else (math.nan, math.nan))  # noqa: E731
+    return {"shape": shape, "precision": precision, "fused": fused, "custom": custom,
+            "custom_vs_reference": span(ref), "custom_vs_zaremba": span(zar)}
 
 
 # --------------------------------------------------------------------------------------------
@@ -228,8 +332,8 @@ def pretty(df: pd.DataFrame) -> pd.DataFrame:
 
 def literature_table(zoo: dict | None = None, digits: int = 1) -> pd.DataFrame:
     """The follow-up papers' PTB numbers (``rnnreg.published.FOLLOW_UPS``) with this project's zoo
-    result of the same scheme beside them (``here valid`` / ``here test``; a 2×200 model on a
-    third of the training text for 6 epochs — not comparable in level, only in order)."""
+    result of the same scheme beside them (``here valid`` / ``here test``: the untuned zoo at
+    :data:`BUDGET`, far smaller and shorter than the published runs: comparable in order, not level)."""
     lit = follow_ups_table()
     here = scheme_table(zoo or {}, digits=digits)
     lit["here valid"] = [here["valid_ppl"].get(s, math.nan) if s else math.nan for s in lit["scheme"]]
@@ -242,7 +346,7 @@ def literature_table(zoo: dict | None = None, digits: int = 1) -> pd.DataFrame:
 
 def seed_reference(pattern: str = "ptb/grid/h0050-p00-seed*", results: str | os.PathLike | None = None) -> dict | None:
     """Seed-to-seed spread of one configuration recorded with several seeds (chapter 04's grid
-    has four seeds of a 2×50 model): ``{"runs", "valid_min", "valid_max", "spread", "relative"}``,
+    has several seeds of a 2×50 model): ``{"runs", "valid_min", "valid_max", "spread", "relative"}``,
     or None with fewer than two complete runs."""
     df = load_runs(pattern, results)
     done = df[df["status"].str.startswith("complete")]
@@ -290,17 +394,6 @@ def load_averaging(results: str | os.PathLike | None = None, path: str = AVERAGI
     return data
 
 
-def averaging_members(avg: dict | None, digits: int = 1) -> pd.DataFrame:
-    """The averaged runs, one row each (run, seed, scheme, its own perplexity)."""
-    cols = ["run", "seed", "scheme", "dropout", "ppl"]
-    if not avg:
-        return pd.DataFrame(columns=cols)
-    df = pd.DataFrame(avg["members"])
-    df = df.reindex(columns=cols)
-    df["ppl"] = df["ppl"].astype(float).round(digits)
-    return df
-
-
 def averaging_table(avg: dict | None, model: str = "small", digits: int = 1) -> pd.DataFrame:
     """Perplexity of the average of k models: the paper's rows (valid, test) and this project's
     (on the split it was recorded on), indexed by k. Missing entries NaN."""
@@ -314,59 +407,63 @@ def averaging_table(avg: dict | None, model: str = "small", digits: int = 1) -> 
     return out.round(digits)
 
 
-def averaging_text(avg: dict | None, model: str = "small") -> str:
-    """What the averaging experiment shows here, as Markdown (or how to record it)."""
-    paper = reported_averaging(model).set_index("members")
-    lead = (f"The paper (Table 1, test): one {model} model {paper.loc[1, 'test']}, "
-            + ", ".join(f"{k} averaged {paper.loc[k, 'test']}" for k in paper.index if k > 1) + ".")
+def averaging_findings(avg: dict | None, model: str = "small") -> dict | None:
+    """The averaging experiment in numbers (None while it is not recorded).
+
+    ``singles``: each member's own perplexity; ``averages``: perplexity of the average of the first
+    k members; ``best_single``, ``gain`` (best single − average of all) and ``relative`` (gain / best
+    single); ``two``: (one model, two averaged, relative drop) here and ``paper_two`` in the paper's
+    Table 1 on the same split (None when it has no such row).
+    """
     if not avg:
-        return (lead + "\n\n**Not yet recorded here.** It needs two or more complete runs of the small preset "
-                f"with different seeds; then:\n\n`{AVERAGE_COMMAND}`")
+        return None
     split = avg.get("split", "test")
-    ks = avg["average_ppl"]
-    singles = [m["ppl"] for m in avg["members"]]
+    ks = [float(v) for v in avg["average_ppl"]]
+    singles = [float(m["ppl"]) for m in avg["members"]]
     best = min(singles)
-    text = (f"Here ({split} split, {len(singles)} members, "
-            f"{'batch 1' if avg.get('batch_size') == 1 else 'batch ' + str(avg.get('batch_size'))}): "
-            f"single models {', '.join(f'{p:.1f}' for p in singles)}; averaging all {len(ks)} gives "
-            f"{ks[-1]:.1f}, {best - ks[-1]:.1f} below the best single model "
-            f"({(best - ks[-1]) / best:.1%}).")
-    if len(ks) >= 2 and 2 in paper.index and split in ("valid", "test"):
-        p1, p2 = paper.loc[1, split], paper.loc[2, split]
-        text += (f" Two models: {ks[0]:.1f} → {ks[1]:.1f} ({(ks[0] - ks[1]) / ks[0]:.1%} lower); the paper's "
-                 f"{p1} → {p2} ({(p1 - p2) / p1:.1%} lower).")
-    return lead + "\n\n" + text
+    paper = reported_averaging(model).set_index("members")
+    out = {"split": split, "batch_size": avg.get("batch_size"), "members": len(singles), "singles": singles,
+           "averages": ks, "best_single": best, "gain": best - ks[-1], "relative": (best - ks[-1]) / best,
+           "two": None, "paper_two": None}
+    if len(ks) >= 2:
+        out["two"] = (ks[0], ks[1], (ks[0] - ks[1]) / ks[0])
+    if 2 in paper.index and split in ("valid", "test"):
+        p1, p2 = float(paper.loc[1, split]), float(paper.loc[2, split])
+        out["paper_two"] = (p1, p2, (p1 - p2) / p1)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
-# The chapter's answer
+# The chapter's answer (untuned zoo)
 # --------------------------------------------------------------------------------------------
 def ranking(zoo: dict, key: str = "valid_ppl") -> pd.Series:
     """Mean ``key`` per scheme over complete seeds, best (lowest) first."""
     return scheme_table(zoo, digits=12)[key].dropna().sort_values()
 
 
-def _separated(zoo: dict, a: str, b: str) -> bool | None:
+def _valid_range(zoo: dict, scheme: str) -> tuple[float, float] | None:
+    table = runs_table(zoo, digits=12)
+    vals = table.loc[(table["scheme"] == scheme) & table["status"].str.startswith("complete"), "valid_ppl"]
+    return (float(vals.min()), float(vals.max())) if len(vals) else None
+
+
+def separated(zoo: dict, a: str, b: str) -> bool | None:
     """Do the validation ranges (min..max over complete seeds) of schemes a and b not overlap?
     None when either has fewer than two complete seeds."""
-    table = runs_table(zoo, digits=12)
-    table = table[table["status"].str.startswith("complete")]
-    ranges = {}
-    for s in (a, b):
-        vals = table.loc[table["scheme"] == s, "valid_ppl"]
-        if len(vals) < 2:
-            return None
-        ranges[s] = (vals.min(), vals.max())
-    return bool(ranges[a][1] < ranges[b][0] or ranges[b][1] < ranges[a][0])
+    if min(len(seeds(zoo).get(s, [])) for s in (a, b)) < 2:
+        return None
+    (a_lo, a_hi), (b_lo, b_hi) = _valid_range(zoo, a), _valid_range(zoo, b)
+    return bool(a_hi < b_lo or b_hi < a_lo)
 
 
-def _best_epoch(zoo: dict, scheme: str) -> tuple[int, int]:
+def best_epoch(zoo: dict, scheme: str) -> tuple[int, int]:
     """(epoch of the lowest valid perplexity, last epoch) of the scheme's first complete run."""
     run = next(r for r in zoo[scheme] if r.complete)
     return int(run.log["epoch"].iloc[int(run.log["valid_ppl"].values.argmin())]), int(run.log["epoch"].iloc[-1])
 
 
 def zoo_parameters(zoo: dict) -> float | None:
+    """Parameters of the zoo's model, in millions (from a summary), or None."""
     for rs in zoo.values():
         for r in rs:
             if r.summary and r.summary.get("parameters"):
@@ -374,95 +471,228 @@ def zoo_parameters(zoo: dict) -> float | None:
     return None
 
 
-def answer(zoo: dict, reference: dict | None = None) -> str:
-    """The chapter's answer, computed from the recorded zoo, as Markdown.
+def published_tests(scheme: str) -> dict[float, float]:
+    """``{params (M): test}`` of the single models the follow-up papers report for a scheme
+    (MC-dropout rows left out)."""
+    return {float(r["params"]): float(r["test"]) for r in FOLLOW_UPS
+            if r["scheme"] == scheme and r["test"] is not None and "MC dropout" not in r["method"]}
 
-    Which placement has the lowest validation perplexity at this budget (validation decides; test
-    is reported beside it), by how much over the runner-up and over no dropout, whether the seeds
-    can separate them, and how the order compares with the follow-up papers'. ``reference``: a
-    seed spread of another configuration (:func:`seed_reference`) to size one-seed differences.
+
+def findings(zoo: dict, reference: dict | None = None) -> dict | None:
+    """The untuned zoo's answer in numbers and decisions (None with fewer than two complete schemes).
+
+    ``order``: schemes by mean validation perplexity, best first; ``valid`` / ``test`` / ``train``:
+    means per scheme; ``test_same_order``; ``improving``: dropout schemes whose best epoch is their
+    last; ``none_best_epoch`` / ``last_epoch``; ``min_seeds``; ``single_seed``: schemes with one
+    seed; ``separated``: do the seed ranges of first and second not overlap (None with one seed);
+    ``recurrent``: the recurrent schemes recorded; ``recurrent_behind``: those behind both ``zaremba``
+    and ``none``;
+    ``spread``: validation spread per scheme; ``reference``: as given (:func:`seed_reference`);
+    ``published``: :func:`published_tests` of zaremba / variational / weight_drop;
+    ``published_order_here``: is ``variational`` ahead of ``zaremba`` here, as published;
+    ``size_ratio``: (lowest, highest) published parameter count over the zoo's.
     """
     table = scheme_table(zoo, digits=12)
     if len(table) < 2:
-        return (f"**Not yet recorded here.** The answer needs complete zoo runs of at least two schemes "
-                f"(results/{ZOO}); record them with `{ZOO_COMMAND}`.")
-    order = table["valid_ppl"].sort_values()
-    win, second, last = order.index[0], order.index[1], order.index[-1]
-    v, t = table["valid_ppl"], table["test_ppl"]
-    lines = [f"- **Winner at this budget** (2×200, 300,000 training tokens, 6 epochs, p = 0.5 on every site, "
-             f"not tuned per scheme): `{win}`, validation perplexity {v[win]:.1f} (test {t[win]:.1f}). The "
-             f"runner-up `{second}` is {v[second] - v[win]:.1f} points behind ({(v[second] - v[win]) / v[win]:.1%}), "
-             f"the last, `{last}`, {v[last] - v[win]:.1f} ({(v[last] - v[win]) / v[win]:.1%}). Order by "
-             "validation: " + " < ".join(f"`{s}` {order[s]:.1f}" for s in order.index) + "."]
-    test_order = t.dropna().sort_values().index.tolist()
-    if test_order == order.index.tolist():
-        lines.append("- The test split gives the same order.")
-    else:
-        lines.append("- The test split orders them differently: "
-                     + " < ".join(f"`{s}` {t[s]:.1f}" for s in test_order) + ".")
-    falling = [s for s in order.index if s != "none" and _best_epoch(zoo, s)[0] == _best_epoch(zoo, s)[1]]
-    if "none" in table.index and win != "none":
-        best, final = _best_epoch(zoo, "none")
-        stopped = (f"its validation perplexity stopped falling at epoch {best} of {final}" if best < final
-                   else "its validation perplexity was still falling at the last epoch")
-        lines.append(f"- **No dropout** (`none`) is {v['none'] - v[win]:+.1f} points from the winner. It fits its "
-                     f"training text far better (train {table.loc['none', 'train_ppl']:.1f}; `{win}` "
-                     f"{table.loc[win, 'train_ppl']:.1f}, measured with dropout on) and {stopped}: over-fitting "
-                     f"has begun, but at this budget it has not yet cost much.")
-    elif win == "none":
-        lines.append("- **No dropout wins**: at this budget every dropout placement costs more in fit than it "
-                     "saves in over-fitting.")
-    if falling:
-        lines.append(f"- Still improving at the last epoch: {', '.join(f'`{s}`' for s in falling)} — the "
-                     f"dropout models are under-trained at this budget, so the order measures how fast each "
-                     f"placement learns as much as how well it regularizes.")
+        return None
+    order = table["valid_ppl"].sort_values().index.tolist()
     done = seeds(zoo)
-    single = [s for s in order.index if len(done.get(s, [])) < 2]
-    if single:
-        who = ("One seed per scheme" if len(single) == len(order)
-               else "One seed only for " + ", ".join(f"`{s}`" for s in single))
-        scale = ""
-        if reference:
-            scale = (f" For scale: {reference['runs']} seeds of one configuration in {reference['pattern']} "
-                     f"(chapter 04's grid) end {reference['spread']:.1f} validation points apart "
-                     f"({reference['relative']:.1%}).")
-        lines.append(f"- **{who}:** a difference of a few perplexity points between two schemes is **not "
-                     f"established** — it could be seed noise.{scale} Here first and second differ by "
-                     f"{v[second] - v[win]:.1f} ({(v[second] - v[win]) / v[win]:.1%}); only the wider gaps, up to "
-                     f"{v[last] - v[win]:.1f} between first and last, are likely to survive more seeds, "
-                     f"and then only at this budget.")
-    else:
-        sep = _separated(zoo, win, second)
-        n = min(len(v_) for v_ in done.values() if v_)
-        spreads = ", ".join(f"`{s}` {table.loc[s, 'valid_spread']:.1f}" for s in order.index)
-        if sep:
-            lines.append(f"- **{n} or more seeds per scheme** (validation spread, max − min: {spreads}): the seed "
-                         f"ranges of `{win}` and `{second}` do not overlap. With so few seeds that is suggestive, "
-                         f"not a test.")
-        else:
-            lines.append(f"- **{n} or more seeds per scheme** (validation spread, max − min: {spreads}): the seed "
-                         f"ranges of `{win}` and `{second}` overlap, so these two are **not separated** at this "
-                         f"budget.")
-    lit = []
+    v, t = table["valid_ppl"], table["test_ppl"]
+    out = {"order": order, "winner": order[0], "second": order[1], "last": order[-1],
+           "valid": v.to_dict(), "test": t.to_dict(), "train": table["train_ppl"].to_dict(),
+           "test_order": t.dropna().sort_values().index.tolist(),
+           "improving": [s for s in order if s != "none" and best_epoch(zoo, s)[0] == best_epoch(zoo, s)[1]],
+           "min_seeds": min(len(x) for x in done.values() if x),
+           "single_seed": [s for s in order if len(done.get(s, [])) < 2],
+           "separated": separated(zoo, order[0], order[1]),
+           "spread": table["valid_spread"].to_dict(), "reference": reference,
+           "published": {s: published_tests(s) for s in ("zaremba", "variational", "weight_drop")}}
+    out["test_same_order"] = out["test_order"] == order
+    rec = [s for s in RECURRENT_SCHEMES if s in table.index]
+    out["recurrent"] = rec
+    out["recurrent_behind"] = [s for s in rec if all(v[s] > v[o] for o in ("zaremba", "none") if o in v)]
+    if "none" in table.index:
+        out["none_best_epoch"], out["last_epoch"] = best_epoch(zoo, "none")
     if {"zaremba", "variational"} <= set(table.index):
-        rel = "ahead of" if v["zaremba"] < v["variational"] else "behind"
-        lit.append(f"Gal & Ghahramani put variational dropout ahead of Zaremba's at the paper's sizes (test: "
-                   f"medium 79.7 vs 82.7, large 75.2 vs 78.4); here `zaremba` is {rel} `variational` by "
-                   f"{abs(v['variational'] - v['zaremba']):.1f} points")
-    if {"zaremba", "weight_drop"} <= set(table.index):
-        rel = "ahead of" if v["zaremba"] < v["weight_drop"] else "behind"
-        lit.append(f"AWD-LSTM reaches 57.3 with weight drop among many other changes (68.9 without it); here "
-                   f"`zaremba` is {rel} `weight_drop` by {abs(v['weight_drop'] - v['zaremba']):.1f}")
-    if lit:
-        agree = v.get("variational", math.inf) < v.get("zaremba", -math.inf)
-        params = zoo_parameters(zoo)
-        sizes = [r["params"] for r in FOLLOW_UPS if r["params"]]
-        bigger = f"have {min(sizes) / params:.0f}–{max(sizes) / params:.0f}× the parameters, " if params else ""
-        lines.append("- **Against the literature:** " + "; ".join(lit) + ". "
-                     + ("The order agrees with the published one." if agree else
-                        "The published order is **not** reproduced here. That is no evidence against it: "
-                        f"the published models {bigger}train for tens of epochs on all 929k training "
-                        "tokens (the paper: 39 and 55) and choose their rates per model and site. A plausible "
-                        "reading, not tested here: extra noise on the recurrent path slows learning, and six "
-                        "short epochs show that cost before the over-fitting it prevents has set in."))
-    return "\n".join(lines)
+        out["published_order_here"] = bool(v["variational"] < v["zaremba"])
+    params = zoo_parameters(zoo)
+    sizes = [r["params"] for r in FOLLOW_UPS if r["params"]]
+    out["size_ratio"] = (min(sizes) / params, max(sizes) / params) if params else None
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Tuned recurrent rates
+# --------------------------------------------------------------------------------------------
+def _rate_of(config: dict, scheme: str) -> float:
+    option = rate_option(scheme)
+    if option is None:
+        return math.nan
+    value = config.get(option)
+    return float(config.get("dropout", BUDGET["dropout"]) if value is None else value)
+
+
+def tuning_runs(results: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Every run of the tuning: the untuned zoo (rate ``BUDGET["recurrent_rate"]``; NaN for
+    ``none`` and ``zaremba``, which have no recurrent site) merged with ``results/ptb/zoo-tuned``.
+
+    One row per run folder with a ``config.json``: scheme, rate (read from the config), seed,
+    run (as the book cites it), status, complete (a ``summary.json`` is there), valid_ppl (last
+    epoch), test_ppl (NaN until complete).
+    """
+    rows = []
+    for root, pattern in ((ZOO, _SEED), (TUNED, _TUNED)):
+        for cfg in sorted((results_dir(results) / root).glob("*/config.json")):
+            m = pattern.match(cfg.parent.name)
+            if not m or m["scheme"] not in SCHEMES:
+                continue
+            try:
+                run = load_run(cfg.parent, results)
+            except (ValueError, OSError):
+                continue
+            s = run.summary or {}
+            rows.append({"scheme": m["scheme"], "rate": _rate_of(run.config, m["scheme"]), "seed": int(m["seed"]),
+                         "run": run.name, "status": run.status, "complete": run.complete,
+                         "valid_ppl": run.final("valid_ppl"),
+                         "test_ppl": float(s["test_ppl"]) if s.get("test_ppl") is not None else math.nan})
+    cols = ["scheme", "rate", "seed", "run", "status", "complete", "valid_ppl", "test_ppl"]
+    df = pd.DataFrame(rows, columns=cols)
+    df["scheme"] = pd.Categorical(df["scheme"], categories=SCHEMES, ordered=True)
+    return df.sort_values(["scheme", "rate", "seed"]).reset_index(drop=True).astype({"scheme": str})
+
+
+def tuning_summary(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per (scheme, rate): complete ``seeds``, mean ``valid_ppl`` / ``test_ppl`` over them,
+    ``valid_min`` / ``valid_max``, and ``running`` (runs with a folder but no summary yet)."""
+    rows = []
+    for (scheme, rate), g in runs.groupby(["scheme", "rate"], sort=False, dropna=False):
+        done = g[g["complete"]]
+        rows.append({"scheme": scheme, "rate": rate, "seeds": len(done),
+                     "valid_ppl": done["valid_ppl"].mean() if len(done) else math.nan,
+                     "valid_min": done["valid_ppl"].min() if len(done) else math.nan,
+                     "valid_max": done["valid_ppl"].max() if len(done) else math.nan,
+                     "test_ppl": done["test_ppl"].mean() if len(done) else math.nan,
+                     "running": int((~g["complete"]).sum())})
+    cols = ["scheme", "rate", "seeds", "valid_ppl", "valid_min", "valid_max", "test_ppl", "running"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def tuning_table(summary: pd.DataFrame, rates=TUNING["rates"], digits: int = 1) -> pd.DataFrame:
+    """Scheme × recurrent rate, for display: mean validation perplexity and the number of complete
+    seeds (``"201.4 (2)"``), ``"running"`` while a run has a folder but no summary, ``"–"`` when not
+    started. ``zaremba`` (no recurrent site, nothing to tune) is the first row, the same under every rate."""
+    zar = summary[summary["scheme"] == "zaremba"]
+    out = {}
+    for scheme in ("zaremba",) + RECURRENT_SCHEMES:
+        row = {}
+        for rate in rates:
+            cell = zar if scheme == "zaremba" else summary[(summary["scheme"] == scheme)
+                                                           & summary["rate"].sub(rate).abs().lt(1e-9)]
+            if len(cell) and cell["seeds"].iloc[0]:
+                row[f"p = {rate:g}"] = f"{cell['valid_ppl'].iloc[0]:.{digits}f} ({int(cell['seeds'].iloc[0])})"
+            elif len(cell) and cell["running"].iloc[0]:
+                row[f"p = {rate:g}"] = "running"
+            else:
+                row[f"p = {rate:g}"] = "–"
+        out["zaremba (no recurrent site)" if scheme == "zaremba" else scheme] = row
+    df = pd.DataFrame.from_dict(out, orient="index")
+    df.index.name = "scheme (valid ppl, seeds)"
+    return df
+
+
+def best_rates(summary: pd.DataFrame, rates=TUNING["rates"]) -> pd.DataFrame:
+    """Per recurrent scheme, the best recurrent rate on validation among the rates recorded so far.
+
+    Columns: ``rates_done`` (rates with a complete run), ``sweep_complete`` (all of ``rates``),
+    ``best_rate``, ``valid_ppl`` / ``test_ppl`` / ``seeds`` at that rate, ``untuned_ppl`` (at
+    ``BUDGET["recurrent_rate"]``), ``vs_zaremba`` (best − zaremba's mean), and ``verdict`` against
+    zaremba's seed range: ``ahead`` (below its lowest seed), ``within``, ``behind`` (above its
+    highest seed); ``untuned only`` while no other rate is complete; ``no run`` without any.
+    """
+    zar = summary[summary["scheme"] == "zaremba"]
+    z_mean = float(zar["valid_ppl"].iloc[0]) if len(zar) else math.nan
+    z_lo = float(zar["valid_min"].iloc[0]) if len(zar) else math.nan
+    z_hi = float(zar["valid_max"].iloc[0]) if len(zar) else math.nan
+    rows = {}
+    for scheme in RECURRENT_SCHEMES:
+        g = summary[(summary["scheme"] == scheme) & (summary["seeds"] > 0)]
+        done = sorted(float(r) for r in g["rate"])
+        row = {"rates_done": done, "sweep_complete": all(any(math.isclose(r, d) for d in done) for r in rates),
+               "best_rate": math.nan, "valid_ppl": math.nan, "test_ppl": math.nan, "seeds": 0,
+               "untuned_ppl": math.nan, "vs_zaremba": math.nan, "verdict": "no run"}
+        untuned = g[g["rate"].sub(BUDGET["recurrent_rate"]).abs().lt(1e-9)]
+        if len(untuned):
+            row["untuned_ppl"] = float(untuned["valid_ppl"].iloc[0])
+        if len(g):
+            best = g.loc[g["valid_ppl"].idxmin()]
+            row.update(best_rate=float(best["rate"]), valid_ppl=float(best["valid_ppl"]),
+                       test_ppl=float(best["test_ppl"]), seeds=int(best["seeds"]),
+                       vs_zaremba=float(best["valid_ppl"]) - z_mean)
+            if len(done) == 1 and math.isclose(done[0], BUDGET["recurrent_rate"]):
+                row["verdict"] = "untuned only"
+            elif best["valid_ppl"] < z_lo:
+                row["verdict"] = "ahead"
+            elif best["valid_ppl"] > z_hi:
+                row["verdict"] = "behind"
+            else:
+                row["verdict"] = "within"
+        rows[scheme] = row
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "scheme"
+    return out
+
+
+def tuning_plan(summary: pd.DataFrame, best: pd.DataFrame | None = None) -> list[tuple[str, int, float]]:
+    """``(scheme, seed, rate)`` of the runs the tuning needs (:data:`TUNING`): every rate with
+    ``seeds``, and the best rate with ``best_seeds`` once a scheme's sweep is complete."""
+    best = best_rates(summary) if best is None else best
+    runs = [(s, seed, r) for seed in TUNING["seeds"] for s in RECURRENT_SCHEMES for r in TUNING["rates"]]
+    for s in RECURRENT_SCHEMES:
+        if best.loc[s, "sweep_complete"]:
+            runs += [(s, seed, float(best.loc[s, "best_rate"])) for seed in TUNING["best_seeds"]]
+    return list(dict.fromkeys(runs))
+
+
+def tuning_findings(runs: pd.DataFrame) -> dict:
+    """What the tuning shows so far about "zaremba beats every recurrent scheme".
+
+    ``zaremba``: (mean, lowest, highest) validation perplexity over its seeds; ``best``:
+    :func:`best_rates`; ``ahead`` / ``within`` / ``behind`` / ``untested``: recurrent schemes by
+    verdict (``untested``: no tuned rate complete yet); ``holds_so_far``: no tested scheme is ahead
+    of or within zaremba's seed range; ``settled``: every sweep and every best rate's seeds are
+    complete; ``done``: complete runs of :func:`tuning_plan` (as the book cites them), ``planned``:
+    how many it has; ``running``: (run, status) of those with a folder but no summary (training, or
+    stopped); ``not_started``: folders of the rest; ``commands``: the ``python -m rnnreg zoo``
+    commands that record what is missing (finished runs are skipped); ``after_sweep``: schemes
+    whose best rate's extra seeds wait for their sweep to complete.
+    """
+    summary = tuning_summary(runs)
+    best = best_rates(summary)
+    zar = summary[summary["scheme"] == "zaremba"]
+    zaremba = ((float(zar["valid_ppl"].iloc[0]), float(zar["valid_min"].iloc[0]), float(zar["valid_max"].iloc[0]))
+               if len(zar) and zar["seeds"].iloc[0] else None)
+    planned = tuning_plan(summary, best)
+    state = {(r.scheme, int(r.seed), round(float(r.rate), 6)): r for r in runs.itertuples() if not math.isnan(r.rate)}
+    done, running, not_started, pending = [], [], [], {}
+    for scheme, seed, rate in planned:
+        run = state.get((scheme, seed, round(rate, 6)))
+        if run is not None and run.complete:
+            done.append(run.run)
+            continue
+        if run is not None:
+            running.append((run.run, run.status))
+        else:
+            not_started.append(run_folder(scheme, seed, rate))
+        pending.setdefault((seed, scheme), []).append(rate)
+    groups: dict = {}  # one command per seed and set of pending rates: it records nothing outside the plan
+    for (seed, scheme), rates in pending.items():
+        groups.setdefault((seed, tuple(sorted(rates))), []).append(scheme)
+    commands = [zoo_command(schemes, (seed,), rates) for (seed, rates), schemes in groups.items()]
+    by = {v: [s for s in best.index if best.loc[s, "verdict"] == v] for v in ("ahead", "within", "behind")}
+    untested = [s for s in best.index if best.loc[s, "verdict"] in ("untuned only", "no run")]
+    return {"zaremba": zaremba, "best": best, **by, "untested": untested,
+            "holds_so_far": not by["ahead"] and not by["within"],
+            "settled": bool(best["sweep_complete"].all()) and not pending,
+            "done": done, "planned": len(planned), "running": running, "not_started": not_started,
+            "commands": commands,
+            "after_sweep": [s for s in RECURRENT_SCHEMES if not best.loc[s, "sweep_complete"]]}

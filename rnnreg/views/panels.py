@@ -18,6 +18,7 @@ Panels:
 """
 from __future__ import annotations
 
+import base64
 import html
 import inspect
 import time
@@ -78,7 +79,54 @@ def image_widget() -> W.Image:
     return W.Image(format="png", layout=W.Layout(max_width="100%", height="auto"))
 
 
-class FigurePanel(W.VBox):
+def _descendants(widget) -> Iterable:
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from _descendants(child)
+
+
+class StaticFallback:
+    """A still of the panel beside its live view, for places without a kernel.
+
+    Displaying a panel stores, next to the widget view, a PNG of its current figure (or the HTML it
+    shows) and a one-line note. JupyterLab with a kernel renders the live widget; a static deck, a
+    static page or a viewer without the widget manager renders the still and the note instead of
+    controls that look live but are not (the book's nbconvert templates pick it: see
+    ``scripts/nbconvert_templates``). A panel that changes after it is displayed (a training run)
+    refreshes its still through :meth:`show`'s display handle.
+    """
+
+    _display_handle = None
+
+    def static_note(self) -> str:
+        return (f"[{type(self).__name__}: a still of its last state; its controls work in JupyterLab "
+                f"with a running kernel]")
+
+    def static_bundle(self) -> dict[str, str]:
+        image = getattr(self, "image", None)
+        if isinstance(image, W.Image) and image.value:
+            return {"image/png": base64.b64encode(image.value).decode("ascii")}
+        shown = [w.value for w in _descendants(self) if isinstance(w, W.HTML) and w.value]
+        return {"text/html": "\n".join(shown)} if shown else {}
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)  # the live widget view
+        if bundle is None:
+            return None
+        return {**bundle, **self.static_bundle(), "text/plain": self.static_note()}
+
+    def show(self) -> None:
+        """Display the panel with a handle, so that :meth:`refresh_still` can replace its still later."""
+        from IPython.display import display
+
+        self._display_handle = display(self, display_id=True)
+
+    def refresh_still(self) -> None:
+        if self._display_handle is not None:
+            self._display_handle.update(self)
+
+
+class FigurePanel(StaticFallback, W.VBox):
     """A panel whose controls redraw one figure into an Image widget."""
 
     figure = None
@@ -191,7 +239,7 @@ def source_html(objects: Iterable) -> str:
     return "\n".join(parts)
 
 
-class CodeViewer(W.VBox):
+class CodeViewer(StaticFallback, W.VBox):
     """Scheme dropdown -> the library source that implements it (read from the module itself)."""
 
     def __init__(self, scheme: str = "zaremba"):
@@ -237,7 +285,7 @@ def presets_table() -> pd.DataFrame:
     return pd.DataFrame({name: preset_row(name) for name in PRESETS})
 
 
-class PresetExplorer(W.VBox):
+class PresetExplorer(StaticFallback, W.VBox):
     """Dropdown of the paper's three models -> their recipe and published numbers."""
 
     def __init__(self, preset: str = "medium"):
@@ -257,7 +305,7 @@ class PresetExplorer(W.VBox):
 # --------------------------------------------------------------------------------------------
 # The live training view
 # --------------------------------------------------------------------------------------------
-class TrainingPanel(W.VBox):
+class TrainingPanel(StaticFallback, W.VBox):
     """Train button + tqdm progress + a live learning curve, for seeded quick runs on a corpus slice.
 
     Each click trains every selected scheme with the current settings (same seed, same data),
@@ -397,6 +445,7 @@ class TrainingPanel(W.VBox):
         finally:
             self.button.disabled = False
             self._redraw(force=True)
+            self.refresh_still()
         return self.results
 
     def _on_event(self, label: str, ev: dict) -> None:

@@ -1,8 +1,10 @@
-"""Chapter 05's figures and panels: the scheme zoo at one budget, the published numbers, curves, averaging.
+"""Chapter 05's figures and panels: the scheme zoo at one budget, its tuned recurrent rates, the published
+numbers, curves, averaging.
 
 Every function takes what ``rnnreg.analysis.zoo`` loaded and returns a ``matplotlib.figure.Figure`` in the
-book's style (``rnnreg.views.plots``: one colour per scheme, train dashed, valid solid), with a footnote
-naming the recorded runs or sources it shows — and saying so when something is not recorded yet.
+book's style (``rnnreg.views.plots``: one colour per scheme, train dashed, valid solid). A figure's title
+states what it shows, computed from the data; a footnote names the recorded runs or sources — and says so
+when something is not recorded yet.
 
 The panels, in the pattern of ``rnnreg.views.panels``: each is an
 ``ipywidgets.VBox`` whose controls call one ``rnnreg.analysis.zoo`` function and one figure of this
@@ -20,22 +22,30 @@ from typing import Mapping, Sequence
 import ipywidgets as W
 import matplotlib as mpl
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 
 from ..analysis.runs import follow_ups_table, reported_averaging
 from ..analysis.zoo import (
     AVERAGE_COMMAND,
     AVERAGING,
+    BUDGET,
     METRICS,
+    RECURRENT_SCHEMES,
+    TUNED,
+    TUNING,
     ZOO,
     ZOO_COMMAND,
+    averaging_findings,
     curves,
     literature_table,
     missing,
+    run_config,
     runs_table,
     scheme_table,
+    tuning_findings,
+    tuning_summary,
     zoo_parameters,
 )
 from ..model import SCHEMES
@@ -56,8 +66,66 @@ from .style import (
 
 HERE = SOURCE_COLORS["here"]
 
+
+def budget_label() -> str:
+    """The zoo's budget in a few words, read from ``analysis.zoo.BUDGET`` (for figure notes)."""
+    c = run_config("zaremba")
+    return (f"{c.num_layers}×{c.hidden_size}, first {c.max_train_tokens:,} training tokens, {c.epochs} epochs, "
+            f"p = {BUDGET['dropout']:g}")
+
+
 def _missing_text(ax, text: str = "not yet recorded here") -> None:
     ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=13, color="#777777")
+
+
+def _legend_outside(ax, handles=None, labels=None, **kw) -> None:
+    """The axes' legend to the right of the plot, where it covers no point."""
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, **kw)
+
+
+def _seed_points(ax, per_run: pd.DataFrame, scheme: str, y: float, color: str) -> None:
+    """Each seed's valid (upper tick) and test (lower tick) perplexity beside a scheme's mean."""
+    seeds = per_run[per_run["scheme"] == scheme]
+    if len(seeds) > 1:
+        ax.plot(seeds["valid_ppl"], [y + 0.22] * len(seeds), "|", color=color, markersize=10)
+        ax.plot(seeds["test_ppl"], [y - 0.22] * len(seeds), "|", color=color, markersize=10)
+
+
+def _dumbbells(ax, table: pd.DataFrame, per_run: pd.DataFrame, order: list[str], labels: bool = True) -> None:
+    """valid ● and test ■ per scheme (one row each, ``order`` bottom to top), seed ticks, axis near the data."""
+    for i, s in enumerate(order):
+        color = color_for(s)
+        v, t = table.loc[s, "valid_ppl"], table.loc[s, "test_ppl"]
+        ax.plot([t, v], [i, i], color=color, linewidth=1.2, alpha=0.6)
+        ax.plot(v, i, "o", color=color, markersize=10)
+        ax.plot(t, i, "s", color=color, markersize=8, markerfacecolor="white", markeredgewidth=2)
+        if labels:
+            ax.annotate(f"{v:.1f}", (v, i), xytext=(8, 0), textcoords="offset points", va="center", fontsize=11)
+        _seed_points(ax, per_run, s, i, color)
+    lo = float(np.nanmin(table.loc[order, ["valid_ppl", "test_ppl"]].to_numpy()))
+    hi = float(np.nanmax(table.loc[order, ["valid_ppl", "test_ppl"]].to_numpy()))
+    pad = max(hi - lo, 1.0) * 0.12
+    ax.set_xlim(lo - pad, hi + 2.2 * pad)
+    ax.set_yticks(np.arange(len(order)))
+    ax.set_yticklabels(order)
+    for lbl, s in zip(ax.get_yticklabels(), order):
+        lbl.set_color(color_for(s) if s != "none" else "#333333")
+    ax.set_ylim(-0.6, len(order) - 0.4)
+    ax.grid(axis="y", visible=False)
+
+
+MARKER_KEY = [Line2D([], [], marker="o", color="#555555", linestyle="none", label="valid (last epoch)"),
+              Line2D([], [], marker="s", color="#555555", markerfacecolor="white", linestyle="none",
+                     label="test (batch 1)"),
+              Line2D([], [], marker="|", color="#555555", linestyle="none", markersize=10, label="one seed")]
+
+
+def _complete_runs(zoo: Mapping) -> pd.DataFrame:
+    per_run = runs_table(zoo, digits=12)
+    return per_run[per_run["status"].str.startswith("complete")]
 
 
 # --------------------------------------------------------------------------------------------
@@ -66,12 +134,11 @@ def _missing_text(ax, text: str = "not yet recorded here") -> None:
 def plot_schemes(zoo: Mapping, bench: dict | None = None, *, title: str | None = None) -> Figure:
     """Three panels, one row per scheme (best validation perplexity on top):
 
-    perplexity (valid ●, test ■; each seed a small dot when there are several), the gap valid −
+    perplexity (valid ●, test ■; each seed a tick when there are several), the gap valid −
     train (train measured with dropout on), and training speed from the benchmark (tokens/s).
     """
     table = scheme_table(zoo, bench, digits=12)
-    per_run = runs_table(zoo, digits=12)
-    per_run = per_run[per_run["status"].str.startswith("complete")]
+    per_run = _complete_runs(zoo)
     fig, (ax1, ax2, ax3) = new_figure((13.0, 5.0), 1, 3, width_ratios=(1.7, 1, 1), sharey=True)
     if table.empty:
         for ax in (ax1, ax2, ax3):
@@ -81,33 +148,11 @@ def plot_schemes(zoo: Mapping, bench: dict | None = None, *, title: str | None =
     order = table["valid_ppl"].sort_values(ascending=False).index.tolist()  # best at the top
     y = np.arange(len(order))
     colors = [color_for(s) for s in order]
-    for ax in (ax1, ax2, ax3):
-        ax.grid(axis="y", visible=False)
-    for i, s in enumerate(order):
-        ax1.plot([table.loc[s, "test_ppl"], table.loc[s, "valid_ppl"]], [i, i], color=colors[i], linewidth=1.2,
-                 alpha=0.6)
-        ax1.plot(table.loc[s, "valid_ppl"], i, "o", color=colors[i], markersize=10)
-        ax1.plot(table.loc[s, "test_ppl"], i, "s", color=colors[i], markersize=8, markerfacecolor="white",
-                 markeredgewidth=2)
-        ax1.annotate(f"{table.loc[s, 'valid_ppl']:.1f}", (table.loc[s, "valid_ppl"], i), xytext=(8, 0),
-                     textcoords="offset points", va="center", fontsize=11)
-        seeds = per_run[per_run["scheme"] == s]
-        if len(seeds) > 1:
-            ax1.plot(seeds["valid_ppl"], [i + 0.22] * len(seeds), "|", color=colors[i], markersize=10)
-            ax1.plot(seeds["test_ppl"], [i - 0.22] * len(seeds), "|", color=colors[i], markersize=10)
-    lo = float(np.nanmin(table[["valid_ppl", "test_ppl"]].to_numpy()))
-    hi = float(np.nanmax(table[["valid_ppl", "test_ppl"]].to_numpy()))
-    pad = max(hi - lo, 1.0) * 0.12
-    ax1.set_xlim(lo - pad, hi + 2.2 * pad)
-    ax1.set_yticks(y)
-    ax1.set_yticklabels(order)
-    for lbl, s in zip(ax1.get_yticklabels(), order):
-        lbl.set_color(color_for(s) if s != "none" else "#333333")
+    _dumbbells(ax1, table, per_run, order)
     ax1.set_xlabel("perplexity (lower is better)")
     ax1.set_title("valid ● and test ■", loc="left", fontsize=14)
-    ax1.legend(handles=[Line2D([], [], marker="o", color="#555555", linestyle="none", label="valid (last epoch)"),
-                        Line2D([], [], marker="s", color="#555555", markerfacecolor="white", linestyle="none",
-                               label="test (batch 1)")], loc="upper right", frameon=False, fontsize=10)
+    ax1.legend(handles=MARKER_KEY, loc="lower left", bbox_to_anchor=(0.0, 1.06), ncol=3, frameon=False,
+               fontsize=10, handletextpad=0.2, columnspacing=0.8)
     gap = table.loc[order, "gap"].to_numpy(dtype=float)
     ax2.barh(y, gap, color=colors)
     for i, g in enumerate(gap):
@@ -115,6 +160,7 @@ def plot_schemes(zoo: Mapping, bench: dict | None = None, *, title: str | None =
     ax2.set_xlim(0, max(float(np.nanmax(gap)), 1.0) * 1.25)
     ax2.set_xlabel("valid − train perplexity")
     ax2.set_title("gap (train: dropout on)", loc="left", fontsize=14)
+    ax2.grid(axis="y", visible=False)
     if "tokens/s" in table:
         speed = table.loc[order, "tokens/s"].to_numpy(dtype=float)
         ax3.barh(y, speed, color=colors)
@@ -126,12 +172,70 @@ def plot_schemes(zoo: Mapping, bench: dict | None = None, *, title: str | None =
         ax3.set_title("speed (× PyTorch reference)", loc="left", fontsize=14)
     else:
         _missing_text(ax3, "no benchmark\n(results/bench/cpu.json)")
-    fig.suptitle(title or "The scheme zoo at one budget", x=0.01, ha="left", fontsize=15)
+    ax3.grid(axis="y", visible=False)
+    if title is None:
+        win = order[-1]
+        rec = [s for s in RECURRENT_SCHEMES if s in table.index]
+        title = f"{win} ends lowest at this budget"
+        if "none" in table.index and rec and all(table.loc[s, "valid_ppl"] > table.loc["none", "valid_ppl"]
+                                                 for s in rec):
+            title += "; every recurrent scheme ends behind no dropout"
+    fig.suptitle(title, x=0.01, ha="left", fontsize=15)
     n = sorted(set(table["seeds"]))
-    seeds_txt = "one seed per scheme (no spread)" if n == [1] else "ticks: individual seeds"
-    add_note(fig, f"Runs: results/{ZOO}/<scheme>-seed<k>, {seeds_txt}; 2×200, 300,000 training tokens, 6 epochs, "
-               "p = 0.5 untuned. Speed: results/bench/cpu.json (2 CPU cores, small shape, fp32)."
-          + (f" Not yet recorded here: {', '.join(missing(zoo))}." if missing(zoo) else ""))
+    seeds_txt = "one seed per scheme (no spread)" if n == [1] else f"{'–'.join(map(str, n))} seeds per scheme"
+    gone = missing(zoo)
+    add_note(fig, f"Runs: results/{ZOO}/<scheme>-seed<k>, {seeds_txt}; {budget_label()} untuned. "
+                  "Speed: results/bench/cpu.json (small shape, fp32)."
+             + (f" Not yet recorded here: {', '.join(gone)}." if gone else ""))
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Tuned recurrent rates
+# --------------------------------------------------------------------------------------------
+def plot_tuning(runs: pd.DataFrame, *, title: str | None = None) -> Figure:
+    """Validation perplexity against the recurrent rate, one line per recurrent scheme (mean over its
+    complete seeds, each seed a small dot), with zaremba's seed range as a band: can any rate bring a
+    recurrent scheme down to zaremba? ``runs``: ``analysis.zoo.tuning_runs()``."""
+    summary = tuning_summary(runs)
+    found = tuning_findings(runs)
+    fig, ax = new_figure((11.0, 5.0))
+    done = runs[runs["complete"]]
+    if found["zaremba"]:
+        mean, lo, hi = found["zaremba"]
+        ax.axhspan(lo, hi, color=SCHEME_COLORS["zaremba"], alpha=0.15, linewidth=0)
+        ax.axhline(mean, color=SCHEME_COLORS["zaremba"], linewidth=1.5, label="zaremba (no recurrent site)")
+    for scheme in RECURRENT_SCHEMES:
+        g = summary[(summary["scheme"] == scheme) & (summary["seeds"] > 0)].sort_values("rate")
+        if g.empty:
+            continue
+        color = color_for(scheme)
+        ax.plot(g["rate"], g["valid_ppl"], "-o", color=color, markersize=7, label=scheme)
+        d = done[done["scheme"] == scheme]
+        ax.plot(d["rate"], d["valid_ppl"], ".", color=color, markersize=5, alpha=0.7)
+    ax.set_xticks(TUNING["rates"])
+    ax.set_xlim(min(TUNING["rates"]) - 0.04, max(TUNING["rates"]) + 0.04)
+    ax.set_xlabel("recurrent rate (zoneout: z_c)")
+    ax.set_ylabel("valid perplexity (last epoch)")
+    handles, labels = ax.get_legend_handles_labels()
+    handles.append(Line2D([], [], marker=".", color="#555555", linestyle="none", label="one seed"))
+    _legend_outside(ax, handles, labels + ["one seed"])
+    if title is None:
+        n_done, n_planned = len(found["done"]), found["planned"]
+        if found["ahead"]:
+            title = f"Tuned, {', '.join(found['ahead'])} end below zaremba's seed range"
+        elif found["within"]:
+            title = f"Tuned, {', '.join(found['within'])} reach zaremba's seed range"
+        elif found["settled"]:
+            title = "At every rate tried, each recurrent scheme ends behind zaremba"
+        else:
+            title = f"No recurrent scheme reaches zaremba so far ({n_done} of {n_planned} tuning runs recorded)"
+    ax.set_title(title, loc="left")
+    pending = [name.rsplit("/", 1)[-1] for name, _ in found["running"]] + \
+              [f.rsplit("/", 1)[-1] for f in found["not_started"]]
+    add_note(fig, f"Runs: results/{ZOO} (p = {BUDGET['recurrent_rate']:g}, untuned) and results/{TUNED}; "
+                  f"{budget_label()} on the non-recurrent connections. Band: zaremba's seeds (min–max)."
+             + (f" Not yet complete: {', '.join(pending)}." if pending else ""))
     return fig
 
 
@@ -139,58 +243,74 @@ def plot_schemes(zoo: Mapping, bench: dict | None = None, *, title: str | None =
 # The published numbers beside this project's
 # --------------------------------------------------------------------------------------------
 def plot_literature(zoo: Mapping | None = None, *, title: str | None = None) -> Figure:
-    """Left: the follow-up papers' test perplexity (``rnnreg.published.FOLLOW_UPS``), coloured by the scheme
-    they correspond to; methods without a verified number are listed as such. Right: this
-    project's zoo (test) on its own axis — a different budget, so compare orders, not levels."""
+    """Left: the follow-up papers' test perplexity (``rnnreg.published.FOLLOW_UPS``) as dots coloured by the
+    scheme they correspond to (grey: no scheme of this book). Right: this project's zoo, valid ● and test ■
+    with each seed as a tick, on its own axis near the data — a different budget: compare orders, not levels."""
     lit = follow_ups_table()
-    fig, (ax1, ax2) = new_figure(WIDE, 1, 2, width_ratios=(1.5, 1))
+    lit = lit[lit["test"].notna()].reset_index(drop=True)
+    fig, (ax1, ax2) = new_figure(WIDE, 1, 2, width_ratios=(1.4, 1))
     y = np.arange(len(lit))[::-1]
-    for ax in (ax1, ax2):
-        ax.grid(axis="y", visible=False)
-    top = float(np.nanmax(lit["test"]))
+    ax1.grid(axis="y", visible=False)
     for yi, (_, r) in zip(y, lit.iterrows()):
         color = SCHEME_COLORS.get(r["scheme"], NEUTRAL) if isinstance(r["scheme"], str) else NEUTRAL
-        if math.isnan(r["test"]):
-            ax1.text(top * 0.02, yi, "no verified PTB number", va="center", fontsize=10, color="#777777")
-        else:
-            ax1.barh(yi, r["test"], color=color)
-            ax1.annotate(f"{r['test']:.1f}", (r["test"], yi), xytext=(4, 0), textcoords="offset points",
-                         va="center", fontsize=10)
+        ax1.plot(r["test"], yi, "s", color=color, markersize=9, markerfacecolor="white", markeredgewidth=2)
+        ax1.annotate(f"{r['test']:.1f}", (r["test"], yi), xytext=(8, 0), textcoords="offset points",
+                     va="center", fontsize=10)
     ax1.set_yticks(y)
     ax1.set_yticklabels(lit["method"], fontsize=10)
-    ax1.set_xlim(0, top * 1.5)
+    for lbl, s in zip(ax1.get_yticklabels(), lit["scheme"]):
+        lbl.set_color(SCHEME_COLORS.get(s, "#555555") if isinstance(s, str) else "#555555")
+    lo, hi = float(lit["test"].min()), float(lit["test"].max())
+    ax1.set_xlim(lo - 0.08 * (hi - lo), hi + 0.22 * (hi - lo))
     ax1.set_ylim(-0.6, len(lit) - 0.4)
     ax1.set_xlabel("test perplexity")
-    shown = [s for s in dict.fromkeys(lit.loc[lit["test"].notna(), "scheme"]) if isinstance(s, str)]
-    ax1.legend(handles=[Patch(color=SCHEME_COLORS[s], label=s) for s in shown] + [Patch(color=NEUTRAL, label="other")],
-               loc="lower right", frameon=True, framealpha=0.9, edgecolor="white", fontsize=10)
     params = lit["params"].dropna()
     ax1.set_title(f"published (full PTB, {params.min():.0f}–{params.max():.0f}M parameters)", loc="left", fontsize=13)
     table = scheme_table(zoo or {}, digits=12)
     if table.empty:
         _missing_text(ax2)
     else:
-        order = table["test_ppl"].sort_values(ascending=False).index.tolist()
-        vals = table.loc[order, "test_ppl"].to_numpy(dtype=float)
-        ax2.barh(np.arange(len(order)), vals, color=[color_for(s) for s in order])
-        for i, v in enumerate(vals):
-            ax2.annotate(f"{v:.1f}", (v, i), xytext=(4, 0), textcoords="offset points", va="center", fontsize=10)
-        ax2.set_yticks(np.arange(len(order)))
-        ax2.set_yticklabels(order, fontsize=11)
-        ax2.set_xlim(0, float(np.nanmax(vals)) * 1.18)
-    ax2.set_xlabel("test perplexity")
+        order = table["valid_ppl"].sort_values(ascending=False).index.tolist()
+        _dumbbells(ax2, table, _complete_runs(zoo), order)
+        ax2.set_xlabel("perplexity")
+        ax2.legend(handles=MARKER_KEY, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=10)
     size = zoo_parameters(zoo or {})
-    ax2.set_title("here (2×200" + (f", {size:.1f}M" if size else "") + ", 300k tokens)", loc="left", fontsize=13)
-    fig.suptitle(title or "Published numbers and this project's zoo: orders comparable, levels not",
-                 x=0.01, ha="left", fontsize=15)
+    c = run_config("zaremba")
+    ax2.set_title(f"here ({c.num_layers}×{c.hidden_size}" + (f", {size:.1f}M" if size else "") + ", untuned)",
+                  loc="left", fontsize=13)
+    if title is None:
+        title = "Published numbers and this project's zoo: compare orders, not levels"
+        pub = {s: lit[(lit["scheme"] == s) & ~lit["method"].str.contains("MC")].set_index("params")["test"]
+               for s in ("zaremba", "variational")}
+        common = sorted(set(pub["zaremba"].index) & set(pub["variational"].index))
+        if common and {"zaremba", "variational"} <= set(table.index):
+            published_ahead = all(pub["variational"][p] < pub["zaremba"][p] for p in common)
+            here_ahead = bool(table.loc["variational", "valid_ppl"] < table.loc["zaremba", "valid_ppl"])
+            title = (f"variational {'beats' if published_ahead else 'trails'} zaremba in the papers; "
+                     f"here, untuned and small, it {'beats' if here_ahead else 'trails'} it")
+    fig.suptitle(title, x=0.01, ha="left", fontsize=15)
     add_note(fig, "Sources: Zaremba et al. 2014; Gal & Ghahramani 2016; Merity et al. 2017; Melis et al. 2017 "
-               "(rnnreg.published.FOLLOW_UPS). Grey: no single scheme of this book. Here: results/ptb/zoo.")
+                  f"(rnnreg.published.FOLLOW_UPS; methods without a verified number left out). Here: results/{ZOO}.")
     return fig
 
 
 # --------------------------------------------------------------------------------------------
 # Curves over epochs
 # --------------------------------------------------------------------------------------------
+def _curves_title(data: Mapping[str, pd.DataFrame], metric: str) -> str:
+    """What the chosen curves show at their last epoch (each scheme's mean over its seeds), in a few words."""
+    last = pd.DataFrame([df.iloc[-1] for df in data.values()], index=[k.split()[0] for k in data])
+    last = last.groupby(level=0, sort=False).mean()
+    if metric == "gap":
+        s = last["gap"].idxmax()
+        return f"Largest gap valid − train at the last epoch: {s} ({last.loc[s, 'gap']:.1f})"
+    if metric == "train_ppl":
+        s = last["train_ppl"].idxmax()
+        return f"Highest training perplexity (dropout on) at the last epoch: {s} ({last.loc[s, 'train_ppl']:.1f})"
+    s = last["valid_ppl"].idxmin()
+    return f"Lowest valid perplexity at the last epoch: {s} ({last.loc[s, 'valid_ppl']:.1f})"
+
+
 def plot_zoo_curves(zoo: Mapping, schemes: Sequence[str] = ("zaremba", "variational"), metric: str = "both",
                     *, ax=None, title: str | None = None) -> Figure:
     """Per-epoch curves of the chosen schemes (every recorded seed) for one metric of ``zoo.METRICS``."""
@@ -200,10 +320,14 @@ def plot_zoo_curves(zoo: Mapping, schemes: Sequence[str] = ("zaremba", "variatio
     absent = [s for s in schemes if s not in zoo]
     if absent:
         note += " Not yet recorded here: " + ", ".join(absent) + "."
-    heading = title or f"{METRICS[metric]} per epoch"
+    heading = title or (_curves_title(data, metric) if data else f"{METRICS[metric]} per epoch")
     if metric in ("both", "valid_ppl"):
         fig = plot_curves({k: v for k, v in data.items()}, ax=ax, show_train=metric == "both", title=heading,
-                          note=note, xmax=6)
+                          note=note, xmax=BUDGET["epochs"])
+        legend = fig.axes[0].get_legend()
+        if legend is not None:
+            _legend_outside(fig.axes[0], legend.legend_handles, [t.get_text() for t in legend.get_texts()],
+                            ncol=1 if len(data) < 9 else 2)
         if not data:
             _missing_text(fig.axes[0], "no scheme chosen" if not schemes else "not yet recorded here")
         return fig
@@ -225,9 +349,9 @@ def plot_zoo_curves(zoo: Mapping, schemes: Sequence[str] = ("zaremba", "variatio
     ax.set_xlabel("epoch")
     ax.set_ylabel(METRICS[metric])
     ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
-    ax.set_xlim(0.7, 6.3)
+    ax.set_xlim(0.7, BUDGET["epochs"] + 0.3)
     if data:
-        ax.legend(loc="best", frameon=False, ncol=1 if len(data) < 6 else 2)
+        _legend_outside(ax, ncol=1 if len(data) < 9 else 2)
     else:
         _missing_text(ax, "no scheme chosen" if not schemes else "not yet recorded here")
     ax.set_title(heading, loc="left")
@@ -243,31 +367,38 @@ def plot_averaging(avg: dict | None, model: str = "small", *, title: str | None 
     and this project's (on its recorded split) — or a note that it is not yet recorded here."""
     paper = reported_averaging(model)
     fig, ax = new_figure()
-    for split, style, marker in (("valid", VALID_STYLE, "o"), ("test", TRAIN_STYLE, "s")):
+    for split, style, marker, va in (("valid", VALID_STYLE, "o", "bottom"), ("test", TRAIN_STYLE, "s", "top")):
         ax.plot(paper["members"], paper[split], color="#333333", marker=marker, label=f"paper, {split}", **style)
         for k, v in zip(paper["members"], paper[split]):
-            ax.annotate(f"{v:.1f}", (k, v), xytext=(6, 2), textcoords="offset points", fontsize=10, color="#333333")
-    if avg:
-        ks = np.arange(1, len(avg["average_ppl"]) + 1)
-        split = avg.get("split", "test")
-        ax.plot(ks, avg["average_ppl"], color=HERE, marker="D",
+            ax.annotate(f"{v:.1f}", (k, v), xytext=(7, 5 if va == "bottom" else -5), textcoords="offset points",
+                        fontsize=10, color="#333333", va=va)
+    found = averaging_findings(avg, model)
+    if found:
+        ks = np.arange(1, len(found["averages"]) + 1)
+        split = found["split"]
+        ax.plot(ks, found["averages"], color=HERE, marker="D",
                 markersize=8, label=f"here, {split}", **(VALID_STYLE if split == "valid" else TRAIN_STYLE))
-        for k, v in zip(ks, avg["average_ppl"]):
-            ax.annotate(f"{v:.1f}", (k, v), xytext=(-8, 6), textcoords="offset points", fontsize=10, color=HERE,
-                        ha="right")
+        for k, v in zip(ks, found["averages"]):
+            ax.annotate(f"{v:.1f}", (k, v), xytext=(-9, 0), textcoords="offset points", fontsize=10, color=HERE,
+                        ha="right", va="center")
         members = ", ".join(str(m.get("run")) for m in avg["members"])
         note = f"Here: results/{AVERAGING} ({split}, members {members}). Paper: Table 1, model averaging."
+        if title is None and found["two"] and found["paper_two"]:
+            title = (f"Averaging two models: {found['two'][2]:.0%} lower here, "
+                     f"{found['paper_two'][2]:.0%} in the paper ({split})")
     else:
         ax.text(0.97, 0.9, "this project: not yet recorded here", transform=ax.transAxes, ha="right",
                 fontsize=12, color=HERE)
         note = f"Paper: Table 1, model averaging. Here: not yet recorded — {AVERAGE_COMMAND}"
     ax.set_xscale("log")
-    ax.set_xticks(sorted(set(paper["members"]) | ({*range(1, len(avg["average_ppl"]) + 1)} if avg else set())))
+    ax.set_xticks(sorted(set(paper["members"]) | ({*range(1, len(avg["average_ppl"]) + 1)} if found else set())))
     ax.get_xaxis().set_major_formatter(mpl.ticker.ScalarFormatter())
     ax.xaxis.set_minor_locator(mpl.ticker.NullLocator())
+    ax.set_xlim(0.75, float(paper["members"].max()) * 1.35)
+    ax.margins(y=0.12)
     ax.set_xlabel("models averaged (probabilities)")
     ax.set_ylabel("perplexity")
-    ax.legend(loc="lower left", frameon=False)
+    _legend_outside(ax)
     ax.set_title(title or f"Averaging non-regularized {model} LSTMs", loc="left")
     add_note(fig, note)
     return fig
@@ -337,10 +468,9 @@ class SchemeVsPapers(W.VBox):
         table = scheme_table(self.zoo)
         if s in table.index:
             r = table.loc[s]
-            spread = ("one seed" if r["seeds"] == 1 else f"spread {r['valid_spread']:.1f} over {r['seeds']} seeds")
-            here = (
-                f"Here: valid {r['valid_ppl']:.1f}, test {r['test_ppl']:.1f} ({spread}; 2×200, 300k tokens, 6 epochs)."
-            )
+            n = int(r["seeds"])
+            spread = "one seed" if n == 1 else f"spread {r['valid_spread']:.1f} over {n} seeds"
+            here = f"Here: valid {r['valid_ppl']:.1f}, test {r['test_ppl']:.1f} ({spread}; {budget_label()} untuned)."
         else:
             here = "Here: not yet recorded."
         rows = self.rows()

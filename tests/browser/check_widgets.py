@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Check in a real browser that the book's ipywidgets respond (JupyterLab + headless Chromium).
 
-Not a pytest test (kept out of tests/ on purpose: it needs a browser, minutes of CPU and a free port).
+Run on demand, not by ``make test``: it needs Chromium, minutes of CPU and a free port
+(``make browser-check`` runs it and the deck check through tests/browser/test_in_browser.py).
 
 What it does, per notebook given on the command line:
 
@@ -23,7 +24,7 @@ Prints one PASS/FAIL line per control, writes ``check.json`` and the screenshots
 (default ``build/browser-check``, git-ignored) and exits 1 on any failure.
 
     source .venv/bin/activate && pip install playwright   # once; uses the system Chromium
-    RNNREG_DATA=/work/shared/data/ptb nice -n 10 python scripts/check_widgets_browser.py \\
+    RNNREG_DATA=/work/shared/data/ptb nice -n 10 python tests/browser/check_widgets.py \\
         book/00_guide.ipynb book/01_why_regularize.ipynb book/02_where_dropout_goes.ipynb book/03_signal_decay.ipynb
 
 With no notebook arguments it checks every ``book/NN_*.ipynb``. A notebook without entries in
@@ -48,7 +49,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 # ------------------------------------------------------------------------------------------------
 # The table: one row per control. Fields:
