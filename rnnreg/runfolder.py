@@ -7,9 +7,7 @@ written and read; :mod:`rnnreg.train` decides what goes into them.
 * **One writer.** :func:`claim_run_dir` takes an OS lock (``fcntl.flock``, non-blocking) on
   ``<run>/.lock`` for as long as the process trains there. The OS drops the lock when the process
   dies, however it dies, so there is no stale claim to detect and two runners can never both take
-  a folder. The lock file is removed on release. (Older versions wrote a ``.claim`` file with
-  their pid and no lock; while that pid lives the folder counts as taken, once it is gone the
-  file is removed.)
+  a folder. The lock file is removed on release.
 * **Atomic files.** :func:`write_text`, :func:`write_json` and :func:`save_checkpoint` write a
   temporary file in the same folder, ``fsync`` it and rename it over the target: a reader sees the
   old file or the new one, never half of one, and a failure (a full disk, Ctrl-C) removes the
@@ -41,7 +39,6 @@ import torch
 from .data import SPLITS, Corpus, sha256, split_files
 
 LOCK_NAME = ".lock"
-LEGACY_CLAIM = ".claim"  # the pid file older versions wrote; honoured while its rnnreg process lives
 CHECKPOINT_KEYS = ("config", "epoch", "model")
 
 
@@ -101,23 +98,6 @@ def _unlock(fd: int) -> None:
     os.close(fd)  # closing the only descriptor drops the flock
 
 
-def _legacy_claim_alive(run_dir: Path) -> int | None:
-    """The pid in an older rnnreg's ``.claim`` file if that process still runs (it writes without a lock)."""
-    try:
-        pid = int((run_dir / LEGACY_CLAIM).read_text().strip() or 0)
-    except (OSError, ValueError):
-        return None
-    if pid <= 0 or pid == os.getpid():
-        return None
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, OverflowError):
-        return None  # gone: the claim is stale, and removed once this process holds the lock
-    except PermissionError:
-        pass
-    return pid
-
-
 def claim_run_dir(run_dir: str | os.PathLike) -> bool | None:
     """Take ``run_dir`` for this process: an exclusive, non-blocking ``flock`` on ``<run_dir>/.lock``.
 
@@ -155,10 +135,6 @@ def claim_run_dir(run_dir: str | os.PathLike) -> bool | None:
             if not same:  # the holder released (and removed) the file between our open and our lock
                 os.close(fd)
                 continue
-            if _legacy_claim_alive(run_dir) is not None:
-                os.close(fd)
-                return False
-            (run_dir / LEGACY_CLAIM).unlink(missing_ok=True)
             os.ftruncate(fd, 0)
             os.write(fd, f"{os.getpid()}\n".encode())
         except BaseException:
@@ -174,10 +150,6 @@ def claim_run_dir(run_dir: str | os.PathLike) -> bool | None:
 def run_dir_holder(run_dir: str | os.PathLike) -> str:
     """Who holds ``run_dir``, for messages: ``"pid 123"``, or ``"another process"``."""
     run_dir = Path(run_dir)
-    pid = _legacy_claim_alive(run_dir)
-    if pid is not None:
-        return (f"another process (pid {pid}, by the claim file {run_dir / LEGACY_CLAIM} of an older rnnreg; "
-                "if that process is not training, delete the file)")
     try:
         pid = int((run_dir / LOCK_NAME).read_text().strip() or 0) or None
     except (OSError, ValueError):

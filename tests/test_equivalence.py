@@ -165,19 +165,31 @@ def test_mc_dropout_samples_are_seeded_and_differ(tiny_corpus):
         mc_dropout_log_probs(model, tiny_corpus.valid, 5, 7, samples=0)
 
 
-def test_runners_share_a_grid_through_claims(tmp_path, tiny_corpus, monkeypatch):
-    import os
+def _hold_cell(folder, held, done):
+    from rnnreg.runfolder import claim_run_dir
+
+    assert claim_run_dir(folder) is True
+    held.set()
+    done.wait(timeout=60)
+
+
+def test_runners_share_a_grid_through_locks(tmp_path, tiny_corpus, monkeypatch):
+    import multiprocessing
 
     monkeypatch.setattr(equivalence, "GRID", {**equivalence.GRID, "budget": dict(max_train_tokens=1000, epochs=1)})
     taken = tmp_path / "h0016-p00-seed1"
-    taken.mkdir()
-    (taken / ".claim").write_text(str(os.getppid()))  # a live process holds this cell
-    stale = tmp_path / "h0016-p50-seed1"
-    stale.mkdir()
-    (stale / ".claim").write_text("999999999")  # its runner is gone
-    equivalence.run_grid(tmp_path, [(16, 0.0, 1), (16, 0.5, 1)], tiny_corpus, log=lambda line: None)
-    assert not (taken / "summary.json").exists() and (taken / ".claim").exists()
-    assert (stale / "summary.json").exists() and not (stale / ".claim").exists()
+    ctx = multiprocessing.get_context("spawn")
+    held, done = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_cell, args=(taken, held, done))  # another runner trains this cell
+    holder.start()
+    try:
+        assert held.wait(timeout=60)
+        equivalence.run_grid(tmp_path, [(16, 0.0, 1), (16, 0.5, 1)], tiny_corpus, log=lambda line: None)
+        assert not (taken / "summary.json").exists()  # left to its runner
+        assert (tmp_path / "h0016-p50-seed1" / "summary.json").exists()
+    finally:
+        done.set()
+        holder.join(timeout=60)
 
 
 def test_equivalence_table_says_why_an_equivalent_is_missing():

@@ -438,7 +438,6 @@ def test_concurrent_claims_of_a_stale_folder_have_exactly_one_winner(tmp_path):
     for i in range(rounds):
         folder = tmp_path / f"run{i}"
         folder.mkdir()
-        (folder / ".claim").write_text("999999999")  # a crashed runner's claim, as older versions wrote it
         (folder / ".lock").write_text("999999998")  # a crashed runner's lock file
         folders.append(folder)
     ctx = _ctx()
@@ -488,17 +487,6 @@ def test_claims_within_one_process_nest(tmp_path):
     assert claim_run_dir(run) is True and claim_run_dir(run) is None  # e.g. the grid runner, then train()
     release_run_dir(run)
     assert not (run / ".lock").exists() and claim_run_dir(run) is True
-    release_run_dir(run)
-
-
-def test_a_live_claim_of_an_older_rnnreg_still_counts(tmp_path):
-    run = tmp_path / "run"
-    run.mkdir()
-    (run / ".claim").write_text(str(os.getppid()))  # an older rnnreg (no lock) whose process lives
-    assert claim_run_dir(run) is False
-    assert "delete the file" in runfolder.run_dir_holder(run)
-    (run / ".claim").write_text("999999999")  # ... and once it is gone
-    assert claim_run_dir(run) is True and not (run / ".claim").exists()
     release_run_dir(run)
 
 

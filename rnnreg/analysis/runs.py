@@ -6,7 +6,7 @@ complete, ``summary.json`` (final and test perplexity with provenance). A run th
 training has a log but no summary; :class:`Run` reports it as in progress.
 
 The published perplexities live in :mod:`rnnreg.published`, the one place in the code that holds
-them, each with its source; the tables here (:func:`reported_table`, :func:`reported_averaging`,
+them, each with its source; the tables here (:func:`reported_averaging`,
 :func:`follow_ups_table`) read them from there.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pandas as pd
 import torch
 
 from ..live import sweep_findings
-from ..published import FOLLOW_UP_SOURCES, FOLLOW_UPS, MODEL_NAMES, MODELS, REPORTED, REPORTED_AVERAGING, reported
+from ..published import FOLLOW_UP_SOURCES, FOLLOW_UPS, MODEL_NAMES, MODELS, REPORTED_AVERAGING, reported
 from ..train import PRESETS, Config, build_model
 
 #: Where recorded runs live: $RNNREG_RESULTS, else ``results/`` beside the package.
@@ -43,11 +43,6 @@ def follow_ups_table() -> pd.DataFrame:
     df = pd.DataFrame(FOLLOW_UPS)
     df["source"] = df["source"].map(FOLLOW_UP_SOURCES)
     return df.astype({"valid": float, "test": float, "params": float})
-
-
-def reported_table() -> pd.DataFrame:
-    """:data:`REPORTED` as a DataFrame, one row per (source, model)."""
-    return pd.DataFrame(REPORTED)
 
 
 def results_dir(path: str | os.PathLike | None = None) -> Path:
@@ -142,6 +137,29 @@ def overfitting(run: "Run") -> dict:
         "last_train": float(train.iloc[-1]), "rise": float(valid.iloc[-1] / valid.iloc[best] - 1),
         "train_falling": bool(train.iloc[-1] < train.iloc[best]) if best < len(train) - 1 else None,
     }
+
+
+def story_findings(corpus: str = "ptb", results: str | os.PathLike | None = None) -> dict:
+    """Chapter 01's full-scale answer in numbers and decisions, from the runs of :data:`STORY`.
+
+    Per run name: None when nothing is recorded, else its folder, status, test perplexity (None
+    until complete) and :func:`overfitting`. ``nodrop_overfits``: the undropped 2×650 model's
+    validation perplexity turned up after its best epoch while its train perplexity kept falling
+    (False: not in the epochs logged so far; None: not recorded). ``dropout_below``: the dropout
+    model's best validation perplexity is below the undropped one's (None unless both are recorded).
+    """
+    out: dict = {}
+    for name in STORY:
+        run = find_run(corpus, name, results)
+        if run is None or not len(run.log):
+            out[name] = None
+            continue
+        out[name] = {"run": run.name, "status": run.status, "complete": run.complete,
+                     "test": run.summary["test_ppl"] if run.summary else None, **overfitting(run)}
+    nodrop, drop = out.get("medium-nodrop"), out.get("medium")
+    out["nodrop_overfits"] = None if nodrop is None else bool(nodrop["rise"] > 0 and nodrop["train_falling"])
+    out["dropout_below"] = None if nodrop is None or drop is None else bool(drop["best_valid"] < nodrop["best_valid"])
+    return out
 
 
 @dataclass

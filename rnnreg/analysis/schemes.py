@@ -206,11 +206,6 @@ def sample_masks(scheme: str, steps: int = 20, units: int = 16, rate: float = 0.
     return out
 
 
-def fraction_kept(masks: dict[str, torch.Tensor]) -> dict[str, float]:
-    """Share of ones in each mask (about 1 - rate for dropout, 1 - z for zoneout)."""
-    return {k: float(m.mean()) for k, m in masks.items()}
-
-
 def unused_option_warnings(config: Config, given: Iterable[str] = ()) -> list[str]:
     """Options that change nothing in this run (``given``: the Config fields set explicitly)."""
     rates = {site.rate for site in sites(config.scheme)}
