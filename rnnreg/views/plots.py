@@ -112,7 +112,9 @@ def plot_curves(logs: Mapping[str, object], *, ax=None, title: str | None = None
     if show_train:
         handles, lbls = handles + style, lbls + ["train (dashed)", "valid (solid)"]
     if handles:
-        ax.legend(handles, lbls, loc="upper right", frameon=False, ncol=1 if len(handles) < 6 else 2)
+        # outside the axes, right of them: a legend inside covers the last epochs, where the curves part
+        ax.legend(handles, lbls, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+                  ncol=1 if len(handles) < 9 else 2)
     if title:
         ax.set_title(title, loc="left")
     if note:

@@ -49,7 +49,7 @@ from ..analysis.zoo import (
     zoo_parameters,
 )
 from ..model import SCHEMES
-from .panels import STYLE, FigurePanel, image_widget, scheme_picker, schemes_picker
+from .panels import STYLE, FigurePanel, StaticFallback, image_widget, scheme_picker, schemes_picker
 from .plots import plot_curves
 from .style import (
     NEUTRAL,
@@ -445,7 +445,7 @@ class ZooCurves(FigurePanel):
         self._set_figure(plot_zoo_curves(self.zoo, self.chosen(), self.metric.value))
 
 
-class SchemeVsPapers(W.VBox):
+class SchemeVsPapers(StaticFallback, W.VBox):
     """Scheme dropdown -> the published PTB numbers for that placement (``rnnreg.published.FOLLOW_UPS``) with
     what differs, and this project's zoo result for it, as an HTML table."""
 

@@ -73,7 +73,10 @@ def check_deck(page, deck: Path, shots: Path) -> dict:
     page.evaluate("() => new Promise(done => require(['../vendor/reveal.js/dist/reveal.js'], "
                   "R => { window.Reveal = R; done(true); }))")
     page.wait_for_function("() => Reveal.isReady()", timeout=60_000)
-    page.wait_for_timeout(500)  # MathJax typesets after Reveal is ready
+    # MathJax typesets after Reveal is ready: wait for its queue to drain before measuring
+    page.evaluate("() => new Promise(done => (window.MathJax && MathJax.Hub) ? "
+                  "MathJax.Hub.Queue(() => done(true)) : done(false))")
+    page.wait_for_timeout(200)
     measured = page.evaluate(MEASURE)
     height = measured["config_height"]
     shots.mkdir(parents=True, exist_ok=True)
