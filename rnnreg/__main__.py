@@ -1,4 +1,4 @@
-"""Command line: ``python -m rnnreg train | evaluate | measure | grid | average | live | bench``.
+"""Command line: ``python -m rnnreg train | evaluate | measure | grid | zoo | average | live | bench``.
 
 Examples::
 
@@ -7,6 +7,8 @@ Examples::
     python -m rnnreg train --preset medium --device cuda --out results/ptb/medium
     python -m rnnreg evaluate results/ptb/small
     python -m rnnreg grid --out results/ptb/grid                              # chapter 04
+    python -m rnnreg zoo --seeds 1 2                                          # chapter 05's scheme zoo
+    python -m rnnreg zoo --schemes variational --recurrent-dropout 0.1 0.25   # its tuned recurrent rates
     python -m rnnreg average results/ptb/small results/ptb/small-seed2 --out results/ptb/averaging/small.json
     python -m rnnreg live --seeds 1 2 3 --out results/live/01_defaults.json   # chapter 01's demo, 3 seeds
     python -m rnnreg bench --out results/bench/cpu.json
@@ -163,24 +165,39 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_measure(args: argparse.Namespace) -> int:
-    """Chapter 03's measurements of trained models, written beside each run as signal.json."""
+    """Chapter 03's measurements of trained models, written beside each run: signal.json (swap
+    sensitivity and context ablation) and/or mask_noise.json (signal vs mask noise in dh/dx)."""
     import time
 
-    from .analysis.signal import context_ablation, swap_sensitivity
+    from .analysis.signal import context_ablation, mask_noise, swap_sensitivity
 
     corpus = corpus_for_runs(args, args.runs)
     for run in map(Path, args.runs):
-        start = time.perf_counter()
         model, config, epoch = load_run_model(run, corpus=corpus)
-        result = {"run": str(run), "scheme": config.scheme, "epoch": epoch, "split": "valid"}
-        for masks in (False, True):
-            r = swap_sensitivity(model, corpus.valid, args.max_lag, args.samples, masks=masks, seed=args.seed)
-            result["swap_masks" if masks else "swap_eval"] = {k: v.tolist() for k, v in r.items()}
-        r = context_ablation(model, corpus.valid, positions=args.positions, seed=args.seed)
-        result["context_ablation"] = {k: v.tolist() for k, v in r.items()}
-        result["provenance"] = _provenance(args, start)
-        write_json(run / "signal.json", result, indent=1)
-        print(f"{run}: written signal.json ({result['provenance']['wall_s']:.0f} s)", flush=True)
+        about = {"run": str(run), "scheme": config.scheme, "epoch": epoch, "split": "valid"}
+        if "signal" in args.what:
+            start = time.perf_counter()
+            result = dict(about)
+            for masks in (False, True):
+                r = swap_sensitivity(model, corpus.valid, args.max_lag, args.samples, masks=masks, seed=args.seed)
+                result["swap_masks" if masks else "swap_eval"] = {k: v.tolist() for k, v in r.items()}
+            r = context_ablation(model, corpus.valid, positions=args.positions, seed=args.seed)
+            result["context_ablation"] = {k: v.tolist() for k, v in r.items()}
+            result["provenance"] = _provenance(args, start)
+            write_json(run / "signal.json", result, indent=1)
+            print(f"{run}: written signal.json ({result['provenance']['wall_s']:.0f} s)", flush=True)
+        if "mask-noise" in args.what:
+            start = time.perf_counter()
+            r = mask_noise(model, corpus.valid, args.max_lag, args.windows, args.draws, args.warmup, seed=args.seed)
+            rate = model.zoneout_c if config.scheme == "zoneout" else model.recurrent_dropout
+            result = {**about, "mode": "training", "dropout": model.dropout, "recurrent_rate": rate,
+                      "recurrent_dropout": model.recurrent_dropout, "zoneout_h": model.zoneout_h,
+                      "zoneout_c": model.zoneout_c, "seed": config.seed,
+                      "windows": args.windows, "draws": args.draws, "warmup": args.warmup, "probe": "rademacher",
+                      "start_state": "evaluation-mode state after reading the warmup tokens before each window",
+                      "measure_seed": args.seed, **r.as_dict(), "provenance": _provenance(args, start)}
+            write_json(run / "mask_noise.json", result, indent=1)
+            print(f"{run}: written mask_noise.json ({result['provenance']['wall_s']:.0f} s)", flush=True)
     return 0
 
 
@@ -214,6 +231,36 @@ def cmd_grid(args: argparse.Namespace) -> int:
         return 0
     cells = grid_cells(args.sizes, args.rates, args.seeds, ensemble=not args.no_ensemble)
     run_grid(args.out, cells, corpus, command=args.command_line, log=lambda line: print(line, flush=True))
+    return 0
+
+
+def cmd_zoo(args: argparse.Namespace) -> int:
+    """Chapter 05's scheme zoo at its one budget (``rnnreg.analysis.zoo.BUDGET``): each run through
+    ``train`` (so its summary records that command), resumed from its checkpoint, finished runs skipped."""
+    from .analysis.zoo import plan, run_argv, run_command, run_folder
+    from .runfolder import claim_run_dir, release_run_dir
+
+    data = ([] if args.data is None else ["--data", args.data]) + ["--offline"] * args.offline + ["--unk"] * args.unk
+    for scheme, seed, rate in plan(args.schemes, args.seeds, args.recurrent_dropout):
+        folder = run_folder(scheme, seed, rate, args.out)
+        if (Path(folder) / "summary.json").exists():
+            print(f"{folder}: complete, skipped", flush=True)
+            continue
+        if args.dry_run:
+            print(run_command(scheme, seed, rate, args.out, data), flush=True)
+            continue
+        claimed = claim_run_dir(folder)
+        if claimed is False:
+            print(f"{folder}: another process is training it, skipped", flush=True)
+            continue
+        try:
+            print(f"{folder}: training", flush=True)
+            rc = main(["train", *run_argv(scheme, seed, rate, args.out), *data])
+        finally:
+            if claimed:
+                release_run_dir(folder)
+        if rc:
+            return rc
     return 0
 
 
@@ -289,13 +336,20 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser(
-        "measure", allow_abbrev=False, help="chapter 03: lag sensitivity and context ablation of trained runs"
+        "measure", allow_abbrev=False,
+        help="chapter 03: lag sensitivity, context ablation and mask noise of trained runs"
     )
     p.add_argument("runs", nargs="+", help="run folders with a checkpoint")
     _add_data_options(p, "the corpus the runs were trained on")
+    p.add_argument("--what", nargs="+", choices=["signal", "mask-noise"], default=["signal"],
+                   help="signal: signal.json (swap sensitivity, context ablation; the default); "
+                        "mask-noise: mask_noise.json (signal vs mask noise in dh_t/dx_(t-k), training mode)")
     p.add_argument("--max-lag", type=int, default=30)
-    p.add_argument("--samples", type=int, default=200)
-    p.add_argument("--positions", type=int, default=2000)
+    p.add_argument("--samples", type=int, default=200, help="swapped stretches per lag (signal)")
+    p.add_argument("--positions", type=int, default=2000, help="targets of the context ablation (signal)")
+    p.add_argument("--windows", type=int, default=128, help="windows, each with its own probe (mask-noise)")
+    p.add_argument("--draws", type=int, default=16, help="mask draws per window (mask-noise)")
+    p.add_argument("--warmup", type=int, default=35, help="tokens read in evaluation mode before a window (mask-noise)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_measure)
 
@@ -314,6 +368,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--samples", type=int, default=10, help="MC-dropout passes for --inference")
     _add_data_options(p)
     p.set_defaults(func=cmd_grid)
+
+    p = sub.add_parser("zoo", allow_abbrev=False,
+                       help="chapter 05: every scheme at the zoo's budget, one resumable train run each")
+    p.add_argument("--schemes", nargs="+", default=list(SCHEMES), choices=SCHEMES)
+    p.add_argument("--seeds", nargs="+", type=int, default=[1])
+    p.add_argument("--recurrent-dropout", nargs="+", type=float, metavar="R",
+                   help="recurrent rates to train (zoneout: its c rate); default: the untuned budget")
+    p.add_argument("--out", help="folder of the runs (default: results/ptb/zoo untuned, results/ptb/zoo-tuned tuned)")
+    p.add_argument("--dry-run", action="store_true", help="print the train commands of the runs not yet complete")
+    _add_data_options(p)
+    p.set_defaults(func=cmd_zoo)
 
     p = sub.add_parser("average", allow_abbrev=False, help="perplexity of the probability average of several runs")
     p.add_argument("runs", nargs="+", help="run folders with a checkpoint")

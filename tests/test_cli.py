@@ -96,3 +96,46 @@ def test_measure_writes_signal_json_beside_the_run(tiny_dir, tmp_path, capsys):
     assert result["scheme"] == "everywhere" and len(result["swap_eval"]["kl"]) == 5
     assert result["context_ablation"]["context"] == [1, 2, 3, 5, 10, 20, 50]
     assert result["provenance"]["command"].startswith("python -m rnnreg measure")
+    assert not (run / "mask_noise.json").exists()  # the default measures what it always did
+    (run / "signal.json").unlink()
+    assert main(["measure", str(run), "--data", str(tiny_dir), "--what", "mask-noise", "--max-lag", "4",
+                 "--windows", "6", "--draws", "3", "--warmup", "2"]) == 0
+    noise = json.loads((run / "mask_noise.json").read_text())
+    assert not (run / "signal.json").exists()
+    assert noise["scheme"] == "everywhere" and noise["recurrent_rate"] == 0.3 and noise["draws"] == 3
+    assert noise["lag"] == [0, 1, 2, 3, 4] and len(noise["fraction"]) == 5 and len(noise["stderr"]) == 5
+    assert noise["provenance"]["command"].endswith("--warmup 2") and noise["provenance"]["wall_s"] > 0
+
+
+def test_zoo_dry_run_prints_the_train_command_of_each_run(tmp_path, capsys):
+    from rnnreg.analysis import zoo
+
+    root = str(tmp_path / "zoo")
+    assert main(["zoo", "--dry-run", "--schemes", "none", "zoneout", "--seeds", "1", "--recurrent-dropout", "0.1",
+                 "--out", root]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [zoo.run_command("none", 1, None, root), zoo.run_command("zoneout", 1, 0.1, root)]
+    assert "--zoneout-c 0.1" in lines[1] and lines[1].endswith("zoneout-r10-seed1")
+    assert not (tmp_path / "zoo").exists()  # a dry run writes nothing
+
+
+def test_zoo_trains_through_train_and_skips_finished_runs(tmp_path, capsys, monkeypatch):
+    from corpora import write_tiny_corpus
+
+    from rnnreg.analysis import zoo
+    from rnnreg.train import Config
+
+    data = write_tiny_corpus(tmp_path / "tiny", lines=(300, 120, 120))  # valid: 20 streams of 21 tokens
+    monkeypatch.setitem(zoo.BUDGET, "epochs", 1)
+    monkeypatch.setitem(zoo.BUDGET, "max_train_tokens", 1000)
+    root = str(tmp_path / "zoo")
+    args = ["zoo", "--schemes", "variational", "--recurrent-dropout", "0.25", "--data", str(data), "--out", root]
+    assert main(args) == 0
+    run = tmp_path / "zoo" / "variational-r25-seed1"
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["command"] == zoo.run_command("variational", 1, 0.25, root) + f" --data {data}"
+    recorded = Config.from_dict(json.loads((run / "config.json").read_text()))
+    assert recorded == zoo.run_config("variational", 1, 0.25) and recorded.recurrent_dropout == 0.25
+    capsys.readouterr()
+    assert main(args) == 0
+    assert capsys.readouterr().out.splitlines() == [f"{run.as_posix()}: complete, skipped"]

@@ -5,6 +5,7 @@ import torch
 
 from rnnreg.analysis.signal import (
     analytic_curves,
+    analytic_table,
     masks_on_path,
     recurrent_masks,
     relative_variance,
@@ -87,3 +88,77 @@ def test_chapters_02_and_03_count_the_same_masks_for_every_scheme():
             assert masks_on_path(scheme, k, 2).item() == schemes.masks_on_path(scheme, 2, k)["distinct"], (scheme, k)
     assert masks_on_path("memory", [0, 5], 2).tolist() == [3, 8]  # the cell path, a fresh mask per step
     assert masks_on_path("memory", [0, 5], 2, path="h").tolist() == [3, 3]
+
+
+def test_analytic_table_counts_masks_per_lag():
+    table = analytic_table(0.5, lags=(0, 5))
+    assert table.loc["everywhere", "k=5"] == "8 masks: 255" and table.loc["zaremba", "k=5"] == "3 masks: 7"
+    assert table.loc["memory", "k=5"] == table.loc["everywhere", "k=5"]  # the cell path, a fresh mask per step
+
+
+# -- signal vs mask noise in a model's Jacobian ------------------------------------------------------
+
+def test_unbiased_estimator_matches_the_exact_expectation():
+    """Average the estimator over every equally likely M-tuple of a four-outcome g: exactly ||E g||^2."""
+    import itertools
+
+    from rnnreg.analysis.signal import unbiased_mean_sq_norm
+
+    outcomes = torch.tensor([[2.0, 0.0, 1.0], [0.0, 2.0, 1.0], [2.0, 2.0, 0.0], [0.0, 0.0, 3.0]], dtype=torch.float64)
+    exact = outcomes.mean(0).pow(2).sum()
+    for m in (2, 3):
+        tuples = torch.stack([outcomes[list(t)] for t in itertools.product(range(4), repeat=m)], 1)  # (m, 4^m, 3)
+        assert unbiased_mean_sq_norm(tuples).mean().item() == pytest.approx(exact.item(), rel=1e-12)
+        biased = tuples.mean(0).pow(2).sum(-1).mean()
+        assert biased.item() > exact.item() + 0.1  # ||mean g||^2 alone overestimates it
+    with pytest.raises(ValueError, match="at least 2 draws"):
+        unbiased_mean_sq_norm(outcomes[:1])
+
+
+def _tiny(scheme, dropout=0.5, recurrent=None, layers=2, init_scale=0.5, seed=0):
+    from rnnreg.model import LSTMLM
+
+    torch.manual_seed(seed)
+    return LSTMLM(40, 16, layers, scheme, dropout, recurrent, init_scale=init_scale)
+
+
+IDS = torch.randint(0, 40, (1500,), generator=torch.Generator().manual_seed(0))
+
+
+def test_mask_noise_is_all_signal_without_masks():
+    from rnnreg.analysis.signal import mask_noise
+
+    for model, training in ((_tiny("none", 0.0), True), (_tiny("everywhere", 0.5), False), (_tiny("zoneout"), False)):
+        r = mask_noise(model, IDS, max_lag=6, positions=16, draws=3, warmup=5, training=training)
+        assert r.fraction.tolist() == pytest.approx([1.0] * 7, abs=1e-9)
+        assert r.total.tolist() == pytest.approx(r.eval_total.tolist(), rel=1e-6)
+
+
+def test_mask_noise_grows_with_the_lag_only_on_a_masked_recurrent_path():
+    from rnnreg.analysis.signal import mask_noise
+
+    fresh = mask_noise(_tiny("everywhere", 0.1, 0.8), IDS, max_lag=8, positions=64, draws=12, warmup=5)
+    assert fresh.fraction[8] < 0.5 * fresh.fraction[1]
+    memory = mask_noise(_tiny("memory", 0.1, 0.8), IDS, max_lag=8, positions=64, draws=12, warmup=5)
+    assert memory.fraction[8] < 0.5 * memory.fraction[1]
+    # zaremba, one layer, the paper's init scale (near-linear): between x_(t-k) and h_t sits only the
+    # input mask at t-k, so the fraction is that of one mask, 1 - p, whatever the lag
+    zaremba = mask_noise(_tiny("zaremba", 0.5, layers=1, init_scale=0.1), IDS, max_lag=10, positions=64, draws=12,
+                         warmup=5)
+    assert zaremba.fraction.tolist() == pytest.approx([0.5] * 11, abs=0.05)
+    two = mask_noise(_tiny("zaremba", 0.5), IDS, max_lag=10, positions=64, draws=12, warmup=5)
+    assert (two.fraction[1:] >= 0.9 * two.fraction[1]).all()  # two layers: no fall with the lag either
+    assert (fresh.stderr > 0).all()
+
+
+def test_mask_noise_is_seeded_and_leaves_the_random_state_alone():
+    from rnnreg.analysis.signal import mask_noise
+
+    model = _tiny("weight_drop", 0.3, 0.5)  # one DropConnect mask per forward pass: a draw is a pass
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    a = mask_noise(model, IDS, max_lag=4, positions=8, draws=4, warmup=3, seed=1)
+    assert torch.equal(torch.get_rng_state(), before) and model.training
+    b = mask_noise(model, IDS, max_lag=4, positions=8, draws=4, warmup=3, seed=1)
+    assert a.fraction.tolist() == b.fraction.tolist() and (a.fraction < 1).all()
+    assert set(a.as_dict()) == {"lag", "fraction", "stderr", "signal", "total", "eval_total"}

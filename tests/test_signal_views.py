@@ -45,8 +45,9 @@ def test_loader_reads_fake_runs_and_lists_missing(results):
     assert run.swap_masks["relative_dh"].iloc[1] == pytest.approx(0.6)
     assert run.context["ppl"].iloc[-1] == 205.0
     assert analysis.signal_runs.missing_schemes(loaded) == ["none", "memory", "variational", "weight_drop", "zoneout"]
-    note = analysis.signal_runs.runs_note(loaded)
-    assert "2×200" in note and "Not yet recorded here: none, memory" in note
+    budget = analysis.signal_runs.runs_budget(loaded)
+    assert (budget["num_layers"], budget["hidden_size"], budget["max_train_tokens"]) == (2, 200, 300000)
+    assert budget["runs"] == ["zaremba", "everywhere"] and budget["missing"][:2] == ["none", "memory"]
     table = analysis.signal_runs.swap_table(loaded, lags=(1, 2, 5))
     assert table.loc["everywhere", "k=2"] == pytest.approx(0.09)
     assert analysis.signal_runs.context_table(loaded).loc["zaremba", "k=50"] == 205.0
@@ -60,7 +61,8 @@ def test_loader_handles_missing_results(tmp_path):
     assert loaded == {}
     assert analysis.signal_runs.swap_table(loaded).empty and analysis.signal_runs.context_table(loaded).empty
     assert analysis.signal_runs.verdict_table(loaded).empty
-    assert "No recorded measurements yet" in analysis.signal_runs.runs_note(loaded)
+    budget = analysis.signal_runs.runs_budget(loaded)
+    assert budget["runs"] == [] and budget["hidden_size"] is None and len(budget["missing"]) == 7
     for fig in (views.signal.plot_swap(loaded), views.signal.plot_context(loaded)):  # draw, saying what is missing
         assert any("not yet recorded" in t.get_text() for ax in fig.axes for t in ax.texts)
 
@@ -108,23 +110,112 @@ def test_signal_panel_redraws_on_every_control():
     assert panel.state()["masks"] == 4
 
 
-def test_verdict_reads_the_measurements(results, tmp_path):
+def test_state_use_findings_are_numbers_and_decisions(results):
     loaded = analysis.signal_runs.load_signal_runs(results)
-    text = analysis.signal_runs.verdict(loaded)
-    assert "**everywhere**: perplexity 600 reading 1 token, 205 reading 50" in text
-    assert "Verdict on" in text  # both everywhere and zaremba measured (identical fake curves)
-    assert "no sign that recurrent dropout made the model ignore its hidden state" in text
-    assert "Not yet recorded here" in analysis.signal_runs.verdict({})
-    only = {"everywhere": loaded["everywhere"]}
-    assert "Not yet recorded here:** zaremba" in analysis.signal_runs.verdict(only)
+    uses = analysis.signal_runs.state_use_findings(loaded, short=5, long=50, near=1, far=5)
+    ev = uses["everywhere"]
+    assert (ev["context_first"], ev["context_last"]) == (1, 50)
+    assert (ev["ppl_first"], ev["ppl_last"]) == (600.0, 205.0)
+    assert ev["context_drop"] == pytest.approx(1 - 205 / 600)
+    assert ev["context_gain"] == pytest.approx(1 - 205 / 250)
+    assert ev["far_over_near"] == pytest.approx(0.3**4)
+    assert ev["category"] == "as_much" and ev["still_falls"]  # identical context curves
+    only = analysis.signal_runs.state_use_findings({"everywhere": loaded["everywhere"]})
+    assert only["everywhere"]["category"] is None  # no zaremba to compare with
 
 
-def test_lstm_reading_quotes_the_simulation_it_is_given():
-    results = views.signal.lstm_results(0.5, max_lag=20, samples=20, hidden=8, seed=0)
-    text = views.signal.lstm_reading(results)
-    table = views.signal.lstm_table(results)
-    early = max((s for s in results if s != "zaremba"), key=lambda s: float(results[s]["h"].mean[5]))
-    assert f"`{early}` grows fastest early" in text
-    early_h = [float(results[early]["h"].mean[k]) for k in (1, 5, 10, 20)]
-    assert " → ".join(f"{v:.2g}" if v < 10 else f"{v:.0f}" for v in early_h) in text
-    assert table.loc["zaremba", "h k=20"] == "0" and "`zaremba` adds none" in text
+@pytest.mark.parametrize("gain,category", [(0.004, "ignores"), (0.03, "less_than_half"), (0.06, "somewhat_less"),
+                                           (0.09, "as_much")])
+def test_gain_category_against_the_reference(gain, category):
+    assert analysis.signal_runs.gain_category(gain, 0.091) == category
+
+
+def test_lstm_findings_read_the_simulation_they_are_given():
+    results = analysis.signal.lstm_results(0.5, max_lag=20, samples=20, hidden=8, seed=0)
+    f = analysis.signal.lstm_findings(results, 0.5)
+    assert f.noise_free == ["zaremba"]
+    assert set(f.growing) | set(f.not_growing) == set(results) - {"zaremba"}
+    assert f.fastest_early == max(f.growing + f.not_growing, key=lambda s: f.h[s][5])
+    assert f.slowest == min(f.growing + f.not_growing, key=lambda s: f.h[s][10])
+    assert f.formula[5] == pytest.approx(31) and f.formula[20] == pytest.approx(2**20 - 1)  # recurrent path only
+    assert f.h["everywhere"][10] == pytest.approx(float(results["everywhere"]["h"].mean[10]))
+    table = analysis.signal.lstm_table(results)
+    assert table.loc["zaremba", "h k=20"] == "0"
+    assert all(0 < v < 1 for v in f.response_norm.values())
+
+
+def test_linear_findings_check_the_formula():
+    est = analysis.signal.linear_estimates(0.5, max_lag=4, samples=2000, hidden=16, seed=0)
+    lin = analysis.signal.linear_findings(est, 0.5, lags=(1, 2, 4))
+    assert lin[("everywhere", "orthogonal")][4]["analytic"] == pytest.approx(15)
+    assert lin[("variational", "identity")][4]["analytic"] == pytest.approx(1)
+    assert lin[("variational", "identity")][4]["agrees"]
+    assert not lin[("variational", "orthogonal")][4]["agrees"]  # a shared mask compounds once units mix
+
+
+def test_panel_without_recurrent_noise_hides_its_right_axis_and_keeps_the_label_out_of_the_title():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    panel = SignalPanel(scheme="zaremba", lag=6)
+    panel.quantity.value = "snr"
+    fig = panel.figure
+    left, right = fig.axes
+    assert not right.axison or right.get_xlim() == (1, 20)  # no empty axis with an arbitrary range
+    assert any("no noise" in t.get_text() for t in right.texts)
+    FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    label = next(t for t in left.texts if "masks" in t.get_text())
+    box, title, axes = label.get_window_extent(renderer), left.title.get_window_extent(renderer), left.bbox
+    assert box.y1 <= axes.y1 and box.y0 >= axes.y0 and not box.overlaps(title)
+    panel.scheme.value = "everywhere"  # noisy again: the right axis carries curves
+    right = panel.figure.axes[1]
+    assert right.axison and right.has_data() and right.get_yscale() == "log"
+
+
+def test_mask_noise_figure_draws_each_record_or_says_none_is_recorded():
+    records = [{"scheme": "variational", "recurrent_rate": 0.1, "lag": [0, 1, 2], "fraction": [0.4, 0.3, 0.3],
+                "stderr": [0.01, 0.01, 0.02]},
+               {"scheme": "memory", "recurrent_rate": 0.25, "lag": [0, 1, 2], "fraction": [0.4, 0.2, 0.05],
+                "stderr": [0.01, 0.01, 0.02]}]
+    fig = views.signal.plot_mask_noise(records)
+    labels = [ln.get_label() for ln in fig.axes[0].get_lines()]
+    assert labels == ["variational, recurrent rate 0.1", "memory, recurrent rate 0.25"]
+    assert [ln.get_linestyle() for ln in fig.axes[0].get_lines()] == ["-", "--"]
+    empty = views.signal.plot_mask_noise([])
+    assert not empty.axes[0].axison and "not yet recorded" in empty.axes[0].texts[0].get_text()
+
+
+def test_claims_per_scheme_and_seed(results, tmp_path):
+    zoo = results / "ptb" / "zoo"
+    fake_signal(zoo / "zaremba-seed2", "zaremba", 0.8)
+    fake_signal(zoo / "everywhere-seed2", "everywhere", 0.7)
+    by_seed = analysis.signal_runs.load_signal_seeds(results)
+    assert sorted(by_seed) == [1, 2] and list(by_seed[2]) == ["zaremba", "everywhere"]
+    tuned = results / "ptb" / "zoo-tuned" / "everywhere-r25-seed1"
+    tuned.mkdir(parents=True)
+    (tuned / "mask_noise.json").write_text(json.dumps({
+        "scheme": "everywhere", "recurrent_dropout": 0.25, "seed": 1, "lag": [0, 1, 2, 3, 4, 5],
+        "fraction": [0.5, 0.4, 0.2, 0.1, 0.05, 0.02], "stderr": [0.01] * 6}))
+    zoneout = results / "ptb" / "zoo-tuned" / "zoneout-r10-seed1"
+    zoneout.mkdir()
+    (zoneout / "mask_noise.json").write_text(json.dumps({
+        "scheme": "zoneout", "recurrent_dropout": 0.5, "zoneout_c": 0.1, "seed": 1, "lag": [0, 1, 2, 3, 4, 5],
+        "fraction": [0.5, 0.4, 0.4, 0.4, 0.4, 0.4], "stderr": [0.01] * 6}))
+    noise = analysis.signal_runs.load_mask_noise(results)
+    assert [r["folder"] for r in noise] == ["everywhere-r25-seed1", "zoneout-r10-seed1"]
+    assert noise[0]["zoo"] == "zoo-tuned" and [r["recurrent_rate"] for r in noise] == [0.25, 0.1]  # zoneout: c's
+    claims = analysis.signal_runs.scheme_claims(by_seed, noise, far=5, noise_far=5)
+    ev = claims["everywhere"]
+    assert ev.seeds == [1, 2]
+    assert ev.far_over_near == pytest.approx([0.3**4, 0.7**4])
+    assert ev.vs_reference == pytest.approx([0.3**4 / 0.8**4, 0.7**4 / 0.8**4])
+    assert ev.shorter_memory is False  # seed 2 does not forget faster than zaremba
+    assert ev.ignores_state is False and ev.context_gain == pytest.approx([1 - 205 / 250] * 2)
+    assert ev.falls and ev.wiped  # 0.4 -> 0.02: under a tenth of the near lag's fraction
+    assert ev.noise[0]["ratio"] == pytest.approx(0.05)
+    assert claims["memory"].seeds == [] and claims["memory"].ignores_state is None and claims["memory"].wiped is None
+    assert claims["zoneout"].falls is False and claims["zoneout"].wiped is False
+    table = analysis.signal_runs.claims_table(claims)
+    assert table.loc["memory", "signal wiped"] == "not yet recorded"
+    assert table.loc["everywhere", "seeds"] == "1, 2"

@@ -1,5 +1,5 @@
 r"""Chapter 03's science: how much of a signal survives repeated dropout, in theory, in simulation
-and in trained LSTMs. Numbers only; the drawing is in ``rnnreg.views.plots``.
+and in trained LSTMs. Numbers and small tables only; the drawing is in ``rnnreg.views.signal``.
 
 **Analytic.** Inverted dropout multiplies each unit by ``m = b / (1 - p)``, ``b ~ Bernoulli(1 - p)``,
 so ``E[m] = 1`` and ``E[m^2] = 1 / (1 - p)``. Through ``n`` independent masks a unit keeps its
@@ -35,8 +35,11 @@ from dataclasses import dataclass
 
 import torch
 
-from ..model import dropout_mask, lstm_step, recurrence_masks
+from ..model import SCHEMES, dropout_mask, lstm_step, recurrence_masks
 from . import schemes
+
+#: Schemes with dropout somewhere (``none`` has no masks at all: infinite SNR).
+DROPOUT_SCHEMES = tuple(s for s in SCHEMES if s != "none")
 
 
 def relative_variance(p: float, n_masks) -> torch.Tensor:
@@ -216,6 +219,130 @@ def simulate_lstm(scheme: str, p: float, max_lag: int, hidden: int = 32, samples
     return out
 
 
+# -- the same numbers as small tables and findings (pandas imported on use) ------------------------
+
+def analytic_table(p: float = 0.5, lags=(0, 1, 5, 10, 20), num_layers: int = 2,
+                   schemes: tuple[str, ...] = DROPOUT_SCHEMES, quantity: str = "relative_variance",
+                   digits: int = 3):
+    """Scheme x lag: masks on the path and ``quantity`` (3 significant digits) from ``analytic_curves``."""
+    import pandas as pd
+
+    rows = {}
+    for s in schemes:
+        c = analytic_curves(s, p, list(lags), num_layers)
+        rows[s] = {f"k={k}": f"{int(n)} masks: {float(v):.{digits}g}" for k, n, v in zip(lags, c["masks"], c[quantity])}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def linear_estimates(p: float = 0.5, max_lag: int = 8, *, schemes=("everywhere", "variational"),
+                     mixings=("orthogonal", "identity"), hidden: int = 32, samples: int = 4000, seed: int = 0) -> dict:
+    """``{(scheme, mixing): simulate_linear(...)}``, to draw and to tabulate the same numbers."""
+    return {(s, m): simulate_linear(s, p, max_lag, hidden, samples, m, seed) for s in schemes for m in mixings}
+
+
+def linear_table(estimates: dict, p: float = 0.5, lags=(1, 2, 4, 8)):
+    """Analytic recurrent-path value vs simulated mean ± 2 s.e., per (scheme, mixing), rounded."""
+    import pandas as pd
+
+    rows = {}
+    for (s, m), est in estimates.items():
+        a = relative_variance(p, recurrent_masks(s, list(lags)))
+        rows[f"{s}, W {m}"] = {
+            f"k={k}": f"{float(est.mean[k]):.3g} ± {2 * float(est.stderr[k]):.2g} (analytic {float(av):.3g})"
+            for k, av in zip(lags, a)
+            if k < len(est.mean)
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def linear_findings(estimates: dict, p: float = 0.5, lags=(1, 2, 4, 8)) -> dict:
+    """The numbers chapter 03 reads off :func:`linear_table`, per ``(scheme, mixing)``: the
+    simulated mean, two standard errors and the analytic recurrent-path value at each lag, and
+    whether the analytic value lies within the two standard errors."""
+    out = {}
+    for (s, m), est in estimates.items():
+        rows = {}
+        for k in lags:
+            if k >= len(est.mean):
+                continue
+            analytic = float(relative_variance(p, recurrent_masks(s, k)))
+            mean, two_se = float(est.mean[k]), 2 * float(est.stderr[k])
+            rows[k] = {"mean": mean, "two_se": two_se, "analytic": analytic,
+                       "agrees": abs(mean - analytic) <= two_se}
+        out[(s, m)] = rows
+    return out
+
+
+def lstm_results(p: float = 0.5, max_lag: int = 20, *, schemes: tuple[str, ...] = DROPOUT_SCHEMES, hidden: int = 32,
+                 samples: int = 300, seed: int = 0) -> dict:
+    """``{scheme: simulate_lstm(...)}``, to draw (``views.signal.plot_lstm_paths(results=...)``) and tabulate."""
+    return {s: simulate_lstm(s, p, max_lag, hidden, samples, seed=seed) for s in schemes}
+
+
+def lstm_table(results: dict, lags=(1, 5, 10, 20)):
+    """Relative variance of the h and c responses per scheme and lag (3 significant digits)."""
+    import pandas as pd
+
+    rows = {}
+    for s, r in results.items():
+        row = {}
+        for path in ("h", "c"):
+            for k in lags:
+                if k < len(r[path].mean):
+                    v = float(r[path].mean[k])
+                    row[f"{path} k={k}"] = "0" if v < 1e-12 else f"{v:.3g}"
+        rows[s] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+@dataclass
+class LSTMFindings:
+    """What :func:`lstm_table` shows, as numbers and decisions (chapter 03 words them).
+
+    ``h``/``c``: relative variance of the response per scheme at ``lags``; ``growing``: the schemes
+    whose h noise is larger at the last lag than at the first; ``not_growing``: the other schemes
+    with recurrent noise; ``noise_free``: no noise on either path (``zaremba``); ``fastest_early``:
+    the largest h noise at ``early``; ``slowest``: the smallest h noise at ``late``; ``formula``: the
+    fresh-mask value on the recurrent path alone, ``(1-p)^(-k) - 1``, at each lag; ``response_norm``:
+    mean ``||dh_k|| / ||dh_0||`` at ``norm_lag`` (how much of the perturbation is left at all).
+    """
+
+    p: float
+    lags: tuple[int, ...]
+    early: int
+    late: int
+    h: dict[str, dict[int, float]]
+    c: dict[str, dict[int, float]]
+    growing: list[str]
+    not_growing: list[str]
+    noise_free: list[str]
+    fastest_early: str | None
+    slowest: str | None
+    formula: dict[int, float]
+    norm_lag: int
+    response_norm: dict[str, float]
+
+
+def lstm_findings(results: dict, p: float, lags=(1, 5, 10, 20), early: int = 5, late: int = 10,
+                  norm_lag: int = 10) -> LSTMFindings:
+    """Read :func:`lstm_results` (``p``: the rate it was simulated at) into :class:`LSTMFindings`."""
+    h = {s: {k: float(r["h"].mean[k]) for k in lags} for s, r in results.items()}
+    c = {s: {k: float(r["c"].mean[k]) for k in lags} for s, r in results.items()}
+    noise_free = [s for s in results if max(h[s].values()) < 1e-12 and max(c[s].values()) < 1e-12]
+    noisy = [s for s in results if s not in noise_free]
+    growing = [s for s in noisy if h[s][lags[-1]] > h[s][lags[0]]]
+    fresh = recurrent_masks("everywhere", list(lags))
+    return LSTMFindings(
+        p=p, lags=tuple(lags), early=early, late=late, h=h, c=c, growing=growing,
+        not_growing=[s for s in noisy if s not in growing], noise_free=noise_free,
+        fastest_early=max(noisy, key=lambda s: float(results[s]["h"].mean[early]), default=None),
+        slowest=min(noisy, key=lambda s: float(results[s]["h"].mean[late]), default=None),
+        formula={k: float(v) for k, v in zip(lags, relative_variance(p, fresh))},
+        norm_lag=norm_lag,
+        response_norm={s: float(r["response_norm"][norm_lag]) for s, r in results.items()
+                       if len(r["response_norm"]) > norm_lag})
+
+
 # -- measured in trained models ------------------------------------------------------------------
 
 def _forward_last(model, tokens: torch.Tensor, seed: int | None):
@@ -278,3 +405,113 @@ def context_ablation(model, ids: torch.Tensor, contexts=(1, 2, 3, 5, 10, 20, 50)
         ppl.append(math.exp(nll.item()))
     model.train(was_training)
     return {"context": torch.tensor(contexts), "ppl": torch.tensor(ppl, dtype=torch.float64)}
+
+
+# -- signal and mask noise in a trained model's Jacobian ------------------------------------------
+
+def unbiased_mean_sq_norm(g: torch.Tensor) -> torch.Tensor:
+    """Unbiased estimate of ``||E g||^2`` from ``M`` independent draws ``g`` (M, ..., D), per ``...``.
+
+    ``||mean g||^2`` alone overestimates it by ``tr Cov(g) / M``; with ``mean ||g||^2`` as the
+    estimate of ``||E g||^2 + tr Cov(g)``, ``(M ||mean g||^2 - mean ||g||^2) / (M - 1)`` is unbiased.
+    """
+    m = g.size(0)
+    if m < 2:
+        raise ValueError(f"need at least 2 draws to separate signal from noise, got {m}")
+    return (m * g.mean(0).pow(2).sum(-1) - g.pow(2).sum(-1).mean(0)) / (m - 1)
+
+
+def input_vjp(model, tokens: torch.Tensor, state, probes: torch.Tensor) -> torch.Tensor:
+    """``u^T dh_T / dx_t`` for every step t of ``tokens`` (T, B): h_T the top layer's last hidden
+    state, x_t the embedding of token t (before any dropout), u = ``probes`` (B, H). One forward
+    pass in the model's current mode (training: one draw of its masks) and one backward; (T, B, H)."""
+    captured = []
+
+    def hook(module, inputs, output):
+        output = output.detach().requires_grad_()
+        captured.append(output)
+        return output
+
+    handle = model.embedding.register_forward_hook(hook)
+    try:
+        _, new_state = model(tokens, state)
+    finally:
+        handle.remove()
+    objective = (new_state[-1][0] * probes).sum()
+    (grad,) = torch.autograd.grad(objective, captured[0])
+    return grad
+
+
+@dataclass
+class MaskNoise:
+    """Per lag k: how much of ``J_k = dh_t / dx_(t-k)`` survives averaging over the masks.
+
+    ``signal``: ``||E_mask J_k||_F^2``, ``total``: ``E_mask ||J_k||_F^2`` (both averaged over the
+    positions), ``fraction = signal / total`` (1: no mask noise, 0: all noise) with its standard
+    error over positions; ``eval_total``: ``||J_k||_F^2`` of the model in evaluation mode.
+    """
+
+    lag: torch.Tensor
+    signal: torch.Tensor
+    total: torch.Tensor
+    fraction: torch.Tensor
+    stderr: torch.Tensor
+    eval_total: torch.Tensor
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k).tolist() for k in ("lag", "fraction", "stderr", "signal", "total", "eval_total")}
+
+
+def ratio_of_means(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``sum a / sum b`` over the last dimension and its delta-method standard error."""
+    n = a.size(-1)
+    r = a.mean(-1) / b.mean(-1)
+    resid = a - r[..., None] * b
+    return r, resid.std(-1) / (math.sqrt(n) * b.mean(-1))
+
+
+def mask_noise(model, ids: torch.Tensor, max_lag: int = 30, positions: int = 64, draws: int = 16,
+               warmup: int = 35, training: bool = True, seed: int = 0) -> MaskNoise:
+    """Signal vs mask noise in ``dh_t / dx_(t-k)`` for k = 0..``max_lag`` (``training``: masks on).
+
+    ``positions`` random windows of ``ids``; each starts from the model's state after reading the
+    ``warmup`` tokens before it in evaluation mode (the state a window meets in training, without
+    that reading's own masks), then reads ``max_lag + 1`` tokens with its training masks. For each
+    window a random Rademacher probe ``u`` (``E u u^T = I``) turns the Jacobian into one
+    vector-Jacobian product per forward pass: ``E_u ||u^T J||^2 = ||J||_F^2`` and, as u is shared
+    by a window's ``draws`` mask draws, ``E_u ||u^T E_mask J||^2 = ||E_mask J||_F^2``, estimated
+    without bias by :func:`unbiased_mean_sq_norm`. Each draw is a separate forward pass with the
+    windows as its batch, so every scheme's masks are drawn as in training (``weight_drop``'s
+    DropConnect mask is one per pass, shared by the batch). Seeded: the windows, the probes and
+    the masks; the caller's random state is left as it was.
+    """
+    if draws < 2:
+        raise ValueError(f"draws must be at least 2, got {draws}")
+    length = warmup + max_lag + 1
+    if len(ids) < length:
+        raise ValueError(f"need at least {length} tokens (warmup {warmup} + max_lag {max_lag} + 1), got {len(ids)}")
+    was_training = model.training
+    device = next(model.parameters()).device
+    g = torch.Generator().manual_seed(seed)
+    starts = torch.randint(0, len(ids) - length + 1, (positions,), generator=g)
+    tokens = torch.stack([ids[s: s + length] for s in starts], 1).to(device)  # (length, positions)
+    probes = (torch.randint(0, 2, (positions, model.hidden_size), generator=g) * 2 - 1).float().to(device)
+    try:
+        model.eval()
+        state = None
+        if warmup:
+            with torch.no_grad():
+                _, state = model(tokens[:warmup])
+        window = tokens[warmup:]
+        eval_grad = input_vjp(model, window, state, probes).double().flip(0)  # lag order: k = 0 first
+        model.train(training)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            grads = torch.stack([input_vjp(model, window, state, probes) for _ in range(draws)]).double().flip(1)
+    finally:
+        model.train(was_training)
+    signal = unbiased_mean_sq_norm(grads)  # (lags, positions)
+    total = grads.pow(2).sum(-1).mean(0)
+    fraction, stderr = ratio_of_means(signal, total)
+    return MaskNoise(torch.arange(max_lag + 1), signal.mean(-1), total.mean(-1), fraction, stderr,
+                     eval_grad.pow(2).sum(-1).mean(-1))

@@ -1,7 +1,8 @@
 """Chapter 03's recorded measurements: the ``signal.json`` files that ``python -m rnnreg measure``
 writes beside each run of the scheme zoo (``results/ptb/zoo/<scheme>-seed<seed>/``).
 
-Nothing here computes: it reads what was measured and lays it out as pandas DataFrames. A run
+Nothing here measures: it reads what was measured, lays it out as pandas DataFrames and reads
+the two claims of the chapter off it as numbers and decisions (the chapter words them). A run
 that has not been measured yet is simply absent; :func:`missing_schemes` lists it, so every view
 can say "not yet recorded here" instead of failing.
 """
@@ -17,9 +18,10 @@ import pandas as pd
 from ..model import SCHEMES
 from .runs import results_dir as _results_dir
 
-#: Where the zoo lives under the results folder, and the seed chapter 03 reads.
+#: Where the zoo lives under the results folder, the seed chapter 03 reads first, and every seed.
 ZOO = "ptb/zoo"
 SEED = 1
+SEEDS = (1, 2)
 #: Lags and contexts shown in the tables.
 TABLE_LAGS = (1, 2, 5, 10, 20, 30)
 
@@ -36,11 +38,6 @@ class SignalRun:
     context: pd.DataFrame  # context, ppl
     provenance: dict = field(default_factory=dict)
     config: dict = field(default_factory=dict)
-
-    def describe(self) -> str:
-        c = self.config
-        shape = f"{c.get('num_layers', '?')}×{c.get('hidden_size', '?')}" if c else "?"
-        return f"{self.path.name} ({shape}, epoch {self.epoch})"
 
 
 def _frame(d: dict | None, columns) -> pd.DataFrame:
@@ -86,28 +83,32 @@ def load_signal_runs(results_dir: str | os.PathLike | None = None, seed: int = S
     return out
 
 
+def load_signal_seeds(results_dir: str | os.PathLike | None = None, seeds=SEEDS,
+                      zoo: str = ZOO) -> dict[int, dict[str, SignalRun]]:
+    """``{seed: {scheme: SignalRun}}`` for every seed in ``seeds`` with at least one measured run."""
+    out = {}
+    for seed in seeds:
+        loaded = load_signal_runs(results_dir, seed, zoo)
+        if loaded:
+            out[seed] = loaded
+    return out
+
+
 def missing_schemes(loaded: dict, schemes=SCHEMES) -> list[str]:
     """The schemes with no measurement in ``loaded``."""
     return [s for s in schemes if s not in loaded]
 
 
-def runs_note(loaded: dict, schemes=SCHEMES) -> str:
-    """One line for a figure: which recorded runs it shows, and which are not yet recorded."""
-    missing = missing_schemes(loaded, schemes)
-    if loaded:
-        # describe the budget by a dropout run (the `none` run has dropout 0 by definition)
-        first = next((r for s, r in loaded.items() if s != "none"), next(iter(loaded.values())))
-        c = first.config
-        budget = (f"{c.get('num_layers', 2)}×{c.get('hidden_size', 200)}, dropout {c.get('dropout', 0.5)} "
-                  f"(none: 0), "
-                  f"first {c.get('max_train_tokens', 300000):,} PTB train tokens, {c.get('epochs', 6)} epochs, "
-                  f"seed {c.get('seed', SEED)}") if c else "zoo budget"
-        note = f"Recorded runs: results/{ZOO}/<scheme>-seed{SEED} ({budget}); measured on the validation text."
-    else:
-        note = "No recorded measurements yet."
-    if missing:
-        note += " Not yet recorded here: " + ", ".join(missing) + "."
-    return note
+def runs_budget(loaded: dict, schemes=SCHEMES) -> dict:
+    """What the recorded runs in ``loaded`` are, as numbers: the zoo folder, the seed, the model
+    shape and training budget of a dropout run's ``config.json`` (``None`` where a field is not
+    recorded), and the schemes not yet recorded. Empty fields when nothing is loaded."""
+    first = next((r for s, r in loaded.items() if s != "none"), next(iter(loaded.values()), None))
+    c = first.config if first is not None else {}
+    fields = ("num_layers", "hidden_size", "dropout", "recurrent_dropout", "max_train_tokens", "epochs", "seed")
+    out = {k: c.get(k) for k in fields}
+    out.update(zoo=ZOO, runs=list(loaded), missing=missing_schemes(loaded, schemes))
+    return out
 
 
 def swap_table(loaded: dict, key: str = "relative_dh", mode: str = "eval", lags=TABLE_LAGS,
@@ -156,62 +157,216 @@ def verdict_table(loaded: dict, near: int = 1, far: int = 10, short: int = 5, lo
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def _gain(run: SignalRun, short: int, long: int) -> float | None:
-    c = run.context.set_index("context")["ppl"] if not run.context.empty else None
-    if c is None or short not in c.index or long not in c.index:
-        return None
-    return float(1 - c[long] / c[short])
+# -- claim (2), "the model learns to ignore its hidden state", as numbers and decisions ----------
+
+#: Below this perplexity gain from tokens ``short``..``long`` back a model behaves as if it ignored
+#: its state beyond ``short`` tokens.
+IGNORES_GAIN = 0.005
 
 
-def verdict(loaded: dict, short: int = 5, long: int = 50, near: int = 1, far: int = 10) -> str:
-    """The second half of the seed's claim ("the model learns to ignore the hidden state"), read
-    off the measurements, as Markdown. Says what is missing instead of guessing."""
-    lines = []
-    if not loaded:
-        return ("**Not yet recorded here.** No zoo run has a `signal.json` yet, so the measured half of the "
-                "claim cannot be judged in this copy of the book. Run `python -m rnnreg measure "
-                "results/ptb/zoo/<scheme>-seed1` and re-execute the notebook.")
-    for s, r in loaded.items():
-        if r.context.empty:
-            continue
-        c = r.context.set_index("context")["ppl"]
+def state_use(run: SignalRun, short: int = 5, long: int = 50, near: int = 1, far: int = 10) -> dict:
+    """How much one measured model uses its state, as numbers (``None`` where not measured).
+
+    ``ppl_first``/``ppl_last``: perplexity reading the fewest/most tokens (``context_first``/
+    ``context_last`` of them); ``context_drop``: ``1 - ppl_last / ppl_first``; ``context_gain``:
+    ``1 - ppl(long) / ppl(short)``, what tokens ``short+1..long`` back are worth; ``far_over_near``:
+    swap sensitivity of h at lag ``far`` over lag ``near`` (evaluation mode).
+    """
+    out = dict(scheme=run.scheme, short=short, long=long, near=near, far=far, ppl_first=None, ppl_last=None,
+               context_first=None, context_last=None, context_drop=None, context_gain=None, far_over_near=None)
+    if not run.context.empty:
+        c = run.context.set_index("context")["ppl"]
         lo, hi = int(c.index.min()), int(c.index.max())
-        part = (f"- **{s}**: perplexity {c[lo]:.0f} reading {lo} token{'s' if lo > 1 else ''}, "
-                f"{c[hi]:.0f} reading {hi} ({1 - c[hi] / c[lo]:.0%} lower)")
-        g = _gain(r, short, long)
-        if g is not None:
-            part += f"; from {short} to {long} tokens {g:.1%} lower"
-        d = r.swap_eval.set_index("lag")["relative_dh"] if not r.swap_eval.empty else None
-        if d is not None and near in d.index and far in d.index and d[near] > 0:
-            steps = f"{near} step{'s' if near > 1 else ''}"
-            part += f"; a token {far} steps back moves h {d[far] / d[near]:.1%} as much as a token {steps} back"
-        lines.append(part + ".")
-    out = "\n".join(lines)
-    ev, za = loaded.get("everywhere"), loaded.get("zaremba")
-    if ev is None or za is None:
-        missing = [x for x in ("everywhere", "zaremba") if x not in loaded]
-        return out + ("\n\n**Not yet recorded here:** " + ", ".join(missing)
-                      + " — the comparison that decides the claim needs both.")
-    ge, gz = _gain(ev, short, long), _gain(za, short, long)
-    if ge is None or gz is None:
-        return out
-    ce = ev.context.set_index("context")["ppl"]
-    uses_state = ce[ce.index.max()] < 0.9 * ce[ce.index.min()]
-    if ge <= 0.005:
-        judged = (f"`everywhere` gains nothing from context beyond {short} tokens ({ge:.1%}): in this run it "
-                  f"**does** behave as if it ignored its longer-range hidden state")
-    elif ge < 0.5 * gz:
-        judged = (f"`everywhere` gains {ge:.1%} from tokens {short}–{long} back, less than half of `zaremba`'s "
-                  f"{gz:.1%}: it uses **less** long-range context — partial support for the claim, but it does not "
-                  f"ignore its state")
-    elif ge < 0.8 * gz:
-        judged = (f"`everywhere` gains {ge:.1%} from tokens {short}–{long} back against `zaremba`'s {gz:.1%}: "
-                  f"somewhat less long-range use, far from ignoring the hidden state")
-    else:
-        judged = (f"`everywhere` gains {ge:.1%} from tokens {short}–{long} back, `zaremba` {gz:.1%}: no sign that "
-                  f"recurrent dropout made the model ignore its hidden state")
-    if uses_state:
-        judged += (
-            f" (its perplexity still falls from {ce[ce.index.min()]:.0f} to {ce[ce.index.max()]:.0f} with more context)"
-        )
-    return out + "\n\n**Verdict on “learns to ignore the hidden state”:** " + judged + "."
+        out.update(context_first=lo, context_last=hi, ppl_first=float(c[lo]), ppl_last=float(c[hi]),
+                   context_drop=float(1 - c[hi] / c[lo]))
+        if short in c.index and long in c.index:
+            out["context_gain"] = float(1 - c[long] / c[short])
+    if not run.swap_eval.empty:
+        d = run.swap_eval.set_index("lag")["relative_dh"]
+        if near in d.index and far in d.index and d[near] > 0:
+            out["far_over_near"] = float(d[far] / d[near])
+    return out
+
+
+def gain_category(gain: float, reference: float) -> str:
+    """How a scheme's context gain compares with the reference scheme's: ``"ignores"`` (at most
+    :data:`IGNORES_GAIN`), ``"less_than_half"``, ``"somewhat_less"`` (under 0.8 of it) or ``"as_much"``."""
+    if gain <= IGNORES_GAIN:
+        return "ignores"
+    if gain < 0.5 * reference:
+        return "less_than_half"
+    if gain < 0.8 * reference:
+        return "somewhat_less"
+    return "as_much"
+
+
+def state_use_findings(loaded: dict, short: int = 5, long: int = 50, near: int = 1, far: int = 10,
+                       reference: str = "zaremba") -> dict[str, dict]:
+    """:func:`state_use` for every measured scheme, with ``category`` (:func:`gain_category`
+    against ``reference``'s gain; ``None`` when either gain is missing) and ``still_falls`` (its
+    perplexity with the most context is under 0.9 of that with the least)."""
+    out = {s: state_use(r, short, long, near, far) for s, r in loaded.items()}
+    ref = out.get(reference, {}).get("context_gain")
+    for f in out.values():
+        gain = f["context_gain"]
+        f["category"] = None if gain is None or ref is None else gain_category(gain, ref)
+        f["still_falls"] = None if f["ppl_first"] is None else f["ppl_last"] < 0.9 * f["ppl_first"]
+    return out
+
+
+# -- claim (1), "noise on the recurrent path wipes out the signal", in trained models -------------
+
+#: The tuned zoo (recurrent rate tuned per scheme), and the file ``measure --what mask-noise`` writes.
+TUNED = "ptb/zoo-tuned"
+MASK_NOISE = "mask_noise.json"
+#: The schemes whose two claims chapter 03 judges, ``zaremba`` (no recurrent mask) the control.
+CLAIM_SCHEMES = ("zaremba", "everywhere", "memory", "variational", "weight_drop", "zoneout")
+#: A signal fraction at the far lag under this share of the near lag's: the noise wiped the signal out.
+WIPED = 0.1
+#: Lag-``far`` over lag-``near`` swap sensitivity under this share of the reference's: a shorter memory.
+SHORTER = 0.25
+
+
+def read_mask_noise(path: str | os.PathLike) -> dict:
+    """One run folder's ``mask_noise.json``, with ``folder`` (its name), ``zoo`` (its parent's name)
+    and ``recurrent_rate`` (the rate on the scheme's recurrent site: ``zoneout_c`` for zoneout,
+    else ``recurrent_dropout``)."""
+    run = Path(path)
+    data = json.loads((run / MASK_NOISE).read_text())
+    rate = data.get("zoneout_c") if data.get("scheme") == "zoneout" else data.get("recurrent_dropout")
+    return {"recurrent_rate": rate, **data, "folder": run.name, "zoo": run.parent.name}
+
+
+def load_mask_noise(results_dir: str | os.PathLike | None = None, zoos=(ZOO, TUNED)) -> list[dict]:
+    """Every readable ``mask_noise.json`` in the run folders of ``zoos``, ordered by scheme (as
+    ``rnnreg.model.SCHEMES``), recurrent rate and seed. Half-written files are skipped."""
+    root = _results_dir(results_dir)
+    out = []
+    for zoo in zoos:
+        folder = root / zoo
+        for run in sorted(folder.glob(f"*/{MASK_NOISE}")) if folder.is_dir() else ():
+            try:
+                out.append(read_mask_noise(run.parent))
+            except (ValueError, OSError):
+                continue
+    order = {s: i for i, s in enumerate(SCHEMES)}
+    return sorted(out, key=lambda r: (order.get(r.get("scheme"), len(order)), r.get("recurrent_rate") or 0,
+                                      r.get("seed") or 0))
+
+
+def noise_finding(record: dict, near: int = 1, far: int = 30) -> dict:
+    """One mask-noise measurement read at two lags: the signal fraction of ``dh_t/dx_(t-k)`` at
+    ``near`` and ``far`` with standard errors, their ratio, ``falls`` (the far fraction is below
+    the near one by more than two standard errors of each) and ``wiped`` (ratio under :data:`WIPED`)."""
+    lags = list(record["lag"])
+    far = min(far, lags[-1])
+    f, se = record["fraction"], record["stderr"]
+    a, b = f[lags.index(near)], f[lags.index(far)]
+    sa, sb = se[lags.index(near)], se[lags.index(far)]
+    return {"scheme": record.get("scheme"), "rate": record.get("recurrent_rate"), "seed": record.get("seed"),
+            "zoo": record.get("zoo"), "folder": record.get("folder"), "epoch": record.get("epoch"),
+            "near": near, "far": far, "fraction_near": a, "fraction_far": b, "stderr_near": sa, "stderr_far": sb,
+            "ratio": b / a if a > 0 else None, "falls": b + 2 * sb < a - 2 * sa,
+            "wiped": a > 0 and b < WIPED * a}
+
+
+@dataclass
+class SchemeClaims:
+    """Chapter 03's two claims for one scheme, as numbers per recorded seed and decisions.
+
+    Claim (2), from ``signal.json`` per seed: ``far_over_near`` (swap sensitivity of h at lag
+    ``far`` over lag ``near``, evaluation mode), ``vs_reference`` (that over the reference
+    scheme's in the same seed), ``context_gain`` (``1 - ppl(long)/ppl(short)``);
+    ``ignores_state``: the gain is at most :data:`IGNORES_GAIN` in every recorded seed (the claim
+    holds); ``shorter_memory``: ``vs_reference`` under :data:`SHORTER` in every recorded seed.
+    Claim (1), from ``mask_noise.json``: ``noise`` (one :func:`noise_finding` per measured run);
+    ``wiped``: true when every measured run has its signal wiped out, ``falls`` when the signal
+    fraction falls with the lag in every one. ``None``: not recorded.
+    """
+
+    scheme: str
+    near: int = 1
+    far: int = 30
+    short: int = 5
+    long: int = 50
+    seeds: list[int] = field(default_factory=list)
+    far_over_near: list[float] = field(default_factory=list)
+    vs_reference: list[float | None] = field(default_factory=list)
+    context_gain: list[float | None] = field(default_factory=list)
+    ignores_state: bool | None = None
+    shorter_memory: bool | None = None
+    noise: list[dict] = field(default_factory=list)
+    wiped: bool | None = None
+    falls: bool | None = None
+
+    @staticmethod
+    def spread(values) -> tuple[float, float] | None:
+        """(min, max) of the recorded values, ``None`` when there are none."""
+        vals = [v for v in values if v is not None]
+        return (min(vals), max(vals)) if vals else None
+
+
+def scheme_claims(by_seed: dict[int, dict[str, SignalRun]], noise: list[dict] = (), schemes=CLAIM_SCHEMES,
+                  reference: str = "zaremba", near: int = 1, far: int = 30, short: int = 5, long: int = 50,
+                  noise_near: int = 1, noise_far: int = 30) -> dict[str, SchemeClaims]:
+    """Both claims for every scheme in ``schemes``: ``by_seed`` from :func:`load_signal_seeds`,
+    ``noise`` from :func:`load_mask_noise`. A scheme with nothing recorded keeps ``None`` decisions."""
+    out = {s: SchemeClaims(s, near, far, short, long) for s in schemes}
+    for seed, loaded in sorted(by_seed.items()):
+        uses = {s: state_use(r, short, long, near, far) for s, r in loaded.items()}
+        ref = uses.get(reference, {}).get("far_over_near")
+        for s, u in uses.items():
+            if s not in out or u["far_over_near"] is None:
+                continue
+            c = out[s]
+            c.seeds.append(seed)
+            c.far_over_near.append(u["far_over_near"])
+            c.vs_reference.append(u["far_over_near"] / ref if ref else None)
+            c.context_gain.append(u["context_gain"])
+    for c in out.values():
+        if c.seeds:
+            gains = [g for g in c.context_gain if g is not None]
+            c.ignores_state = bool(gains) and all(g <= IGNORES_GAIN for g in gains)
+            ratios = [v for v in c.vs_reference if v is not None]
+            c.shorter_memory = all(v < SHORTER for v in ratios) if ratios else None
+    for record in noise:
+        if record.get("scheme") in out:
+            out[record["scheme"]].noise.append(noise_finding(record, noise_near, noise_far))
+    for c in out.values():
+        if c.noise:
+            c.wiped = all(n["wiped"] for n in c.noise)
+            c.falls = all(n["falls"] for n in c.noise)
+    return out
+
+
+def claims_table(claims: dict[str, SchemeClaims], digits: int = 2) -> pd.DataFrame:
+    """One row per scheme: the numbers behind both claims (ranges over seeds), and the decisions."""
+    def rng(values, fmt):
+        s = SchemeClaims.spread(values)
+        if s is None:
+            return "not yet recorded"
+        return fmt(s[0]) if s[0] == s[1] else f"{fmt(s[0])}–{fmt(s[1])}"
+
+    rows = {}
+    for s, c in claims.items():
+        noise = "; ".join(f"rate {n['rate']:g}: {n['fraction_near']:.{digits}f} → {n['fraction_far']:.{digits}f}"
+                          for n in c.noise) or "not yet recorded"
+        rows[s] = {"seeds": ", ".join(map(str, c.seeds)) or "none",
+                   f"h k={c.far}/k={c.near}": rng(c.far_over_near, lambda v: f"{v:.{digits}g}"),
+                   "vs zaremba": rng(c.vs_reference, lambda v: f"{v:.{digits}g}"),
+                   f"ppl gain k={c.short}→{c.long}": rng(c.context_gain, lambda v: f"{v:.1%}"),
+                   "ignores state": "not yet recorded" if c.ignores_state is None else c.ignores_state,
+                   "shorter memory": "not yet recorded" if c.shorter_memory is None else c.shorter_memory,
+                   "signal fraction near → far": noise,
+                   "signal wiped": "not yet recorded" if c.wiped is None else c.wiped}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def mask_noise_table(records: list[dict], lags=(0, 1, 5, 10, 20, 30), digits: int = 2) -> pd.DataFrame:
+    """One row per recorded ``mask_noise.json`` (``<folder>``): the signal fraction at ``lags``."""
+    rows = {}
+    for r in records:
+        f = dict(zip(r["lag"], r["fraction"]))
+        rows[r["folder"]] = {"scheme": r.get("scheme"), "recurrent rate": r.get("recurrent_rate"),
+                             **{f"k={k}": round(float(f[k]), digits) for k in lags if k in f}}
+    return pd.DataFrame.from_dict(rows, orient="index")

@@ -23,15 +23,21 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..analysis.signal import analytic_curves, recurrent_masks, relative_variance, simulate_linear, simulate_lstm
-from ..analysis.signal_runs import missing_schemes, runs_note
+from ..analysis.signal import (
+    DROPOUT_SCHEMES,
+    analytic_curves,
+    lstm_results,
+    recurrent_masks,
+    relative_variance,
+    simulate_linear,
+    simulate_lstm,
+)
+from ..analysis.signal_runs import missing_schemes, runs_budget
 from ..model import SCHEMES
 from ..train import num_threads
 from .panels import STYLE, FigurePanel, image_widget, int_slider, rate_slider, scheme_picker
 from .style import BOOK_RC, WIDE, add_note, color_for, log_ticks, new_figure
 
-#: Schemes with dropout somewhere (``none`` has no masks at all: infinite SNR).
-DROPOUT_SCHEMES = tuple(s for s in SCHEMES if s != "none")
 QUANTITIES = {"relative_variance": "relative variance Var/E²", "snr": "signal-to-noise ratio E²/Var",
               "untouched": "fraction of units untouched"}
 SHORT = {"relative_variance": "rel. variance", "snr": "SNR", "untouched": "untouched"}
@@ -44,6 +50,21 @@ def _title(fig: Figure, ax, title: str | None, multi: bool) -> None:
         fig.suptitle(title, x=0.01, ha="left", fontsize=BOOK_RC["axes.titlesize"])
     else:
         ax.set_title(title, loc="left")
+
+
+def runs_label(loaded: dict) -> str:
+    """The note line under a measured figure: which recorded runs it draws, which are missing."""
+    b = runs_budget(loaded)
+    if loaded:
+        shape = f"{b['num_layers']}×{b['hidden_size']}, dropout {b['dropout']} (none: 0)"
+        tokens = f", first {b['max_train_tokens']:,} PTB train tokens" if b["max_train_tokens"] else ""
+        note = (f"Recorded runs: results/{b['zoo']}/<scheme>-seed{b['seed']} ({shape}{tokens}, {b['epochs']} epochs, "
+                f"seed {b['seed']}); measured on the validation text.")
+    else:
+        note = "No recorded measurements yet."
+    if b["missing"]:
+        note += " Not yet recorded here: " + ", ".join(b["missing"]) + "."
+    return note
 
 
 def to_numpy(x) -> np.ndarray:
@@ -86,14 +107,20 @@ def plot_analytic(p: float = 0.5, max_lag: int = 30, num_layers: int = 2, *, sch
         v = float(curves[s][quantity][mark_lag])
         n = int(curves[s]["masks"][mark_lag])
         ax.axvline(mark_lag, color="#333333", linestyle=":", linewidth=1.4)
-        right_half = mark_lag > max_lag / 2  # keep the label inside the axes, away from a neighbour
+        # keep the label inside the axes: beside the point towards the middle, below it when the
+        # point sits in the upper part of the (log) axis, so it never climbs into the title
+        right_half = mark_lag > max_lag / 2
+        lo, hi = ax.get_ylim()
+        upper = np.log(v / lo) / np.log(hi / lo) > 0.55 if v > 0 and hi > lo > 0 else False
         ax.annotate(f"{s}, k={mark_lag}: {n} masks\n{SHORT[quantity]} {v:.3g}", (mark_lag, v),
-                    xytext=(-8, -10) if right_half else (6, 6), textcoords="offset points", fontsize=12,
-                    color="#222222", ha="right" if right_half else "left",
-                    va="top" if right_half else "bottom")
-    ax.legend(loc="best", frameon=False, fontsize=11)
+                    xytext=(-8 if right_half else 6, -10 if upper else 6), textcoords="offset points", fontsize=12,
+                    color="#222222", ha="right" if right_half else "left", va="top" if upper else "bottom",
+                    annotation_clip=True)
+    # the curves rise to the upper right (relative variance) or fall to the lower right (SNR,
+    # untouched): the opposite corner on the left is free for the legend
+    ax.legend(loc="upper left" if quantity == "relative_variance" else "lower left", frameon=False, fontsize=11)
     if title is None:
-        title = f"Analytic: {SHORT[quantity]} from input t−k to output t, p = {p:g}, {num_layers} layers"
+        title = f"Only fresh recurrent masks make the noise grow with the lag (p = {p:g}, {num_layers} layers)"
     ax.set_title(title, loc="left")
     if note == "auto":
         where = f"the {path} path" if path else "the path each scheme masks (h or c)"
@@ -213,10 +240,10 @@ def plot_swap(loaded: dict, key: str = "relative_dh", *, title: str | None = Non
         ax.set_title(mode, loc="left")
         ax.set_xlabel("lag k of the swapped token")
     axes[0].set_ylabel(ylabel)
-    if any(ax.get_legend_handles_labels()[0] for ax in axes):
-        axes[0].legend(loc="upper right", frameon=False, fontsize=10)
+    if any(ax.get_legend_handles_labels()[0] for ax in axes):  # below the curves, which start high on the left
+        axes[0].legend(loc="lower left", frameon=False, fontsize=10, ncol=2)
     _title(fig, axes[0], title or "Measured: how much a token k steps back still moves the model", True)
-    add_note(fig, runs_note(loaded))
+    add_note(fig, runs_label(loaded))
     return fig
 
 
@@ -244,112 +271,41 @@ def plot_context(loaded: dict, *, title: str | None = None) -> Figure:
     ax.set_xlabel("context: tokens the model reads before predicting")
     ax.set_ylabel("perplexity")
     ax.set_title(title or "Measured: perplexity vs context length (flat = context ignored)", loc="left")
-    add_note(fig, runs_note(loaded))
+    add_note(fig, runs_label(loaded))
     return fig
 
 
-# --------------------------------------------------------------------------------------------
-# The same numbers as small tables (for printing rounded values next to the figures)
-# --------------------------------------------------------------------------------------------
-def analytic_table(p: float = 0.5, lags=(0, 1, 5, 10, 20), num_layers: int = 2,
-                   schemes: Sequence[str] = DROPOUT_SCHEMES, quantity: str = "relative_variance",
-                   digits: int = 3):
-    """Scheme × lag: masks on the path and ``quantity`` (3 significant digits) from ``analytic_curves``."""
-    import pandas as pd
-
-    rows = {}
-    for s in schemes:
-        c = analytic_curves(s, p, list(lags), num_layers)
-        rows[s] = {f"k={k}": f"{int(n)} masks: {float(v):.{digits}g}" for k, n, v in zip(lags, c["masks"], c[quantity])}
-    return pd.DataFrame.from_dict(rows, orient="index")
+RATE_STYLES = ("-", "--", ":", "-.")
 
 
-def linear_estimates(p: float = 0.5, max_lag: int = 8, *, schemes=("everywhere", "variational"),
-                     mixings=("orthogonal", "identity"), hidden: int = 32, samples: int = 4000, seed: int = 0) -> dict:
-    """``{(scheme, mixing): simulate_linear(...)}``, to draw and to tabulate the same numbers."""
-    return {(s, m): simulate_linear(s, p, max_lag, hidden, samples, m, seed) for s in schemes for m in mixings}
-
-
-def linear_table(estimates: dict, p: float = 0.5, lags=(1, 2, 4, 8)):
-    """Analytic recurrent-path value vs simulated mean ± 2 s.e., per (scheme, mixing), rounded."""
-    import pandas as pd
-
-    rows = {}
-    for (s, m), est in estimates.items():
-        a = relative_variance(p, recurrent_masks(s, list(lags)))
-        rows[f"{s}, W {m}"] = {
-            f"k={k}": f"{float(est.mean[k]):.3g} ± {2 * float(est.stderr[k]):.2g} (analytic {float(av):.3g})"
-            for k, av in zip(lags, a)
-            if k < len(est.mean)
-        }
-    return pd.DataFrame.from_dict(rows, orient="index")
-
-
-def lstm_results(p: float = 0.5, max_lag: int = 20, *, schemes: Sequence[str] = DROPOUT_SCHEMES, hidden: int = 32,
-                 samples: int = 300, seed: int = 0) -> dict:
-    """``{scheme: simulate_lstm(...)}``, to draw (``plot_lstm_paths(results=...)``) and tabulate."""
-    return {s: simulate_lstm(s, p, max_lag, hidden, samples, seed=seed) for s in schemes}
-
-
-def lstm_table(results: dict, lags=(1, 5, 10, 20)):
-    """Relative variance of the h and c responses per scheme and lag (3 significant digits)."""
-    import pandas as pd
-
-    rows = {}
-    for s, r in results.items():
-        row = {}
-        for path in ("h", "c"):
-            for k in lags:
-                if k < len(r[path].mean):
-                    v = float(r[path].mean[k])
-                    row[f"{path} k={k}"] = "0" if v < 1e-12 else f"{v:.3g}"
-        rows[s] = row
-    return pd.DataFrame.from_dict(rows, orient="index")
-
-
-def lstm_reading(results: dict) -> str:
-    """The reading of :func:`lstm_table`, as Markdown, with its numbers taken from ``results``."""
-    def at(scheme, path, k):
-        return float(results[scheme][path].mean[k])
-
-    def fmt(v):
-        return f"{v:.2g}" if v < 10 else f"{v:.0f}"
-
-    def chain(scheme, path, lags=(1, 5, 10, 20)):
-        return " → ".join(fmt(at(scheme, path, k)) for k in lags)
-
-    dropping = [s for s in results if s != "zaremba"]
-    early = max(dropping, key=lambda s: at(s, "h", 5))
-    calm = min(dropping, key=lambda s: at(s, "h", 10))
-    growing = [s for s in dropping if at(s, "h", 20) > at(s, "h", 1)]
-    who = ("for every scheme that drops on the recurrent path" if len(growing) == len(dropping) else
-           "for " + ", ".join(f"`{s}`" for s in growing) + " (not for "
-           + ", ".join(f"`{s}`" for s in dropping if s not in growing) + ")")
-    lines = [
-        f"- The noise {'**does** grow' if growing else 'does **not** grow'} with the lag {who}: "
-        + "; ".join(f"`{s}` (h: {chain(s, 'h')})" for s in dropping if s != calm)
-        + f" at $k$ = 1, 5, 10, 20. `{early}` grows fastest early ({fmt(at(early, 'h', 5))} at $k = 5$). Values in "
-        "the hundreds are near the limit of the draws (the dotted line) and only say “large”. "
-        f"`{calm}` grows least ({fmt(at(calm, 'h', 10))} at $k = 10$, {fmt(at(calm, 'h', 20))} at $k = 20$)"
-        + ("; `zaremba` adds none." if "zaremba" in results and at("zaremba", "h", 20) < 1e-12 else "."),
-        "- But far slower than the fresh-mask formula (255 at $k=5$, about $10^6$ at $k = 20$ on the recurrent "
-        "path alone): gates saturate, and the gated sum on the cell passes part of the signal on.",
-    ]
-    if "everywhere" in results:
-        lines.append(
-            "- The cell path is **not** a clean bypass for `everywhere`: no mask sits on $c_{t-1} \\to c_t$, yet the "
-            "gates $f, i, o$ are computed from the dropped $h_{t-1}$, so the noise reaches $c$ too "
-            f"(c: {chain('everywhere', 'c')}).")
-    norms = {s: float(r["response_norm"][10]) for s, r in results.items() if len(r["response_norm"]) > 10}
-    if norms:
-        lo, hi = min(norms.values()), max(norms.values())
-        lines.append(
-            "- A caveat the figure cannot show: in this random layer the response itself fades with or without "
-            f"dropout (by $k = 10$ the mean $\\lVert dh_k \\rVert$ is {lo:.0%}–{hi:.0%} of its lag-0 size: "
-            + ", ".join(f"{v:.0%} for `{s}`" for s, v in norms.items())
-            + "; `response_norm` in `simulate_lstm`'s result); relative variance measures the noise *on what is "
-            "left*.")
-    return "**Reading.**\n\n" + "\n".join(lines)
+def plot_mask_noise(records: list[dict], *, title: str | None = None, note: str | None = None) -> Figure:
+    """Measured in trained models with their training masks on: the signal fraction
+    ``||E_mask J||² / E_mask ||J||²`` of ``J = ∂h_t/∂x_(t−k)`` per lag (1: no mask noise, 0: all
+    noise), one line per recorded ``mask_noise.json`` (colour: scheme, line style: recurrent rate,
+    zoneout's that of c),
+    bands ±2 s.e. over windows. ``records`` from :func:`rnnreg.analysis.signal_runs.load_mask_noise`."""
+    fig, ax = new_figure()
+    rates = sorted({r.get("recurrent_rate") for r in records})
+    for i, r in enumerate(records):
+        lag, f, se = (np.asarray(r[k], dtype=float) for k in ("lag", "fraction", "stderr"))
+        color = color_for(r["scheme"], i)
+        style = RATE_STYLES[rates.index(r.get("recurrent_rate")) % len(RATE_STYLES)]
+        ax.fill_between(lag, f - 2 * se, f + 2 * se, color=color, alpha=0.15, linewidth=0)
+        ax.plot(lag, f, color=color, linestyle=style, linewidth=2,
+                label=f"{r['scheme']}, recurrent rate {r.get('recurrent_rate'):g}")
+    if records:
+        ax.set_ylim(0, 1.05)
+        ax.legend(loc="upper right", frameon=False, fontsize=10, ncol=2)
+        ax.set_xlabel("lag k (steps between the input x(t−k) and h(t))")
+        ax.set_ylabel("signal fraction of ∂h(t)/∂x(t−k)")
+    else:
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, "not yet recorded here: no mask_noise.json\n(python -m rnnreg measure RUN --what mask-noise)",
+                ha="center", va="center", transform=ax.transAxes, fontsize=13, color="#555555")
+    ax.set_title(title or "Trained models, training masks on: how much of ∂h(t)/∂x(t−k) is signal", loc="left")
+    add_note(fig, note or "rnnreg.analysis.signal.mask_noise: ||E_mask J||² / E_mask ||J||², random probes, "
+             "independent mask draws per window; bands ±2 s.e. over windows.")
+    return fig
 
 
 # --------------------------------------------------------------------------------------------
@@ -380,8 +336,9 @@ def signal_figure(scheme: str, p: float, lag: int, num_layers: int, mixing: str,
         ax1, ax2 = fig.subplots(1, 2)
         fig.subplots_adjust(left=0.07, right=0.99, bottom=0.2, top=0.91, wspace=0.22)
     plot_analytic(p, MAX_LAG, num_layers, schemes=DROPOUT_SCHEMES, quantity=quantity, highlight=scheme,
-                  mark_lag=lag, ax=ax1, title=f"Analytic, whole path ({num_layers} layers)", note=None)
-    ax1.legend(loc="upper left", frameon=False, fontsize=9)
+                  mark_lag=lag, ax=ax1, title=f"Analytic ({num_layers} layers): fresh recurrent masks compound",
+                  note=None)
+    ax1.legend(loc="upper left" if quantity == "relative_variance" else "lower left", frameon=False, fontsize=9)
     ax1.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
     ax2.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
     color = color_for(scheme)
@@ -390,23 +347,26 @@ def signal_figure(scheme: str, p: float, lag: int, num_layers: int, mixing: str,
     if np.any(analytic > 0):
         ax2.plot(lags, analytic, color=color, linestyle="--", linewidth=1.8, label="analytic (recurrent path)")
     lin = linear_estimate(scheme, round(p, 4), mixing)
-    if np.any(to_numpy(lin.mean)[1:] > 1e-12):
-        band(ax2, lin, color, f"linear RNN, W {mixing}")
-    else:
-        ax2.plot([], [], color=color, marker="o", linestyle="none", label=f"linear RNN: no recurrent mask for {scheme}")
     lstm = lstm_estimate(scheme, round(p, 4))
-    if np.any(to_numpy(lstm["h"].mean)[1:] > 1e-12):
+    noisy_lin, noisy_lstm = (bool(np.any(to_numpy(e.mean)[1:] > 1e-12)) for e in (lin, lstm["h"]))
+    if noisy_lin:
+        band(ax2, lin, color, f"linear RNN, W {mixing}")
+    if noisy_lstm:
         band(ax2, lstm["h"], "#333333", "LSTM layer, h response", marker="s")
-    else:
-        ax2.plot([], [], color="#333333", marker="s", linestyle="none", label="LSTM layer: no recurrent noise")
-    if ax2.has_data():
+    if np.any(analytic > 0) or noisy_lin or noisy_lstm:
         ax2.set_yscale("log")
         draw_limit(ax2, SIM_SAMPLES)
-    ax2.axvline(lag, color="#333333", linestyle=":", linewidth=1.4)
-    ax2.set_xlabel("lag k")
-    ax2.set_ylabel("relative variance")
-    ax2.set_title(f"{scheme}: recurrent path simulated", loc="left")
-    ax2.legend(loc="upper left", frameon=False, fontsize=9)
+        ax2.axvline(lag, color="#333333", linestyle=":", linewidth=1.4)
+        ax2.set_xlabel("lag k")
+        ax2.set_ylabel("relative variance")
+        ax2.set_title(f"{scheme}: the recurrent path's noise grows with k", loc="left")
+        ax2.legend(loc="upper left", frameon=False, fontsize=9)
+    else:  # nothing to draw: say so instead of an empty axis with a meaningless range
+        ax2.set_axis_off()
+        ax2.set_title(f"{scheme}: no mask on the recurrent path", loc="left")
+        ax2.text(0.5, 0.5, f"{scheme} puts no mask on the recurrent path:\nthe linear RNN and the LSTM layer add\n"
+                 "no noise at any lag (relative variance 0)", transform=ax2.transAxes, ha="center", va="center",
+                 fontsize=12, color="#555555")
     fig.text(
         0.01,
         0.01,
