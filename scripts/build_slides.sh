@@ -79,7 +79,8 @@ fi
 ASSETS=(
   --HTMLExporter.require_js_url=../vendor/requirejs/require.js
   --HTMLExporter.jquery_url=../vendor/jquery/dist/jquery.min.js
-  "--HTMLExporter.mathjax_url=../vendor/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
+  # SVG output: CommonHTML needs web fonts, which Chromium does not load from file:// (blank formulas)
+  "--HTMLExporter.mathjax_url=../vendor/mathjax/MathJax.js?config=TeX-AMS_SVG-full,Safe"
   --HTMLExporter.widget_renderer_url=../vendor/html-manager/dist/embed-amd.js
   --HTMLExporter.jupyter_widgets_base_url=../vendor/
   --TemplateExporter.extra_template_basedirs="$TEMPLATES"

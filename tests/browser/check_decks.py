@@ -30,28 +30,37 @@ WIDTH, HEIGHT = 1280, 720
 #: Content may reach this far past the slide's height before it counts as overflow (rounding, margins).
 TOLERANCE_PX = 4
 
+SLIDES = """
+() => Reveal.getSlides().map((s, i) => { const idx = Reveal.getIndices(s); return {index: i, h: idx.h, v: idx.v}; })
+"""
+
+# Show slide i, let MathJax typeset it (the deck rerenders the math of a slide when it is shown),
+# then measure it.
+SHOW = """
+(i) => new Promise(done => {
+  const s = Reveal.getSlides()[i];
+  const idx = Reveal.getIndices(s);
+  Reveal.slide(idx.h, idx.v, 0);
+  const settle = () => setTimeout(() => done(true), 150);
+  // the deck queues its rerender on 'slidechanged', after this call returns: queue behind it
+  setTimeout(() => (window.MathJax && MathJax.Hub) ? MathJax.Hub.Queue(settle) : settle(), 400);
+})
+"""
+
 MEASURE = """
-() => {
-  const slides = Reveal.getSlides();
-  const out = [];
-  for (let i = 0; i < slides.length; i++) {
-    const s = slides[i];
-    const idx = Reveal.getIndices(s);
-    Reveal.slide(idx.h, idx.v, 0);
-    const imgs = Array.from(s.querySelectorAll('img')).map(im => ({
-      w: im.getBoundingClientRect().width, h: im.getBoundingClientRect().height,
-      natural_w: im.naturalWidth}));
-    out.push({
-      index: i, h: idx.h, v: idx.v,
-      title: (s.querySelector('h1, h2, h3') || {}).innerText || '',
-      content_px: s.scrollHeight,
-      images: imgs,
-      live_widgets: s.querySelectorAll(
-        '.jupyter-widgets script[type="application/vnd.jupyter.widget-view+json"]').length,
-      stills: s.querySelectorAll('.rnnreg-still').length,
-    });
-  }
-  return {config_height: Reveal.getConfig().height, config_width: Reveal.getConfig().width, slides: out};
+(i) => {
+  const s = Reveal.getSlides()[i];
+  const imgs = Array.from(s.querySelectorAll('img')).map(im => ({
+    w: im.getBoundingClientRect().width, h: im.getBoundingClientRect().height, natural_w: im.naturalWidth}));
+  return {
+    title: (s.querySelector('h1, h2, h3') || {}).innerText || '',
+    content_px: s.scrollHeight,
+    images: imgs,
+    math: s.querySelectorAll('.MathJax_SVG, .MathJax_CHTML, .MathJax').length,
+    live_widgets: s.querySelectorAll(
+      '.jupyter-widgets script[type="application/vnd.jupyter.widget-view+json"]').length,
+    stills: s.querySelectorAll('.rnnreg-still').length,
+  };
 }
 """
 
@@ -77,17 +86,17 @@ def check_deck(page, deck: Path, shots: Path) -> dict:
     page.evaluate("() => new Promise(done => (window.MathJax && MathJax.Hub) ? "
                   "MathJax.Hub.Queue(() => done(true)) : done(false))")
     page.wait_for_timeout(200)
-    measured = page.evaluate(MEASURE)
-    height = measured["config_height"]
+    height = page.evaluate("() => Reveal.getConfig().height")
+    width = page.evaluate("() => Reveal.getConfig().width")
     shots.mkdir(parents=True, exist_ok=True)
-    for s in measured["slides"]:
-        page.evaluate(f"() => Reveal.slide({s['h']}, {s['v']}, 0)")
-        page.wait_for_timeout(50)
+    slides = page.evaluate(SLIDES)
+    for s in slides:
+        page.evaluate(SHOW, s["index"])
+        s.update(page.evaluate(MEASURE, s["index"]))
         page.screenshot(path=str(shots / f"slide-{s['index']:02d}.png"))
         s["overflow_px"] = max(0, s["content_px"] - height)
         s["overflows"] = s["overflow_px"] > TOLERANCE_PX
-    slides = measured["slides"]
-    return {"deck": deck.name, "slides": len(slides), "config": {"width": measured["config_width"], "height": height},
+    return {"deck": deck.name, "slides": len(slides), "config": {"width": width, "height": height},
             "overflowing": [s["index"] for s in slides if s["overflows"]],
             "live_widgets": sum(s["live_widgets"] for s in slides), "stills": sum(s["stills"] for s in slides),
             "per_slide": slides}
