@@ -348,6 +348,7 @@ class TrainingPanel(StaticFallback, W.VBox):
         self.steps = int_slider(steps, 5, 50, 5, "sequence length (BPTT)")
         self.button = W.Button(description="Train", button_style="primary")  # no icon: font-awesome is not vendored
         self.status = W.HTML()
+        self.status.add_class("rnnreg-status")  # for the browser check: the status line, not the estimate
         self.progress_out = W.Output()
         self.image = image_widget()
         self.figure = None

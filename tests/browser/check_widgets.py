@@ -381,7 +381,7 @@ def signature(out, target: str):
 def train_status(out) -> tuple[str, bool]:
     st = out.evaluate("""el => {
         const b = Array.from(el.querySelectorAll('button')).find(x => x.innerText.trim() === 'Train');
-        const h = Array.from(el.querySelectorAll('.widget-html-content')).map(x => x.innerText).filter(t => t.trim());
+        const h = Array.from(el.querySelectorAll('.rnnreg-status .widget-html-content')).map(x => x.innerText);
         return [h.length ? h[0] : '', b ? !b.disabled : false]; }""")
     return st[0], st[1]
 
