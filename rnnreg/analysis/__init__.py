@@ -4,7 +4,7 @@ published numbers (pandas allowed; no matplotlib, no ipywidgets). Imports the co
 ``runs``         recorded runs under results/ as tables, beside the published numbers; Table 1
 ``schemes``      where each scheme puts its masks, as data; masks met on a path
 ``signal``       chapter 03: signal decay, analytic / simulated / measured in trained models
-``signal_runs``  chapter 03's recorded measurements (signal.json) as tables
+``signal_runs``  chapter 03's recorded measurements (signal.json, mask_noise.json) as tables and per-scheme claims
 ``equivalence``  chapter 04: candidate equivalent sizes, the size x dropout grid, the alpha fit
 ``zoo``          chapter 05: the scheme zoo's runs as tables, beside the published follow-ups
 ``averaging``    model averaging (Table 1's ensembles) and MC dropout
