@@ -444,6 +444,12 @@ def information_route(scheme: str) -> str:
     return "c" if any(s.connection == "c" and s.mask != "zoneout" for s in sites(scheme)) else "h"
 
 
+def path_climbs(lag: int, num_layers: int = 2) -> list[int]:
+    """When the Figure 3 path climbs: into layer 1 at time 0, one layer up after each equal share of
+    the lag, into the softmax at ``lag`` (times counted 0..lag)."""
+    return [round(lag * j / num_layers) for j in range(num_layers)] + [lag]
+
+
 def path_mask_points(scheme: str, lag: int, num_layers: int = 2) -> list[tuple[float, int, str]]:
     """Where the signal of the paper's Figure 3 meets a mask: ``(time, layer, kind)`` per multiplication.
 
@@ -455,7 +461,7 @@ def path_mask_points(scheme: str, lag: int, num_layers: int = 2) -> list[tuple[f
     """
     ss = sites(scheme)
     route = information_route(scheme)
-    climbs = [round(lag * j / num_layers) for j in range(num_layers)] + [lag]  # time of each vertical hop
+    climbs = path_climbs(lag, num_layers)  # time of each vertical hop
     points: list[tuple[float, int, str]] = []
     vertical = {s.connection: s.mask for s in ss if not s.recurrent}
     for j, t in enumerate(climbs):  # hop j goes from row j to row j + 1 (0 = x, L + 1 = softmax)
@@ -479,7 +485,7 @@ def draw_information_path(scheme: str = "zaremba", lag: int = 4, num_layers: int
     ax.set_axis_off()
     dx, dy = 1.4, 1.25
     rows = num_layers + 2
-    climbs = [round(lag * j / num_layers) for j in range(num_layers)] + [lag]
+    climbs = path_climbs(lag, num_layers)
     route = information_route(scheme)
     for t in range(lag + 1):
         for r in range(rows):
