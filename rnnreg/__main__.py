@@ -304,6 +304,8 @@ def cmd_live(args: argparse.Namespace) -> int:
     sweep = seed_sweep(corpus, args.schemes, args.seeds)
     for run in sweep["runs"]:
         print(f"seed {run['seed']} {run['label']}: valid " + " ".join(f"{v:.1f}" for v in run["valid"]), flush=True)
+    print(f"wall seconds per seed ({sweep['workers']} runs at a time): "
+          + ", ".join(f"seed {k}: {v:.0f}" for k, v in sweep["seconds"].items()))
     sweep["provenance"] = _provenance(args, start)
     _write_json(args.out, sweep)
     return 0

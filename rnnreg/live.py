@@ -4,22 +4,35 @@ The chapters' training panels (``rnnreg.views.panels.TrainingPanel``) train what
 builds; :func:`seed_sweep` trains the same configurations over several seeds, so a chapter can
 say whether its live demo's point holds beyond the one seed it shows (``python -m rnnreg live``
 records one under ``results/live/``). Imports torch and the core only: it runs without Jupyter.
+
+A demo's runs are independent, so :func:`train_side_by_side` trains them in parallel processes,
+one per core, each on one thread: on a reader's two cores the two runs of chapter 01 take the time
+of one. Each process seeds itself exactly as :func:`rnnreg.train.train` does one after the other,
+so the numbers are the ones a sequential run gives (one thread: no reduction order to change).
 """
 from __future__ import annotations
 
+import io
+import multiprocessing
+import os
+import queue
+import statistics
 import time
-from typing import Sequence
+from typing import Callable, Mapping, Sequence
 
 import torch
 
 from .data import Corpus
-from .train import Config, build_model, num_threads, sgd, train, train_step
+from .train import Config, RunResult, build_model, curve_findings, num_threads, sgd, train, train_step
 
-#: Defaults of the quick live runs: a PTB slice, the small model, lr held at 1 (no decay within a
-#: few epochs). Chapter 01's panel uses them as they are; results/live/01_defaults.json records
-#: them over three seeds.
-QUICK = dict(hidden_size=200, train_tokens=20_000, valid_tokens=5_000, epochs=8, batch_size=10, steps=20,
+#: Defaults of the quick live runs: a PTB slice, the small model's shape at 150 units, lr held at 1
+#: (no decay within a few epochs). Chosen so that chapter 01's two runs, side by side on two cores,
+#: take about a minute and the undropped one turns up in every seed tried (2 × 200 on 20,000
+#: tokens shows it as well at twice the cost; 2 × 100 or 2 × 128 on 10-12,000 tokens, not clearly).
+#: Chapter 01's panel uses them as they are; results/live/01_defaults.json records them over three seeds.
+QUICK = dict(hidden_size=150, train_tokens=15_000, valid_tokens=5_000, epochs=8, batch_size=10, steps=20,
              dropout=0.5, seed=1)
+
 
 
 def quick_config(scheme: str, *, hidden_size: int, train_tokens: int, epochs: int, dropout: float,
@@ -41,9 +54,11 @@ def run_label(scheme: str, dropout: float, recurrent: float | None = None) -> st
 _WINDOW_SECONDS: dict[tuple, float] = {}
 
 
-def window_seconds(config: Config, vocab_size: int, repeats: int = 3) -> float:
-    """Seconds one truncated-BPTT update of ``config``'s model takes here (one thread, fastest of
-    ``repeats`` after a warm-up; random tokens). Cached per shape, so moving a slider stays quick."""
+def window_seconds(config: Config, vocab_size: int, repeats: int = 5) -> float:
+    """Seconds one truncated-BPTT update of ``config``'s model takes here (one thread, the median of
+    ``repeats`` after a warm-up, on random tokens: the cost does not depend on the words; on a
+    shared machine the fastest update underestimates an epoch by a third). Cached per shape, so
+    moving a slider stays quick."""
     key = (config.scheme, config.hidden_size, config.num_layers, config.batch_size, config.steps, vocab_size)
     if key not in _WINDOW_SECONDS:
         with num_threads(1):
@@ -58,51 +73,138 @@ def window_seconds(config: Config, vocab_size: int, repeats: int = 3) -> float:
                 start = time.perf_counter()
                 _, state = train_step(model, optimizer, x, x, state, config.clip, torch.device("cpu"))
                 times.append(time.perf_counter() - start)
-        _WINDOW_SECONDS[key] = min(times[1:])
+        _WINDOW_SECONDS[key] = statistics.median(times[1:])
     return _WINDOW_SECONDS[key]
 
 
-def estimate_seconds(configs: Sequence[Config], vocab_size: int, valid_tokens: int) -> float:
-    """How long training ``configs`` one after the other will take here, before pressing Train.
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS says, else the CPU count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
 
-    :func:`window_seconds` scaled by the number of windows each run sees, plus one validation pass
-    per epoch at a third of an update's cost per window. A guide to the order of magnitude (the
-    machine's load changes it), not a promise.
+
+def estimate_seconds(configs: Sequence[Config], vocab_size: int, valid_tokens: int,
+                     workers: int | None = None) -> float:
+    """How long training ``configs`` will take here, before pressing Train.
+
+    Each run: :func:`window_seconds` times the windows it sees, plus one validation pass per epoch at
+    a third of an update's cost per window. Runs go to ``workers`` parallel processes (default: one
+    per core, as :func:`train_side_by_side`), each to the least loaded one; the estimate is the
+    busiest process's total. A guide to the order of magnitude (the machine's load changes it).
     """
-    total = 0.0
+    loads = [0.0] * max(1, min(workers or cores(), len(configs) or 1))
     for config in configs:
         windows = (config.max_train_tokens or 0) // (config.batch_size * config.steps)
         valid_windows = valid_tokens // (config.batch_size * config.steps)
-        total += config.epochs * (windows + valid_windows / 3) * window_seconds(config, vocab_size)
-    return total
+        seconds = config.epochs * (windows + valid_windows / 3) * window_seconds(config, vocab_size)
+        loads[loads.index(min(loads))] += seconds
+    return max(loads)
+
+
+def _train_worker(label: str, config: Config, data: Corpus, log_every: int, events) -> None:
+    """One run in a child process: its events, then its log and weights (or its error), go to ``events``."""
+    try:
+        with num_threads(1):
+            result = train(config, data, progress=False, log_every=log_every, test=False,
+                           callbacks=[lambda ev: events.put((label, ev))])
+        weights = io.BytesIO()
+        torch.save(result.model.state_dict(), weights)
+        events.put((label, {"event": "done", "log": result.log, "weights": weights.getvalue()}))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
+        events.put((label, {"event": "error", "error": f"{type(exc).__name__}: {exc}"}))
+
+
+def train_side_by_side(configs: Mapping[str, Config], data: Corpus, *, workers: int | None = None,
+                       log_every: int = 10, on_event: Callable[[str, dict], None] | None = None,
+                       poll_s: float = 0.2) -> dict[str, RunResult]:
+    """Train quick runs in parallel processes, one thread each; returns ``{label: RunResult}`` in
+    the order of ``configs`` (the trained model included; no test pass).
+
+    ``workers``: processes at once (default one per core, at most one per run); with 1 the runs
+    train here, one after the other. ``on_event(label, event)`` receives the events of
+    :func:`rnnreg.train.train` (``step``, ``epoch``, ``end``) in this process as they arrive, so a
+    panel can draw while its runs train. A run that fails raises a ``RuntimeError`` naming it
+    (the other processes are stopped); so does an interrupt.
+    """
+    labels = list(configs)
+    workers = max(1, min(workers or cores(), len(labels)))
+    if workers == 1:
+        out = {}
+        for label in labels:
+            callbacks = [] if on_event is None else [lambda ev, label=label: on_event(label, ev)]
+            with num_threads(1):
+                out[label] = train(configs[label], data, progress=False, log_every=log_every, test=False,
+                                   callbacks=callbacks)
+        return out
+    ctx = multiprocessing.get_context()
+    events = ctx.Queue()
+    pending, running, out = list(labels), {}, {}
+    try:
+        while pending or running:
+            while pending and len(running) < workers:
+                label = pending.pop(0)
+                proc = ctx.Process(target=_train_worker, args=(label, configs[label], data, log_every, events),
+                                   daemon=True)
+                proc.start()
+                running[label] = proc
+            try:
+                label, ev = events.get(timeout=poll_s)
+            except queue.Empty:
+                dead = [k for k, proc in running.items() if not proc.is_alive()]
+                if dead and events.empty():
+                    raise RuntimeError(f"the live run {dead[0]!r} stopped without a result "
+                                       f"(exit code {running[dead[0]].exitcode})") from None
+                continue
+            if ev["event"] == "done":
+                config = configs[label]
+                model = build_model(config, len(data.vocab))
+                model.load_state_dict(torch.load(io.BytesIO(ev["weights"]), weights_only=True))
+                out[label] = RunResult(config, ev["log"], model)
+                running.pop(label).join()
+            elif ev["event"] == "error":
+                raise RuntimeError(f"the live run {label!r} failed: {ev['error']}")
+            elif on_event is not None:
+                on_event(label, ev)
+    finally:
+        for proc in running.values():
+            proc.terminate()
+            proc.join()
+        events.close()
+    return {label: out[label] for label in labels}
 
 
 def seed_sweep(corpus: Corpus, schemes: Sequence[str] = ("none", "zaremba"), seeds: Sequence[int] = (1, 2, 3),
-               **settings) -> dict:
+               workers: int | None = None, **settings) -> dict:
     """Train each scheme with each seed on the slice a panel with ``settings`` would use.
 
-    ``settings`` override :data:`QUICK` (except ``seed``). Returns ``{"settings", "unigram_valid",
+    ``settings`` override :data:`QUICK` (except ``seed``). One seed's runs train side by side
+    (:func:`train_side_by_side`), as a panel trains them on pressing Train, and ``seconds`` records
+    how long that took. Returns ``{"settings", "unigram_valid", "seconds": {seed: s}, "workers",
     "runs": [{"seed", "scheme", "label", "valid", "train"} ...]}`` with per-epoch perplexities.
     """
     s = {**QUICK, **settings}
     data = corpus.head(valid=s["valid_tokens"])
     unigram = corpus.head(train=s["train_tokens"], valid=s["valid_tokens"]).unigram_perplexity("valid")
-    runs = []
+    runs, seconds = [], {}
+    workers = max(1, min(workers or cores(), len(schemes)))
     for seed in seeds:
-        for scheme in schemes:
-            config = quick_config(scheme, hidden_size=s["hidden_size"], train_tokens=s["train_tokens"],
-                                  epochs=s["epochs"], dropout=s["dropout"], batch_size=s["batch_size"],
-                                  steps=s["steps"], seed=seed)
-            with num_threads(1):  # as the panels train (rnnreg.views.panels.TrainingPanel)
-                result = train(config, data, progress=False, test=False)
-            runs.append({"seed": seed, "scheme": scheme, "label": run_label(scheme, s["dropout"]),
-                         "valid": [e["valid_ppl"] for e in result.log], "train": [e["train_ppl"] for e in result.log]})
+        configs = {scheme: quick_config(scheme, hidden_size=s["hidden_size"], train_tokens=s["train_tokens"],
+                                        epochs=s["epochs"], dropout=s["dropout"], batch_size=s["batch_size"],
+                                        steps=s["steps"], seed=seed) for scheme in schemes}
+        start = time.perf_counter()
+        results = train_side_by_side(configs, data, workers=workers)
+        seconds[seed] = time.perf_counter() - start
+        runs += [{"seed": seed, "scheme": scheme, "label": run_label(scheme, s["dropout"]),
+                  "valid": [e["valid_ppl"] for e in r.log], "train": [e["train_ppl"] for e in r.log]}
+                 for scheme, r in results.items()]
     return {"settings": {k: v for k, v in s.items() if k != "seed"}, "schemes": list(schemes), "seeds": list(seeds),
-            "unigram_valid": unigram, "runs": runs}
+            "unigram_valid": unigram, "workers": workers, "seconds": seconds, "runs": runs}
 
 
 def sweep_findings(sweep: dict) -> dict:
-    """Per seed: each label's best epoch, last and best valid; and the spread over seeds.
+    """Per seed: each label's :func:`rnnreg.train.curve_findings`; and the spread over seeds.
 
     Returns ``{"per_seed": {seed: {label: {...}}}, "rise_none": [..], "dropout_below_none": [..]}``
     where ``rise_none`` is the undropped run's last valid over its best, minus 1, and
@@ -111,14 +213,12 @@ def sweep_findings(sweep: dict) -> dict:
     """
     per_seed: dict = {}
     for r in sweep["runs"]:
-        best = min(range(len(r["valid"])), key=r["valid"].__getitem__)
-        per_seed.setdefault(r["seed"], {})[r["label"]] = {
-            "best_epoch": best + 1, "best_valid": r["valid"][best], "last_valid": r["valid"][-1],
-            "last_train": r["train"][-1]}
+        log = [{"epoch": i + 1, "valid_ppl": v, "train_ppl": t} for i, (v, t) in enumerate(zip(r["valid"], r["train"]))]
+        per_seed.setdefault(r["seed"], {})[r["label"]] = curve_findings(log)
     rise, below = [], []
     for runs in per_seed.values():
         if "none" in runs:
-            rise.append(runs["none"]["last_valid"] / runs["none"]["best_valid"] - 1)
+            rise.append(runs["none"]["rise"])
             others = [v for k, v in runs.items() if k != "none"]
             below += [1 - o["last_valid"] / runs["none"]["last_valid"] for o in others[:1]]
     return {"per_seed": per_seed, "rise_none": rise, "dropout_below_none": below}

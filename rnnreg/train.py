@@ -43,7 +43,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -259,6 +259,26 @@ def perplexity(nll_sum: float, tokens: int) -> float:
     if tokens <= 0:
         raise ValueError(f"perplexity needs at least one predicted token, got {tokens}")
     return _exp(nll_sum / tokens)
+
+
+def curve_findings(log: Sequence[dict]) -> dict:
+    """Where a run's validation perplexity bottomed out, from its per-epoch log (rows with
+    ``epoch``, ``valid_ppl`` and ``train_ppl``, as :func:`train` writes them).
+
+    ``best_epoch``/``best_valid``: the lowest validation perplexity (the first such epoch);
+    ``rise``: last valid over best valid, minus 1 (0 when the last epoch is the best);
+    ``train_falling``: train perplexity fell after the best epoch (None when the best is the last).
+    The one definition of "the curve turned up" that chapters, panels and sweeps share.
+    """
+    if not log:
+        raise ValueError("curve_findings needs at least one logged epoch")
+    best = min(range(len(log)), key=lambda i: float(log[i]["valid_ppl"]))
+    last = log[-1]
+    return {"epochs": int(last["epoch"]), "best_epoch": int(log[best]["epoch"]),
+            "best_valid": float(log[best]["valid_ppl"]), "last_valid": float(last["valid_ppl"]),
+            "last_train": float(last["train_ppl"]),
+            "rise": float(last["valid_ppl"]) / float(log[best]["valid_ppl"]) - 1,
+            "train_falling": float(last["train_ppl"]) < float(log[best]["train_ppl"]) if best < len(log) - 1 else None}
 
 
 def _exp(x: float) -> float:

@@ -33,3 +33,16 @@ def test_quick_config_holds_the_learning_rate_and_drops_only_with_a_scheme():
     c = live.quick_config("none", hidden_size=32, train_tokens=5000, epochs=3, dropout=0.5)
     assert c.dropout == 0.0 and c.lr_at(3) == 1.0 and c.max_train_tokens == 5000
     assert live.quick_config("zaremba", hidden_size=32, train_tokens=5000, epochs=3, dropout=0.3).dropout == 0.3
+
+
+def test_curve_findings_find_the_best_epoch_and_the_rise():
+    from rnnreg.train import curve_findings
+    log = [{"epoch": 1, "valid_ppl": 10.0, "train_ppl": 9.0}, {"epoch": 2, "valid_ppl": 8.0, "train_ppl": 6.0},
+           {"epoch": 3, "valid_ppl": 8.0, "train_ppl": 4.0}, {"epoch": 4, "valid_ppl": 10.0, "train_ppl": 3.0}]
+    found = curve_findings(log)
+    assert (found["best_epoch"], found["best_valid"], found["epochs"]) == (2, 8.0, 4)  # the first of equal bests
+    assert found["rise"] == pytest.approx(0.25) and found["train_falling"] is True
+    still = curve_findings(log[:2])
+    assert still["rise"] == 0 and still["train_falling"] is None
+    with pytest.raises(ValueError, match="at least one"):
+        curve_findings([])

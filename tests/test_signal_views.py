@@ -219,3 +219,22 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
     table = analysis.signal_runs.claims_table(claims)
     assert table.loc["memory", "signal wiped"] == "not yet recorded"
     assert table.loc["everywhere", "seeds"] == "1, 2"
+
+
+def test_mask_noise_reads_the_control_and_each_schemes_recurrent_rate(results):
+    def record(zoo, folder, **config):
+        run = results / "ptb" / zoo / folder
+        run.mkdir(parents=True, exist_ok=True)
+        (run / "mask_noise.json").write_text(json.dumps({
+            "seed": 1, "lag": [0, 1], "fraction": [0.3, 0.3], "stderr": [0.01, 0.01], **config}))
+
+    record("zoo-control", "zaremba-seed2", scheme="zaremba", dropout=0.5, recurrent_dropout=None)
+    record("zoo-tuned", "memory-r10-seed1", scheme="memory", dropout=0.5, recurrent_dropout=0.1)
+    record("zoo", "everywhere-seed1", scheme="everywhere", dropout=0.5, recurrent_dropout=None)
+    noise = analysis.signal_runs.load_mask_noise(results)
+    rates = {f"{r['zoo']}/{r['folder']}": r["recurrent_rate"] for r in noise}
+    # zaremba has no recurrent mask (0); an unset recurrent rate is the non-recurrent one
+    assert rates == {"zoo-control/zaremba-seed2": 0.0, "zoo-tuned/memory-r10-seed1": 0.1, "zoo/everywhere-seed1": 0.5}
+    table = analysis.signal_runs.mask_noise_table(noise)
+    assert table.loc["zoo-control/zaremba-seed2", "recurrent rate"] == 0.0
+    assert views.signal.plot_mask_noise(noise).axes[0].get_lines()[0].get_label() == "zaremba, recurrent rate 0"

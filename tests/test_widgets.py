@@ -3,9 +3,11 @@
 Plain pytest, no kernel (see reference notebooks.md §2): setting ``.value`` fires the observers,
 ``Button.click()`` fires ``on_click``; we assert on the panel's figure, image bytes and results.
 """
+import dataclasses
 import random
 
 import pytest
+import torch
 
 from rnnreg import live
 from rnnreg.data import Corpus
@@ -96,7 +98,7 @@ def test_quick_config():
 
 def make_panel(corpus, **kw):
     kw = dict(hidden_size=16, train_tokens=1000, valid_tokens=200, epochs=2, batch_size=4, steps=10,
-              progress=False, log_every=2, redraw_every_s=0.0) | kw
+              workers=1, log_every=2, redraw_every_s=0.0) | kw
     return panels.TrainingPanel(corpus, **kw)
 
 
@@ -219,11 +221,12 @@ def test_findings_and_the_slice_unigram_are_what_the_chapter_checks(tiny_corpus,
         return RunResult(config, [{"epoch": i + 1, "train_ppl": 5.0 - i, "valid_ppl": v} for i, v in enumerate(valid)],
                          model=None)
 
-    monkeypatch.setattr(panels, "train", fake_train)
+    monkeypatch.setattr(live, "train", fake_train)
     panel = make_panel(tiny_corpus, schemes=("none", "zaremba"))
     panel.run()
     found = panel.findings()
-    assert found["none"] == {"epochs": 3, "last_valid": 9.5, "best_valid": 8.0, "best_epoch": 2, "last_train": 3.0}
+    assert found["none"] == {"epochs": 3, "last_valid": 9.5, "best_valid": 8.0, "best_epoch": 2, "last_train": 3.0,
+                             "rise": pytest.approx(0.1875), "train_falling": True}
     assert found["zaremba p=0.5"]["best_epoch"] == 3
     sliced = tiny_corpus.head(train=panel.train_tokens.value, valid=panel.valid_tokens)
     assert panel.slice_unigram() == sliced.unigram_perplexity("valid")
@@ -233,13 +236,36 @@ def test_live_training_runs_on_one_thread_and_restores_the_setting(tiny_corpus, 
     import torch
 
     seen = []
-    monkeypatch.setattr(panels, "train", lambda *a, **k: seen.append(torch.get_num_threads()) or _fake_result(a[0]))
+    monkeypatch.setattr(live, "train", lambda *a, **k: seen.append(torch.get_num_threads()) or _fake_result(a[0]))
     torch.set_num_threads(2)
     try:
         make_panel(tiny_corpus, schemes=("none",)).run()
         assert seen == [1] and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(1)
+
+
+def test_side_by_side_runs_give_the_numbers_of_one_after_the_other(tiny_corpus):
+    # two processes, one thread each, seeded as train() seeds itself: the same logs and weights
+    sequential = make_panel(tiny_corpus, workers=1)
+    sequential.run()
+    parallel = make_panel(tiny_corpus, workers=2)
+    parallel.run()
+    assert list(parallel.results) == list(sequential.results) == ["none", "zaremba p=0.5"]
+    for label, r in sequential.results.items():
+        numbers = lambda log: [{k: e[k] for k in ("epoch", "lr", "train_ppl", "valid_ppl")} for e in log]  # noqa: E731
+        assert numbers(parallel.results[label].log) == numbers(r.log)  # timings differ, perplexities do not
+        a, b = r.model.state_dict(), parallel.results[label].model.state_dict()
+        assert all(torch.equal(a[k], b[k]) for k in a)
+    assert len(parallel.step_points["none"]) == len(sequential.step_points["none"]) >= 2
+    assert "done" in parallel.status.value
+
+
+def test_a_failing_side_by_side_run_is_reported_by_name(tiny_corpus):
+    good = live.quick_config("none", hidden_size=8, train_tokens=400, epochs=1, dropout=0.5, batch_size=4, steps=5)
+    bad = dataclasses.replace(good, lr=-1.0)  # refused by Config.validate() inside the worker
+    with pytest.raises(RuntimeError, match="'bad' failed"):
+        live.train_side_by_side({"good": good, "bad": bad}, tiny_corpus, workers=2)
 
 
 def _fake_result(config):

@@ -22,7 +22,7 @@ import torch
 
 from ..live import sweep_findings
 from ..published import FOLLOW_UP_SOURCES, FOLLOW_UPS, MODEL_NAMES, MODELS, REPORTED_AVERAGING, reported
-from ..train import PRESETS, Config, build_model
+from ..train import PRESETS, Config, build_model, curve_findings
 
 #: Where recorded runs live: $RNNREG_RESULTS, else ``results/`` beside the package.
 DEFAULT_RESULTS = Path(__file__).resolve().parents[2] / "results"
@@ -124,19 +124,9 @@ def story_runs(corpus: str = "ptb", results: str | os.PathLike | None = None) ->
 
 
 def overfitting(run: "Run") -> dict:
-    """How a run's validation perplexity behaves: its best epoch and how far it rose after it.
-
-    ``rise``: last-epoch valid over the best valid, minus 1 (0 when the last epoch is the best);
-    ``train_falling``: train perplexity fell over the epochs after the best valid epoch.
-    """
-    valid, train = run.log["valid_ppl"].astype(float), run.log["train_ppl"].astype(float)
-    best = int(valid.idxmin())
-    return {
-        "epochs": run.epochs_done, "best_epoch": int(run.log["epoch"].iloc[best]),
-        "best_valid": float(valid.iloc[best]), "last_valid": float(valid.iloc[-1]),
-        "last_train": float(train.iloc[-1]), "rise": float(valid.iloc[-1] / valid.iloc[best] - 1),
-        "train_falling": bool(train.iloc[-1] < train.iloc[best]) if best < len(train) - 1 else None,
-    }
+    """How a run's validation perplexity behaves: :func:`rnnreg.train.curve_findings` of its log
+    (best epoch, how far valid rose after it, whether train kept falling)."""
+    return curve_findings(run.log.to_dict("records"))
 
 
 def story_findings(corpus: str = "ptb", results: str | os.PathLike | None = None) -> dict:

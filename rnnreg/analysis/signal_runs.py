@@ -17,9 +17,9 @@ import pandas as pd
 
 from ..model import SCHEMES
 from .runs import results_dir as _results_dir
+from .zoo import CONTROL, TUNED, ZOO
 
-#: Where the zoo lives under the results folder, the seed chapter 03 reads first, and every seed.
-ZOO = "ptb/zoo"
+#: The seed chapter 03 reads first, and every seed (the zoo's folders: :mod:`rnnreg.analysis.zoo`).
 SEED = 1
 SEEDS = (1, 2)
 #: Lags and contexts shown in the tables.
@@ -216,8 +216,7 @@ def state_use_findings(loaded: dict, short: int = 5, long: int = 50, near: int =
 
 # -- claim (1), "noise on the recurrent path wipes out the signal", in trained models -------------
 
-#: The tuned zoo (recurrent rate tuned per scheme), and the file ``measure --what mask-noise`` writes.
-TUNED = "ptb/zoo-tuned"
+#: The file ``measure --what mask-noise`` writes in a run folder.
 MASK_NOISE = "mask_noise.json"
 #: The schemes whose two claims chapter 03 judges, ``zaremba`` (no recurrent mask) the control.
 CLAIM_SCHEMES = ("zaremba", "everywhere", "memory", "variational", "weight_drop", "zoneout")
@@ -229,15 +228,23 @@ SHORTER = 0.25
 
 def read_mask_noise(path: str | os.PathLike) -> dict:
     """One run folder's ``mask_noise.json``, with ``folder`` (its name), ``zoo`` (its parent's name)
-    and ``recurrent_rate`` (the rate on the scheme's recurrent site: ``zoneout_c`` for zoneout,
-    else ``recurrent_dropout``)."""
+    and ``recurrent_rate`` (the rate on the scheme's recurrent site: ``zoneout_c`` for zoneout, 0
+    for ``zaremba`` and ``none``, which have no recurrent mask, else ``recurrent_dropout``, which
+    unset means the non-recurrent ``dropout``)."""
     run = Path(path)
     data = json.loads((run / MASK_NOISE).read_text())
-    rate = data.get("zoneout_c") if data.get("scheme") == "zoneout" else data.get("recurrent_dropout")
+    scheme = data.get("scheme")
+    if scheme == "zoneout":
+        rate = data.get("zoneout_c")
+    elif scheme in ("none", "zaremba"):
+        rate = 0.0
+    else:
+        rate = data.get("recurrent_dropout")
+        rate = data.get("dropout") if rate is None else rate
     return {"recurrent_rate": rate, **data, "folder": run.name, "zoo": run.parent.name}
 
 
-def load_mask_noise(results_dir: str | os.PathLike | None = None, zoos=(ZOO, TUNED)) -> list[dict]:
+def load_mask_noise(results_dir: str | os.PathLike | None = None, zoos=(ZOO, CONTROL, TUNED)) -> list[dict]:
     """Every readable ``mask_noise.json`` in the run folders of ``zoos``, ordered by scheme (as
     ``rnnreg.model.SCHEMES``), recurrent rate and seed. Half-written files are skipped."""
     root = _results_dir(results_dir)
@@ -363,10 +370,10 @@ def claims_table(claims: dict[str, SchemeClaims], digits: int = 2) -> pd.DataFra
 
 
 def mask_noise_table(records: list[dict], lags=(0, 1, 5, 10, 20, 30), digits: int = 2) -> pd.DataFrame:
-    """One row per recorded ``mask_noise.json`` (``<folder>``): the signal fraction at ``lags``."""
+    """One row per recorded ``mask_noise.json`` (``<zoo>/<folder>``): the signal fraction at ``lags``."""
     rows = {}
     for r in records:
         f = dict(zip(r["lag"], r["fraction"]))
-        rows[r["folder"]] = {"scheme": r.get("scheme"), "recurrent rate": r.get("recurrent_rate"),
+        rows[f"{r['zoo']}/{r['folder']}"] = {"scheme": r.get("scheme"), "recurrent rate": r.get("recurrent_rate"),
                              **{f"k={k}": round(float(f[k]), digits) for k in lags if k in f}}
     return pd.DataFrame.from_dict(rows, orient="index")

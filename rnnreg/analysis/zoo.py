@@ -36,6 +36,10 @@ from .schemes import SCHEME_SITES
 #: Where the zoo, its tuning, the benchmark and the averaging result live under the results folder.
 ZOO = "ptb/zoo"
 TUNED = "ptb/zoo-tuned"
+#: Retrains of untuned zoo runs that keep their checkpoint, so mask noise can be measured on them
+#: (the recorded zoo kept none). A retrain is a run of its own, not a copy of the recorded one: on
+#: this CPU the ``zaremba-seed2`` retrain ends near, not bit-identical to, the recorded run.
+CONTROL = "ptb/zoo-control"
 BENCH = "bench/cpu.json"
 AVERAGING = "ptb/averaging/small.json"
 

@@ -14,7 +14,7 @@ Panels:
 ``InformationPath`` the paper's Figure 3: the masks a signal meets on its way from x(t − lag) to the softmax
 ``CodeViewer``      the library source that implements the chosen scheme
 ``PresetExplorer``  the paper's three configurations with their published perplexities
-``TrainingPanel``   Train button + tqdm progress + a live curve, for quick seeded runs on a PTB slice
+``TrainingPanel``   Train button + progress line + a live curve, for quick seeded runs on a PTB slice
 """
 from __future__ import annotations
 
@@ -30,10 +30,10 @@ import pandas as pd
 from ..analysis.runs import parameter_count
 from ..analysis.schemes import CONNECTION_LABELS, SCHEME_INFO, sample_masks, sites
 from ..data import Corpus
-from ..live import QUICK, estimate_seconds, quick_config, run_label
+from ..live import QUICK, cores, estimate_seconds, quick_config, run_label, train_side_by_side
 from ..model import LSTMLM, SCHEMES, lstm_step, recurrence_masks
 from ..published import MODEL_NAMES, reported
-from ..train import PRESETS, Config, num_threads, train
+from ..train import PRESETS, Config, curve_findings
 from .plots import draw_information_path, draw_unrolled_lstm, plot_comparison, plot_curves, plot_masks
 from .style import to_png
 
@@ -306,11 +306,12 @@ class PresetExplorer(StaticFallback, W.VBox):
 # The live training view
 # --------------------------------------------------------------------------------------------
 class TrainingPanel(StaticFallback, W.VBox):
-    """Train button + tqdm progress + a live learning curve, for seeded quick runs on a corpus slice.
+    """Train button + a status line + a live learning curve, for seeded quick runs on a corpus slice.
 
     Each click trains every selected scheme with the current settings (same seed, same data),
-    one after the other; the curve redraws as step and epoch events arrive from
-    ``rnnreg.train.train(callbacks=...)``. ``run()`` does what a click does (headless default).
+    side by side (``workers`` processes, default one per core); the curve redraws as step and epoch
+    events arrive from ``rnnreg.train.train(callbacks=...)``. ``run()`` does what a click does
+    (headless default).
     ``table()`` gives the last epoch of each run as a DataFrame, rounded.
     """
 
@@ -320,10 +321,11 @@ class TrainingPanel(StaticFallback, W.VBox):
                  dropout: float = QUICK["dropout"], batch_size: int = QUICK["batch_size"],
                  steps: int = QUICK["steps"], seed: int = QUICK["seed"], plot: str = "curves",
                  recurrent_rates: Sequence[float] | None = None,
-                 progress: bool = True, log_every: int = 10, redraw_every_s: float = 2.0, title: str | None = None):
+                 workers: int | None = None, log_every: int = 10, redraw_every_s: float = 2.0,
+                 title: str | None = None):
         self.corpus = corpus
         self.valid_tokens, self.batch_size = valid_tokens, batch_size
-        self.plot_kind, self.progress, self.log_every, self.redraw_every_s = plot, progress, log_every, redraw_every_s
+        self.plot_kind, self.workers, self.log_every, self.redraw_every_s = plot, workers, log_every, redraw_every_s
         self.title = title
         self.schemes = schemes_picker(schemes) if choose_schemes else None
         self.fixed_schemes = tuple(schemes)
@@ -349,7 +351,6 @@ class TrainingPanel(StaticFallback, W.VBox):
         self.button = W.Button(description="Train", button_style="primary")  # no icon: font-awesome is not vendored
         self.status = W.HTML()
         self.status.add_class("rnnreg-status")  # for the browser check: the status line, not the estimate
-        self.progress_out = W.Output()
         self.image = image_widget()
         self.figure = None
         self.results: dict[str, object] = {}
@@ -360,7 +361,7 @@ class TrainingPanel(StaticFallback, W.VBox):
         right = [self.epochs, self.steps, self.seed_box]
         choices = [c for c in (self.schemes, self.recurrent) if c is not None]
         rows = [W.HBox([W.VBox(left), W.VBox(right)] + choices), W.HBox([self.button, self.estimate])]
-        super().__init__(rows + [self.status, self.progress_out, self.image])
+        super().__init__(rows + [self.status, self.image])
         self.button.on_click(lambda b: self.run())
         for control in [self.hidden, self.dropout, self.train_tokens, self.epochs, self.steps, self.seed_box] + choices:
             control.observe(self._on_settings_changed, names="value")
@@ -371,20 +372,22 @@ class TrainingPanel(StaticFallback, W.VBox):
     def seed(self) -> int:
         return self.seed_box.value
 
-    def estimate_seconds(self) -> float:
-        """What pressing Train with the current settings will take on this machine (measured, see
-        :func:`rnnreg.live.estimate_seconds`)."""
-        return estimate_seconds(list(self.configs().values()), len(self.corpus.vocab), self.valid_tokens)
+    def estimate_seconds(self, configs: Sequence[Config] | None = None) -> float:
+        """What pressing Train with the current settings (or ``configs``) will take on this machine
+        (measured, see :func:`rnnreg.live.estimate_seconds`)."""
+        configs = list(self.configs().values()) if configs is None else list(configs)
+        return estimate_seconds(configs, len(self.corpus.vocab), self.valid_tokens, self.workers)
 
     def _show_estimate(self) -> None:
-        n = len(self.configs())
-        if n == 0:
+        configs = list(self.configs().values())
+        if not configs:
             self.estimate.value = "pick at least one run"
             return
-        seconds = self.estimate_seconds()
+        seconds = self.estimate_seconds(configs)
         when = f"about {seconds:.0f} s" if seconds < 120 else f"about {seconds / 60:.0f} min"
-        self.estimate.value = (f"&nbsp;{n} run{'s' if n != 1 else ''}: {when} on this machine "
-                               f"(measured now, one thread)")
+        n, side = len(configs), min(self.workers or cores(), len(configs))
+        how = f"{side} at a time, one core each" if side > 1 else "one after the other, one core"
+        self.estimate.value = f"&nbsp;{n} run{'s' if n != 1 else ''}: {when} on this machine ({how}; measured now)"
 
     def _on_settings_changed(self, change) -> None:
         self._show_estimate()
@@ -424,23 +427,21 @@ class TrainingPanel(StaticFallback, W.VBox):
         )
 
     def run(self) -> dict:
-        """Train every selected scheme with the current settings; returns ``{label: RunResult}``."""
+        """Train every selected scheme with the current settings; returns ``{label: RunResult}``.
+
+        The runs train side by side, one process per core (:func:`rnnreg.live.train_side_by_side`):
+        the same numbers as one after the other, in the time of the slowest on two cores."""
         configs = self.configs()
         self.results, self.step_points, self.epoch_logs = {}, {}, {}
+        self._where = {label: "waiting" for label in configs}
+        for label in configs:
+            self.step_points[label], self.epoch_logs[label] = [], []
         self.button.disabled = True
         data = self.corpus.head(valid=self.valid_tokens)
+        self._show_where()
         try:
-            for i, (label, config) in enumerate(configs.items(), 1):
-                self.status.value = f"training {html.escape(label)} ({i} of {len(configs)}) …"
-                self.step_points[label], self.epoch_logs[label] = [], []
-                # One thread: a 2×200 model at batch 10 gains little from more, and on a busy machine
-                # OpenMP threads wait on each other (several times slower). Digits differ across CPUs
-                # and thread counts anyway: the chapters check properties of these runs, not digits.
-                with self.progress_out, num_threads(1):
-                    result = train(config, data, progress=self.progress, log_every=self.log_every, test=False,
-                                   callbacks=[lambda ev, label=label: self._on_event(label, ev)])
-                self.progress_out.clear_output()  # closed bars would leave dangling views in the saved state
-                self.results[label] = result
+            self.results = train_side_by_side(configs, data, workers=self.workers, log_every=self.log_every,
+                                              on_event=self._on_event)
             done = "; ".join(f"{html.escape(k)}: valid {r.log[-1]['valid_ppl']:.1f}" for k, r in self.results.items())
             self.status.value = f"done — last epoch: {done}"
         finally:
@@ -449,15 +450,21 @@ class TrainingPanel(StaticFallback, W.VBox):
             self.refresh_still()
         return self.results
 
+    def _show_where(self) -> None:
+        self.status.value = "training: " + " · ".join(f"{html.escape(k)} {v}" for k, v in self._where.items())
+
     def _on_event(self, label: str, ev: dict) -> None:
         if ev["event"] == "step":
             x = ev["epoch"] - 1 + ev["step"] / ev["steps_per_epoch"]
             self.step_points[label].append((x, ev["train_ppl"]))
+            self._where[label] = f"epoch {ev['epoch']}/{self.epochs.value} ({ev['step'] / ev['steps_per_epoch']:.0%})"
+            self._show_where()
             self._redraw()
         elif ev["event"] == "epoch":
             self.epoch_logs[label].append({k: ev[k] for k in ("epoch", "train_ppl", "valid_ppl")})
-            self.status.value = (f"{html.escape(label)}: epoch {ev['epoch']}/{self.epochs.value} — "
-                                 f"train {ev['train_ppl']:.1f}, valid {ev['valid_ppl']:.1f}")
+            self._where[label] = (f"epoch {ev['epoch']}/{self.epochs.value} done, "
+                                  f"train {ev['train_ppl']:.1f}, valid {ev['valid_ppl']:.1f}")
+            self._show_where()
             self._redraw(force=True)
 
     def _redraw(self, force: bool = False) -> None:
@@ -479,14 +486,8 @@ class TrainingPanel(StaticFallback, W.VBox):
 
     # -- results --------------------------------------------------------------------------
     def findings(self) -> dict[str, dict]:
-        """Per run label: epochs run, last and best validation perplexity (and its epoch), last train."""
-        out = {}
-        for label, r in self.results.items():
-            best = min(r.log, key=lambda e: e["valid_ppl"])
-            out[label] = {"epochs": r.log[-1]["epoch"], "last_valid": r.log[-1]["valid_ppl"],
-                          "best_valid": best["valid_ppl"], "best_epoch": best["epoch"],
-                          "last_train": r.log[-1]["train_ppl"]}
-        return out
+        """Per run label: :func:`rnnreg.train.curve_findings` of its log (best and last valid, rise, ...)."""
+        return {label: curve_findings(r.log) for label, r in self.results.items()}
 
     def table(self, digits: int = 1) -> pd.DataFrame:
         """Last epoch of each run (and the best valid epoch), rounded; empty before a run."""
