@@ -29,6 +29,7 @@ import sys
 from pathlib import Path
 
 from .data import Corpus, DataError, load_corpus
+from .live import DEMOS
 from .model import SCHEMES
 from .runfolder import CheckpointError, RunFolderError, recorded_corpus_folder, write_json
 from .train import (
@@ -301,7 +302,8 @@ def cmd_live(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     corpus = load_corpus_from_args(args)
-    sweep = seed_sweep(corpus, args.schemes, args.seeds)
+    sweep = seed_sweep(corpus, seeds=args.seeds, **DEMOS[args.demo])
+    sweep["demo"] = args.demo
     for run in sweep["runs"]:
         print(f"seed {run['seed']} {run['label']}: valid " + " ".join(f"{v:.1f}" for v in run["valid"]), flush=True)
     print(f"wall seconds per seed ({sweep['workers']} runs at a time): "
@@ -391,9 +393,10 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_average)
 
     p = sub.add_parser("live", allow_abbrev=False,
-                       help="chapter 01's live demo (its default settings) over several seeds, as JSON")
+                       help="a chapter's live demo (its default settings) over several seeds, as JSON")
+    p.add_argument("--demo", default="01_defaults", choices=sorted(DEMOS),
+                   help="which demo (rnnreg.live.DEMOS; default: chapter 01's)")
     p.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
-    p.add_argument("--schemes", nargs="+", default=["none", "zaremba"], choices=SCHEMES)
     p.add_argument("--out", required=True, help="write the sweep as JSON here (e.g. results/live/01_defaults.json)")
     _add_data_options(p)
     p.set_defaults(func=cmd_live)

@@ -33,6 +33,17 @@ from .train import Config, RunResult, build_model, curve_findings, num_threads, 
 QUICK = dict(hidden_size=150, train_tokens=15_000, valid_tokens=5_000, epochs=8, batch_size=10, steps=20,
              dropout=0.5, seed=1)
 
+#: The chapters' live demos by name: what their panel trains (keyword arguments of
+#: ``TrainingPanel`` and of :func:`seed_sweep`, over :data:`QUICK`). ``python -m rnnreg live --demo
+#: NAME`` records one over seeds as ``results/live/NAME.json``.
+DEMOS = {
+    # chapter 01: the same model with and without dropout
+    "01_defaults": dict(schemes=("none", "zaremba")),
+    # chapter 02: one scheme, the non-recurrent rate fixed, only the rate on h(t-1) differs
+    "02_rates": dict(schemes=("everywhere",), recurrent_rates=(0.0, 0.25, 0.5), hidden_size=128,
+                     train_tokens=10_000, epochs=6),
+}
+
 
 
 def quick_config(scheme: str, *, hidden_size: int, train_tokens: int, epochs: int, dropout: float,
@@ -176,37 +187,48 @@ def train_side_by_side(configs: Mapping[str, Config], data: Corpus, *, workers: 
 
 
 def seed_sweep(corpus: Corpus, schemes: Sequence[str] = ("none", "zaremba"), seeds: Sequence[int] = (1, 2, 3),
-               workers: int | None = None, **settings) -> dict:
-    """Train each scheme with each seed on the slice a panel with ``settings`` would use.
+               recurrent_rates: Sequence[float] | None = None, workers: int | None = None, **settings) -> dict:
+    """Train each scheme (or, with ``recurrent_rates``, the one scheme at each recurrent rate) with
+    each seed on the slice a panel with ``settings`` would use.
 
     ``settings`` override :data:`QUICK` (except ``seed``). One seed's runs train side by side
     (:func:`train_side_by_side`), as a panel trains them on pressing Train, and ``seconds`` records
     how long that took. Returns ``{"settings", "unigram_valid", "seconds": {seed: s}, "workers",
-    "runs": [{"seed", "scheme", "label", "valid", "train"} ...]}`` with per-epoch perplexities.
+    "runs": [{"seed", "scheme", "recurrent_rate", "label", "valid", "train"} ...]}`` with
+    per-epoch perplexities.
     """
     s = {**QUICK, **settings}
     data = corpus.head(valid=s["valid_tokens"])
     unigram = corpus.head(train=s["train_tokens"], valid=s["valid_tokens"]).unigram_perplexity("valid")
+    if recurrent_rates is not None and len(schemes) != 1:
+        raise ValueError(f"a recurrent-rate sweep takes one scheme, got {tuple(schemes)}")
+    plan = ([(schemes[0], r) for r in recurrent_rates] if recurrent_rates is not None
+            else [(scheme, None) for scheme in schemes])
     runs, seconds = [], {}
-    workers = max(1, min(workers or cores(), len(schemes)))
+    workers = max(1, min(workers or cores(), len(plan)))
     for seed in seeds:
-        configs = {scheme: quick_config(scheme, hidden_size=s["hidden_size"], train_tokens=s["train_tokens"],
-                                        epochs=s["epochs"], dropout=s["dropout"], batch_size=s["batch_size"],
-                                        steps=s["steps"], seed=seed) for scheme in schemes}
+        configs = {}
+        for scheme, rate in plan:
+            extra = {} if rate is None else {"recurrent_dropout": rate}
+            configs[run_label(scheme, s["dropout"], rate)] = quick_config(
+                scheme, hidden_size=s["hidden_size"], train_tokens=s["train_tokens"], epochs=s["epochs"],
+                dropout=s["dropout"], batch_size=s["batch_size"], steps=s["steps"], seed=seed, **extra)
         start = time.perf_counter()
         results = train_side_by_side(configs, data, workers=workers)
         seconds[seed] = time.perf_counter() - start
-        runs += [{"seed": seed, "scheme": scheme, "label": run_label(scheme, s["dropout"]),
+        runs += [{"seed": seed, "scheme": scheme, "recurrent_rate": rate, "label": label,
                   "valid": [e["valid_ppl"] for e in r.log], "train": [e["train_ppl"] for e in r.log]}
-                 for scheme, r in results.items()]
+                 for (label, r), (scheme, rate) in zip(results.items(), plan)]
     return {"settings": {k: v for k, v in s.items() if k != "seed"}, "schemes": list(schemes), "seeds": list(seeds),
+            "recurrent_rates": None if recurrent_rates is None else list(recurrent_rates),
             "unigram_valid": unigram, "workers": workers, "seconds": seconds, "runs": runs}
 
 
 def sweep_findings(sweep: dict) -> dict:
-    """Per seed: each label's :func:`rnnreg.train.curve_findings`; and the spread over seeds.
+    """Per seed: each label's :func:`rnnreg.train.curve_findings`; and what holds over seeds.
 
-    Returns ``{"per_seed": {seed: {label: {...}}}, "rise_none": [..], "dropout_below_none": [..]}``
+    Returns ``{"per_seed": {seed: {label: {...}}}, "order": {seed: [labels, best last valid
+    first]}, "last_valid": {label: [per seed]}, "rise_none": [..], "dropout_below_none": [..]}``
     where ``rise_none`` is the undropped run's last valid over its best, minus 1, and
     ``dropout_below_none`` is 1 - (dropout run's last valid / undropped run's last valid), one
     entry per seed (empty lists when the sweep lacks ``none`` or a dropout run).
@@ -215,10 +237,14 @@ def sweep_findings(sweep: dict) -> dict:
     for r in sweep["runs"]:
         log = [{"epoch": i + 1, "valid_ppl": v, "train_ppl": t} for i, (v, t) in enumerate(zip(r["valid"], r["train"]))]
         per_seed.setdefault(r["seed"], {})[r["label"]] = curve_findings(log)
-    rise, below = [], []
+    rise, below, last_valid = [], [], {}
     for runs in per_seed.values():
+        for label, f in runs.items():
+            last_valid.setdefault(label, []).append(f["last_valid"])
         if "none" in runs:
             rise.append(runs["none"]["rise"])
             others = [v for k, v in runs.items() if k != "none"]
             below += [1 - o["last_valid"] / runs["none"]["last_valid"] for o in others[:1]]
-    return {"per_seed": per_seed, "rise_none": rise, "dropout_below_none": below}
+    order = {seed: sorted(runs, key=lambda k: runs[k]["last_valid"]) for seed, runs in per_seed.items()}
+    return {"per_seed": per_seed, "order": order, "last_valid": last_valid, "rise_none": rise,
+            "dropout_below_none": below}

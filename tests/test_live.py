@@ -25,6 +25,8 @@ def test_sweep_findings_measure_the_turn_up_and_the_gap():
     assert found["rise_none"] == pytest.approx([0.5, 0.0])
     assert found["dropout_below_none"] == pytest.approx([0.25, 0.5])
     assert found["per_seed"][1]["none"]["best_epoch"] == 2
+    assert found["order"] == {1: ["zaremba p=0.5", "none"], 2: ["zaremba p=0.5", "none"]}
+    assert found["last_valid"]["none"] == [12.0, 9.0]
     table = runs.sweep_table(sweep)
     assert table.loc[(2, "zaremba p=0.5"), "last valid"] == 4.5
 
@@ -46,3 +48,21 @@ def test_curve_findings_find_the_best_epoch_and_the_rise():
     assert still["rise"] == 0 and still["train_falling"] is None
     with pytest.raises(ValueError, match="at least one"):
         curve_findings([])
+
+
+def test_a_recurrent_rate_sweep_trains_one_scheme_at_each_rate(tiny_corpus):
+    sweep = live.seed_sweep(tiny_corpus, ("everywhere",), (1,), recurrent_rates=(0.0, 0.5), hidden_size=8,
+                            train_tokens=600, valid_tokens=200, epochs=1, batch_size=4, steps=5, workers=1)
+    assert [(r["label"], r["recurrent_rate"]) for r in sweep["runs"]] == [
+        ("everywhere p=0.5 r=0", 0.0), ("everywhere p=0.5 r=0.5", 0.5)]
+    assert sweep["runs"][0]["valid"] != sweep["runs"][1]["valid"] and sweep["seconds"][1] > 0
+    with pytest.raises(ValueError, match="one scheme"):
+        live.seed_sweep(tiny_corpus, ("everywhere", "memory"), (1,), recurrent_rates=(0.0,))
+
+
+def test_every_demo_is_a_panel_the_chapters_can_build(tiny_corpus):
+    from rnnreg.views import panels
+
+    for name, demo in live.DEMOS.items():
+        panel = panels.TrainingPanel(tiny_corpus, **demo, workers=1)
+        assert len(panel.configs()) == len(demo.get("recurrent_rates") or demo["schemes"]), name
