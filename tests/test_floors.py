@@ -73,7 +73,7 @@ def test_the_floors_are_the_ones_the_issue_names():
     assert {m.rpartition(".")[2] for m in MODULES if floor(m) == "analysis"} == {
         "analysis", "runs", "schemes", "signal", "signal_runs", "equivalence", "zoo", "averaging"}
     assert {m.rpartition(".")[2] for m in MODULES if floor(m) == "views"} == {
-        "views", "style", "plots", "panels", "signal", "equivalence", "zoo"}
+        "views", "style", "plots", "diagrams", "panels", "signal", "equivalence", "zoo"}
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))

@@ -10,7 +10,7 @@ from test_runs import write_run
 
 from rnnreg.analysis import runs, schemes
 from rnnreg.model import SCHEMES
-from rnnreg.views import plots, style
+from rnnreg.views import diagrams, plots, style
 
 LOG = [{"epoch": e, "train_ppl": 300 / e, "valid_ppl": 200 - e} for e in (1, 2, 3)]
 
@@ -39,7 +39,7 @@ def test_style_is_legible_and_complete():
 def test_no_pyplot_figures_are_left_behind():
     plt.close("all")
     plots.plot_curves({"none": LOG})
-    plots.draw_unrolled_lstm("zaremba")
+    diagrams.draw_unrolled_lstm("zaremba")
     assert plt.get_fignums() == []
 
 
@@ -83,7 +83,7 @@ def test_plot_comparison_and_bars():
 @pytest.mark.parametrize("scheme", SCHEMES)
 def test_draw_unrolled_lstm_marks_each_site(scheme):
     steps = 3
-    fig = plots.draw_unrolled_lstm(scheme, steps=steps)
+    fig = diagrams.draw_unrolled_lstm(scheme, steps=steps)
     color = style.SCHEME_COLORS[scheme]
     sites = schemes.sites(scheme)
     vertical = sum(1 for s in sites if not s.recurrent) * steps      # input, between, output per step
@@ -98,7 +98,7 @@ def test_draw_unrolled_lstm_marks_each_site(scheme):
 
 
 def test_draw_schemes_side_by_side():
-    fig = plots.draw_schemes(("zaremba", "everywhere", "variational"))
+    fig = diagrams.draw_schemes(("zaremba", "everywhere", "variational"))
     assert len(fig.axes) == 3
     assert "zaremba: 3 masks" in texts(fig) and "everywhere: 5 masks" in texts(fig)
 
@@ -137,8 +137,8 @@ def test_plot_run(tmp_path):
 
 
 def test_png_is_deterministic():
-    a = style.to_png(plots.draw_unrolled_lstm("variational", seed=3))
-    b = style.to_png(plots.draw_unrolled_lstm("variational", seed=3))
+    a = style.to_png(diagrams.draw_unrolled_lstm("variational", seed=3))
+    b = style.to_png(diagrams.draw_unrolled_lstm("variational", seed=3))
     assert a[:8] == b"\x89PNG\r\n\x1a\n" and a == b
 
 
@@ -150,19 +150,19 @@ def markers(fig, color=None):
 
 
 def test_lstm_cell_marks_every_site_of_every_scheme_with_its_kind():
-    fig = plots.draw_lstm_cell()
+    fig = diagrams.draw_lstm_cell()
     for scheme in SCHEMES:
         drawn = sorted(m for m, _ in markers(fig, style.SCHEME_COLORS[scheme]))
         # "between" is the arrow from below seen by the next layer: drawn once, as "input"
-        want = sorted(plots.MASK_MARKERS[s.mask] for s in schemes.sites(scheme) if s.connection != "between")
+        want = sorted(diagrams.MASK_MARKERS[s.mask] for s in schemes.sites(scheme) if s.connection != "between")
         assert drawn == want, scheme
 
 
 @pytest.mark.parametrize("lag", [1, 2, 5, 8])
 @pytest.mark.parametrize("scheme", SCHEMES)
 def test_information_path_meets_as_many_masks_as_counted(scheme, lag):
-    fig = plots.draw_information_path(scheme, lag)
-    route = plots.information_route(scheme)
+    fig = diagrams.draw_information_path(scheme, lag)
+    route = diagrams.information_route(scheme)
     expected = schemes.masks_on_path(scheme, 2, lag, path=route)["applications"]
     assert len(markers(fig, style.SCHEME_COLORS[scheme])) == expected
     assert f"meets {expected} dropout mask" in texts(fig)
@@ -170,8 +170,8 @@ def test_information_path_meets_as_many_masks_as_counted(scheme, lag):
 
 def test_information_path_is_the_papers_figure_3():
     # Zaremba: L + 1 = 3 masks whatever the lag; a fresh mask on h(t-1) adds one per step
-    assert {len(plots.path_mask_points("zaremba", lag)) for lag in range(1, 9)} == {3}
-    assert [len(plots.path_mask_points("everywhere", lag)) for lag in (1, 4, 8)] == [4, 7, 11]
-    assert plots.information_route("memory") == "c" and plots.information_route("zoneout") == "h"
+    assert {len(diagrams.path_mask_points("zaremba", lag)) for lag in range(1, 9)} == {3}
+    assert [len(diagrams.path_mask_points("everywhere", lag)) for lag in (1, 4, 8)] == [4, 7, 11]
+    assert diagrams.information_route("memory") == "c" and diagrams.information_route("zoneout") == "h"
     with pytest.raises(ValueError):
-        plots.draw_information_path("zaremba", 0)
+        diagrams.draw_information_path("zaremba", 0)

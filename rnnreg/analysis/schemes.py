@@ -1,7 +1,7 @@
 r"""Where each dropout scheme puts its masks, as data: sites, mask kinds, and the masks themselves.
 
 A two-layer LSTM language model unrolled over time has six kinds of connection a scheme can
-perturb (the drawing in ``rnnreg.views.plots.draw_unrolled_lstm`` uses the same names)::
+perturb (the drawing in ``rnnreg.views.diagrams.draw_unrolled_lstm`` uses the same names)::
 
     input     x_t (embedding)  -> layer 1           non-recurrent
     between   layer 1 h_t      -> layer 2           non-recurrent

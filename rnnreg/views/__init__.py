@@ -2,7 +2,8 @@
 :mod:`rnnreg.analysis`; nothing in the library imports these.
 
 ``style``        the book's plot style and toolkit: sizes, colours, show, to_png, notes, log ticks
-``plots``        learning curves, recorded runs, chapter 01's story, the unrolled LSTM, masks, Table 1
+``plots``        learning curves, recorded runs, chapter 01's story, masks over time, Table 1
+``diagrams``     the unrolled LSTM with each scheme's sites, the LSTM cell, the paper's Figure 3 path
 ``panels``       the shared panel pattern (FigurePanel, pickers, sliders) and chapters 00-02's panels
 ``signal``       chapter 03's figures and its panel
 ``equivalence``  chapter 04's figures, tables, answer text and panels
@@ -13,5 +14,5 @@ imported on first use.
 """
 from .. import lazy_submodules
 
-__all__ = ["equivalence", "panels", "plots", "signal", "style", "zoo"]
+__all__ = ["diagrams", "equivalence", "panels", "plots", "signal", "style", "zoo"]
 __getattr__, __dir__ = lazy_submodules(__name__, __all__)

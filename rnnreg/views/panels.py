@@ -34,7 +34,8 @@ from ..live import QUICK, cores, estimate_seconds, quick_config, run_label, trai
 from ..model import LSTMLM, SCHEMES, lstm_step, recurrence_masks
 from ..published import MODEL_NAMES, reported
 from ..train import PRESETS, Config, curve_findings
-from .plots import draw_information_path, draw_unrolled_lstm, plot_comparison, plot_curves, plot_masks
+from .diagrams import draw_information_path, draw_unrolled_lstm
+from .plots import plot_comparison, plot_curves, plot_masks
 from .style import to_png
 
 #: Schemes with a recurrent rate of their own (``recurrent_dropout``), and the rates a sweep offers.

@@ -1,0 +1,339 @@
+"""The book's diagrams: the two-layer LSTM unrolled with each scheme's dropout sites, the LSTM
+cell at gate level with a marker per scheme, and the paper's Figure 3 (the information path from
+x(t−k) to the softmax at t, with every mask it meets). Counts come from
+:mod:`rnnreg.analysis.schemes`; the style from :mod:`rnnreg.views.style`.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
+
+from ..analysis.schemes import (
+    MASK_KINDS,
+    MASK_LABELS,
+    PATH_OF,
+    SCHEME_INFO,
+    masks_on_path,
+    sample_masks,
+    sites,
+)
+from ..model import SCHEMES
+from .style import NEUTRAL, SCHEME_COLORS, TALL, new_figure
+
+_BOX_W, _BOX_H, _DX, _DY = 1.5, 1.0, 3.4, 1.9
+
+
+def _strip(ax, x, y, keep_row, color, cell=0.16, zoneout=False):
+    """A row of squares, one per unit: filled = dropped (or, for zoneout, copied from t-1)."""
+    n = len(keep_row)
+    x0 = x - n * cell / 2
+    ax.add_patch(Rectangle((x0 - 0.04, y - cell / 2 - 0.04), n * cell + 0.08, cell + 0.08,
+                           facecolor="white", edgecolor=color, linewidth=1.2, zorder=5))
+    for k, keep in enumerate(keep_row):
+        face = "white" if keep else (color if not zoneout else "#bbbbbb")
+        ax.add_patch(Rectangle((x0 + k * cell, y - cell / 2), cell, cell, facecolor=face,
+                               edgecolor=color, linewidth=0.6, hatch=None if keep or not zoneout else "///",
+                               zorder=6))
+
+
+def _grid(ax, x, y, mask, color, cell=0.12):
+    rows, cols = mask.shape
+    x0, y0 = x - cols * cell / 2, y + rows * cell / 2
+    ax.add_patch(Rectangle((x0 - 0.04, y0 - rows * cell - 0.04), cols * cell + 0.08, rows * cell + 0.08,
+                           facecolor="white", edgecolor=color, linewidth=1.2, zorder=5))
+    for r in range(rows):
+        for c in range(cols):
+            ax.add_patch(Rectangle((x0 + c * cell, y0 - (r + 1) * cell), cell, cell, zorder=6,
+                                   facecolor="white" if mask[r, c] else color, edgecolor=color, linewidth=0.5))
+
+
+def _arrow(ax, p, q, color, width, style="-|>", ls="-"):
+    ax.add_patch(FancyArrowPatch(p, q, arrowstyle=style, mutation_scale=14, color=color,
+                                 linewidth=width, linestyle=ls, shrinkA=0, shrinkB=0, zorder=3))
+
+
+def draw_unrolled_lstm(scheme: str = "zaremba", *, steps: int = 3, units: int = 6, rate: float = 0.5,
+                       seed: int = 0, ax=None, caption: bool = True) -> Figure:
+    """The two-layer LSTM unrolled over ``steps`` time steps, with the scheme's dropout sites.
+
+    Every connection the scheme perturbs is drawn in the scheme's colour and carries a strip
+    of ``units`` squares: the mask the model draws there (via :func:`rnnreg.analysis.schemes.sample_masks`;
+    filled = unit dropped). Fresh masks change from column to column; shared ones repeat.
+    Recurrent arrows: c(t-1) -> c(t) on top, h(t-1) -> h(t) below, inside each layer.
+    """
+    placed = {s.connection: s for s in sites(scheme)}
+    color = SCHEME_COLORS[scheme]
+    masks = [sample_masks(scheme, steps=steps, units=units, rate=rate, seed=seed + layer)
+             for layer in range(2)]
+    if ax is None:
+        fig, ax = new_figure(TALL)
+    else:
+        fig = ax.figure
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    xs = [1.6 + t * _DX for t in range(steps)]
+    rows = {"x": 0.0, 1: _DY, 2: 2 * _DY, "y": 3 * _DY}
+    names = {0: "t−1", 1: "t", 2: "t+1"} if steps == 3 else {}
+
+    def box(x, y, text, face):
+        ax.add_patch(FancyBboxPatch((x - _BOX_W / 2, y - _BOX_H / 2), _BOX_W, _BOX_H,
+                                    boxstyle="round,pad=0.02,rounding_size=0.12", facecolor=face,
+                                    edgecolor="#333333", linewidth=1.3, zorder=4))
+        ax.text(x, y, text, ha="center", va="center", fontsize=13, zorder=7)
+
+    for t, x in enumerate(xs):
+        tn = names.get(t, str(t))
+        box(x, rows["x"], f"x({tn})", "#f2f2f2")
+        box(x, rows[1], "LSTM 1", "#e8f0f8")
+        box(x, rows[2], "LSTM 2", "#e8f0f8")
+        box(x, rows["y"], "softmax", "#f2f2f2")
+        # vertical (non-recurrent) connections
+        for conn, y0, y1 in (("input", rows["x"], rows[1]), ("between", rows[1], rows[2]),
+                             ("output", rows[2], rows["y"])):
+            site = placed.get(conn)
+            on = site is not None
+            _arrow(ax, (x, y0 + _BOX_H / 2), (x, y1 - _BOX_H / 2), color if on else NEUTRAL, 2.6 if on else 1.4)
+            if on:
+                _strip(ax, x, (y0 + y1) / 2, masks[0][conn][t].tolist(), color)
+    # recurrent connections, entering each column from the left (state of the previous step)
+    for layer in (1, 2):
+        y = rows[layer]
+        m = masks[layer - 1]
+        for t, x in enumerate(xs):
+            x_from = x - _DX + _BOX_W / 2 if t else x - _DX / 2 - 0.3
+            for conn, dy in (("c", 0.28), ("h", -0.28)):
+                site = placed.get(conn)
+                on = site is not None
+                _arrow(ax, (x_from, y + dy), (x - _BOX_W / 2, y + dy), color if on else NEUTRAL,
+                       2.6 if on else 1.4, ls="--" if on and site.mask == "zoneout" else "-")
+                xm = (x_from + x - _BOX_W / 2) / 2
+                if t == 0:
+                    ax.text(x_from - 0.1, y + dy, conn, ha="right", va="center", fontsize=12, color="#555555")
+                if on and conn in m:
+                    _strip(ax, xm, y + dy + (0.22 if dy > 0 else -0.22), m[conn][t].tolist(), color,
+                           zoneout=site.mask == "zoneout")
+            if "w_hh" in placed and "w_hh" in m:
+                xm = (x_from + x - _BOX_W / 2) / 2
+                _grid(ax, xm, y - 0.75, m["w_hh"][:3].numpy(), color)
+                _arrow(ax, (x_from, y - 0.28), (x - _BOX_W / 2, y - 0.28), color, 2.6)
+        ax.annotate("", (xs[-1] + _BOX_W / 2 + 0.9, y), (xs[-1] + _BOX_W / 2, y),
+                    arrowprops=dict(arrowstyle="-|>", color=NEUTRAL, linewidth=1.4))
+    ax.set_xlim(xs[0] - _DX / 2 - 1.0, xs[-1] + _BOX_W / 2 + 1.1)
+    ax.set_ylim(rows["x"] - 0.9, rows["y"] + 0.8)
+    info = SCHEME_INFO[scheme]
+    ax.set_title(f"{scheme} — {info['title']}", loc="left", color=color if scheme != "none" else "#333333")
+    if caption:
+        path = masks_on_path(scheme, 2, steps - 1)
+        kinds = sorted({s.mask for s in placed.values()}, key=MASK_KINDS.index)
+        how = "; ".join(MASK_LABELS[k] for k in kinds) if kinds else "no masks"
+        text = (
+            f"{info['source']}.  Masks: {how}.\n"
+            f"A signal from x(t−1) carried to the softmax at t+1 (two steps along one layer) is "
+            f"multiplied by {path['applications']} dropout masks ({path['distinct']} distinct).  "
+            f"Squares: {units} units, filled = dropped"
+            + (", hatched = copied from t−1" if scheme == "zoneout" else "")
+            + "."
+        )
+        fig.text(0.01, 0.005, text, fontsize=11, color="#333333", ha="left", va="bottom", wrap=True)
+        fig.get_layout_engine().set(rect=(0, 0.09, 1, 0.91))
+    return fig
+
+
+def draw_schemes(schemes: Sequence[str] = ("zaremba", "everywhere"), **kw) -> Figure:
+    """Several unrolled diagrams side by side (small multiples), each titled with its mask count."""
+    fig, axes = new_figure((7.0 * len(schemes), 6.2), 1, len(schemes))
+    for ax, s in zip(np.atleast_1d(axes), schemes):
+        draw_unrolled_lstm(s, ax=ax, caption=False, **kw)
+        path = masks_on_path(s, 2, kw.get("steps", 3) - 1)
+        ax.set_title(f"{s}: {path['applications']} masks on the path x(t−1) → … → y(t+1)", loc="left",
+                     color=SCHEME_COLORS[s], fontsize=14)
+    fig.text(0.01, 0.0, "Filled squares: dropped units of the mask drawn there by the model's own code "
+             "(rnnreg.analysis.schemes.sample_masks). Top arrows in a layer: c(t−1) → c(t); lower: h(t−1) → h(t).",
+             fontsize=11, color="#555555", ha="left", va="bottom")
+    fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
+    return fig
+
+
+#: Marker shape per kind of mask (the same in every figure that marks sites).
+MASK_MARKERS = {"fresh": "o", "shared": "s", "weights": "D", "zoneout": "^"}
+
+
+def draw_lstm_cell(schemes: Sequence[str] = SCHEMES) -> Figure:
+    """One LSTM layer at one time step, gate by gate, with a marker wherever a scheme puts a mask.
+
+    The paper's equations (one layer l, inputs from below and from the previous step)::
+
+        (i, f, g, o) = (σ, σ, tanh, σ)(W_ih D(h^{l-1}_t) + W_hh h^l_{t-1} + b)
+        c^l_t = f ⊙ c^l_{t-1} + i ⊙ g,      h^l_t = o ⊙ tanh(c^l_t)
+
+    ``D`` sits on the input from below (and, for the layer above / the softmax, on h^l_t going up):
+    Zaremba's placement. Each other scheme adds a site on x, h(t−1), c(t−1), W_hh or the outputs
+    (:data:`rnnreg.analysis.schemes.SCHEME_SITES`); colour = scheme, shape = kind of mask.
+    """
+    from matplotlib.lines import Line2D
+
+    fig, ax = new_figure((12.0, 6.4))
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    ink = "#333333"
+
+    def box(x, y, w, h, text, face="#f2f2f2", size=13):
+        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02,rounding_size=0.1",
+                                    facecolor=face, edgecolor=ink, linewidth=1.2, zorder=4))
+        ax.text(x, y, text, ha="center", va="center", fontsize=size, zorder=7)
+
+    def node(x, y, text):
+        ax.add_patch(mpl.patches.Circle((x, y), 0.28, facecolor="white", edgecolor=ink, linewidth=1.2, zorder=4))
+        ax.text(x, y, text, ha="center", va="center", fontsize=14, zorder=7)
+
+    def line(p, q, arrow=True):
+        _arrow(ax, p, q, ink, 1.4, style="-|>" if arrow else "-")
+
+    # inputs: c(t-1) top left, h(t-1) middle left, x from below
+    ax.text(-0.2, 4.0, "c(t−1)", ha="right", va="center", fontsize=13)
+    ax.text(-0.2, 1.2, "h(t−1)", ha="right", va="center", fontsize=13)
+    ax.text(3.4, -1.75, "$x_t = h^{l-1}_t$\n(embedding or layer below)", ha="center", va="top", fontsize=11)
+    box(2.0, 1.2, 1.1, 0.8, "W_hh", "#e8f0f8")
+    box(3.4, 0.0, 1.1, 0.8, "W_ih", "#e8f0f8")
+    box(5.0, 1.2, 1.5, 1.6, "σ  σ\ntanh  σ", "#e8f0f8", size=12)
+    ax.text(5.0, 2.2, "i  f  g  o", ha="center", va="bottom", fontsize=12, color="#555555")
+    line((0.0, 1.2), (1.45, 1.2))            # h(t-1) -> W_hh
+    line((2.55, 1.2), (4.25, 1.2))           # W_hh -> gates
+    line((3.4, -1.6), (3.4, -0.4))           # x -> W_ih
+    line((3.95, 0.0), (4.25, 0.7))           # W_ih -> gates
+    node(6.6, 4.0, "⊙")                       # f ⊙ c(t-1)
+    node(8.0, 4.0, "+")                       # + i ⊙ g
+    node(8.0, 2.6, "⊙")                       # i ⊙ g
+    box(9.4, 2.6, 0.9, 0.6, "tanh", size=11)
+    node(9.4, 1.2, "⊙")                       # o ⊙ tanh(c)
+    line((0.0, 4.0), (6.32, 4.0))            # c(t-1) -> f ⊙
+    line((5.4, 2.0), (6.6, 3.72))            # f
+    line((5.75, 1.6), (7.72, 2.6))           # i, g
+    line((8.0, 2.88), (8.0, 3.72))           # i ⊙ g -> +
+    line((6.88, 4.0), (7.72, 4.0))
+    line((8.28, 4.0), (11.4, 4.0))           # c(t) ->
+    line((9.4, 4.0), (9.4, 2.9))             # c(t) -> tanh
+    line((9.4, 2.3), (9.4, 1.48))            # tanh -> ⊙
+    line((5.75, 1.0), (9.12, 1.2))           # o
+    line((9.68, 1.2), (11.4, 1.2))           # h(t) -> next step
+    line((10.4, 1.2), (10.4, -1.2))          # h(t) -> up (drawn downwards-free: a branch to the layer above)
+    ax.text(11.5, 4.0, "c(t)", ha="left", va="center", fontsize=13)
+    ax.text(11.5, 1.2, "h(t)", ha="left", va="center", fontsize=13)
+    ax.text(10.4, -1.35, "h(t) to the layer above\n/ the softmax", ha="center", va="top", fontsize=11)
+
+    # where each connection's mask enters the picture: the first marker's place on its arrow and
+    # the step to the next scheme's marker there
+    spots = {"input": ((3.05, -1.0), (-0.34, 0.0)), "output": ((10.75, -0.5), (0.34, 0.0)),
+             "h": ((0.45, 1.62), (0.34, 0.0)), "c": ((0.45, 4.42), (0.34, 0.0)),
+             "w_hh": ((2.0, 1.85), (0.34, 0.0)), "zoneout h": ((10.9, 1.62), (0.34, 0.0)),
+             "zoneout c": ((10.9, 4.42), (0.34, 0.0))}
+    placed: dict[str, int] = {}
+    for scheme in schemes:
+        for site in sites(scheme):
+            if site.connection == "between":
+                continue  # the arrow from below seen by the layer above: the same picture as "input"
+            key = f"zoneout {site.connection}" if site.mask == "zoneout" else site.connection
+            (x0, y0), (sx, sy) = spots[key]
+            k = placed.get(key, 0)
+            placed[key] = k + 1
+            ax.plot(x0 + k * sx, y0 + k * sy, MASK_MARKERS[site.mask], color=SCHEME_COLORS[scheme], markersize=11,
+                    markeredgecolor="white", markeredgewidth=0.8, zorder=8)
+    ax.set_xlim(-1.6, 12.6)
+    ax.set_ylim(-2.6, 5.4)
+    handles = [Line2D([], [], color=SCHEME_COLORS[s], marker="o", linestyle="", markersize=10, label=s)
+               for s in schemes if s != "none"]
+    handles += [Line2D([], [], color=ink, marker=MASK_MARKERS[k], linestyle="", markersize=9, markerfacecolor="white",
+                       label=MASK_LABELS[k].split(" (")[0]) for k in MASK_KINDS]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=11)
+    ax.set_title("Zaremba masks only what goes in from below and up; later schemes add h(t−1), c(t−1) or W_hh",
+                 loc="left", fontsize=14)
+    return fig
+
+
+def information_route(scheme: str) -> str:
+    """The recurrent route a signal is followed along in :func:`draw_information_path`: the cell for a
+    scheme that zeroes the cell (``memory``), else ``W_hh h(t−1)``."""
+    return "c" if any(s.connection == "c" and s.mask != "zoneout" for s in sites(scheme)) else "h"
+
+
+def path_climbs(lag: int, num_layers: int = 2) -> list[int]:
+    """When the Figure 3 path climbs: into layer 1 at time 0, one layer up after each equal share of
+    the lag, into the softmax at ``lag`` (times counted 0..lag)."""
+    return [round(lag * j / num_layers) for j in range(num_layers)] + [lag]
+
+
+def path_mask_points(scheme: str, lag: int, num_layers: int = 2) -> list[tuple[float, int, str]]:
+    """Where the signal of the paper's Figure 3 meets a mask: ``(time, layer, kind)`` per multiplication.
+
+    The path climbs from x(t−lag) into layer 1, runs along layer 1 for the first half of the lag,
+    climbs, runs along the top layer for the rest, and leaves through the softmax at t (time is
+    counted 0..lag). Vertical hops meet the scheme's non-recurrent masks (L + 1 of them); each step
+    along a layer meets the scheme's masks on the route it travels (:func:`information_route`).
+    Counted the same way as :func:`rnnreg.analysis.schemes.masks_on_path`.
+    """
+    ss = sites(scheme)
+    route = information_route(scheme)
+    climbs = path_climbs(lag, num_layers)  # time of each vertical hop
+    points: list[tuple[float, int, str]] = []
+    vertical = {s.connection: s.mask for s in ss if not s.recurrent}
+    for j, t in enumerate(climbs):  # hop j goes from row j to row j + 1 (0 = x, L + 1 = softmax)
+        conn = "input" if j == 0 else ("output" if j == num_layers else "between")
+        if conn in vertical:
+            points.append((float(t), j, vertical[conn]))
+    on_route = [s for s in ss if s.recurrent and s.mask != "zoneout" and PATH_OF[s.connection] == route]
+    for layer in range(1, num_layers + 1):
+        for t in range(climbs[layer - 1], climbs[layer]):
+            for s in on_route:
+                points.append((t + 0.5, layer, s.mask))
+    return points
+
+
+def draw_information_path(scheme: str = "zaremba", lag: int = 4, num_layers: int = 2) -> Figure:
+    """The paper's Figure 3: a signal from x(t−lag) to the softmax at t, with every mask it meets."""
+    if lag < 1:
+        raise ValueError("lag must be >= 1")
+    color = SCHEME_COLORS[scheme]
+    fig, ax = new_figure((12.0, 5.4))
+    ax.set_axis_off()
+    dx, dy = 1.4, 1.25
+    rows = num_layers + 2
+    climbs = path_climbs(lag, num_layers)
+    route = information_route(scheme)
+    for t in range(lag + 1):
+        for r in range(rows):
+            label = "x" if r == 0 else ("softmax" if r == rows - 1 else f"L{r}")
+            ax.add_patch(FancyBboxPatch((t * dx - 0.4, r * dy - 0.25), 0.8, 0.5,
+                                        boxstyle="round,pad=0.02,rounding_size=0.08", facecolor="#f5f5f5",
+                                        edgecolor="#999999", linewidth=0.9, zorder=5))
+            ax.text(t * dx, r * dy, label, ha="center", va="center", fontsize=10, color="#555555", zorder=5)
+            if 0 < r < rows - 1 and t < lag:
+                _arrow(ax, (t * dx + 0.4, r * dy), ((t + 1) * dx - 0.4, r * dy), NEUTRAL, 1.0)
+            if r < rows - 1:
+                _arrow(ax, (t * dx, r * dy + 0.25), (t * dx, (r + 1) * dy - 0.25), NEUTRAL, 1.0)
+        ax.text(t * dx, -0.55, f"t−{lag - t}" if t < lag else "t", ha="center", va="top", fontsize=11)
+    # the path: up at each climb, along each layer between climbs
+    xs, ys = [0.0], [0.0]
+    for layer in range(1, num_layers + 1):
+        xs += [climbs[layer - 1] * dx, climbs[layer] * dx]
+        ys += [layer * dy, layer * dy]
+    xs.append(lag * dx)
+    ys.append((rows - 1) * dy)
+    ax.plot(xs, ys, color="#222222", linewidth=3.2, zorder=4, solid_capstyle="round")
+    points = path_mask_points(scheme, lag, num_layers)
+    for t, r, kind in points:  # a vertical hop from row r (whole t) or a step along layer r (t + 0.5)
+        x, y = t * dx, (r + 0.5) * dy if float(t).is_integer() else r * dy
+        ax.plot(x, y, MASK_MARKERS[kind], color=color, markersize=13, markeredgecolor="white",
+                markeredgewidth=1.0, zorder=7)
+    # the title counts with the analysis floor; tests/test_plots.py holds the markers equal to it
+    n = masks_on_path(scheme, num_layers, lag, path=route)["applications"]
+    ax.set_xlim(-1.0, lag * dx + 1.0)
+    ax.set_ylim(-1.1, (rows - 1) * dy + 0.5)
+    where = {"h": "along h", "c": "along the cell c"}[route]
+    ax.set_title(f"{scheme}: a signal from x(t−{lag}) to the softmax at t meets {n} dropout mask"
+                 f"{'s' if n != 1 else ''} ({where}; Zaremba: L + 1 = {num_layers + 1} at every lag)",
+                 loc="left", fontsize=13, color=color if scheme != "none" else "#333333")
+    return fig
