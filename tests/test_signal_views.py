@@ -228,7 +228,8 @@ def test_mask_noise_reads_the_control_and_each_schemes_recurrent_rate(results):
         (run / "mask_noise.json").write_text(json.dumps({
             "seed": 1, "lag": [0, 1], "fraction": [0.3, 0.3], "stderr": [0.01, 0.01], **config}))
 
-    record("zoo-control", "zaremba-seed2", scheme="zaremba", dropout=0.5, recurrent_dropout=None)
+    # measure writes the model's effective recurrent_rate (zaremba: its dropout); the analysis reads the site's
+    record("zoo-control", "zaremba-seed2", scheme="zaremba", dropout=0.5, recurrent_dropout=None, recurrent_rate=0.5)
     record("zoo-tuned", "memory-r10-seed1", scheme="memory", dropout=0.5, recurrent_dropout=0.1)
     record("zoo", "everywhere-seed1", scheme="everywhere", dropout=0.5, recurrent_dropout=None)
     noise = analysis.signal_runs.load_mask_noise(results)

@@ -241,7 +241,7 @@ def read_mask_noise(path: str | os.PathLike) -> dict:
     else:
         rate = data.get("recurrent_dropout")
         rate = data.get("dropout") if rate is None else rate
-    return {"recurrent_rate": rate, **data, "folder": run.name, "zoo": run.parent.name}
+    return {**data, "recurrent_rate": rate, "folder": run.name, "zoo": run.parent.name}
 
 
 def load_mask_noise(results_dir: str | os.PathLike | None = None, zoos=(ZOO, CONTROL, TUNED)) -> list[dict]:
