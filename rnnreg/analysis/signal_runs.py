@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..model import SCHEMES
+from ..model import SCHEMES, recurrent_site_rate
 from .runs import results_dir as _results_dir
 from .zoo import CONTROL, TUNED, ZOO
 
@@ -228,19 +228,12 @@ SHORTER = 0.25
 
 def read_mask_noise(path: str | os.PathLike) -> dict:
     """One run folder's ``mask_noise.json``, with ``folder`` (its name), ``zoo`` (its parent's name)
-    and ``recurrent_rate`` (the rate on the scheme's recurrent site: ``zoneout_c`` for zoneout, 0
-    for ``zaremba`` and ``none``, which have no recurrent mask, else ``recurrent_dropout``, which
-    unset means the non-recurrent ``dropout``)."""
+    and ``recurrent_rate`` (:func:`rnnreg.model.recurrent_site_rate`: read from the configuration,
+    since files written before it recorded the model's ``recurrent_dropout`` for ``zaremba``)."""
     run = Path(path)
     data = json.loads((run / MASK_NOISE).read_text())
-    scheme = data.get("scheme")
-    if scheme == "zoneout":
-        rate = data.get("zoneout_c")
-    elif scheme in ("none", "zaremba"):
-        rate = 0.0
-    else:
-        rate = data.get("recurrent_dropout")
-        rate = data.get("dropout") if rate is None else rate
+    rate = recurrent_site_rate(data.get("scheme"), data.get("dropout"), data.get("recurrent_dropout"),
+                               data.get("zoneout_c"))
     return {**data, "recurrent_rate": rate, "folder": run.name, "zoo": run.parent.name}
 
 
