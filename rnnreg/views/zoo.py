@@ -204,6 +204,8 @@ def plot_tuning(runs: pd.DataFrame, *, title: str | None = None) -> Figure:
     if found["zaremba"]:
         mean, lo, hi = found["zaremba"]
         ax.axhspan(lo, hi, color=SCHEME_COLORS["zaremba"], alpha=0.15, linewidth=0)
+        m = found["margin"]  # the verdicts' range: zaremba's seeds widened by the seed noise measured here
+        ax.axhspan(lo - m, hi + m, color=SCHEME_COLORS["zaremba"], alpha=0.06, linewidth=0)
         ax.axhline(mean, color=SCHEME_COLORS["zaremba"], linewidth=1.5, label="zaremba (no recurrent site)")
     for scheme in RECURRENT_SCHEMES:
         g = summary[(summary["scheme"] == scheme) & (summary["seeds"] > 0)].sort_values("rate")
@@ -223,9 +225,9 @@ def plot_tuning(runs: pd.DataFrame, *, title: str | None = None) -> Figure:
     if title is None:
         n_done, n_planned = len(found["done"]), found["planned"]
         if found["ahead"]:
-            title = f"Tuned, {', '.join(found['ahead'])} end below zaremba's seed range"
+            title = f"Tuned, {', '.join(found['ahead'])} end below zaremba, beyond seed noise"
         elif found["within"]:
-            title = f"Tuned, {', '.join(found['within'])} reach zaremba's seed range"
+            title = f"Tuned, {', '.join(found['within'])} reach zaremba within seed noise"
         elif found["settled"]:
             title = "At every rate tried, each recurrent scheme ends behind zaremba"
         else:
@@ -234,7 +236,8 @@ def plot_tuning(runs: pd.DataFrame, *, title: str | None = None) -> Figure:
     pending = [name.rsplit("/", 1)[-1] for name, _ in found["running"]] + \
               [f.rsplit("/", 1)[-1] for f in found["not_started"]]
     add_note(fig, f"Runs: results/{ZOO} (p = {BUDGET['recurrent_rate']:g}, untuned) and results/{TUNED}; "
-                  f"{budget_label()} on the non-recurrent connections. Band: zaremba's seeds (min–max)."
+                  f"{budget_label()} on the non-recurrent connections. Bands: zaremba's seeds (min–max), and that "
+                  f"range ± {found['margin']:.1f}, the widest seed range recorded here (the verdicts' range)."
              + (f" Not yet complete: {', '.join(pending)}." if pending else ""))
     return fig
 
