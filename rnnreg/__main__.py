@@ -30,7 +30,7 @@ from pathlib import Path
 
 from .data import Corpus, DataError, load_corpus
 from .live import DEMOS
-from .model import SCHEMES, recurrent_site_rate
+from .model import SCHEMES
 from .runfolder import CheckpointError, RunFolderError, recorded_corpus_folder, write_json
 from .train import (
     DECAY_STARTS,
@@ -171,6 +171,7 @@ def cmd_measure(args: argparse.Namespace) -> int:
     import time
 
     from .analysis.signal import context_ablation, mask_noise, swap_sensitivity
+    from .analysis.zoo import recurrent_rate
 
     corpus = corpus_for_runs(args, args.runs)
     for run in map(Path, args.runs):
@@ -190,7 +191,7 @@ def cmd_measure(args: argparse.Namespace) -> int:
         if "mask-noise" in args.what:
             start = time.perf_counter()
             r = mask_noise(model, corpus.valid, args.max_lag, args.windows, args.draws, args.warmup, seed=args.seed)
-            rate = recurrent_site_rate(config.scheme, model.dropout, model.recurrent_dropout, model.zoneout_c)
+            rate = recurrent_rate(config.to_dict(), no_site=0.0)
             result = {**about, "mode": "training", "dropout": model.dropout, "recurrent_rate": rate,
                       "recurrent_dropout": model.recurrent_dropout, "zoneout_h": model.zoneout_h,
                       "zoneout_c": model.zoneout_c, "seed": config.seed,

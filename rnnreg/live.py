@@ -96,6 +96,12 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+def worker_count(runs: int, workers: int | None = None) -> int:
+    """How many processes train ``runs`` runs side by side: ``workers`` (default one per core), at
+    least one and at most one per run."""
+    return max(1, min(workers or cores(), runs))
+
+
 def estimate_seconds(configs: Sequence[Config], vocab_size: int, valid_tokens: int,
                      workers: int | None = None) -> float:
     """How long training ``configs`` will take here, before pressing Train.
@@ -105,7 +111,7 @@ def estimate_seconds(configs: Sequence[Config], vocab_size: int, valid_tokens: i
     per core, as :func:`train_side_by_side`), each to the least loaded one; the estimate is the
     busiest process's total. A guide to the order of magnitude (the machine's load changes it).
     """
-    loads = [0.0] * max(1, min(workers or cores(), len(configs) or 1))
+    loads = [0.0] * worker_count(len(configs), workers)
     for config in configs:
         windows = (config.max_train_tokens or 0) // (config.batch_size * config.steps)
         valid_windows = valid_tokens // (config.batch_size * config.steps)
@@ -114,12 +120,16 @@ def estimate_seconds(configs: Sequence[Config], vocab_size: int, valid_tokens: i
     return max(loads)
 
 
+def _train_quick(config: Config, data: Corpus, log_every: int, callbacks=()) -> RunResult:
+    """One live run as every demo trains it: one thread, no progress bar, no test pass."""
+    with num_threads(1):
+        return train(config, data, progress=False, log_every=log_every, test=False, callbacks=callbacks)
+
+
 def _train_worker(label: str, config: Config, data: Corpus, log_every: int, events) -> None:
     """One run in a child process: its events, then its log and weights (or its error), go to ``events``."""
     try:
-        with num_threads(1):
-            result = train(config, data, progress=False, log_every=log_every, test=False,
-                           callbacks=[lambda ev: events.put((label, ev))])
+        result = _train_quick(config, data, log_every, [lambda ev: events.put((label, ev))])
         weights = io.BytesIO()
         torch.save(result.model.state_dict(), weights)
         events.put((label, {"event": "done", "log": result.log, "weights": weights.getvalue()}))
@@ -140,15 +150,11 @@ def train_side_by_side(configs: Mapping[str, Config], data: Corpus, *, workers: 
     (the other processes are stopped); so does an interrupt.
     """
     labels = list(configs)
-    workers = max(1, min(workers or cores(), len(labels)))
+    workers = worker_count(len(labels), workers)
     if workers == 1:
-        out = {}
-        for label in labels:
-            callbacks = [] if on_event is None else [lambda ev, label=label: on_event(label, ev)]
-            with num_threads(1):
-                out[label] = train(configs[label], data, progress=False, log_every=log_every, test=False,
-                                   callbacks=callbacks)
-        return out
+        return {label: _train_quick(configs[label], data, log_every,
+                                    [] if on_event is None else [lambda ev, label=label: on_event(label, ev)])
+                for label in labels}
     ctx = multiprocessing.get_context()
     events = ctx.Queue()
     pending, running, out = list(labels), {}, {}
@@ -205,7 +211,7 @@ def seed_sweep(corpus: Corpus, schemes: Sequence[str] = ("none", "zaremba"), see
     plan = ([(schemes[0], r) for r in recurrent_rates] if recurrent_rates is not None
             else [(scheme, None) for scheme in schemes])
     runs, seconds = [], {}
-    workers = max(1, min(workers or cores(), len(plan)))
+    workers = worker_count(len(plan), workers)
     for seed in seeds:
         configs = {}
         for scheme, rate in plan:
@@ -228,8 +234,9 @@ def sweep_findings(sweep: dict) -> dict:
     """Per seed: each label's :func:`rnnreg.train.curve_findings`; and what holds over seeds.
 
     Returns ``{"per_seed": {seed: {label: {...}}}, "order": {seed: [labels, best last valid
-    first]}, "last_valid": {label: [per seed]}, "rise_none": [..], "dropout_below_none": [..]}``
-    where ``rise_none`` is the undropped run's last valid over its best, minus 1, and
+    first]}, "last_valid": {label: [per seed]}, "rise_none": [..], "turn_none": [..],
+    "dropout_below_none": [..]}`` where ``rise_none`` is the undropped run's last valid over its
+    best, minus 1, ``turn_none`` its best epoch (after which it turns up), and
     ``dropout_below_none`` is 1 - (dropout run's last valid / undropped run's last valid), one
     entry per seed (empty lists when the sweep lacks ``none`` or a dropout run).
     """
@@ -237,14 +244,15 @@ def sweep_findings(sweep: dict) -> dict:
     for r in sweep["runs"]:
         log = [{"epoch": i + 1, "valid_ppl": v, "train_ppl": t} for i, (v, t) in enumerate(zip(r["valid"], r["train"]))]
         per_seed.setdefault(r["seed"], {})[r["label"]] = curve_findings(log)
-    rise, below, last_valid = [], [], {}
+    rise, turn, below, last_valid = [], [], [], {}
     for runs in per_seed.values():
         for label, f in runs.items():
             last_valid.setdefault(label, []).append(f["last_valid"])
         if "none" in runs:
             rise.append(runs["none"]["rise"])
+            turn.append(runs["none"]["best_epoch"])
             others = [v for k, v in runs.items() if k != "none"]
             below += [1 - o["last_valid"] / runs["none"]["last_valid"] for o in others[:1]]
     order = {seed: sorted(runs, key=lambda k: runs[k]["last_valid"]) for seed, runs in per_seed.items()}
     return {"per_seed": per_seed, "order": order, "last_valid": last_valid, "rise_none": rise,
-            "dropout_below_none": below}
+            "turn_none": turn, "dropout_below_none": below}

@@ -79,17 +79,6 @@ def check_rate(name: str, p: float) -> float:
     return float(p)
 
 
-def recurrent_site_rate(scheme: str, dropout: float, recurrent_dropout: float | None, zoneout_c: float) -> float:
-    """The rate on a scheme's recurrent site: zoneout's ``zoneout_c`` (the cell's; h's is fixed
-    small), 0 for ``none`` and ``zaremba`` (no recurrent mask), else ``recurrent_dropout``, which
-    unset means ``dropout``. What a run's "recurrent rate" names in the tuned zoo and chapter 03."""
-    if scheme == "zoneout":
-        return zoneout_c
-    if scheme in ("none", "zaremba"):
-        return 0.0
-    return dropout if recurrent_dropout is None else recurrent_dropout
-
-
 def dropout_mask(shape, p: float, like: torch.Tensor) -> torch.Tensor:
     """Inverted-dropout mask: 0 with probability p, else 1/(1-p).
 

@@ -27,6 +27,7 @@ def test_sweep_findings_measure_the_turn_up_and_the_gap():
     assert found["per_seed"][1]["none"]["best_epoch"] == 2
     assert found["order"] == {1: ["zaremba p=0.5", "none"], 2: ["zaremba p=0.5", "none"]}
     assert found["last_valid"]["none"] == [12.0, 9.0]
+    assert found["turn_none"] == [2, 2]
     table = runs.sweep_table(sweep)
     assert table.loc[(2, "zaremba p=0.5"), "last valid"] == 4.5
 

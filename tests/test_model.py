@@ -227,13 +227,3 @@ def test_fast_recurrence_matches_the_reference_in_float32(scheme, onednn, monkey
     ref_grads = torch.autograd.grad((ref_h * weights).sum() + ref_c[-1].sum(), [xp, w, h0, c0])
     for a, b in zip(grads, ref_grads):
         assert torch.allclose(a, b, atol=1e-5)
-
-
-def test_the_recurrent_site_rate_names_the_rate_on_each_schemes_recurrent_site():
-    from rnnreg.model import recurrent_site_rate
-
-    assert recurrent_site_rate("zaremba", 0.5, None, 0.5) == 0.0  # no recurrent mask at all
-    assert recurrent_site_rate("none", 0.0, None, 0.5) == 0.0
-    assert recurrent_site_rate("everywhere", 0.5, None, 0.5) == 0.5  # unset: the non-recurrent rate
-    assert recurrent_site_rate("memory", 0.5, 0.1, 0.5) == 0.1
-    assert recurrent_site_rate("zoneout", 0.5, 0.5, 0.1) == 0.1  # the cell's zoneout rate

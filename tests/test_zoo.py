@@ -314,6 +314,7 @@ def test_best_rates_and_what_remains_of_the_ranking(tuning):
     assert best.loc["everywhere", "verdict"] == "within" and not best.loc["everywhere", "sweep_complete"]
     assert best.loc["memory", "verdict"] == "no run" and best.loc["zoneout", "verdict"] == "no run"
     assert found["zaremba"] == (192.0, 190.0, 194.0) and found["margin"] == 4.0  # zaremba's own seeds, the widest
+    assert found["noise_range"] == (186.0, 198.0)
     assert (found["ahead"], found["within"], found["behind"]) == ([], ["everywhere"], ["variational"])
     assert found["untested"] == ["memory", "weight_drop", "zoneout"]
     assert not found["holds_so_far"] and not found["settled"]
@@ -475,3 +476,16 @@ def test_a_tuned_run_within_seed_noise_of_zaremba_is_not_counted_behind(two_seed
     write_zoo_run(two_seeds, "variational", 1, 198.5, rate=0.1)  # beyond it
     best = analysis.zoo.tuning_findings(analysis.zoo.tuning_runs(two_seeds))["best"]
     assert best.loc["everywhere", "verdict"] == "within" and best.loc["variational", "verdict"] == "behind"
+
+
+def test_the_recurrent_rate_names_the_rate_on_each_schemes_recurrent_site():
+    def rate(scheme, dropout, recurrent_dropout, zoneout_c):
+        config = {"scheme": scheme, "dropout": dropout, "recurrent_dropout": recurrent_dropout, "zoneout_c": zoneout_c}
+        return analysis.zoo.recurrent_rate(config, no_site=0.0)
+
+    assert rate("zaremba", 0.5, None, 0.5) == 0.0  # no recurrent mask at all
+    assert rate("none", 0.0, None, 0.5) == 0.0
+    assert rate("everywhere", 0.5, None, 0.5) == 0.5  # unset: the non-recurrent rate
+    assert rate("memory", 0.5, 0.1, 0.5) == 0.1
+    assert rate("zoneout", 0.5, 0.5, 0.1) == 0.1  # the cell's zoneout rate
+    assert math.isnan(analysis.zoo.recurrent_rate({"scheme": "zaremba", "dropout": 0.5}))  # the tuning's default

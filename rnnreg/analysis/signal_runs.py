@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..model import SCHEMES, recurrent_site_rate
+from ..model import SCHEMES
 from .runs import results_dir as _results_dir
-from .zoo import CONTROL, TUNED, ZOO
+from .zoo import CONTROL, TUNED, ZOO, recurrent_rate
 
 #: The seed chapter 03 reads first, and every seed (the zoo's folders: :mod:`rnnreg.analysis.zoo`).
 SEED = 1
@@ -228,12 +228,11 @@ SHORTER = 0.25
 
 def read_mask_noise(path: str | os.PathLike) -> dict:
     """One run folder's ``mask_noise.json``, with ``folder`` (its name), ``zoo`` (its parent's name)
-    and ``recurrent_rate`` (:func:`rnnreg.model.recurrent_site_rate`: read from the configuration,
-    since files written before it recorded the model's ``recurrent_dropout`` for ``zaremba``)."""
+    and ``recurrent_rate`` (:func:`rnnreg.analysis.zoo.recurrent_rate` of its config fields, 0 for
+    ``zaremba``: files written before it recorded the model's ``recurrent_dropout`` there)."""
     run = Path(path)
     data = json.loads((run / MASK_NOISE).read_text())
-    rate = recurrent_site_rate(data.get("scheme"), data.get("dropout"), data.get("recurrent_dropout"),
-                               data.get("zoneout_c"))
+    rate = recurrent_rate(data, no_site=0.0)  # no recurrent site (zaremba): no recurrent noise
     return {**data, "recurrent_rate": rate, "folder": run.name, "zoo": run.parent.name}
 
 

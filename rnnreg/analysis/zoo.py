@@ -23,7 +23,7 @@ import os
 import re
 import shlex
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import pandas as pd
 
@@ -528,10 +528,13 @@ def findings(zoo: dict, reference: dict | None = None) -> dict | None:
 # --------------------------------------------------------------------------------------------
 # Tuned recurrent rates
 # --------------------------------------------------------------------------------------------
-def _rate_of(config: dict, scheme: str) -> float:
-    option = rate_option(scheme)
+def recurrent_rate(config: Mapping, scheme: str | None = None, no_site: float = math.nan) -> float:
+    """The rate on a run's recurrent site, read from its config fields (:func:`rate_option`):
+    zoneout's ``zoneout_c``, else ``recurrent_dropout``, which unset means ``dropout``; ``no_site``
+    for a scheme without a recurrent site (``none``, ``zaremba``). ``scheme``: default the config's."""
+    option = rate_option(scheme or config["scheme"])
     if option is None:
-        return math.nan
+        return no_site
     value = config.get(option)
     return float(config.get("dropout", BUDGET["dropout"]) if value is None else value)
 
@@ -555,7 +558,7 @@ def tuning_runs(results: str | os.PathLike | None = None) -> pd.DataFrame:
             except (ValueError, OSError):
                 continue
             s = run.summary or {}
-            rows.append({"scheme": m["scheme"], "rate": _rate_of(run.config, m["scheme"]), "seed": int(m["seed"]),
+            rows.append({"scheme": m["scheme"], "rate": recurrent_rate(run.config, m["scheme"]), "seed": int(m["seed"]),
                          "run": run.name, "status": run.status, "complete": run.complete,
                          "valid_ppl": run.final("valid_ppl"),
                          "test_ppl": float(s["test_ppl"]) if s.get("test_ppl") is not None else math.nan})
@@ -611,22 +614,30 @@ def seed_margin(summary: pd.DataFrame) -> float:
     return float((multi["valid_max"] - multi["valid_min"]).max()) if len(multi) else 0.0
 
 
+def noise_range(summary: pd.DataFrame) -> tuple[float, float]:
+    """zaremba's validation seed range widened on both sides by :func:`seed_margin`: a tuned
+    scheme inside it is within seed noise of zaremba (NaN, NaN without a zaremba run)."""
+    zar = summary[summary["scheme"] == "zaremba"]
+    if not len(zar):
+        return math.nan, math.nan
+    margin = seed_margin(summary)
+    return float(zar["valid_min"].iloc[0]) - margin, float(zar["valid_max"].iloc[0]) + margin
+
+
 def best_rates(summary: pd.DataFrame, rates=TUNING["rates"]) -> pd.DataFrame:
     """Per recurrent scheme, the best recurrent rate on validation among the rates recorded so far.
 
     Columns: ``rates_done`` (rates with a complete run), ``sweep_complete`` (all of ``rates``),
     ``best_rate``, ``valid_ppl`` / ``test_ppl`` / ``seeds`` at that rate, ``untuned_ppl`` (at
     ``BUDGET["recurrent_rate"]``), ``vs_zaremba`` (best − zaremba's mean), and ``verdict`` against
-    zaremba's seed range widened on both sides by :func:`seed_margin` (two seeds understate the
-    noise; a single tuned seed can land anywhere in a range that wide): ``ahead`` (below it),
+    :func:`noise_range`, zaremba's seed range widened by :func:`seed_margin` (two seeds understate
+    the noise; a single tuned seed can land anywhere in a range that wide): ``ahead`` (below it),
     ``within``, ``behind`` (above it); ``untuned only`` while no other rate is complete; ``no run``
     without any.
     """
     zar = summary[summary["scheme"] == "zaremba"]
-    margin = seed_margin(summary)
     z_mean = float(zar["valid_ppl"].iloc[0]) if len(zar) else math.nan
-    z_lo = float(zar["valid_min"].iloc[0]) - margin if len(zar) else math.nan
-    z_hi = float(zar["valid_max"].iloc[0]) + margin if len(zar) else math.nan
+    z_lo, z_hi = noise_range(summary)
     rows = {}
     for scheme in RECURRENT_SCHEMES:
         g = summary[(summary["scheme"] == scheme) & (summary["seeds"] > 0)]
@@ -671,7 +682,8 @@ def tuning_findings(runs: pd.DataFrame) -> dict:
     """What the tuning shows so far about "zaremba beats every recurrent scheme".
 
     ``zaremba``: (mean, lowest, highest) validation perplexity over its seeds; ``margin``:
-    :func:`seed_margin`; ``best``: :func:`best_rates`; ``ahead`` / ``within`` / ``behind`` /
+    :func:`seed_margin`; ``noise_range``: :func:`noise_range`; ``best``: :func:`best_rates`;
+    ``ahead`` / ``within`` / ``behind`` /
     ``untested``: recurrent schemes by verdict (``untested``: no tuned rate complete yet);
     ``holds_so_far``: no tested scheme is ahead of or within zaremba's widened seed range;
     ``settled``: every sweep and every best rate's seeds are complete; ``done``: complete runs of
@@ -705,7 +717,8 @@ def tuning_findings(runs: pd.DataFrame) -> dict:
     commands = [zoo_command(schemes, (seed,), rates) for (seed, rates), schemes in groups.items()]
     by = {v: [s for s in best.index if best.loc[s, "verdict"] == v] for v in ("ahead", "within", "behind")}
     untested = [s for s in best.index if best.loc[s, "verdict"] in ("untuned only", "no run")]
-    return {"zaremba": zaremba, "margin": seed_margin(summary), "best": best, **by, "untested": untested,
+    return {"zaremba": zaremba, "margin": seed_margin(summary), "noise_range": noise_range(summary), "best": best,
+            **by, "untested": untested,
             "holds_so_far": not by["ahead"] and not by["within"],
             "settled": bool(best["sweep_complete"].all()) and not pending,
             "done": done, "planned": len(planned), "running": running, "not_started": not_started,

@@ -30,7 +30,7 @@ import pandas as pd
 from ..analysis.runs import parameter_count
 from ..analysis.schemes import CONNECTION_LABELS, SCHEME_INFO, sample_masks, sites
 from ..data import Corpus
-from ..live import QUICK, cores, estimate_seconds, quick_config, run_label, train_side_by_side
+from ..live import QUICK, estimate_seconds, quick_config, run_label, train_side_by_side, worker_count
 from ..model import LSTMLM, SCHEMES, lstm_step, recurrence_masks
 from ..published import MODEL_NAMES, reported
 from ..train import PRESETS, Config, curve_findings
@@ -386,7 +386,7 @@ class TrainingPanel(StaticFallback, W.VBox):
             return
         seconds = self.estimate_seconds(configs)
         when = f"about {seconds:.0f} s" if seconds < 120 else f"about {seconds / 60:.0f} min"
-        n, side = len(configs), min(self.workers or cores(), len(configs))
+        n, side = len(configs), worker_count(len(configs), self.workers)
         how = f"{side} at a time, one core each" if side > 1 else "one after the other, one core"
         self.estimate.value = f"&nbsp;{n} run{'s' if n != 1 else ''}: {when} on this machine ({how}; measured now)"
 

@@ -204,8 +204,7 @@ def plot_tuning(runs: pd.DataFrame, *, title: str | None = None) -> Figure:
     if found["zaremba"]:
         mean, lo, hi = found["zaremba"]
         ax.axhspan(lo, hi, color=SCHEME_COLORS["zaremba"], alpha=0.15, linewidth=0)
-        m = found["margin"]  # the verdicts' range: zaremba's seeds widened by the seed noise measured here
-        ax.axhspan(lo - m, hi + m, color=SCHEME_COLORS["zaremba"], alpha=0.06, linewidth=0)
+        ax.axhspan(*found["noise_range"], color=SCHEME_COLORS["zaremba"], alpha=0.06, linewidth=0)  # the verdicts
         ax.axhline(mean, color=SCHEME_COLORS["zaremba"], linewidth=1.5, label="zaremba (no recurrent site)")
     for scheme in RECURRENT_SCHEMES:
         g = summary[(summary["scheme"] == scheme) & (summary["seeds"] > 0)].sort_values("rate")
