@@ -25,7 +25,9 @@ A run folder holds ``config.json``, ``log.jsonl`` (one line per epoch), ``checkp
 (after every epoch; not for git) and, when the run is complete, ``summary.json`` with the
 provenance: command, git commit, torch version, device, wall time. Checkpoint and summary record
 the corpus (:func:`rnnreg.runfolder.corpus_fingerprint`): a run is never resumed or evaluated on
-other word ids. How the folder is claimed and its files written: :mod:`rnnreg.runfolder`.
+other word ids. The same command resumes from the checkpoint; only ``--epochs`` may change (end
+the run sooner or train it on; the summary's ``epochs_planned`` records each count). How the folder
+is claimed and its files written: :mod:`rnnreg.runfolder`.
 
 Guards (each ends in one sentence, never a traceback or a silent wrong number): every split is
 checked against the batch and window sizes before the model is built (:func:`check_split_sizes`);
@@ -167,6 +169,9 @@ PRESETS: dict[str, dict] = {
 }
 #: Fields that may differ between a checkpoint and the run resuming it.
 RESUMABLE_DIFFERENCES = ("device", "compile")
+#: ``epochs`` may change on resume (end a run sooner, or train it on): ``lr_at`` does not depend on the
+#: epoch count, so the epochs already trained are those of a run planned with the new count. The
+#: summary records every count the run was planned with (``epochs_planned``).
 
 
 #: A running loss per token above ``DIVERGENCE_FACTOR * log V`` (a uniform guess scores log V;
@@ -417,10 +422,11 @@ def build_model(config: Config, vocab_size: int) -> LSTMLM:
 
 
 def save_checkpoint(path: Path, config: Config, model: LSTMLM, epoch: int, log: list[dict], wall_s: float,
-                    corpus: dict | None = None) -> None:
+                    corpus: dict | None = None, epochs_planned: list[int] | None = None) -> None:
     """Model, RNG states, log and the corpus fingerprint after ``epoch``, written atomically."""
     payload = {
         "config": config.to_dict(), "epoch": epoch, "model": model.state_dict(), "log": log, "wall_s": wall_s,
+        "epochs_planned": epochs_planned or [config.epochs],
         "rng_cpu": torch.get_rng_state(),
         "rng_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
     }
@@ -435,7 +441,9 @@ def load_checkpoint(path: Path, config: Config | None = None) -> dict:
     if config is not None:
         mine, theirs = config.to_dict(), ckpt["config"]
         diffs = [f"{k}: checkpoint has {theirs.get(k)!r}, this run has {mine[k]!r}"
-                 for k in mine if k not in RESUMABLE_DIFFERENCES and theirs.get(k) != mine[k]]
+                 for k in mine if k not in RESUMABLE_DIFFERENCES + ("epochs",) and theirs.get(k) != mine[k]]
+        if config.epochs < ckpt["epoch"]:
+            diffs.append(f"epochs: the checkpoint holds epoch {ckpt['epoch']}, this run ends after {config.epochs}")
         if diffs:
             raise CheckpointMismatchError(
                 f"{path} was made for another configuration ({'; '.join(diffs)}). "
@@ -594,6 +602,23 @@ def _stopped(value: float, where: str, epoch: int, lr: float, limit: float, voca
                               + "Try a smaller lr, a tighter clip or a smaller init_scale.")
 
 
+def _epochs_planned(ckpt: dict, config: Config, summary_path: Path) -> list[int]:
+    """The epoch counts this run was planned with, the current one last; say so when it changes.
+
+    Training a finished run on moves its summary aside (``summary-epoch<N>.json``): it describes the
+    model of epoch N, not the one this run will end with.
+    """
+    planned = list(ckpt.get("epochs_planned") or [ckpt["config"]["epochs"]])
+    if config.epochs > ckpt["epoch"] and summary_path.exists():
+        summary_path.replace(summary_path.with_name(f"summary-epoch{ckpt['epoch']}.json"))
+    if config.epochs == planned[-1]:
+        return planned
+    print(f"rnnreg: the checkpoint's run was planned for {planned[-1]} epochs; this run ends after "
+          f"{config.epochs} (epochs 1-{ckpt['epoch']} are those of a {config.epochs}-epoch run: the learning "
+          "rate does not depend on the epoch count)", file=sys.stderr)
+    return planned + [config.epochs]
+
+
 def _interrupted(where: str, run_path: Path | None, saved_epoch: int, epochs: int) -> Interrupted:
     if run_path is None:
         return Interrupted(f"training interrupted {where}; nothing was saved (no run folder)")
@@ -626,11 +651,14 @@ def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: lis
     model = build_model(config, len(corpus.vocab)).to(device)
     log: list[dict] = []
     start_epoch, wall_before = 1, 0.0
+    epochs_planned = [config.epochs]
     if run_path is not None:
         if ckpt is not None:
             model.load_state_dict(ckpt["model"])
-            if ckpt["epoch"] >= config.epochs and (run_path / "summary.json").exists():  # already complete
-                summary = json.loads((run_path / "summary.json").read_text())
+            summary_path = run_path / "summary.json"
+            epochs_planned = _epochs_planned(ckpt, config, summary_path)
+            if ckpt["epoch"] >= config.epochs and summary_path.exists():  # already complete
+                summary = json.loads(summary_path.read_text())
                 return RunResult(config, ckpt["log"], model, summary)
             torch.set_rng_state(ckpt["rng_cpu"])
             if device.type == "cuda" and ckpt["rng_cuda"]:
@@ -687,7 +715,8 @@ def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: lis
                       "wall_s": wall_before + time.perf_counter() - session_start}
             log.append(record)
             if run_path is not None:  # checkpoint first: a log line never names an epoch without its checkpoint
-                save_checkpoint(run_path / "checkpoint.pt", config, model, epoch, log, record["wall_s"], fingerprint)
+                save_checkpoint(run_path / "checkpoint.pt", config, model, epoch, log, record["wall_s"], fingerprint,
+                                epochs_planned)
                 saved_epoch = epoch
                 write_text(run_path / "log.jsonl", "".join(json.dumps(r) + "\n" for r in log))
             emit({"event": "epoch", **record})
@@ -709,6 +738,11 @@ def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: lis
                 "device": prov["device"], "corpus": corpus.source, "corpus_sizes": corpus.sizes(),
                 "corpus_fingerprint": fingerprint, "finished": prov["finished"],
             }
+            if len(epochs_planned) > 1:
+                summary["epochs_planned"] = epochs_planned
+                if run_path is not None and start_epoch > config.epochs:  # no epoch saved the new plan
+                    save_checkpoint(run_path / "checkpoint.pt", config, model, log[-1]["epoch"], log,
+                                    summary["wall_s"], fingerprint, epochs_planned)
             if run_path is not None:
                 write_json(run_path / "summary.json", summary)
             emit({"event": "end", **summary})

@@ -159,6 +159,31 @@ def test_resume_equals_uninterrupted(tiny_corpus, tmp_path):
     assert [json.loads(l)["epoch"] for l in lines] == [1, 2, 3]
 
 
+def test_a_run_can_end_sooner_or_train_on_and_records_its_plans(tiny_corpus, tmp_path, capsys):
+    strip = lambda log: [{k: r[k] for k in ("epoch", "lr", "train_ppl", "valid_ppl")} for r in log]
+    two = train(tiny_config(epochs=2), tiny_corpus, tmp_path / "two", progress=False)
+    three = train(tiny_config(epochs=3), tiny_corpus, tmp_path / "three", progress=False)
+    # Planned for 3 epochs, stopped after 2, ended there: the run a 2-epoch plan gives.
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_config(epochs=3), tiny_corpus, tmp_path / "run", progress=False,
+              callbacks=[lambda e: _interrupt_after_epoch(e, 2)])
+    ended = train(tiny_config(epochs=2), tiny_corpus, tmp_path / "run", progress=False)
+    assert "planned for 3 epochs; this run ends after 2" in capsys.readouterr().err
+    assert strip(ended.log) == strip(two.log)
+    assert ended.summary["test_ppl"] == two.summary["test_ppl"]
+    assert ended.summary["epochs_planned"] == [3, 2] and "epochs_planned" not in two.summary
+    assert load_checkpoint(tmp_path / "run" / "checkpoint.pt")["epochs_planned"] == [3, 2]
+    # Trained on to 3: the epoch-2 summary moves aside, the log is the 3-epoch run's.
+    on = train(tiny_config(epochs=3), tiny_corpus, tmp_path / "run", progress=False)
+    assert strip(on.log) == strip(three.log) and on.summary["test_ppl"] == three.summary["test_ppl"]
+    assert on.summary["epochs_planned"] == [3, 2, 3]
+    aside = json.loads((tmp_path / "run" / "summary-epoch2.json").read_text())
+    assert aside["epochs"] == 2 and aside["test_ppl"] == two.summary["test_ppl"]
+    # Ending before an epoch the checkpoint already holds would throw trained epochs away.
+    with pytest.raises(CheckpointMismatchError, match="the checkpoint holds epoch 3, this run ends after 1"):
+        train(tiny_config(epochs=1), tiny_corpus, tmp_path / "run", progress=False)
+
+
 def _interrupt_after_epoch(event, epoch):
     if event["event"] == "epoch" and event["epoch"] == epoch:
         raise KeyboardInterrupt
