@@ -234,9 +234,10 @@ def sweep_findings(sweep: dict) -> dict:
     """Per seed: each label's :func:`rnnreg.train.curve_findings`; and what holds over seeds.
 
     Returns ``{"per_seed": {seed: {label: {...}}}, "order": {seed: [labels, best last valid
-    first]}, "last_valid": {label: [per seed]}, "rise_none": [..], "turn_none": [..],
-    "dropout_below_none": [..]}`` where ``rise_none`` is the undropped run's last valid over its
-    best, minus 1, ``turn_none`` its best epoch (after which it turns up), and
+    first]}, "best": {seed: label}, "last_valid": {label: [per seed]}, "span": {label: (min, max)
+    over seeds}, "rate": {label: recurrent rate}, "seconds": (min, max) per seed, "rise_none": [..],
+    "turn_none": [..], "dropout_below_none": [..]}`` where ``rise_none`` is the undropped run's last
+    valid over its best, minus 1, ``turn_none`` its best epoch (after which it turns up), and
     ``dropout_below_none`` is 1 - (dropout run's last valid / undropped run's last valid), one
     entry per seed (empty lists when the sweep lacks ``none`` or a dropout run).
     """
@@ -254,5 +255,9 @@ def sweep_findings(sweep: dict) -> dict:
             others = [v for k, v in runs.items() if k != "none"]
             below += [1 - o["last_valid"] / runs["none"]["last_valid"] for o in others[:1]]
     order = {seed: sorted(runs, key=lambda k: runs[k]["last_valid"]) for seed, runs in per_seed.items()}
-    return {"per_seed": per_seed, "order": order, "last_valid": last_valid, "rise_none": rise,
-            "turn_none": turn, "dropout_below_none": below}
+    seconds = list(sweep.get("seconds", {}).values())
+    return {"per_seed": per_seed, "order": order, "best": {seed: labels[0] for seed, labels in order.items()},
+            "last_valid": last_valid, "span": {k: (min(v), max(v)) for k, v in last_valid.items()},
+            "rate": {r["label"]: r["recurrent_rate"] for r in sweep["runs"] if "recurrent_rate" in r},
+            "seconds": (min(seconds), max(seconds)) if seconds else None,
+            "rise_none": rise, "turn_none": turn, "dropout_below_none": below}

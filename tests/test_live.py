@@ -20,7 +20,8 @@ def test_sweep_findings_measure_the_turn_up_and_the_gap():
         {"seed": 1, "label": "none", "valid": [10.0, 8.0, 12.0], "train": [9.0, 5.0, 3.0]},
         {"seed": 1, "label": "zaremba p=0.5", "valid": [11.0, 9.0, 9.0], "train": [9.0, 7.0, 6.0]},
         {"seed": 2, "label": "none", "valid": [10.0, 9.0, 9.0], "train": [9.0, 5.0, 3.0]},
-        {"seed": 2, "label": "zaremba p=0.5", "valid": [11.0, 9.0, 4.5], "train": [9.0, 7.0, 6.0]}]}
+        {"seed": 2, "label": "zaremba p=0.5", "valid": [11.0, 9.0, 4.5], "train": [9.0, 7.0, 6.0]}],
+        "seconds": {1: 50.0, 2: 61.5}}
     found = live.sweep_findings(sweep)
     assert found["rise_none"] == pytest.approx([0.5, 0.0])
     assert found["dropout_below_none"] == pytest.approx([0.25, 0.5])
@@ -28,6 +29,9 @@ def test_sweep_findings_measure_the_turn_up_and_the_gap():
     assert found["order"] == {1: ["zaremba p=0.5", "none"], 2: ["zaremba p=0.5", "none"]}
     assert found["last_valid"]["none"] == [12.0, 9.0]
     assert found["turn_none"] == [2, 2]
+    assert found["best"] == {1: "zaremba p=0.5", 2: "zaremba p=0.5"}
+    assert found["span"] == {"none": (9.0, 12.0), "zaremba p=0.5": (4.5, 9.0)}
+    assert found["seconds"] == (50.0, 61.5) and found["rate"] == {}  # the runs record no recurrent rate
     table = runs.sweep_table(sweep)
     assert table.loc[(2, "zaremba p=0.5"), "last valid"] == 4.5
 
@@ -57,6 +61,7 @@ def test_a_recurrent_rate_sweep_trains_one_scheme_at_each_rate(tiny_corpus):
     assert [(r["label"], r["recurrent_rate"]) for r in sweep["runs"]] == [
         ("everywhere p=0.5 r=0", 0.0), ("everywhere p=0.5 r=0.5", 0.5)]
     assert sweep["runs"][0]["valid"] != sweep["runs"][1]["valid"] and sweep["seconds"][1] > 0
+    assert live.sweep_findings(sweep)["rate"] == {"everywhere p=0.5 r=0": 0.0, "everywhere p=0.5 r=0.5": 0.5}
     with pytest.raises(ValueError, match="one scheme"):
         live.seed_sweep(tiny_corpus, ("everywhere", "memory"), (1,), recurrent_rates=(0.0,))
 

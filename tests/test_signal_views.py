@@ -190,8 +190,16 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
     zoo = results / "ptb" / "zoo"
     fake_signal(zoo / "zaremba-seed2", "zaremba", 0.8)
     fake_signal(zoo / "everywhere-seed2", "everywhere", 0.7)
+    control = results / "ptb" / "zoo-control"
+    fake_signal(control / "everywhere-seed2", "everywhere", 0.1)  # the recorded zoo's measurement wins
+    fake_signal(control / "memory-seed2", "memory", 0.6)  # the retrain stands in where the zoo has none
     by_seed = analysis.signal_runs.load_signal_seeds(results)
-    assert sorted(by_seed) == [1, 2] and list(by_seed[2]) == ["zaremba", "everywhere"]
+    assert sorted(by_seed) == [1, 2] and list(by_seed[2]) == ["zaremba", "everywhere", "memory"]
+    assert by_seed[2]["everywhere"].path.parent.name == "zoo" and by_seed[2]["memory"].path.parent.name == "zoo-control"
+    assert list(analysis.signal_runs.load_signal_seeds(results, zoos=("ptb/zoo",))[2]) == ["zaremba", "everywhere"]
+    assert analysis.signal_runs.sources(by_seed)[2] == {"ptb/zoo": ["zaremba", "everywhere"],
+                                                        "ptb/zoo-control": ["memory"]}
+    del by_seed[2]["memory"]
     tuned = results / "ptb" / "zoo-tuned" / "everywhere-r25-seed1"
     tuned.mkdir(parents=True)
     (tuned / "mask_noise.json").write_text(json.dumps({

@@ -489,3 +489,16 @@ def test_the_recurrent_rate_names_the_rate_on_each_schemes_recurrent_site():
     assert rate("memory", 0.5, 0.1, 0.5) == 0.1
     assert rate("zoneout", 0.5, 0.5, 0.1) == 0.1  # the cell's zoneout rate
     assert math.isnan(analysis.zoo.recurrent_rate({"scheme": "zaremba", "dropout": 0.5}))  # the tuning's default
+
+
+
+def test_retrains_sit_beside_the_recorded_runs(two_seeds, tmp_path_factory):
+    elsewhere = tmp_path_factory.mktemp("retrains")
+    control = two_seeds / "ptb" / "zoo-control"
+    control.mkdir()
+    write_zoo_run(elsewhere, "everywhere", 2, 199.5).rename(control / "everywhere-seed2")
+    write_zoo_run(elsewhere, "memory", 2, 200.0).rename(control / "memory-seed2")  # no recorded memory run
+    write_zoo_run(elsewhere, "zaremba", 2, 193.0, complete=False).rename(control / "zaremba-seed2")  # training
+    table = analysis.zoo.retrain_table(two_seeds)
+    assert table.to_dict("records") == [{"scheme": "everywhere", "seed": 2, "recorded valid": 198.0,
+                                         "retrain valid": 199.5, "difference": 1.5}]

@@ -63,32 +63,36 @@ def read_signal(path: str | os.PathLike) -> SignalRun:
 
 
 def load_signal_runs(results_dir: str | os.PathLike | None = None, seed: int = SEED,
-                     zoo: str = ZOO) -> dict[str, SignalRun]:
+                     zoos=(ZOO, CONTROL)) -> dict[str, SignalRun]:
     """``{scheme: SignalRun}`` for every zoo run of ``seed`` that has a readable ``signal.json``.
 
+    ``zoos`` are searched in order, the first measured run of a scheme counts: the recorded zoo,
+    then its retrains with checkpoints kept (``CONTROL``: the original seed-2 runs kept none).
     ``results_dir`` defaults to ``rnnreg.analysis.runs.results_dir()`` ($RNNREG_RESULTS or results/).
     Missing folders, unmeasured runs and unreadable files are skipped (see :func:`missing_schemes`).
     Ordered as ``rnnreg.model.SCHEMES``.
     """
-    root = _results_dir(results_dir) / zoo
+    root = _results_dir(results_dir)
     out: dict[str, SignalRun] = {}
     for scheme in SCHEMES:
-        run = root / f"{scheme}-seed{seed}"
-        if not (run / "signal.json").is_file():
-            continue
-        try:
-            out[scheme] = read_signal(run)
-        except (ValueError, KeyError, OSError):  # half-written or malformed: treat as not recorded
-            continue
+        for zoo in zoos:
+            run = root / zoo / f"{scheme}-seed{seed}"
+            if not (run / "signal.json").is_file():
+                continue
+            try:
+                out[scheme] = read_signal(run)
+                break
+            except (ValueError, KeyError, OSError):  # half-written or malformed: treat as not recorded
+                continue
     return out
 
 
 def load_signal_seeds(results_dir: str | os.PathLike | None = None, seeds=SEEDS,
-                      zoo: str = ZOO) -> dict[int, dict[str, SignalRun]]:
+                      zoos=(ZOO, CONTROL)) -> dict[int, dict[str, SignalRun]]:
     """``{seed: {scheme: SignalRun}}`` for every seed in ``seeds`` with at least one measured run."""
     out = {}
     for seed in seeds:
-        loaded = load_signal_runs(results_dir, seed, zoo)
+        loaded = load_signal_runs(results_dir, seed, zoos)
         if loaded:
             out[seed] = loaded
     return out
@@ -97,6 +101,16 @@ def load_signal_seeds(results_dir: str | os.PathLike | None = None, seeds=SEEDS,
 def missing_schemes(loaded: dict, schemes=SCHEMES) -> list[str]:
     """The schemes with no measurement in ``loaded``."""
     return [s for s in schemes if s not in loaded]
+
+
+def sources(by_seed: dict[int, dict[str, SignalRun]]) -> dict[int, dict[str, list[str]]]:
+    """Where each seed's measurements come from: ``{seed: {"ptb/zoo": [schemes], ...}}``."""
+    out: dict[int, dict[str, list[str]]] = {}
+    for seed, loaded in by_seed.items():
+        for scheme, run in loaded.items():
+            zoo = f"{run.path.parent.parent.name}/{run.path.parent.name}"
+            out.setdefault(seed, {}).setdefault(zoo, []).append(scheme)
+    return out
 
 
 def runs_budget(loaded: dict, schemes=SCHEMES) -> dict:

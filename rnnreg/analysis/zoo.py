@@ -221,6 +221,21 @@ def status(zoo: dict) -> dict:
             "missing": missing(zoo)}
 
 
+def retrain_table(results: str | os.PathLike | None = None, digits: int = 2) -> pd.DataFrame:
+    """The zoo's runs beside their retrains in ``CONTROL`` (same command, checkpoint kept): last-epoch
+    validation perplexity of each and the difference, one row per complete pair."""
+    recorded, retrained = load_zoo(results), load_zoo(results, CONTROL)
+    rows = []
+    for scheme, reruns in retrained.items():
+        for rerun in (r for r in reruns if r.complete):
+            match = [r for r in recorded.get(scheme, []) if r.complete and seed_of(r) == seed_of(rerun)]
+            if match:
+                a, b = match[0].final("valid_ppl"), rerun.final("valid_ppl")
+                rows.append({"scheme": scheme, "seed": seed_of(rerun), "recorded valid": round(a, digits),
+                             "retrain valid": round(b, digits), "difference": round(b - a, digits)})
+    return pd.DataFrame(rows, columns=["scheme", "seed", "recorded valid", "retrain valid", "difference"])
+
+
 def load_bench(results: str | os.PathLike | None = None, path: str = BENCH) -> dict | None:
     """``results/bench/cpu.json`` or None when it is missing or unreadable."""
     p = results_dir(results) / path
