@@ -59,3 +59,19 @@ def test_each_row_agrees_with_its_files(row):
             continue
         want = (f"{run.final('valid_ppl'):.1f}", f"{run.summary['test_ppl']:.1f}")
         assert i < len(pairs) and pairs[i] == want, f"{model}: README says {pairs}, {path} says {want}"
+
+
+def results_readme_rows():
+    text = (ROOT / "results" / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `(ptb/[^`]+?)/` \|(.*)$", text, flags=re.M)
+    return [(folder, rest) for folder, rest in rows if (ROOT / "results" / folder / "summary.json").exists()]
+
+
+@pytest.mark.parametrize("folder,row", results_readme_rows(), ids=[f for f, _ in results_readme_rows()])
+def test_results_readme_quotes_each_complete_runs_test_perplexity(folder, row):
+    """``results/README.md``: a row's first "test N" is its run's test perplexity, at the digits quoted."""
+    summary = json.loads((ROOT / "results" / folder / "summary.json").read_text())
+    quoted = re.search(r"\btest (\d+\.(\d+))", row)
+    if quoted is None:
+        return
+    assert quoted[1] == f"{summary['test_ppl']:.{len(quoted[2])}f}", f"results/README.md: {folder}"
