@@ -301,7 +301,9 @@ def machine_description(device: torch.device) -> str:
                 break
     except OSError:
         pass
-    return f"{cpu}, {torch.get_num_threads()} threads"
+    # The vector instructions PyTorch dispatches to (AVX2, AVX512, ...): two CPUs of one model name
+    # can differ there, and so do the last bits of a training run.
+    return f"{cpu}, {torch.get_num_threads()} threads, {torch.backends.cpu.get_cpu_capability()}"
 
 
 def provenance(command: str | None = None, device: torch.device | str = "cpu", commit: str | None = None) -> dict:

@@ -121,6 +121,8 @@ def test_run_folder_log_checkpoint_and_provenance(tiny_corpus, tmp_path):
     for key in ("command", "git_commit", "torch", "device", "wall_s", "test_ppl", "decay_start", "corpus_sizes"):
         assert key in summary
     assert summary["command"] == "pytest" and summary["decay_start"] == "code"
+    # the machine: CPU model, threads, and the vector instructions torch dispatches to
+    assert summary["device"].endswith(f"{torch.get_num_threads()} threads, {torch.backends.cpu.get_cpu_capability()}")
     assert json.loads((run / "config.json").read_text()) == tiny_config().to_dict()
     assert load_checkpoint(run / "checkpoint.pt")["epoch"] == 3
     kinds = [e["event"] for e in events]
