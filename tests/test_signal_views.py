@@ -227,6 +227,20 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
     table = analysis.signal_runs.claims_table(claims)
     assert table.loc["memory", "signal wiped"] == "not yet recorded"
     assert table.loc["everywhere", "seeds"] == "1, 2"
+    assert analysis.signal_runs.claim_one(claims) == {"holds": ["everywhere"], "holds_at": {}, "falls": ["everywhere"],
+                                                      "measured": ["everywhere", "zoneout"]}
+    # Wiped out at one rate, kept at another: the claim holds at that rate only.
+    kept = results / "ptb" / "zoo-tuned" / "everywhere-r10-seed1"
+    kept.mkdir()
+    (kept / "mask_noise.json").write_text(json.dumps({
+        "scheme": "everywhere", "recurrent_dropout": 0.1, "seed": 1, "lag": [0, 1, 2, 3, 4, 5],
+        "fraction": [0.5, 0.4, 0.35, 0.3, 0.3, 0.3], "stderr": [0.01] * 6}))
+    both = analysis.signal_runs.scheme_claims(by_seed, analysis.signal_runs.load_mask_noise(results), far=5,
+                                              noise_far=5)
+    ev = both["everywhere"]
+    assert ev.wiped is False and ev.falls is True and (ev.wiped_at, ev.kept_at) == ([0.25], [0.1])
+    assert analysis.signal_runs.claim_one(both)["holds_at"] == {"everywhere": [0.25]}
+    assert analysis.signal_runs.claims_table(both).loc["everywhere", "signal wiped"] == "at rate 0.25"
 
 
 def test_mask_noise_reads_the_control_and_each_schemes_recurrent_rate(results):

@@ -312,6 +312,16 @@ class SchemeClaims:
     wiped: bool | None = None
     falls: bool | None = None
 
+    @property
+    def wiped_at(self) -> list[float]:
+        """The recurrent rates at which a measured run has its signal wiped out (claim (1) holds there)."""
+        return sorted({n["rate"] for n in self.noise if n["wiped"]})
+
+    @property
+    def kept_at(self) -> list[float]:
+        """The recurrent rates at which a measured run keeps its signal (not wiped out)."""
+        return sorted({n["rate"] for n in self.noise if not n["wiped"]})
+
     @staticmethod
     def spread(values) -> tuple[float, float] | None:
         """(min, max) of the recorded values, ``None`` when there are none."""
@@ -352,6 +362,16 @@ def scheme_claims(by_seed: dict[int, dict[str, SignalRun]], noise: list[dict] = 
     return out
 
 
+def claim_one(claims: dict[str, SchemeClaims]) -> dict:
+    """Claim (1) over the schemes: ``holds`` (wiped out in every measured run), ``holds_at``
+    ({scheme: rates} where it holds at some measured rates and not at others), ``falls`` (the
+    fraction falls in every measured run), ``measured`` (schemes with a measurement)."""
+    return {"holds": [s for s, c in claims.items() if c.wiped],
+            "holds_at": {s: c.wiped_at for s, c in claims.items() if c.noise and not c.wiped and c.wiped_at},
+            "falls": [s for s, c in claims.items() if c.falls],
+            "measured": [s for s, c in claims.items() if c.noise]}
+
+
 def claims_table(claims: dict[str, SchemeClaims], digits: int = 2) -> pd.DataFrame:
     """One row per scheme: the numbers behind both claims (ranges over seeds), and the decisions."""
     def rng(values, fmt):
@@ -371,7 +391,8 @@ def claims_table(claims: dict[str, SchemeClaims], digits: int = 2) -> pd.DataFra
                    "ignores state": "not yet recorded" if c.ignores_state is None else c.ignores_state,
                    "shorter memory": "not yet recorded" if c.shorter_memory is None else c.shorter_memory,
                    "signal fraction near → far": noise,
-                   "signal wiped": "not yet recorded" if c.wiped is None else c.wiped}
+                   "signal wiped": ("not yet recorded" if c.wiped is None else c.wiped if c.wiped or not c.wiped_at
+                                    else "at rate " + ", ".join(f"{r:g}" for r in c.wiped_at))}
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
