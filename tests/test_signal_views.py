@@ -240,6 +240,9 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
     ev = both["everywhere"]
     assert ev.wiped is False and ev.falls is True and (ev.wiped_at, ev.kept_at) == ([0.25], [0.1])
     assert analysis.signal_runs.claim_one(both)["holds_at"] == {"everywhere": [0.25]}
+    assert analysis.signal_runs.where_claim_one_holds(both) == "for `everywhere` at recurrent rate 0.25 only"
+    assert analysis.signal_runs.where_claim_one_holds(claims) == "for `everywhere` (every rate measured)"
+    assert analysis.signal_runs.where_claim_one_holds({}) == "for none"
     assert analysis.signal_runs.claims_table(both).loc["everywhere", "signal wiped"] == "at rate 0.25"
 
 

@@ -372,6 +372,16 @@ def claim_one(claims: dict[str, SchemeClaims]) -> dict:
             "measured": [s for s, c in claims.items() if c.noise]}
 
 
+def where_claim_one_holds(claims: dict[str, SchemeClaims]) -> str:
+    """Where claim (1) holds, in the words chapters 00 and 03 use: "for `a` (every rate measured) and
+    for `b` at recurrent rate 0.25 only", or "for none"."""
+    one = claim_one(claims)
+    parts = [f"for `{s}` (every rate measured)" for s in one["holds"]]
+    parts += [f"for `{s}` at recurrent rate {', '.join(f'{r:g}' for r in rs)} only"
+              for s, rs in one["holds_at"].items()]
+    return " and ".join(parts) or "for none"
+
+
 def claims_table(claims: dict[str, SchemeClaims], digits: int = 2) -> pd.DataFrame:
     """One row per scheme: the numbers behind both claims (ranges over seeds), and the decisions."""
     def rng(values, fmt):
