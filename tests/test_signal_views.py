@@ -4,6 +4,7 @@ Plain pytest, no kernel (reference notebooks.md §2): setting a control's ``.val
 observer; we assert on the panel's state, figure and PNG bytes.
 """
 import json
+import math
 
 import pytest
 
@@ -204,7 +205,7 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
     tuned.mkdir(parents=True)
     (tuned / "mask_noise.json").write_text(json.dumps({
         "scheme": "everywhere", "recurrent_dropout": 0.25, "seed": 1, "lag": [0, 1, 2, 3, 4, 5],
-        "fraction": [0.5, 0.4, 0.2, 0.1, 0.05, 0.02], "stderr": [0.01] * 6}))
+        "fraction": [0.5, 0.4, 0.2, 0.1, 0.05, 0.02], "stderr": [0.005] * 6}))
     zoneout = results / "ptb" / "zoo-tuned" / "zoneout-r10-seed1"
     zoneout.mkdir()
     (zoneout / "mask_noise.json").write_text(json.dumps({
@@ -220,15 +221,16 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
     assert ev.vs_reference == pytest.approx([0.3**4 / 0.8**4, 0.7**4 / 0.8**4])
     assert ev.shorter_memory is False  # seed 2 does not forget faster than zaremba
     assert ev.ignores_state is False and ev.context_gain == pytest.approx([1 - 205 / 250] * 2)
-    assert ev.falls and ev.wiped  # 0.4 -> 0.02: under a tenth of the near lag's fraction
+    assert ev.falls and ev.wiped  # 0.4 -> 0.02: under a tenth of the near lag's fraction, beyond 2 s.e.
     assert ev.noise[0]["ratio"] == pytest.approx(0.05)
+    assert ev.noise[0]["ratio_stderr"] == pytest.approx(math.hypot(0.005 / 0.4, 0.02 * 0.005 / 0.4**2))
     assert claims["memory"].seeds == [] and claims["memory"].ignores_state is None and claims["memory"].wiped is None
     assert claims["zoneout"].falls is False and claims["zoneout"].wiped is False
     table = analysis.signal_runs.claims_table(claims)
     assert table.loc["memory", "signal wiped"] == "not yet recorded"
     assert table.loc["everywhere", "seeds"] == "1, 2"
-    assert analysis.signal_runs.claim_one(claims) == {"holds": ["everywhere"], "holds_at": {}, "falls": ["everywhere"],
-                                                      "measured": ["everywhere", "zoneout"]}
+    assert analysis.signal_runs.claim_one(claims) == {"holds": ["everywhere"], "holds_at": {}, "threshold_at": {},
+                                                      "falls": ["everywhere"], "measured": ["everywhere", "zoneout"]}
     # Wiped out at one rate, kept at another: the claim holds at that rate only.
     kept = results / "ptb" / "zoo-tuned" / "everywhere-r10-seed1"
     kept.mkdir()
@@ -243,6 +245,21 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
     assert analysis.signal_runs.where_claim_one_holds(both) == "for `everywhere` at recurrent rate 0.25 only"
     assert analysis.signal_runs.where_claim_one_holds(claims) == "for `everywhere` (every rate measured)"
     assert analysis.signal_runs.where_claim_one_holds({}) == "for none"
+    # Near the threshold: a ratio of 0.12 whose 2 s.e. reach below 0.1 decides nothing.
+    border = results / "ptb" / "zoo-control" / "everywhere-seed2"  # its signal.json is there already
+    (border / "mask_noise.json").write_text(json.dumps({
+        "scheme": "everywhere", "recurrent_dropout": None, "dropout": 0.5, "seed": 2, "lag": [0, 1, 2, 3, 4, 5],
+        "fraction": [0.5, 0.4, 0.3, 0.2, 0.1, 0.048], "stderr": [0.01] * 6}))
+    three = analysis.signal_runs.scheme_claims(by_seed, analysis.signal_runs.load_mask_noise(results), far=5,
+                                               noise_far=5)
+    ev = three["everywhere"]
+    assert [(n["rate"], n["wipe"]) for n in ev.noise] == [(0.1, "kept"), (0.25, "wiped"), (0.5, "threshold")]
+    assert (ev.wiped_at, ev.kept_at, ev.threshold_at) == ([0.25], [0.1], [0.5])
+    assert analysis.signal_runs.where_claim_one_holds(three) == (
+        "for `everywhere` at recurrent rate 0.25 only "
+        "(at the threshold, within two standard errors: `everywhere` at 0.5)")
+    wiped = analysis.signal_runs.claims_table(three).loc["everywhere", "signal wiped"]
+    assert wiped == "at rate 0.25; threshold at 0.5"
     assert analysis.signal_runs.claims_table(both).loc["everywhere", "signal wiped"] == "at rate 0.25"
 
 

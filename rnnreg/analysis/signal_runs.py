@@ -9,6 +9,7 @@ can say "not yet recorded here" instead of failing.
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -269,18 +270,25 @@ def load_mask_noise(results_dir: str | os.PathLike | None = None, zoos=(ZOO, CON
 
 def noise_finding(record: dict, near: int = 1, far: int = 30) -> dict:
     """One mask-noise measurement read at two lags: the signal fraction of ``dh_t/dx_(t-k)`` at
-    ``near`` and ``far`` with standard errors, their ratio, ``falls`` (the far fraction is below
-    the near one by more than two standard errors of each) and ``wiped`` (ratio under :data:`WIPED`)."""
+    ``near`` and ``far`` with standard errors, their ratio with its standard error (delta method),
+    ``falls`` (the far fraction is below the near one by more than two standard errors of each)
+    and ``wipe``: ``"wiped"`` when the ratio is under :data:`WIPED` by more than two standard
+    errors, ``"kept"`` when it is above by more than two, ``"threshold"`` in between (the
+    estimate cannot tell); ``wiped`` is ``wipe == "wiped"``."""
     lags = list(record["lag"])
     far = min(far, lags[-1])
     f, se = record["fraction"], record["stderr"]
     a, b = f[lags.index(near)], f[lags.index(far)]
     sa, sb = se[lags.index(near)], se[lags.index(far)]
+    ratio = b / a if a > 0 else None
+    ratio_se = math.hypot(sb / a, b * sa / a**2) if a > 0 else None
+    wipe = ("kept" if ratio is None or ratio - 2 * ratio_se > WIPED else
+            "wiped" if ratio + 2 * ratio_se < WIPED else "threshold")
     return {"scheme": record.get("scheme"), "rate": record.get("recurrent_rate"), "seed": record.get("seed"),
             "zoo": record.get("zoo"), "folder": record.get("folder"), "epoch": record.get("epoch"),
             "near": near, "far": far, "fraction_near": a, "fraction_far": b, "stderr_near": sa, "stderr_far": sb,
-            "ratio": b / a if a > 0 else None, "falls": b + 2 * sb < a - 2 * sa,
-            "wiped": a > 0 and b < WIPED * a}
+            "ratio": ratio, "ratio_stderr": ratio_se, "falls": b + 2 * sb < a - 2 * sa,
+            "wipe": wipe, "wiped": wipe == "wiped"}
 
 
 @dataclass
@@ -319,8 +327,13 @@ class SchemeClaims:
 
     @property
     def kept_at(self) -> list[float]:
-        """The recurrent rates at which a measured run keeps its signal (not wiped out)."""
-        return sorted({n["rate"] for n in self.noise if not n["wiped"]})
+        """The recurrent rates at which a measured run keeps its signal (clearly not wiped out)."""
+        return sorted({n["rate"] for n in self.noise if n["wipe"] == "kept"})
+
+    @property
+    def threshold_at(self) -> list[float]:
+        """The recurrent rates at which a run sits at the wipe-out threshold (within two standard errors)."""
+        return sorted({n["rate"] for n in self.noise if n["wipe"] == "threshold"})
 
     @staticmethod
     def spread(values) -> tuple[float, float] | None:
@@ -364,10 +377,12 @@ def scheme_claims(by_seed: dict[int, dict[str, SignalRun]], noise: list[dict] = 
 
 def claim_one(claims: dict[str, SchemeClaims]) -> dict:
     """Claim (1) over the schemes: ``holds`` (wiped out in every measured run), ``holds_at``
-    ({scheme: rates} where it holds at some measured rates and not at others), ``falls`` (the
-    fraction falls in every measured run), ``measured`` (schemes with a measurement)."""
+    ({scheme: rates} where it holds at some measured rates and not at others), ``threshold_at``
+    ({scheme: rates} at the threshold), ``falls`` (the fraction falls in every measured run),
+    ``measured`` (schemes with a measurement)."""
     return {"holds": [s for s, c in claims.items() if c.wiped],
             "holds_at": {s: c.wiped_at for s, c in claims.items() if c.noise and not c.wiped and c.wiped_at},
+            "threshold_at": {s: c.threshold_at for s, c in claims.items() if c.threshold_at},
             "falls": [s for s, c in claims.items() if c.falls],
             "measured": [s for s, c in claims.items() if c.noise]}
 
@@ -376,10 +391,23 @@ def where_claim_one_holds(claims: dict[str, SchemeClaims]) -> str:
     """Where claim (1) holds, in the words chapters 00 and 03 use: "for `a` (every rate measured) and
     for `b` at recurrent rate 0.25 only", or "for none"."""
     one = claim_one(claims)
+    rates = lambda rs: ", ".join(f"{r:g}" for r in rs)  # noqa: E731
     parts = [f"for `{s}` (every rate measured)" for s in one["holds"]]
-    parts += [f"for `{s}` at recurrent rate {', '.join(f'{r:g}' for r in rs)} only"
-              for s, rs in one["holds_at"].items()]
-    return " and ".join(parts) or "for none"
+    parts += [f"for `{s}` at recurrent rate {rates(rs)} only" for s, rs in one["holds_at"].items()]
+    said = " and ".join(parts) or "for none"
+    border = [f"`{s}` at {rates(rs)}" for s, rs in one["threshold_at"].items()]
+    return said + (f" (at the threshold, within two standard errors: {', '.join(border)})" if border else "")
+
+
+def _wiped_cell(c: SchemeClaims) -> str | bool:
+    if c.wiped is None:
+        return "not yet recorded"
+    if c.wiped or not (c.wiped_at or c.threshold_at):
+        return c.wiped
+    rates = lambda rs: ", ".join(f"{r:g}" for r in rs)  # noqa: E731
+    parts = ([f"at rate {rates(c.wiped_at)}"] if c.wiped_at else []) + (
+        [f"threshold at {rates(c.threshold_at)}"] if c.threshold_at else [])
+    return "; ".join(parts)
 
 
 def claims_table(claims: dict[str, SchemeClaims], digits: int = 2) -> pd.DataFrame:
@@ -401,8 +429,7 @@ def claims_table(claims: dict[str, SchemeClaims], digits: int = 2) -> pd.DataFra
                    "ignores state": "not yet recorded" if c.ignores_state is None else c.ignores_state,
                    "shorter memory": "not yet recorded" if c.shorter_memory is None else c.shorter_memory,
                    "signal fraction near → far": noise,
-                   "signal wiped": ("not yet recorded" if c.wiped is None else c.wiped if c.wiped or not c.wiped_at
-                                    else "at rate " + ", ".join(f"{r:g}" for r in c.wiped_at))}
+                   "signal wiped": _wiped_cell(c)}
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
