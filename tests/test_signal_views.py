@@ -258,8 +258,10 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
     assert analysis.signal_runs.where_claim_one_holds(three) == (
         "for `everywhere` at recurrent rate 0.25 only "
         "(at the threshold, within two standard errors: `everywhere` at 0.5)")
-    wiped = analysis.signal_runs.claims_table(three).loc["everywhere", "signal wiped"]
-    assert wiped == "at rate 0.25; threshold at 0.5"
+    table = analysis.signal_runs.claims_table(three)
+    assert table.loc["everywhere", "signal wiped"] == "at rate 0.25; threshold at 0.5"
+    assert table.loc["everywhere", "signal fraction near → far"] == (
+        "rate 0.1 (seed 1): 0.40 → 0.30; rate 0.25 (seed 1): 0.40 → 0.02; rate 0.5 (seed 2): 0.40 → 0.05")
     assert analysis.signal_runs.claims_table(both).loc["everywhere", "signal wiped"] == "at rate 0.25"
 
 

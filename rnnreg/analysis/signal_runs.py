@@ -420,8 +420,8 @@ def claims_table(claims: dict[str, SchemeClaims], digits: int = 2) -> pd.DataFra
 
     rows = {}
     for s, c in claims.items():
-        noise = "; ".join(f"rate {n['rate']:g}: {n['fraction_near']:.{digits}f} → {n['fraction_far']:.{digits}f}"
-                          for n in c.noise) or "not yet recorded"
+        noise = "; ".join(f"rate {n['rate']:g} (seed {n['seed']}): {n['fraction_near']:.{digits}f} → "
+                          f"{n['fraction_far']:.{digits}f}" for n in c.noise) or "not yet recorded"
         rows[s] = {"seeds": ", ".join(map(str, c.seeds)) or "none",
                    f"h k={c.far}/k={c.near}": rng(c.far_over_near, lambda v: f"{v:.{digits}g}"),
                    "vs zaremba": rng(c.vs_reference, lambda v: f"{v:.{digits}g}"),
