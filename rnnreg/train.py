@@ -169,9 +169,9 @@ PRESETS: dict[str, dict] = {
 }
 #: Fields that may differ between a checkpoint and the run resuming it.
 RESUMABLE_DIFFERENCES = ("device", "compile")
-#: ``epochs`` may change on resume (end a run sooner, or train it on): ``lr_at`` does not depend on the
-#: epoch count, so the epochs already trained are those of a run planned with the new count. The
-#: summary records every count the run was planned with (``epochs_planned``).
+# ``epochs`` may change on resume too (end a run sooner, or train it on): ``lr_at`` does not depend on
+# the epoch count, so the epochs already trained are those of a run planned with the new count. The
+# summary records every count the run was planned with (``epochs_planned``).
 
 
 #: A running loss per token above ``DIVERGENCE_FACTOR * log V`` (a uniform guess scores log V;

@@ -1,5 +1,6 @@
-"""Chapter 03's recorded measurements: the ``signal.json`` files that ``python -m rnnreg measure``
-writes beside each run of the scheme zoo (``results/ptb/zoo/<scheme>-seed<seed>/``).
+"""Chapter 03's recorded measurements: the ``signal.json`` and ``mask_noise.json`` files that
+``python -m rnnreg measure`` writes beside each run of the scheme zoo (``results/ptb/zoo/``), its
+retrains with checkpoints kept (``results/ptb/zoo-control/``) and the tuned zoo (``zoo-tuned/``).
 
 Nothing here measures: it reads what was measured, lays it out as pandas DataFrames and reads
 the two claims of the chapter off it as numbers and decisions (the chapter words them). A run
@@ -375,6 +376,11 @@ def scheme_claims(by_seed: dict[int, dict[str, SignalRun]], noise: list[dict] = 
     return out
 
 
+def format_rates(rates) -> str:
+    """Recurrent rates as the chapters print them: ``"0.1, 0.25"``."""
+    return ", ".join(f"{r:g}" for r in rates)
+
+
 def claim_one(claims: dict[str, SchemeClaims]) -> dict:
     """Claim (1) over the schemes: ``holds`` (wiped out in every measured run), ``holds_at``
     ({scheme: rates} where it holds at some measured rates and not at others), ``threshold_at``
@@ -391,11 +397,10 @@ def where_claim_one_holds(claims: dict[str, SchemeClaims]) -> str:
     """Where claim (1) holds, in the words chapters 00 and 03 use: "for `a` (every rate measured) and
     for `b` at recurrent rate 0.25 only", or "for none"."""
     one = claim_one(claims)
-    rates = lambda rs: ", ".join(f"{r:g}" for r in rs)  # noqa: E731
     parts = [f"for `{s}` (every rate measured)" for s in one["holds"]]
-    parts += [f"for `{s}` at recurrent rate {rates(rs)} only" for s, rs in one["holds_at"].items()]
+    parts += [f"for `{s}` at recurrent rate {format_rates(rs)} only" for s, rs in one["holds_at"].items()]
     said = " and ".join(parts) or "for none"
-    border = [f"`{s}` at {rates(rs)}" for s, rs in one["threshold_at"].items()]
+    border = [f"`{s}` at {format_rates(rs)}" for s, rs in one["threshold_at"].items()]
     return said + (f" (at the threshold, within two standard errors: {', '.join(border)})" if border else "")
 
 
@@ -404,9 +409,8 @@ def _wiped_cell(c: SchemeClaims) -> str | bool:
         return "not yet recorded"
     if c.wiped or not (c.wiped_at or c.threshold_at):
         return c.wiped
-    rates = lambda rs: ", ".join(f"{r:g}" for r in rs)  # noqa: E731
-    parts = ([f"at rate {rates(c.wiped_at)}"] if c.wiped_at else []) + (
-        [f"threshold at {rates(c.threshold_at)}"] if c.threshold_at else [])
+    parts = ([f"at rate {format_rates(c.wiped_at)}"] if c.wiped_at else []) + (
+        [f"threshold at {format_rates(c.threshold_at)}"] if c.threshold_at else [])
     return "; ".join(parts)
 
 
