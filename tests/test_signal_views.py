@@ -229,6 +229,11 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
     table = analysis.signal_runs.claims_table(claims)
     assert table.loc["memory", "signal wiped"] == "not yet recorded"
     assert table.loc["everywhere", "seeds"] == "1, 2"
+    # Seeds that agree at the digits shown give one number, not "6.2%–6.2%".
+    agree = analysis.signal_runs.SchemeClaims("x", seeds=[1, 2], context_gain=[0.0621, 0.0624],
+                                              far_over_near=[0.021, 0.027])
+    row = analysis.signal_runs.claims_table({"x": agree}).loc["x"]
+    assert row["ppl gain k=5→50"] == "6.2%" and row["h k=30/k=1"] == "0.021–0.027"
     assert analysis.signal_runs.claim_one(claims) == {"holds": ["everywhere"], "holds_at": {}, "threshold_at": {},
                                                       "falls": ["everywhere"], "measured": ["everywhere", "zoneout"]}
     # Wiped out at one rate, kept at another: the claim holds at that rate only.

@@ -420,7 +420,8 @@ def claims_table(claims: dict[str, SchemeClaims], digits: int = 2) -> pd.DataFra
         s = SchemeClaims.spread(values)
         if s is None:
             return "not yet recorded"
-        return fmt(s[0]) if s[0] == s[1] else f"{fmt(s[0])}–{fmt(s[1])}"
+        lo, hi = fmt(s[0]), fmt(s[1])
+        return lo if lo == hi else f"{lo}–{hi}"  # one number when the seeds agree at the digits shown
 
     rows = {}
     for s, c in claims.items():
