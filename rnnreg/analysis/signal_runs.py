@@ -381,6 +381,13 @@ def format_rates(rates) -> str:
     return ", ".join(f"{r:g}" for r in rates)
 
 
+def format_span(values, spec: str, missing: str = "not yet recorded") -> str:
+    """``"lo–hi"`` of the recorded values in format ``spec``, one number when they agree at the
+    digits shown, ``missing`` when none is recorded."""
+    s = SchemeClaims.spread(values)
+    return missing if s is None else "–".join(dict.fromkeys(format(v, spec) for v in s))
+
+
 def claim_one(claims: dict[str, SchemeClaims]) -> dict:
     """Claim (1) over the schemes: ``holds`` (wiped out in every measured run), ``holds_at``
     ({scheme: rates} where it holds at some measured rates and not at others), ``threshold_at``
@@ -416,21 +423,14 @@ def _wiped_cell(c: SchemeClaims) -> str | bool:
 
 def claims_table(claims: dict[str, SchemeClaims], digits: int = 2) -> pd.DataFrame:
     """One row per scheme: the numbers behind both claims (ranges over seeds), and the decisions."""
-    def rng(values, fmt):
-        s = SchemeClaims.spread(values)
-        if s is None:
-            return "not yet recorded"
-        lo, hi = fmt(s[0]), fmt(s[1])
-        return lo if lo == hi else f"{lo}–{hi}"  # one number when the seeds agree at the digits shown
-
     rows = {}
     for s, c in claims.items():
         noise = "; ".join(f"rate {n['rate']:g} (seed {n['seed']}): {n['fraction_near']:.{digits}f} → "
                           f"{n['fraction_far']:.{digits}f}" for n in c.noise) or "not yet recorded"
         rows[s] = {"seeds": ", ".join(map(str, c.seeds)) or "none",
-                   f"h k={c.far}/k={c.near}": rng(c.far_over_near, lambda v: f"{v:.{digits}g}"),
-                   "vs zaremba": rng(c.vs_reference, lambda v: f"{v:.{digits}g}"),
-                   f"ppl gain k={c.short}→{c.long}": rng(c.context_gain, lambda v: f"{v:.1%}"),
+                   f"h k={c.far}/k={c.near}": format_span(c.far_over_near, f".{digits}g"),
+                   "vs zaremba": format_span(c.vs_reference, f".{digits}g"),
+                   f"ppl gain k={c.short}→{c.long}": format_span(c.context_gain, ".1%"),
                    "ignores state": "not yet recorded" if c.ignores_state is None else c.ignores_state,
                    "shorter memory": "not yet recorded" if c.shorter_memory is None else c.shorter_memory,
                    "signal fraction near → far": noise,
