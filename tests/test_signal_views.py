@@ -235,7 +235,17 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
     row = analysis.signal_runs.claims_table({"x": agree}).loc["x"]
     assert row["ppl gain k=5→50"] == "6.2%" and row["h k=30/k=1"] == "0.021–0.027"
     assert analysis.signal_runs.claim_one(claims) == {"holds": ["everywhere"], "holds_at": {}, "threshold_at": {},
-                                                      "falls": ["everywhere"], "measured": ["everywhere", "zoneout"]}
+                                                      "falls": ["everywhere"], "measured": ["everywhere", "zoneout"],
+                                                      "unmeasured": ["zaremba", "memory", "variational",
+                                                                     "weight_drop"]}
+    assert analysis.signal_runs.claim_two(claims) == {"holds": [], "shorter_memory": [],
+                                                      "neither": ["zaremba", "everywhere"], "seeds": [1, 2]}
+    forgets = analysis.signal_runs.SchemeClaims("y", seeds=[1], shorter_memory=True, ignores_state=False)
+    ignores = analysis.signal_runs.SchemeClaims("z", seeds=[1, 3], shorter_memory=False, ignores_state=True)
+    assert analysis.signal_runs.claim_two({"y": forgets, "z": ignores}) == {
+        "holds": ["z"], "shorter_memory": ["y"], "neither": [], "seeds": [1, 3]}
+    assert analysis.signal_runs.format_names(["a", "b"]) == "`a`, `b`"
+    assert analysis.signal_runs.format_names([]) == "none"
     # Wiped out at one rate, kept at another: the claim holds at that rate only.
     kept = results / "ptb" / "zoo-tuned" / "everywhere-r10-seed1"
     kept.mkdir()
@@ -268,6 +278,24 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
     assert table.loc["everywhere", "signal fraction near → far"] == (
         "rate 0.1 (seed 1): 0.40 → 0.30; rate 0.25 (seed 1): 0.40 → 0.02; rate 0.5 (seed 2): 0.40 → 0.05")
     assert analysis.signal_runs.claims_table(both).loc["everywhere", "signal wiped"] == "at rate 0.25"
+    # The chapter's per-scheme verdict lines: the decision first, then the numbers behind it.
+    one = analysis.signal_runs.verdict_one
+    assert one(three["everywhere"]).startswith(
+        "**holds at recurrent rate 0.25**; at the threshold at 0.5; not at 0.1 (recurrent rate 0.1, seed 1: "
+        "0.40 at k = 1 → 0.30 at k = 5;")
+    assert one(claims["everywhere"]).startswith("**holds** (recurrent rate 0.25, seed 1: 0.40 at k = 1 → 0.02")
+    assert one(claims["zoneout"]).startswith("does not hold (") and one(claims["memory"]) == "not yet recorded"
+    two = analysis.signal_runs.verdict_two
+    assert two(claims["everywhere"]) == (  # 0.02–0.59 = (0.3/0.8)⁴ and (0.7/0.8)⁴, the two seeds
+        "does not hold (from 5 to 50 tokens perplexity 18.0% lower; a token 5 back moves h 0.02–0.59× as much as "
+        "in `zaremba`; seed 1, 2)")
+    assert two(agree) == ("does not hold (from 5 to 50 tokens perplexity 6.2% lower; a token 30 back moves h "
+                          "not recorded× as much as in `zaremba`; seed 1, 2)")
+    assert two(analysis.signal_runs.SchemeClaims("zaremba", seeds=[1], context_gain=[0.05], shorter_memory=None,
+                                                 ignores_state=False)) == (
+        "does not hold (from 5 to 50 tokens perplexity 5.0% lower; seed 1; seed 2 not yet recorded)")
+    assert two(forgets).startswith("*a shorter memory*, the state still used") and two(ignores).startswith("**holds**")
+    assert two(claims["memory"]) == "not yet recorded"
 
 
 def test_mask_noise_reads_the_control_and_each_schemes_recurrent_rate(results):

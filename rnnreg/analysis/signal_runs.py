@@ -388,16 +388,32 @@ def format_span(values, spec: str, missing: str = "not yet recorded") -> str:
     return missing if s is None else "–".join(dict.fromkeys(format(v, spec) for v in s))
 
 
+def format_names(schemes) -> str:
+    """Scheme names as the chapters print them: ``"`a`, `b`"``, or ``"none"``."""
+    return ", ".join(f"`{s}`" for s in schemes) or "none"
+
+
 def claim_one(claims: dict[str, SchemeClaims]) -> dict:
     """Claim (1) over the schemes: ``holds`` (wiped out in every measured run), ``holds_at``
     ({scheme: rates} where it holds at some measured rates and not at others), ``threshold_at``
     ({scheme: rates} at the threshold), ``falls`` (the fraction falls in every measured run),
-    ``measured`` (schemes with a measurement)."""
+    ``measured`` (schemes with a measurement), ``unmeasured`` (schemes without one)."""
     return {"holds": [s for s, c in claims.items() if c.wiped],
             "holds_at": {s: c.wiped_at for s, c in claims.items() if c.noise and not c.wiped and c.wiped_at},
             "threshold_at": {s: c.threshold_at for s, c in claims.items() if c.threshold_at},
             "falls": [s for s, c in claims.items() if c.falls],
-            "measured": [s for s, c in claims.items() if c.noise]}
+            "measured": [s for s, c in claims.items() if c.noise],
+            "unmeasured": [s for s, c in claims.items() if not c.noise]}
+
+
+def claim_two(claims: dict[str, SchemeClaims]) -> dict:
+    """Claim (2) over the schemes: ``holds`` (the model ignores its state in every recorded seed),
+    ``shorter_memory`` (h forgets faster than the reference's in every recorded seed),
+    ``neither`` (recorded, and neither of the two), ``seeds`` (every seed recorded for some scheme)."""
+    return {"holds": [s for s, c in claims.items() if c.ignores_state],
+            "shorter_memory": [s for s, c in claims.items() if c.shorter_memory],
+            "neither": [s for s, c in claims.items() if c.seeds and not c.ignores_state and not c.shorter_memory],
+            "seeds": sorted({seed for c in claims.values() for seed in c.seeds})}
 
 
 def where_claim_one_holds(claims: dict[str, SchemeClaims]) -> str:
@@ -409,6 +425,40 @@ def where_claim_one_holds(claims: dict[str, SchemeClaims]) -> str:
     said = " and ".join(parts) or "for none"
     border = [f"`{s}` at {format_rates(rs)}" for s, rs in one["threshold_at"].items()]
     return said + (f" (at the threshold, within two standard errors: {', '.join(border)})" if border else "")
+
+
+def verdict_one(c: SchemeClaims) -> str:
+    """Chapter 03's verdict on claim (1) for one scheme, with the measurements behind it."""
+    if not c.noise:
+        return "not yet recorded"
+    runs = "; ".join(f"recurrent rate {n['rate']:g}, seed {n['seed']}: {n['fraction_near']:.2f} at k = {n['near']} → "
+                     f"{n['fraction_far']:.2f} at k = {n['far']}" for n in c.noise)
+    if c.wiped:
+        verdict = "**holds**"
+    elif c.wiped_at or c.threshold_at:
+        verdict = "; ".join(
+            ([f"**holds at recurrent rate {format_rates(c.wiped_at)}**"] if c.wiped_at else [])
+            + ([f"at the threshold at {format_rates(c.threshold_at)}"] if c.threshold_at else [])
+            + ([f"not at {format_rates(c.kept_at)}"] if c.kept_at else []))
+    else:
+        verdict = "falls, not wiped out" if c.falls else "does not hold"
+    return f"{verdict} ({runs})"
+
+
+def verdict_two(c: SchemeClaims, reference: str = "zaremba") -> str:
+    """Chapter 03's verdict on claim (2) for one scheme, with the measurements behind it (ranges over seeds)."""
+    if not c.seeds:
+        return "not yet recorded"
+    verdict = ("**holds**" if c.ignores_state else "*a shorter memory*, the state still used"
+               if c.shorter_memory else "does not hold")
+    missing = [str(k) for k in SEEDS if k not in c.seeds]
+    return (f"{verdict} (from {c.short} to {c.long} tokens perplexity "
+            f"{format_span(c.context_gain, '.1%', 'not recorded')} lower; "
+            + ("" if c.scheme == reference else
+               f"a token {c.far} back moves h {format_span(c.vs_reference, '.2g', 'not recorded')}× as much as in "
+               f"`{reference}`; ")
+            + f"seed {', '.join(map(str, c.seeds))}"
+            + (f"; seed {', '.join(missing)} not yet recorded" if missing else "") + ")")
 
 
 def _wiped_cell(c: SchemeClaims) -> str | bool:
