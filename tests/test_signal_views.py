@@ -244,8 +244,7 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
     ignores = analysis.signal_runs.SchemeClaims("z", seeds=[1, 3], shorter_memory=False, ignores_state=True)
     assert analysis.signal_runs.claim_two({"y": forgets, "z": ignores}) == {
         "holds": ["z"], "shorter_memory": ["y"], "neither": [], "seeds": [1, 3]}
-    assert analysis.signal_runs.format_names(["a", "b"]) == "`a`, `b`"
-    assert analysis.signal_runs.format_names([]) == "none"
+    assert analysis.runs.format_names(["a", "b"]) == "`a`, `b`" and analysis.runs.format_names([]) == "none"
     # Wiped out at one rate, kept at another: the claim holds at that rate only.
     kept = results / "ptb" / "zoo-tuned" / "everywhere-r10-seed1"
     kept.mkdir()

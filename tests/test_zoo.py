@@ -342,6 +342,16 @@ def test_a_tuned_scheme_ahead_of_zaremba_breaks_the_ranking(tuning):
     assert "memory" in fig.axes[0].get_title(loc="left") and "below" in fig.axes[0].get_title(loc="left")
 
 
+def test_the_best_rate_is_chosen_on_the_sweep_seed_and_later_seeds_do_not_move_it(tuning):
+    write_zoo_run(tuning, "variational", 2, 205.0, rate=0.1)  # seed 2 at the chosen rate: mean 202 > 200 at 0.25
+    found = analysis.zoo.tuning_findings(analysis.zoo.tuning_runs(tuning))
+    var = found["best"].loc["variational"]
+    assert (var["best_rate"], var["sweep_ppl"], var["valid_ppl"], var["seeds"]) == (0.1, 199.0, 202.0, 2)
+    assert found["planned"] == 16 and found["settled"] is False  # no seed 2 at 0.25 joins the plan
+    assert "results/ptb/zoo-tuned/variational-r25-seed2" not in found["not_started"]
+    assert not any("variational" in c for c in found["commands"])  # variational's part of the plan is done
+
+
 def test_no_tuned_run_yet_leaves_the_ranking_open(two_seeds):
     found = analysis.zoo.tuning_findings(analysis.zoo.tuning_runs(two_seeds))
     assert found["untested"] == ["everywhere", "memory", "variational", "weight_drop", "zoneout"]

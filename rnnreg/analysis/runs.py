@@ -28,6 +28,11 @@ from ..train import PRESETS, Config, build_model, curve_findings
 DEFAULT_RESULTS = Path(__file__).resolve().parents[2] / "results"
 
 
+def format_names(names) -> str:
+    """Scheme (or run) names as the chapters print them in prose: ``"`a`, `b`"``, or ``"none"``."""
+    return ", ".join(f"`{n}`" for n in names) or "none"
+
+
 def reported_averaging(model: str = "small") -> pd.DataFrame:
     """The paper's averaging rows for one model size, with the single model (members = 1) first."""
     single = reported(model, "paper")

@@ -388,11 +388,6 @@ def format_span(values, spec: str, missing: str = "not yet recorded") -> str:
     return missing if s is None else "–".join(dict.fromkeys(format(v, spec) for v in s))
 
 
-def format_names(schemes) -> str:
-    """Scheme names as the chapters print them: ``"`a`, `b`"``, or ``"none"``."""
-    return ", ".join(f"`{s}`" for s in schemes) or "none"
-
-
 def claim_one(claims: dict[str, SchemeClaims]) -> dict:
     """Claim (1) over the schemes: ``holds`` (wiped out in every measured run), ``holds_at``
     ({scheme: rates} where it holds at some measured rates and not at others), ``threshold_at``

@@ -585,17 +585,21 @@ def tuning_runs(results: str | os.PathLike | None = None) -> pd.DataFrame:
 
 def tuning_summary(runs: pd.DataFrame) -> pd.DataFrame:
     """Per (scheme, rate): complete ``seeds``, mean ``valid_ppl`` / ``test_ppl`` over them,
-    ``valid_min`` / ``valid_max``, and ``running`` (runs with a folder but no summary yet)."""
+    ``valid_min`` / ``valid_max``, ``sweep_ppl`` (mean validation perplexity of the sweep's seeds,
+    ``TUNING["seeds"]``, the only ones the best rate is chosen on), and ``running`` (runs with a
+    folder but no summary yet)."""
     rows = []
     for (scheme, rate), g in runs.groupby(["scheme", "rate"], sort=False, dropna=False):
         done = g[g["complete"]]
+        sweep = done[done["seed"].isin(TUNING["seeds"])]
         rows.append({"scheme": scheme, "rate": rate, "seeds": len(done),
                      "valid_ppl": done["valid_ppl"].mean() if len(done) else math.nan,
                      "valid_min": done["valid_ppl"].min() if len(done) else math.nan,
                      "valid_max": done["valid_ppl"].max() if len(done) else math.nan,
                      "test_ppl": done["test_ppl"].mean() if len(done) else math.nan,
+                     "sweep_ppl": sweep["valid_ppl"].mean() if len(sweep) else math.nan,
                      "running": int((~g["complete"]).sum())})
-    cols = ["scheme", "rate", "seeds", "valid_ppl", "valid_min", "valid_max", "test_ppl", "running"]
+    cols = ["scheme", "rate", "seeds", "valid_ppl", "valid_min", "valid_max", "test_ppl", "sweep_ppl", "running"]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -642,8 +646,14 @@ def noise_range(summary: pd.DataFrame) -> tuple[float, float]:
 def best_rates(summary: pd.DataFrame, rates=TUNING["rates"]) -> pd.DataFrame:
     """Per recurrent scheme, the best recurrent rate on validation among the rates recorded so far.
 
+    The rate is chosen on the sweep's seeds only (``TUNING["seeds"]``); the further seeds then
+    measure the chosen rate and never move the choice. (Choosing on means that mix two seeds at one
+    rate with one seed at another would favour whichever rate has fewer seeds, and the plan could
+    chase the choice from rate to rate.)
+
     Columns: ``rates_done`` (rates with a complete run), ``sweep_complete`` (all of ``rates``),
-    ``best_rate``, ``valid_ppl`` / ``test_ppl`` / ``seeds`` at that rate, ``untuned_ppl`` (at
+    ``best_rate``, ``valid_ppl`` / ``test_ppl`` / ``seeds`` at that rate (over all its complete
+    seeds), ``sweep_ppl`` (the sweep seeds' value the choice was made on), ``untuned_ppl`` (at
     ``BUDGET["recurrent_rate"]``), ``vs_zaremba`` (best − zaremba's mean), and ``verdict`` against
     :func:`noise_range`, zaremba's seed range widened by :func:`seed_margin` (two seeds understate
     the noise; a single tuned seed can land anywhere in a range that wide): ``ahead`` (below it),
@@ -659,15 +669,16 @@ def best_rates(summary: pd.DataFrame, rates=TUNING["rates"]) -> pd.DataFrame:
         done = sorted(float(r) for r in g["rate"])
         row = {"rates_done": done, "sweep_complete": all(any(math.isclose(r, d) for d in done) for r in rates),
                "best_rate": math.nan, "valid_ppl": math.nan, "test_ppl": math.nan, "seeds": 0,
-               "untuned_ppl": math.nan, "vs_zaremba": math.nan, "verdict": "no run"}
+               "sweep_ppl": math.nan, "untuned_ppl": math.nan, "vs_zaremba": math.nan, "verdict": "no run"}
         untuned = g[g["rate"].sub(BUDGET["recurrent_rate"]).abs().lt(1e-9)]
         if len(untuned):
             row["untuned_ppl"] = float(untuned["valid_ppl"].iloc[0])
-        if len(g):
-            best = g.loc[g["valid_ppl"].idxmin()]
+        swept = g[g["sweep_ppl"].notna()]
+        if len(swept):
+            best = swept.loc[swept["sweep_ppl"].idxmin()]
             row.update(best_rate=float(best["rate"]), valid_ppl=float(best["valid_ppl"]),
                        test_ppl=float(best["test_ppl"]), seeds=int(best["seeds"]),
-                       vs_zaremba=float(best["valid_ppl"]) - z_mean)
+                       sweep_ppl=float(best["sweep_ppl"]), vs_zaremba=float(best["valid_ppl"]) - z_mean)
             if len(done) == 1 and math.isclose(done[0], BUDGET["recurrent_rate"]):
                 row["verdict"] = "untuned only"
             elif best["valid_ppl"] < z_lo:
