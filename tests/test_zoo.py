@@ -312,6 +312,8 @@ def test_best_rates_and_what_remains_of_the_ranking(tuning):
     assert best.loc["variational", "sweep_complete"] and best.loc["variational", "verdict"] == "behind"
     assert best.loc["variational", "untuned_ppl"] == 202.0
     assert best.loc["everywhere", "verdict"] == "within" and not best.loc["everywhere", "sweep_complete"]
+    # how far outside zaremba's noise range (186-198): 199 is 1.0 above it, 191 inside
+    assert best.loc["variational", "beyond_noise"] == 1.0 and best.loc["everywhere", "beyond_noise"] == 0.0
     assert best.loc["memory", "verdict"] == "no run" and best.loc["zoneout", "verdict"] == "no run"
     assert found["zaremba"] == (192.0, 190.0, 194.0) and found["margin"] == 4.0  # zaremba's own seeds, the widest
     assert found["noise_range"] == (186.0, 198.0)
@@ -350,6 +352,21 @@ def test_the_best_rate_is_chosen_on_the_sweep_seed_and_later_seeds_do_not_move_i
     assert found["planned"] == 16 and found["settled"] is False  # no seed 2 at 0.25 joins the plan
     assert "results/ptb/zoo-tuned/variational-r25-seed2" not in found["not_started"]
     assert not any("variational" in c for c in found["commands"])  # variational's part of the plan is done
+
+
+def test_tuning_claim_words_each_state_of_the_ranking():
+    base = {"ahead": [], "within": [], "behind": [], "untested": [], "settled": False}
+    claim = analysis.zoo.tuning_claim
+    assert claim({**base, "within": ["everywhere", "weight_drop"], "behind": ["memory"]}) == (
+        "**does not hold as stated**: tuned, `everywhere`, `weight_drop` reach it within seed noise; "
+        "`memory` stays behind it, beyond seed noise")
+    assert claim({**base, "ahead": ["zoneout"], "untested": ["memory"]}) == (
+        "**does not hold as stated**: tuned, `zoneout` beats it beyond seed noise; `memory` not tuned yet")
+    assert claim({**base, "behind": ["memory", "zoneout"], "settled": True}) == (
+        "**holds at every rate tried**: tuned, `memory`, `zoneout` stay behind it, beyond seed noise")
+    assert claim({**base, "behind": ["memory"], "untested": ["zoneout"]}) == (
+        "**holds so far**: tuned, `memory` stays behind it, beyond seed noise; `zoneout` not tuned yet")
+    assert claim({**base, "untested": ["memory"]}) == "**is open**: no tuned run of `memory` is complete yet"
 
 
 def test_no_tuned_run_yet_leaves_the_ranking_open(two_seeds):

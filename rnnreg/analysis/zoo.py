@@ -30,7 +30,7 @@ import pandas as pd
 from ..model import FUSED_SCHEMES, SCHEMES
 from ..published import FOLLOW_UPS
 from ..train import Config
-from .runs import Run, follow_ups_table, load_run, load_runs, reported_averaging, results_dir
+from .runs import Run, follow_ups_table, format_names, load_run, load_runs, reported_averaging, results_dir
 from .schemes import SCHEME_SITES
 
 #: Where the zoo, its tuning, the benchmark and the averaging result live under the results folder.
@@ -654,7 +654,8 @@ def best_rates(summary: pd.DataFrame, rates=TUNING["rates"]) -> pd.DataFrame:
     Columns: ``rates_done`` (rates with a complete run), ``sweep_complete`` (all of ``rates``),
     ``best_rate``, ``valid_ppl`` / ``test_ppl`` / ``seeds`` at that rate (over all its complete
     seeds), ``sweep_ppl`` (the sweep seeds' value the choice was made on), ``untuned_ppl`` (at
-    ``BUDGET["recurrent_rate"]``), ``vs_zaremba`` (best − zaremba's mean), and ``verdict`` against
+    ``BUDGET["recurrent_rate"]``), ``vs_zaremba`` (best − zaremba's mean), ``beyond_noise`` (how far
+    the best lies outside the noise range, 0 inside it), and ``verdict`` against
     :func:`noise_range`, zaremba's seed range widened by :func:`seed_margin` (two seeds understate
     the noise; a single tuned seed can land anywhere in a range that wide): ``ahead`` (below it),
     ``within``, ``behind`` (above it); ``untuned only`` while no other rate is complete; ``no run``
@@ -669,7 +670,8 @@ def best_rates(summary: pd.DataFrame, rates=TUNING["rates"]) -> pd.DataFrame:
         done = sorted(float(r) for r in g["rate"])
         row = {"rates_done": done, "sweep_complete": all(any(math.isclose(r, d) for d in done) for r in rates),
                "best_rate": math.nan, "valid_ppl": math.nan, "test_ppl": math.nan, "seeds": 0,
-               "sweep_ppl": math.nan, "untuned_ppl": math.nan, "vs_zaremba": math.nan, "verdict": "no run"}
+               "sweep_ppl": math.nan, "untuned_ppl": math.nan, "vs_zaremba": math.nan, "beyond_noise": math.nan,
+               "verdict": "no run"}
         untuned = g[g["rate"].sub(BUDGET["recurrent_rate"]).abs().lt(1e-9)]
         if len(untuned):
             row["untuned_ppl"] = float(untuned["valid_ppl"].iloc[0])
@@ -678,7 +680,8 @@ def best_rates(summary: pd.DataFrame, rates=TUNING["rates"]) -> pd.DataFrame:
             best = swept.loc[swept["sweep_ppl"].idxmin()]
             row.update(best_rate=float(best["rate"]), valid_ppl=float(best["valid_ppl"]),
                        test_ppl=float(best["test_ppl"]), seeds=int(best["seeds"]),
-                       sweep_ppl=float(best["sweep_ppl"]), vs_zaremba=float(best["valid_ppl"]) - z_mean)
+                       sweep_ppl=float(best["sweep_ppl"]), vs_zaremba=float(best["valid_ppl"]) - z_mean,
+                       beyond_noise=max(z_lo - float(best["valid_ppl"]), float(best["valid_ppl"]) - z_hi, 0.0))
             if len(done) == 1 and math.isclose(done[0], BUDGET["recurrent_rate"]):
                 row["verdict"] = "untuned only"
             elif best["valid_ppl"] < z_lo:
@@ -750,3 +753,24 @@ def tuning_findings(runs: pd.DataFrame) -> dict:
             "done": done, "planned": len(planned), "running": running, "not_started": not_started,
             "commands": commands,
             "after_sweep": [s for s in RECURRENT_SCHEMES if not best.loc[s, "sweep_complete"]]}
+
+
+def tuning_claim(tuned: dict) -> str:
+    """Chapter 05's verdict on "zaremba beats every recurrent scheme" from :func:`tuning_findings`:
+    the decision in bold, then which schemes are ahead, within seed noise, behind and untested."""
+    def said(key: str, verb: str, rest: str) -> list[str]:  # "`a` beats it", "`a`, `b` beat it"
+        names = tuned[key]
+        return [f"{format_names(names)} {verb + 's' * (len(names) == 1)} {rest}"] if names else []
+
+    parts = said("ahead", "beat", "it beyond seed noise") + said("within", "reach", "it within seed noise")
+    behind = "".join(said("behind", "stay", "behind it, beyond seed noise"))
+    untested = f"{format_names(tuned['untested'])} not tuned yet" if tuned["untested"] else ""
+    if parts:
+        head = "**does not hold as stated**: tuned, " + "; ".join(parts + [t for t in (behind, untested) if t])
+    elif tuned["settled"]:
+        head = "**holds at every rate tried**: tuned, " + behind
+    elif tuned["behind"]:
+        head = "**holds so far**: tuned, " + "; ".join(t for t in (behind, untested) if t)
+    else:
+        head = f"**is open**: no tuned run of {format_names(tuned['untested'])} is complete yet"
+    return head
