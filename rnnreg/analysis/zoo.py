@@ -647,9 +647,9 @@ def best_rates(summary: pd.DataFrame, rates=TUNING["rates"]) -> pd.DataFrame:
     """Per recurrent scheme, the best recurrent rate on validation among the rates recorded so far.
 
     The rate is chosen on the sweep's seeds only (``TUNING["seeds"]``); the further seeds then
-    measure the chosen rate and never move the choice. (Choosing on means that mix two seeds at one
-    rate with one seed at another would favour whichever rate has fewer seeds, and the plan could
-    chase the choice from rate to rate.)
+    measure the chosen rate and never move the choice. (Choosing on means over all seeds would set a
+    two-seed mean against one lucky seed at another rate, and the plan could chase the choice from
+    rate to rate.)
 
     Columns: ``rates_done`` (rates with a complete run), ``sweep_complete`` (all of ``rates``),
     ``best_rate``, ``valid_ppl`` / ``test_ppl`` / ``seeds`` at that rate (over all its complete
@@ -765,12 +765,11 @@ def tuning_claim(tuned: dict) -> str:
     parts = said("ahead", "beat", "it beyond seed noise") + said("within", "reach", "it within seed noise")
     behind = "".join(said("behind", "stay", "behind it, beyond seed noise"))
     untested = f"{format_names(tuned['untested'])} not tuned yet" if tuned["untested"] else ""
+    rest = [t for t in (behind, untested) if t]
     if parts:
-        head = "**does not hold as stated**: tuned, " + "; ".join(parts + [t for t in (behind, untested) if t])
-    elif tuned["settled"]:
-        head = "**holds at every rate tried**: tuned, " + behind
-    elif tuned["behind"]:
-        head = "**holds so far**: tuned, " + "; ".join(t for t in (behind, untested) if t)
-    else:
-        head = f"**is open**: no tuned run of {format_names(tuned['untested'])} is complete yet"
-    return head
+        return "**does not hold as stated**: tuned, " + "; ".join(parts + rest)
+    if tuned["settled"]:
+        return "**holds at every rate tried**: tuned, " + behind
+    if tuned["behind"]:
+        return "**holds so far**: tuned, " + "; ".join(rest)
+    return f"**is open**: no tuned run of {format_names(tuned['untested'])} is complete yet"
