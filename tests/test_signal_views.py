@@ -277,6 +277,14 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
     assert table.loc["everywhere", "signal fraction near → far"] == (
         "rate 0.1 (seed 1): 0.40 → 0.30; rate 0.25 (seed 1): 0.40 → 0.02; rate 0.5 (seed 2): 0.40 → 0.05")
     assert analysis.signal_runs.claims_table(both).loc["everywhere", "signal wiped"] == "at rate 0.25"
+    falls = analysis.signal_runs.where_signal_falls
+    assert falls(three) == "in 3 of 3 runs of `everywhere` and in no run of `zoneout`"
+    assert falls(both) == "in 2 of 2 runs of `everywhere` and in no run of `zoneout`"  # 0.4 -> 0.3 at s.e. 0.01
+    partly = analysis.signal_runs.SchemeClaims("memory", noise=[{"falls": True}, {"falls": False}, {"falls": True}])
+    assert falls({"memory": partly, "zoneout": three["zoneout"]}) == (
+        "in 2 of 3 runs of `memory` and in no run of `zoneout`")
+    assert falls({"zoneout": three["zoneout"]}) == "in no measured run"
+    assert falls({"everywhere": claims["everywhere"]}) == "in the run of `everywhere`"
     # The chapter's per-scheme verdict lines: the decision first, then the numbers behind it.
     one = analysis.signal_runs.verdict_one
     assert one(three["everywhere"]).startswith(

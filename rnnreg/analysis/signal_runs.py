@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..model import SCHEMES
+from .runs import format_names
 from .runs import results_dir as _results_dir
 from .zoo import CONTROL, TUNED, ZOO, recurrent_rate
 
@@ -420,6 +421,18 @@ def where_claim_one_holds(claims: dict[str, SchemeClaims]) -> str:
     said = " and ".join(parts) or "for none"
     border = [f"`{s}` at {format_rates(rs)}" for s, rs in one["threshold_at"].items()]
     return said + (f" (at the threshold, within two standard errors: {', '.join(border)})" if border else "")
+
+
+def where_signal_falls(claims: dict[str, SchemeClaims]) -> str:
+    """In how many measured runs of each scheme the signal fraction falls clearly with the lag (the
+    far lag's upper 2-s.e. bound under the near lag's lower one): "in 3 of 4 runs of `a` and in no
+    run of `b`, `c`", or "in no measured run"."""
+    counts = {s: (sum(n["falls"] for n in c.noise), len(c.noise)) for s, c in claims.items() if c.noise}
+    some = [f"{k} of {n} runs of `{s}`" if n > 1 else f"the run of `{s}`" for s, (k, n) in counts.items() if k]
+    none = [s for s, (k, _) in counts.items() if not k]
+    if not some:
+        return "in no measured run"
+    return "in " + ", ".join(some) + (f" and in no run of {format_names(none)}" if none else "")
 
 
 def verdict_one(c: SchemeClaims) -> str:
