@@ -303,6 +303,10 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
         "does not hold (from 5 to 50 tokens perplexity 5.0% lower; seed 1; seed 2 not yet recorded)")
     assert two(forgets).startswith("*a shorter memory*, the state still used") and two(ignores).startswith("**holds**")
     assert two(claims["memory"]) == "not yet recorded"
+    # The reference is the one the claims were computed against, carried on each scheme's claims.
+    other = analysis.signal_runs.scheme_claims(by_seed, noise, reference="everywhere", far=5)
+    assert other["zaremba"].reference == "everywhere" and "as much as in `everywhere`" in two(other["zaremba"])
+    assert "vs everywhere" in analysis.signal_runs.claims_table(other).columns
 
 
 def test_mask_noise_reads_the_control_and_each_schemes_recurrent_rate(results):

@@ -314,6 +314,8 @@ def test_best_rates_and_what_remains_of_the_ranking(tuning):
     assert best.loc["everywhere", "verdict"] == "within" and not best.loc["everywhere", "sweep_complete"]
     # how far outside zaremba's noise range (186-198): 199 is 1.0 above it, 191 inside
     assert best.loc["variational", "beyond_noise"] == 1.0 and best.loc["everywhere", "beyond_noise"] == 0.0
+    assert analysis.zoo.tuned_gap(found, "variational") == "tuned (recurrent p = 0.1, 1 seed), 7.0 behind"
+    assert analysis.zoo.tuned_gap(found, "memory") == ""  # no tuned run
     assert best.loc["memory", "verdict"] == "no run" and best.loc["zoneout", "verdict"] == "no run"
     assert found["zaremba"] == (192.0, 190.0, 194.0) and found["margin"] == 4.0  # zaremba's own seeds, the widest
     assert found["noise_range"] == (186.0, 198.0)

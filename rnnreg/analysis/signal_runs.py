@@ -298,8 +298,8 @@ class SchemeClaims:
     """Chapter 03's two claims for one scheme, as numbers per recorded seed and decisions.
 
     Claim (2), from ``signal.json`` per seed: ``far_over_near`` (swap sensitivity of h at lag
-    ``far`` over lag ``near``, evaluation mode), ``vs_reference`` (that over the reference
-    scheme's in the same seed), ``context_gain`` (``1 - ppl(long)/ppl(short)``);
+    ``far`` over lag ``near``, evaluation mode), ``vs_reference`` (that over the
+    ``reference`` scheme's in the same seed), ``context_gain`` (``1 - ppl(long)/ppl(short)``);
     ``ignores_state``: the gain is at most :data:`IGNORES_GAIN` in every recorded seed (the claim
     holds); ``shorter_memory``: ``vs_reference`` under :data:`SHORTER` in every recorded seed.
     Claim (1), from ``mask_noise.json``: ``noise`` (one :func:`noise_finding` per measured run);
@@ -321,6 +321,7 @@ class SchemeClaims:
     noise: list[dict] = field(default_factory=list)
     wiped: bool | None = None
     falls: bool | None = None
+    reference: str = "zaremba"
 
     @property
     def wiped_at(self) -> list[float]:
@@ -349,7 +350,7 @@ def scheme_claims(by_seed: dict[int, dict[str, SignalRun]], noise: list[dict] = 
                   noise_near: int = 1, noise_far: int = 30) -> dict[str, SchemeClaims]:
     """Both claims for every scheme in ``schemes``: ``by_seed`` from :func:`load_signal_seeds`,
     ``noise`` from :func:`load_mask_noise`. A scheme with nothing recorded keeps ``None`` decisions."""
-    out = {s: SchemeClaims(s, near, far, short, long) for s in schemes}
+    out = {s: SchemeClaims(s, near, far, short, long, reference=reference) for s in schemes}
     for seed, loaded in sorted(by_seed.items()):
         uses = {s: state_use(r, short, long, near, far) for s, r in loaded.items()}
         ref = uses.get(reference, {}).get("far_over_near")
@@ -435,6 +436,13 @@ def where_signal_falls(claims: dict[str, SchemeClaims]) -> str:
     return "in " + ", ".join(some) + (f" and in no run of {format_names(none)}" if none else "")
 
 
+def _wipe_states(c: SchemeClaims, wiped: str, threshold: str, kept: str | None = None) -> list[str]:
+    """The rates of each wipe-out state of ``c``, each worded by its template ("... {rates} ...");
+    ``kept`` None leaves the kept rates out."""
+    states = ((wiped, c.wiped_at), (threshold, c.threshold_at), (kept, c.kept_at))
+    return [t.format(rates=format_rates(rs)) for t, rs in states if t is not None and rs]
+
+
 def verdict_one(c: SchemeClaims) -> str:
     """Chapter 03's verdict on claim (1) for one scheme, with the measurements behind it."""
     if not c.noise:
@@ -444,16 +452,14 @@ def verdict_one(c: SchemeClaims) -> str:
     if c.wiped:
         verdict = "**holds**"
     elif c.wiped_at or c.threshold_at:
-        verdict = "; ".join(
-            ([f"**holds at recurrent rate {format_rates(c.wiped_at)}**"] if c.wiped_at else [])
-            + ([f"at the threshold at {format_rates(c.threshold_at)}"] if c.threshold_at else [])
-            + ([f"not at {format_rates(c.kept_at)}"] if c.kept_at else []))
+        verdict = "; ".join(_wipe_states(c, "**holds at recurrent rate {rates}**", "at the threshold at {rates}",
+                                         "not at {rates}"))
     else:
         verdict = "falls, not wiped out" if c.falls else "does not hold"
     return f"{verdict} ({runs})"
 
 
-def verdict_two(c: SchemeClaims, reference: str = "zaremba") -> str:
+def verdict_two(c: SchemeClaims) -> str:
     """Chapter 03's verdict on claim (2) for one scheme, with the measurements behind it (ranges over seeds)."""
     if not c.seeds:
         return "not yet recorded"
@@ -462,9 +468,9 @@ def verdict_two(c: SchemeClaims, reference: str = "zaremba") -> str:
     missing = [str(k) for k in SEEDS if k not in c.seeds]
     return (f"{verdict} (from {c.short} to {c.long} tokens perplexity "
             f"{format_span(c.context_gain, '.1%', 'not recorded')} lower; "
-            + ("" if c.scheme == reference else
+            + ("" if c.scheme == c.reference else
                f"a token {c.far} back moves h {format_span(c.vs_reference, '.2g', 'not recorded')}× as much as in "
-               f"`{reference}`; ")
+               f"`{c.reference}`; ")
             + f"seed {', '.join(map(str, c.seeds))}"
             + (f"; seed {', '.join(missing)} not yet recorded" if missing else "") + ")")
 
@@ -474,9 +480,7 @@ def _wiped_cell(c: SchemeClaims) -> str | bool:
         return "not yet recorded"
     if c.wiped or not (c.wiped_at or c.threshold_at):
         return c.wiped
-    parts = ([f"at rate {format_rates(c.wiped_at)}"] if c.wiped_at else []) + (
-        [f"threshold at {format_rates(c.threshold_at)}"] if c.threshold_at else [])
-    return "; ".join(parts)
+    return "; ".join(_wipe_states(c, "at rate {rates}", "threshold at {rates}"))
 
 
 def claims_table(claims: dict[str, SchemeClaims], digits: int = 2) -> pd.DataFrame:
@@ -487,7 +491,7 @@ def claims_table(claims: dict[str, SchemeClaims], digits: int = 2) -> pd.DataFra
                           f"{n['fraction_far']:.{digits}f}" for n in c.noise) or "not yet recorded"
         rows[s] = {"seeds": ", ".join(map(str, c.seeds)) or "none",
                    f"h k={c.far}/k={c.near}": format_span(c.far_over_near, f".{digits}g"),
-                   "vs zaremba": format_span(c.vs_reference, f".{digits}g"),
+                   f"vs {c.reference}": format_span(c.vs_reference, f".{digits}g"),
                    f"ppl gain k={c.short}→{c.long}": format_span(c.context_gain, ".1%"),
                    "ignores state": "not yet recorded" if c.ignores_state is None else c.ignores_state,
                    "shorter memory": "not yet recorded" if c.shorter_memory is None else c.shorter_memory,

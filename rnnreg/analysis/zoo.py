@@ -773,3 +773,15 @@ def tuning_claim(tuned: dict) -> str:
     if tuned["behind"]:
         return "**holds so far**: tuned, " + "; ".join(rest)
     return f"**is open**: no tuned run of {format_names(tuned['untested'])} is complete yet"
+
+
+def tuned_gap(tuned: dict, scheme: str) -> str:
+    """How far ``scheme``'s best tuned rate ends from zaremba (from :func:`tuning_findings`):
+    "tuned (recurrent p = 0.1, 2 seeds), 3.7 behind", or "" while it has no tuned run."""
+    row = tuned["best"].loc[scheme]
+    seeds = int(row["seeds"])
+    if not seeds:
+        return ""
+    gap = float(row["vs_zaremba"])
+    return (f"tuned (recurrent p = {row['best_rate']:g}, {seeds} seed{'s' * (seeds > 1)}), "
+            f"{abs(gap):.1f} {'ahead' if gap < 0 else 'behind'}")
