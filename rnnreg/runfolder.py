@@ -309,7 +309,7 @@ def machine_description(device: torch.device) -> str:
 def provenance(command: str | None = None, device: torch.device | str = "cpu", commit: str | None = None) -> dict:
     """How a result was made: command, git commit, torch, python, device, finished time (UTC)."""
     return {"command": command or " ".join([Path(sys.executable).name, *sys.argv]),
-            "git_commit": commit or git_commit(), "torch": torch.__version__, "python": platform.python_version(),
+            "git_commit": commit or git_commit(), "torch": str(torch.__version__), "python": platform.python_version(),
             "device": machine_description(torch.device(device)),
             "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 

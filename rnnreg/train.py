@@ -26,7 +26,9 @@ A run folder holds ``config.json``, ``log.jsonl`` (one line per epoch), ``checkp
 provenance: command, git commit, torch version, device, wall time. Checkpoint and summary record
 the corpus (:func:`rnnreg.runfolder.corpus_fingerprint`): a run is never resumed or evaluated on
 other word ids. The same command resumes from the checkpoint; only ``--epochs`` may change (end
-the run sooner or train it on; the summary's ``epochs_planned`` records each count). How the folder
+the run sooner or train it on; the summary's ``epochs_planned`` records each count), and a run
+resumed across days or machines lists every training process in ``sessions`` (its epochs, commit,
+machine and thread count). How the folder
 is claimed and its files written: :mod:`rnnreg.runfolder`.
 
 Guards (each ends in one sentence, never a traceback or a silent wrong number): every split is
@@ -422,11 +424,12 @@ def build_model(config: Config, vocab_size: int) -> LSTMLM:
 
 
 def save_checkpoint(path: Path, config: Config, model: LSTMLM, epoch: int, log: list[dict], wall_s: float,
-                    corpus: dict | None = None, epochs_planned: list[int] | None = None) -> None:
-    """Model, RNG states, log and the corpus fingerprint after ``epoch``, written atomically."""
+                    corpus: dict | None = None, epochs_planned: list[int] | None = None,
+                    sessions: list[dict] | None = None) -> None:
+    """Model, RNG states, log, the corpus fingerprint and the training sessions after ``epoch``, atomically."""
     payload = {
         "config": config.to_dict(), "epoch": epoch, "model": model.state_dict(), "log": log, "wall_s": wall_s,
-        "epochs_planned": epochs_planned or [config.epochs],
+        "epochs_planned": epochs_planned or [config.epochs], "sessions": sessions or [],
         "rng_cpu": torch.get_rng_state(),
         "rng_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
     }
@@ -619,6 +622,20 @@ def _epochs_planned(ckpt: dict, config: Config, summary_path: Path) -> list[int]
     return planned + [config.epochs]
 
 
+UNRECORDED_SESSIONS = "not recorded: an rnnreg that kept no session records wrote the checkpoint"
+
+
+def _sessions(ckpt: dict) -> list[dict]:
+    """The processes that trained a checkpoint's epochs, each with its epochs and provenance.
+
+    A long run is resumed across days and machines: the summary's top-level provenance names the
+    process that finished it, and this list names every one that trained (epochs, commit, machine).
+    """
+    if "sessions" in ckpt:
+        return [dict(s, epochs=list(s["epochs"])) for s in ckpt["sessions"]]
+    return [{"epochs": [1, ckpt["epoch"]], "provenance": UNRECORDED_SESSIONS}] if ckpt["epoch"] >= 1 else []
+
+
 def _interrupted(where: str, run_path: Path | None, saved_epoch: int, epochs: int) -> Interrupted:
     if run_path is None:
         return Interrupted(f"training interrupted {where}; nothing was saved (no run folder)")
@@ -640,6 +657,7 @@ def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: lis
             cb(event)
 
     commit = git_commit()  # the code this process loaded, not whatever is checked out later
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     fingerprint = corpus_fingerprint(corpus)
     ckpt = None
     if run_path is not None:
@@ -652,9 +670,12 @@ def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: lis
     log: list[dict] = []
     start_epoch, wall_before = 1, 0.0
     epochs_planned = [config.epochs]
+    sessions: list[dict] = []
+    this_session: dict | None = None  # joins `sessions` when this process finishes its first epoch
     if run_path is not None:
         if ckpt is not None:
             model.load_state_dict(ckpt["model"])
+            sessions = _sessions(ckpt)
             summary_path = run_path / "summary.json"
             epochs_planned = _epochs_planned(ckpt, config, summary_path)
             if ckpt["epoch"] >= config.epochs and summary_path.exists():  # already complete
@@ -714,9 +735,15 @@ def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: lis
                       "tokens_per_s": count / train_s, "epoch_s": time.perf_counter() - t0,
                       "wall_s": wall_before + time.perf_counter() - session_start}
             log.append(record)
+            if this_session is None:
+                prov = provenance(command, device, commit)
+                this_session = {"epochs": [epoch, epoch], "command": prov["command"], "git_commit": commit,
+                                "device": prov["device"], "torch": prov["torch"], "started": started}
+                sessions.append(this_session)
+            this_session["epochs"][1] = epoch
             if run_path is not None:  # checkpoint first: a log line never names an epoch without its checkpoint
                 save_checkpoint(run_path / "checkpoint.pt", config, model, epoch, log, record["wall_s"], fingerprint,
-                                epochs_planned)
+                                epochs_planned, sessions)
                 saved_epoch = epoch
                 write_text(run_path / "log.jsonl", "".join(json.dumps(r) + "\n" for r in log))
             emit({"event": "epoch", **record})
@@ -736,13 +763,13 @@ def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: lis
                 "wall_s": wall_before + time.perf_counter() - session_start,
                 "command": prov["command"], "git_commit": commit, "torch": prov["torch"], "python": prov["python"],
                 "device": prov["device"], "corpus": corpus.source, "corpus_sizes": corpus.sizes(),
-                "corpus_fingerprint": fingerprint, "finished": prov["finished"],
+                "corpus_fingerprint": fingerprint, "finished": prov["finished"], "sessions": sessions,
             }
             if len(epochs_planned) > 1:
                 summary["epochs_planned"] = epochs_planned
                 if run_path is not None and start_epoch > config.epochs:  # no epoch saved the new plan
                     save_checkpoint(run_path / "checkpoint.pt", config, model, log[-1]["epoch"], log,
-                                    summary["wall_s"], fingerprint, epochs_planned)
+                                    summary["wall_s"], fingerprint, epochs_planned, sessions)
             if run_path is not None:
                 write_json(run_path / "summary.json", summary)
             emit({"event": "end", **summary})

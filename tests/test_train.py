@@ -159,6 +159,27 @@ def test_resume_equals_uninterrupted(tiny_corpus, tmp_path):
     assert resumed.summary["test_ppl"] == full.summary["test_ppl"]
     lines = (tmp_path / "resumed" / "log.jsonl").read_text().splitlines()
     assert [json.loads(l)["epoch"] for l in lines] == [1, 2, 3]
+    # Each process that trained says which epochs, on which code and machine.
+    first, second = resumed.summary["sessions"]
+    assert first["epochs"] == [1, 1] and second["epochs"] == [2, 3]
+    for session in (first, second):
+        assert session["git_commit"] == resumed.summary["git_commit"]
+        assert session["device"] == resumed.summary["device"] and session["started"] <= resumed.summary["finished"]
+    assert [s["epochs"] for s in full.summary["sessions"]] == [[1, 3]]
+
+
+def test_a_checkpoint_without_session_records_says_so(tiny_corpus, tmp_path):
+    run = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_config(), tiny_corpus, run, progress=False, callbacks=[lambda e: _interrupt_after_epoch(e, 2)])
+    ckpt = load_checkpoint(run / "checkpoint.pt")
+    assert [s["epochs"] for s in ckpt["sessions"]] == [[1, 2]]
+    del ckpt["sessions"]  # as an older rnnreg wrote it
+    torch.save(ckpt, run / "checkpoint.pt")
+    resumed = train(tiny_config(), tiny_corpus, run, progress=False)
+    older, this = resumed.summary["sessions"]
+    assert older == {"epochs": [1, 2], "provenance": train_mod.UNRECORDED_SESSIONS}
+    assert this["epochs"] == [3, 3] and "device" in this
 
 
 def test_a_run_can_end_sooner_or_train_on_and_records_its_plans(tiny_corpus, tmp_path, capsys):
