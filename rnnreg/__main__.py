@@ -1,4 +1,4 @@
-"""Command line: ``python -m rnnreg train | evaluate | measure | grid | zoo | average | live | bench``.
+"""Command line: ``python -m rnnreg train | evaluate | record | measure | grid | zoo | average | live | bench``.
 
 Examples::
 
@@ -6,6 +6,7 @@ Examples::
     python -m rnnreg train --preset small --epochs 1 --max-train-tokens 300000 --out runs/quick
     python -m rnnreg train --preset medium --device cuda --out results/ptb/medium
     python -m rnnreg evaluate results/ptb/small
+    python -m rnnreg record /work/runs/ptb/medium --to results/ptb/medium    # a long run's progress, for git
     python -m rnnreg grid --out results/ptb/grid                              # chapter 04
     python -m rnnreg zoo --seeds 1 2                                          # chapter 05's scheme zoo
     python -m rnnreg zoo --schemes variational --recurrent-dropout 0.1 0.25   # its tuned recurrent rates
@@ -41,6 +42,7 @@ from .train import (
     NonFiniteLossError,
     evaluate,
     load_run_model,
+    record_run,
     require_tokens,
     resolve_device,
 )
@@ -162,6 +164,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
               "valid_ppl": round(evaluate(model, corpus.valid, config.batch_size, config.steps, device), 3),
               "test_ppl": round(evaluate(model, corpus.test, 1, config.steps, device), 3)}
     print(json.dumps(result, indent=2))
+    return 0
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    for path in record_run(args.run, args.to):
+        print(path)
     return 0
 
 
@@ -339,6 +347,13 @@ def main(argv: list[str] | None = None) -> int:
     _add_data_options(p, "the corpus the run was trained on")
     p.add_argument("--device")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("record", allow_abbrev=False,
+                       help="copy a run folder's config, log and summary (or progress.json while it trains) into "
+                            "results/, without the checkpoint")
+    p.add_argument("run", help="run folder")
+    p.add_argument("--to", required=True, help="folder to record it in, e.g. results/ptb/medium")
+    p.set_defaults(func=cmd_record)
 
     p = sub.add_parser(
         "measure", allow_abbrev=False,

@@ -636,6 +636,45 @@ def _sessions(ckpt: dict) -> list[dict]:
     return [{"epochs": [1, ckpt["epoch"]], "provenance": UNRECORDED_SESSIONS}] if ckpt["epoch"] >= 1 else []
 
 
+RECORD_FILES = ("config.json", "log.jsonl", "summary.json")
+
+
+def record_run(run: str | os.PathLike, dest: str | os.PathLike) -> list[Path]:
+    """Copy a run folder's record (never its checkpoint) into ``dest``, e.g. ``results/ptb/medium``.
+
+    A finished run gives config, log and summary. A run still training gives config and log plus
+    ``progress.json`` read from its checkpoint, so a log committed mid-run still says what made it:
+    epochs done of those planned, wall time, and every training session's command, commit and
+    machine (:func:`_sessions`). Returns the files written; a stale ``progress.json`` is removed once
+    the summary exists.
+    """
+    run, dest = Path(run), Path(dest)
+    if dest.resolve() == run.resolve():
+        raise RunFolderError(f"{dest} is the run folder itself; record it into another folder (results/...)")
+    ckpt_path, summary_path = run / "checkpoint.pt", run / "summary.json"
+    if not summary_path.exists() and not ckpt_path.exists():
+        raise CheckpointError(f"{run} has neither summary.json nor checkpoint.pt: no epoch of a run finished there")
+    dest.mkdir(parents=True, exist_ok=True)
+    progress = dest / "progress.json"
+    if summary_path.exists():
+        written = [dest / name for name in RECORD_FILES if (run / name).exists()]
+        for path in written:
+            write_text(path, (run / path.name).read_text())
+        progress.unlink(missing_ok=True)
+        return written
+    # Still training: the checkpoint is the record (the log file is written just after it).
+    ckpt = load_checkpoint(ckpt_path)
+    write_json(dest / "config.json", ckpt["config"])
+    write_text(dest / "log.jsonl", "".join(json.dumps(r) + "\n" for r in ckpt["log"]))
+    write_json(progress, {
+        "status": "in progress: no summary until the last epoch and the test evaluation",
+        "epochs_done": ckpt["epoch"], "epochs_planned": ckpt["config"]["epochs"],
+        "wall_s": ckpt["wall_s"], "sessions": _sessions(ckpt),
+        "recorded": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "from": str(run),
+    })
+    return [dest / "config.json", dest / "log.jsonl", progress]
+
+
 def _interrupted(where: str, run_path: Path | None, saved_epoch: int, epochs: int) -> Interrupted:
     if run_path is None:
         return Interrupted(f"training interrupted {where}; nothing was saved (no run folder)")

@@ -3,11 +3,11 @@
 #
 #   here, first:   bash scripts/gpu_table1.sh --stage        # PTB (checksummed) into .carry/ptb, ignored by git
 #   the call:      run(command="bash scripts/gpu_table1.sh medium", carry=[".carry"], timeout_s=600)
-#   back here:     copy <files_at>/medium into results/ptb/medium (config, log, summary; no checkpoint)
+#   back here:     copy <files_at>/medium into results/ptb/medium (config, log, summary or progress; no checkpoint)
 #
 # Each preset trains with the project's CLI on CUDA (fp32, the paper's recipe) until it finishes or
 # the deadline (DEADLINE_S, default 540 s from the start) stops it; the run folder's record comes
-# back either way: a stopped run's log says how far it got, and machine.txt what it ran on.
+# back either way: a stopped run's log and progress.json say how far it got, machine.txt what it ran on.
 # SMOKE=1 runs the same path on this machine's CPU with a toy budget (a check of the script).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +31,6 @@ for preset in "${@:-medium}"; do
   run=/tmp/rnnreg-runs/$preset; mkdir -p "$OUT/$preset"
   timeout --signal=INT "$left" $PY -m rnnreg train --preset "$preset" --device "$device" "${extra[@]}" \
     --out "$run" --quiet 2>&1 | tee "$OUT/$preset/train.out"
-  for f in config.json log.jsonl summary.json; do [[ -f "$run/$f" ]] && cp "$run/$f" "$OUT/$preset/"; done
+  $PY -m rnnreg record "$run" --to "$OUT/$preset"  # config, log, summary or progress.json; no checkpoint
 done
 ls -l "$OUT"/*

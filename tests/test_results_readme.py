@@ -75,3 +75,21 @@ def test_results_readme_quotes_each_complete_runs_test_perplexity(folder, row):
     if quoted is None:
         return
     assert quoted[1] == f"{summary['test_ppl']:.{len(quoted[2])}f}", f"results/README.md: {folder}"
+
+
+def test_a_run_in_progress_is_quoted_at_the_epoch_its_log_holds():
+    """README sentences on a run still training ("N of M epochs", its latest valid) match its log."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    medium = runs.load_run(ROOT / "results" / "ptb" / "medium")
+    if medium.complete:
+        assert "of 39 epochs" not in text, "the medium run is complete: the README still quotes its progress"
+        return
+    counts = re.findall(r"(\d+) of (\d+) epochs", text)
+    assert counts, "the README does not say how far the medium run is"
+    assert set(counts) == {(str(medium.epochs_done), str(medium.epochs_planned))}
+    intro = re.search(r"on CPU: valid (\d+\.\d), already below the undropped model's best, (\d+\.\d)", text)
+    assert intro is not None
+    nodrop = runs.load_run(ROOT / "results" / "ptb" / "medium-nodrop")
+    assert intro.groups() == (f"{medium.final('valid_ppl'):.1f}", f"{nodrop.summary['best_valid_ppl']:.1f}")
+    results = (ROOT / "results" / "README.md").read_text(encoding="utf-8")
+    assert (ROOT / "results" / "ptb" / "medium" / "progress.json").exists() and "progress.json" in results

@@ -308,3 +308,30 @@ def test_compiled_window_loss_matches_eager_and_falls_back_when_compile_fails(ti
     loss_fn = WindowLoss(model, device, compile=True)
     assert loss_fn.compiled is False and "training eagerly" in capsys.readouterr().err
     assert torch.equal(loss_fn(x, y, model.init_state(4))[0], eager)
+
+
+def test_record_copies_a_run_without_its_checkpoint_and_says_how_far_it_is(tiny_corpus, tmp_path, capsys):
+    from rnnreg.__main__ import main
+
+    run, dest = tmp_path / "run", tmp_path / "results" / "medium"
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_config(), tiny_corpus, run, progress=False, command="pytest",
+              callbacks=[lambda e: _interrupt_after_epoch(e, 2)])
+    assert main(["record", str(run), "--to", str(dest)]) == 0
+    assert sorted(p.name for p in dest.iterdir()) == ["config.json", "log.jsonl", "progress.json"]
+    assert [json.loads(l)["epoch"] for l in (dest / "log.jsonl").read_text().splitlines()] == [1, 2]
+    progress = json.loads((dest / "progress.json").read_text())
+    assert progress["epochs_done"] == 2 and progress["epochs_planned"] == 3
+    (session,) = progress["sessions"]
+    assert session["epochs"] == [1, 2] and session["command"] == "pytest" and "threads" in session["device"]
+    # Finished: the summary replaces the progress note.
+    done = train(tiny_config(), tiny_corpus, run, progress=False)
+    assert main(["record", str(run), "--to", str(dest)]) == 0
+    assert sorted(p.name for p in dest.iterdir()) == ["config.json", "log.jsonl", "summary.json"]
+    assert json.loads((dest / "summary.json").read_text())["test_ppl"] == done.summary["test_ppl"]
+    # A folder where no epoch finished, or the run folder itself, is refused in one line.
+    capsys.readouterr()
+    assert main(["record", str(tmp_path / "empty"), "--to", str(dest)]) == 2
+    assert "neither summary.json nor checkpoint.pt" in capsys.readouterr().err
+    assert main(["record", str(run), "--to", str(run)]) == 2
+    assert "is the run folder itself" in capsys.readouterr().err
