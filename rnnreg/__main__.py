@@ -22,11 +22,14 @@ vocabulary. Errors end in one line ``error: ...`` on stderr and exit status 2 (1
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import errno
 import json
 import shlex
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from .data import Corpus, DataError, load_corpus
@@ -113,11 +116,32 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"rnnreg: warning: {warning}", file=sys.stderr)
     out = args.out or f"runs/{config.preset}-{config.scheme}-seed{config.seed}"
     corpus = load_corpus_from_args(args)
-    result = train(config, corpus, out, progress=not args.quiet, command=args.command_line,
-                   callbacks=[_print_epoch])
+    with _stop_like_ctrl_c():
+        result = train(config, corpus, out, progress=not args.quiet, command=args.command_line,
+                       callbacks=[_print_epoch])
     print(json.dumps({k: result.summary[k] for k in ("valid_ppl", "test_ppl", "wall_s")}, indent=2))
     print(f"run folder: {out}")
     return 0
+
+
+@contextlib.contextmanager
+def _stop_like_ctrl_c():
+    """``kill`` (SIGTERM) and ``kill -INT`` stop a training run as Ctrl-C does: one line naming the epoch
+    the checkpoint holds, exit 130. A run started in the background (``nohup ... &``) inherits an
+    ignored SIGINT, and SIGTERM would otherwise end it without a word."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    before = signal.signal(signal.SIGINT, signal.default_int_handler), signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before[0])
+        signal.signal(signal.SIGTERM, before[1])
 
 
 def _print_epoch(event: dict) -> None:

@@ -35,7 +35,8 @@ Guards (each ends in one sentence, never a traceback or a silent wrong number): 
 checked against the batch and window sizes before the model is built (:func:`check_split_sizes`);
 a loss that is not finite, or far above a uniform guess's ``log V`` (:data:`DIVERGENCE_FACTOR`),
 stops the run as :class:`NonFiniteLossError` / :class:`DivergedError`, keeping the last good
-checkpoint; Ctrl-C says which epoch the checkpoint holds (:class:`~rnnreg.runfolder.Interrupted`).
+checkpoint; Ctrl-C says which epoch the checkpoint holds (:class:`~rnnreg.runfolder.Interrupted`),
+and so does ``kill`` of a ``train`` command running in the background.
 """
 from __future__ import annotations
 

@@ -1,9 +1,11 @@
 import json
+import signal
 import subprocess
 import sys
 import time
 
 import pytest
+import torch
 
 from rnnreg.__main__ import main
 
@@ -139,3 +141,24 @@ def test_zoo_trains_through_train_and_skips_finished_runs(tmp_path, capsys, monk
     capsys.readouterr()
     assert main(args) == 0
     assert capsys.readouterr().out.splitlines() == [f"{run.as_posix()}: complete, skipped"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_background_run_stops_on_kill_like_ctrl_c(tiny_dir, tmp_path, sig):
+    """`nohup python -m rnnreg train ... &` ignores SIGINT; `kill` must still stop it with its message."""
+    run = tmp_path / "run"
+    args = [sys.executable, "-m", "rnnreg", "train", "--data", str(tiny_dir), "--out", str(run), "--quiet",
+            "--hidden-size", "8", "--steps", "5", "--batch-size", "4", "--epochs", "100000"]
+    ignore_sigint = lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)  # as bash does for `cmd &`
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=ignore_sigint)
+    log = run / "log.jsonl"
+    while not (log.exists() and log.read_text().count("\n") >= 1):
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "training interrupted in epoch" in err and "Run the same command again" in err
+    held = torch.load(run / "checkpoint.pt", weights_only=True)["epoch"]
+    assert held >= 1 and f"holds epoch {held}" in err
