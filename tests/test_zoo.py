@@ -316,6 +316,12 @@ def test_best_rates_and_what_remains_of_the_ranking(tuning):
     assert best.loc["variational", "beyond_noise"] == 1.0 and best.loc["everywhere", "beyond_noise"] == 0.0
     assert analysis.zoo.tuned_gap(found, "variational") == "tuned (recurrent p = 0.1, 1 seed), 7.0 behind"
     assert analysis.zoo.tuned_gap(found, "memory") == ""  # no tuned run
+    lines = dict(line.split(": ", 1) for line in analysis.zoo.best_rate_lines(found))
+    assert lines["- `zaremba` (nothing to tune)"] == "192.0, seeds 190.0–194.0; with the seed noise (± 4.0) 186.0–198.0"
+    assert lines["- `variational`"] == ("p = 0.1, 199.0 (1 seed; untuned 202.0; rates recorded: 0.1, 0.25, 0.5) "
+                                        "— behind zaremba, beyond seed noise, by 1.0")
+    assert lines["- `everywhere`"].endswith("— within seed noise of zaremba")
+    assert lines["- `memory`"] == "no run"
     assert best.loc["memory", "verdict"] == "no run" and best.loc["zoneout", "verdict"] == "no run"
     assert found["zaremba"] == (192.0, 190.0, 194.0) and found["margin"] == 4.0  # zaremba's own seeds, the widest
     assert found["noise_range"] == (186.0, 198.0)

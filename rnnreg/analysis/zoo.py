@@ -775,6 +775,29 @@ def tuning_claim(tuned: dict) -> str:
     return f"**is open**: no tuned run of {format_names(tuned['untested'])} is complete yet"
 
 
+VERDICT_WORDS = {"ahead": "below zaremba, beyond seed noise", "within": "within seed noise of zaremba",
+                 "behind": "behind zaremba, beyond seed noise", "untuned only": "no tuned rate recorded yet",
+                 "no run": "no run"}
+
+
+def best_rate_lines(tuned: dict) -> list[str]:
+    """Chapter 05's list from :func:`tuning_findings`: zaremba's mean, seed range and noise range, then
+    each recurrent scheme at its best rate (seeds, untuned value, rates recorded) and its verdict,
+    with how far beyond the noise range it lies when it is outside."""
+    z, (lo, hi) = tuned["zaremba"], tuned["noise_range"]
+    lines = [f"- `zaremba` (nothing to tune): {z[0]:.1f}, seeds {z[1]:.1f}–{z[2]:.1f}; with the seed noise "
+             f"(± {tuned['margin']:.1f}) {lo:.1f}–{hi:.1f}"]
+    for scheme, r in tuned["best"].iterrows():
+        if not r.seeds:  # nothing at any rate yet
+            lines.append(f"- `{scheme}`: {VERDICT_WORDS[r.verdict]}")
+            continue
+        by = f", by {r.beyond_noise:.1f}" if r.verdict in ("ahead", "behind") else ""
+        lines.append(f"- `{scheme}`: p = {r.best_rate:g}, {r.valid_ppl:.1f} ({r.seeds} seed{'s' * (r.seeds > 1)}; "
+                     f"untuned {r.untuned_ppl:.1f}; rates recorded: {', '.join(f'{x:g}' for x in r.rates_done)}) "
+                     f"— {VERDICT_WORDS[r.verdict]}{by}")
+    return lines
+
+
 def tuned_gap(tuned: dict, scheme: str) -> str:
     """How far ``scheme``'s best tuned rate ends from zaremba (from :func:`tuning_findings`):
     "tuned (recurrent p = 0.1, 2 seeds), 3.7 behind", or "" while it has no tuned run."""
