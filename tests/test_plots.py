@@ -136,6 +136,20 @@ def test_plot_run(tmp_path):
     assert "paper valid 120.7" in t and "TF tutorial train 37.99" in t
 
 
+def test_plot_story_keeps_the_axes_wide_and_spans_the_planned_run(tmp_path):
+    write_run(tmp_path / "ptb" / "small", epochs_done=13, complete=True)
+    write_run(tmp_path / "ptb" / "medium", preset="medium", epochs_done=2)
+    fig = plots.plot_story(runs.story_runs(results=tmp_path))
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("results/ptb/medium, in progress: epoch 2 of 39" in label for label in labels)
+    assert ax.get_xlim()[1] >= 39  # the medium run's planned epochs: how far it has come
+    # Long run labels go under the axes, not beside them: the curves keep the figure's width.
+    fig.draw_without_rendering()  # runs the constrained layout
+    legend, axes = ax.get_legend().get_window_extent(), ax.get_window_extent()
+    assert legend.y1 <= axes.y0 and axes.width > 0.8 * fig.bbox.width
+
+
 def test_png_is_deterministic():
     a = style.to_png(diagrams.draw_unrolled_lstm("variational", seed=3))
     b = style.to_png(diagrams.draw_unrolled_lstm("variational", seed=3))

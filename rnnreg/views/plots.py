@@ -46,13 +46,14 @@ def plot_curves(logs: Mapping[str, object], *, ax=None, title: str | None = None
                 steps: Mapping[str, Sequence[tuple[float, float]]] | None = None,
                 references: Sequence[tuple[str, float]] = (), colors: Mapping[str, str] | None = None,
                 logy: bool = True, show_train: bool = True, note: str | None = None,
-                xmax: float | None = None) -> Figure:
+                xmax: float | None = None, legend: str = "right") -> Figure:
     """Train (dashed) and validation (solid) perplexity per epoch for each labelled log.
 
     ``logs``: label -> per-epoch records (list of dicts, DataFrame, ``Run`` or ``RunResult``) with
     ``epoch``, ``train_ppl``, ``valid_ppl``. ``steps``: label -> (fractional epoch, running train
     ppl) points drawn as a thin line (the live view). ``references``: (label, value) horizontal
     dotted lines, e.g. the paper's numbers. ``note``: a line under the plot naming the runs shown.
+    ``legend``: ``"right"`` of the axes, or ``"below"`` them (long labels leave the axes their width).
     """
     if ax is None:
         fig, ax = new_figure()
@@ -102,9 +103,12 @@ def plot_curves(logs: Mapping[str, object], *, ax=None, title: str | None = None
     if show_train:
         handles, lbls = handles + style, lbls + ["train (dashed)", "valid (solid)"]
     if handles:
-        # outside the axes, right of them: a legend inside covers the last epochs, where the curves part
-        ax.legend(handles, lbls, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
-                  ncol=1 if len(handles) < 9 else 2)
+        # outside the axes: a legend inside covers the last epochs, where the curves part
+        if legend == "below":
+            ax.legend(handles, lbls, loc="upper left", bbox_to_anchor=(0.0, -0.16), frameon=False, ncol=2)
+        else:
+            ax.legend(handles, lbls, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+                      ncol=1 if len(handles) < 9 else 2)
     if title:
         ax.set_title(title, loc="left")
     if note:
@@ -190,7 +194,7 @@ def plot_story(story: Mapping[str, object], *, title: str | None = None) -> Figu
     }
     xmax = max((run.epochs_planned or run.epochs_done for run in story.values()), default=None)
     fig, ax = new_figure(WIDE)
-    plot_curves({label: run.log for label, run in story.items()}, ax=ax, colors=colors, xmax=xmax,
+    plot_curves({label: run.log for label, run in story.items()}, ax=ax, colors=colors, xmax=xmax, legend="below",
                 title=title or "Full PTB: the same 2×650 LSTM with and without dropout, beside the small model")
     return fig
 
