@@ -126,6 +126,11 @@ def test_plot_table1(tmp_path):
     assert "results/ptb/small" in t
     for ax in fig.axes:  # bars only for numbers: paper and TF for three models, this project for small
         assert len(ax.patches) == 3 + 3 + 1
+    # A run in progress gets no bar: its slot gives the number so far and the hours it has left.
+    write_run(tmp_path / "ptb" / "medium", preset="medium", epochs_done=3)
+    table = runs.table1(results=tmp_path)
+    t = texts(plots.plot_table1(table))
+    assert f"in progress: epoch 3 of 39 (197.0 so far)\n(≈ {table.loc['medium', 'left_h']:g} h left, 2 CPU cores)" in t
 
 
 def test_plot_run(tmp_path):

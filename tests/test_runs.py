@@ -131,6 +131,24 @@ def test_cost_is_measured_from_a_run_or_scaled_by_parameters(tmp_path):
     assert medium["tokens_per_s"] == pytest.approx(tps * runs.parameter_count("small") / runs.parameter_count("medium"))
     assert medium["hours"] == pytest.approx(39 * 929_589 / medium["tokens_per_s"] / 3600)
     assert runs.cost_estimate("small", results=tmp_path)["basis"].startswith("measured")
+    assert runs.cost_estimate("small", results=tmp_path)["hours_left"] == 0  # complete
+    assert medium["hours_left"] == medium["hours"]  # not started
+
+
+def test_a_run_in_progress_is_timed_by_its_last_epochs(tmp_path):
+    run = write_run(tmp_path / "ptb" / "medium", preset="medium", epochs_done=5)
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    for record, tps in zip(log, [250.0, 300.0, 450.0, 700.0, 900.0]):  # one thread, then two
+        record["tokens_per_s"] = tps
+    (run / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in log))
+    cost = runs.cost_estimate("medium", results=tmp_path)
+    assert cost["tokens_per_s"] == 700.0 and cost["basis"].endswith("medium's last 3 epochs")
+    assert cost["hours_left"] == pytest.approx(34 * 929_589 / 700.0 / 3600)
+    table = runs.table1(results=tmp_path)
+    assert table.loc["medium", "left_h"] == round(cost["hours_left"], 1)
+    said = runs.table1_here(table, "medium")
+    assert said == "`results/ptb/medium` (in progress: epoch 5 of 39, ≈ 12.5 h left on two CPU cores): valid 195.0"
+    assert runs.table1_here(table, "large").startswith("not run here (a full run ≈ ")
 
 
 def test_story_runs_label_each_recorded_run_with_its_status(tmp_path):

@@ -67,27 +67,41 @@ def parameter_count(preset: str, vocab_size: int = 10_000) -> int:
         return build_model(Config.preset(preset), vocab_size).num_parameters()
 
 
+RECENT_EPOCHS = 3  #: a run in progress is timed by its last epochs: thread counts and machines change
+
+
 def cost_estimate(preset: str, corpus: str = "ptb", reference: str = "small",
                   results: str | os.PathLike | None = None, train_tokens: int = 929_589) -> dict:
-    """Hours a full run of ``preset`` takes on the CPUs that recorded this project's runs.
+    """Hours a full run of ``preset`` takes on the CPUs that recorded this project's runs, and hours left.
 
-    Measured when ``results/<corpus>/<preset>`` has logged epochs (the median training speed of
-    its epochs); otherwise the reference run's median speed scaled by the parameter count (the
-    cost per token grows about linearly with it). Returns ``hours``, ``tokens_per_s`` and
+    Measured when ``results/<corpus>/<preset>`` has logged epochs: the median training speed of its
+    epochs, or of its last :data:`RECENT_EPOCHS` while it is still training (a run resumed across
+    sessions may have changed machine or thread count). Otherwise the reference run's median speed
+    scaled by the parameter count (the cost per token grows about linearly with it). Returns
+    ``hours``, ``hours_left`` (the epochs not yet logged; 0 once complete), ``tokens_per_s`` and
     ``basis`` (the run the speed comes from, and how), or NaN hours with no run to scale from.
     """
     epochs = PRESETS[preset]["epochs"]
     own = find_run(corpus, preset, results)
+    done = 0
     if own is not None and len(own.log) and "tokens_per_s" in own.log:
-        tps = float(own.log["tokens_per_s"].median())
-        basis = f"measured: median speed of {own.name}'s {len(own.log)} logged epochs"
+        done = own.epochs_done
+        timed = own.log if own.complete else own.log.tail(RECENT_EPOCHS)
+        tps = float(timed["tokens_per_s"].median())
+        which = f"{len(timed)} logged epochs" if own.complete else f"last {len(timed)} epochs"
+        basis = f"measured: median speed of {own.name}'s {which}"
+        if own.complete:
+            done = epochs
     else:
         ref = find_run(corpus, reference, results)
         if ref is None or not len(ref.log) or "tokens_per_s" not in ref.log:
-            return {"hours": math.nan, "tokens_per_s": math.nan, "basis": f"no recorded {reference} run to scale"}
+            return {"hours": math.nan, "hours_left": math.nan, "tokens_per_s": math.nan,
+                    "basis": f"no recorded {reference} run to scale"}
         tps = float(ref.log["tokens_per_s"].median()) * parameter_count(reference) / parameter_count(preset)
         basis = f"estimated: {ref.name}'s median speed scaled by parameter count"
-    return {"hours": epochs * train_tokens / tps / 3600, "tokens_per_s": tps, "basis": basis}
+    epoch_h = train_tokens / tps / 3600
+    return {"hours": epochs * epoch_h, "hours_left": max(epochs - done, 0) * epoch_h, "tokens_per_s": tps,
+            "basis": basis}
 
 
 def load_sweep(path: str | os.PathLike, results: str | os.PathLike | None = None) -> dict:
@@ -323,7 +337,7 @@ def table1(corpus: str = "ptb", results: str | os.PathLike | None = None, digits
             "tf_train": tf["train"], "tf_valid": tf["valid"], "tf_test": tf["test"],
             **{f"here_{k}": round(v, digits) for k, v in here.items()},
             "here_run": name, "here_status": status, "command": command,
-            "cost_h": round(cost["hours"], 1),
+            "cost_h": round(cost["hours"], 1), "left_h": round(cost["hours_left"], 1),
         })
     return pd.DataFrame(rows).set_index("model")
 
@@ -332,7 +346,18 @@ TABLE1_LABELS = {"name": "model (paper's name)", "paper_valid": "paper valid", "
                  "tf_train": "TF train", "tf_valid": "TF valid", "tf_test": "TF test", "here_train": "here train",
                  "here_valid": "here valid", "here_test": "here test", "here_run": "recorded run",
                  "here_status": "status", "command": "command",
-                 "cost_h": "full run (h, 2 CPU cores)"}
+                 "cost_h": "full run (h, 2 CPU cores)", "left_h": "left (h, 2 CPU cores)"}
+
+
+def table1_here(table1: pd.DataFrame, model: str) -> str:
+    """What this project has for one row of :func:`table1`, in words: the run, its status and numbers,
+    the hours left while it trains, or that it is not run (with the cost of a full run)."""
+    r = table1.loc[model]
+    if r.here_status == "not yet run here":
+        return f"not run here (a full run ≈ {r.cost_h:.0f} h on two CPU cores)"
+    numbers = f"valid {r.here_valid:.1f}" + (f" / test {r.here_test:.1f}" if r.here_test == r.here_test else "")
+    left = f", ≈ {r.left_h:g} h left on two CPU cores" if r.here_status.startswith("in progress") else ""
+    return f"`{r.here_run}` ({r.here_status}{left}): {numbers}"
 
 
 def pretty(df: pd.DataFrame, missing: str = "–", commands: bool = False) -> pd.DataFrame:

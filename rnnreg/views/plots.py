@@ -282,13 +282,16 @@ def plot_table1(df, *, title: str = "Table 1, single models: word-level PTB perp
         for j, (src, label) in enumerate(sources):
             xs = np.arange(len(models)) + (j - 1) * width
             ys = df[f"{src}_{split}"].to_numpy(dtype=float)
-            for x, y, status, cost in zip(xs, ys, df["here_status"], df.get("cost_h", [math.nan] * len(df))):
+            costs = (df.get(c, [math.nan] * len(df)) for c in ("cost_h", "left_h"))
+            for x, y, status, cost, left in zip(xs, ys, df["here_status"], *costs):
                 final = src != "here" or status.startswith("complete")
                 if np.isnan(y) or not final:  # no number yet, or one a run still training will change
                     gap = "not run here" if status == "not yet run here" else status.split(",")[0]
                     if not np.isnan(y):
                         gap += f" ({y:.1f} so far)"
-                    if math.isfinite(cost):
+                    if status.startswith("in progress") and math.isfinite(left):
+                        gap += f"\n(≈ {left:g} h left, 2 CPU cores)"
+                    elif math.isfinite(cost):
                         gap += f"\n(full run ≈ {cost:.0f} h, 2 CPU cores)"
                     ax.text(x, 0.02 * top, gap, rotation=90, ha="center", va="bottom", fontsize=9,
                             color="#555555")
