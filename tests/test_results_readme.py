@@ -91,5 +91,7 @@ def test_a_run_in_progress_is_quoted_at_the_epoch_its_log_holds():
     assert intro is not None
     nodrop = runs.load_run(ROOT / "results" / "ptb" / "medium-nodrop")
     assert intro.groups() == (f"{medium.final('valid_ppl'):.1f}", f"{nodrop.summary['best_valid_ppl']:.1f}")
+    left = re.findall(r"about (\d+) h more on two CPU cores", text)
+    assert left and set(left) == {f"{runs.cost_estimate('medium', results=ROOT / 'results')['hours_left']:.0f}"}
     results = (ROOT / "results" / "README.md").read_text(encoding="utf-8")
     assert (ROOT / "results" / "ptb" / "medium" / "progress.json").exists() and "progress.json" in results
