@@ -84,14 +84,14 @@ def test_a_run_in_progress_is_quoted_at_the_epoch_its_log_holds():
     if medium.complete:
         assert "of 39 epochs" not in text, "the medium run is complete: the README still quotes its progress"
         return
-    counts = re.findall(r"(\d+) of (\d+) epochs", text)
+    counts = re.findall(r"(\d+) of (\d+)\s+epochs", text)
     assert counts, "the README does not say how far the medium run is"
     assert set(counts) == {(str(medium.epochs_done), str(medium.epochs_planned))}
     intro = re.search(r"on CPU: valid (\d+\.\d), already below the undropped model's best, (\d+\.\d)", text)
     assert intro is not None
     nodrop = runs.load_run(ROOT / "results" / "ptb" / "medium-nodrop")
     assert intro.groups() == (f"{medium.final('valid_ppl'):.1f}", f"{nodrop.summary['best_valid_ppl']:.1f}")
-    left = re.findall(r"about (\d+) h more on two CPU cores", text)
+    left = re.findall(r"about (\d+) h more on two\s+CPU cores", text)
     assert left and set(left) == {f"{runs.cost_estimate('medium', results=ROOT / 'results')['hours_left']:.0f}"}
     results = (ROOT / "results" / "README.md").read_text(encoding="utf-8")
     assert (ROOT / "results" / "ptb" / "medium" / "progress.json").exists() and "progress.json" in results
