@@ -116,9 +116,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"rnnreg: warning: {warning}", file=sys.stderr)
     out = args.out or f"runs/{config.preset}-{config.scheme}-seed{config.seed}"
     corpus = load_corpus_from_args(args)
-    with _stop_like_ctrl_c():
-        result = train(config, corpus, out, progress=not args.quiet, command=args.command_line,
-                       callbacks=[_print_epoch])
+    result = train(config, corpus, out, progress=not args.quiet, command=args.command_line,
+                   callbacks=[_print_epoch])
     print(json.dumps({k: result.summary[k] for k in ("valid_ppl", "test_ppl", "wall_s")}, indent=2))
     print(f"run folder: {out}")
     return 0
@@ -126,9 +125,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 @contextlib.contextmanager
 def _stop_like_ctrl_c():
-    """``kill`` (SIGTERM) and ``kill -INT`` stop a training run as Ctrl-C does: one line naming the epoch
-    the checkpoint holds, exit 130. A run started in the background (``nohup ... &``) inherits an
-    ignored SIGINT, and SIGTERM would otherwise end it without a word."""
+    """``kill`` (SIGTERM) and ``kill -INT`` stop a command as Ctrl-C does: a training run says which
+    epoch its checkpoint holds, exit 130. A command started in the background (``nohup ... &``)
+    inherits an ignored SIGINT, and SIGTERM would otherwise end it without a word."""
     if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
         yield
         return
@@ -457,7 +456,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.command_line = "python -m rnnreg " + shlex.join(argv)
     try:
-        return args.func(args)
+        with _stop_like_ctrl_c():
+            return args.func(args)
     except KeyboardInterrupt as exc:  # train's Interrupted says which epoch is saved and how to resume
         print(f"interrupted: {exc}" if str(exc) else "interrupted", file=sys.stderr)
         return 130

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .model import FUSED_SCHEMES, LSTMLM, SCHEMES
-from .train import WindowLoss, bf16_supported, git_commit, machine_description, sgd, train_step
+from .train import WindowLoss, bf16_supported, git_commit, machine_description, sgd, train_step, utc_now
 
 VOCAB, BATCH = 10_000, 20
 #: (hidden size, BPTT steps, dropout) of the paper's shapes; dropout is what the schemes use here.
@@ -155,7 +155,7 @@ def run_bench(shapes=("small", "medium"), schemes=SCHEMES, seconds: float = 8.0,
         "matmul_gflops_fp32": fp32_rate, "matmul_gflops_bf16": matmul_gflops(torch.bfloat16),
         "seconds_per_measurement": seconds, "rounds": rounds,
         "method": "each contender timed once per round, rounds interleaved; medians over rounds",
-        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "date": utc_now(),
         "rows": [],
     }
     print(f"{result['device']}; fp32 matmul {fp32_rate:.0f} GFLOP/s, bf16 {result['matmul_gflops_bf16']:.0f} GFLOP/s")

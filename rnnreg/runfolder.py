@@ -306,12 +306,17 @@ def machine_description(device: torch.device) -> str:
     return f"{cpu}, {torch.get_num_threads()} threads, {torch.backends.cpu.get_cpu_capability()}"
 
 
+def utc_now() -> str:
+    """The current time, UTC, as every rnnreg record writes it (``2026-12-02T04:30:20Z``)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
 def provenance(command: str | None = None, device: torch.device | str = "cpu", commit: str | None = None) -> dict:
     """How a result was made: command, git commit, torch, python, device, finished time (UTC)."""
     return {"command": command or " ".join([Path(sys.executable).name, *sys.argv]),
             "git_commit": commit or git_commit(), "torch": str(torch.__version__), "python": platform.python_version(),
             "device": machine_description(torch.device(device)),
-            "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            "finished": utc_now()}
 
 
 # --------------------------------------------------------------------------------------------

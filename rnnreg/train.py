@@ -73,6 +73,7 @@ from .runfolder import (  # noqa: F401
     provenance,
     release_run_dir,
     run_dir_holder,
+    utc_now,
     write_json,
     write_text,
 )
@@ -671,7 +672,7 @@ def record_run(run: str | os.PathLike, dest: str | os.PathLike) -> list[Path]:
         "status": "in progress: no summary until the last epoch and the test evaluation",
         "epochs_done": ckpt["epoch"], "epochs_planned": ckpt["config"]["epochs"],
         "wall_s": ckpt["wall_s"], "sessions": _sessions(ckpt),
-        "recorded": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "from": str(run),
+        "recorded": utc_now(), "from": str(run),
     })
     return [dest / "config.json", dest / "log.jsonl", progress]
 
@@ -697,7 +698,7 @@ def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: lis
             cb(event)
 
     commit = git_commit()  # the code this process loaded, not whatever is checked out later
-    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    started = utc_now()
     fingerprint = corpus_fingerprint(corpus)
     ckpt = None
     if run_path is not None:
@@ -775,10 +776,10 @@ def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: lis
                       "tokens_per_s": count / train_s, "epoch_s": time.perf_counter() - t0,
                       "wall_s": wall_before + time.perf_counter() - session_start}
             log.append(record)
-            if this_session is None:
+            if this_session is None:  # the summary's provenance fields, started instead of finished
                 prov = provenance(command, device, commit)
-                this_session = {"epochs": [epoch, epoch], "command": prov["command"], "git_commit": commit,
-                                "device": prov["device"], "torch": prov["torch"], "started": started}
+                del prov["finished"]
+                this_session = {"epochs": [epoch, epoch], **prov, "started": started}
                 sessions.append(this_session)
             this_session["epochs"][1] = epoch
             if run_path is not None:  # checkpoint first: a log line never names an epoch without its checkpoint

@@ -85,13 +85,11 @@ def cost_estimate(preset: str, corpus: str = "ptb", reference: str = "small",
     own = find_run(corpus, preset, results)
     done = 0
     if own is not None and len(own.log) and "tokens_per_s" in own.log:
-        done = own.epochs_done
+        done = epochs if own.complete else own.epochs_done
         timed = own.log if own.complete else own.log.tail(RECENT_EPOCHS)
         tps = float(timed["tokens_per_s"].median())
         which = f"{len(timed)} logged epochs" if own.complete else f"last {len(timed)} epochs"
         basis = f"measured: median speed of {own.name}'s {which}"
-        if own.complete:
-            done = epochs
     else:
         ref = find_run(corpus, reference, results)
         if ref is None or not len(ref.log) or "tokens_per_s" not in ref.log:
