@@ -102,6 +102,17 @@ def test_table1_flags_a_run_that_is_not_the_papers_config(tmp_path):
     assert math.isnan(df.loc["small", "here_test"])
 
 
+def test_table1_names_the_command_a_run_in_progress_trains_with(tmp_path):
+    folder = write_run(tmp_path / "ptb" / "medium", preset="medium", epochs_done=2)
+    sessions = [{"epochs": [1, 1], "provenance": "not recorded"},
+                {"epochs": [2, 2], "command": "python -m rnnreg train --preset medium --out /runs/medium"}]
+    (folder / "progress.json").write_text(json.dumps({"epochs_done": 2, "sessions": sessions}))
+    df = runs.table1(results=tmp_path)
+    assert df.loc["medium", "command"] == "python -m rnnreg train --preset medium --out /runs/medium"
+    (folder / "progress.json").write_text(json.dumps({"epochs_done": 2, "sessions": sessions[:1]}))
+    assert runs.table1(results=tmp_path).loc["medium", "command"] == runs.train_command("medium")  # none recorded
+
+
 def test_results_dir_from_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("RNNREG_RESULTS", str(tmp_path))
     assert runs.results_dir() == tmp_path

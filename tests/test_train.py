@@ -312,6 +312,7 @@ def test_compiled_window_loss_matches_eager_and_falls_back_when_compile_fails(ti
 
 def test_record_copies_a_run_without_its_checkpoint_and_says_how_far_it_is(tiny_corpus, tmp_path, capsys):
     from rnnreg.__main__ import main
+    from rnnreg.analysis.runs import load_run
 
     run, dest = tmp_path / "run", tmp_path / "results" / "medium"
     with pytest.raises(KeyboardInterrupt):
@@ -324,11 +325,13 @@ def test_record_copies_a_run_without_its_checkpoint_and_says_how_far_it_is(tiny_
     assert progress["epochs_done"] == 2 and progress["epochs_planned"] == 3
     (session,) = progress["sessions"]
     assert session["epochs"] == [1, 2] and session["command"] == "pytest" and "threads" in session["device"]
+    assert load_run(dest).command == "pytest"  # the book reads the command of a run in progress from its sessions
     # Finished: the summary replaces the progress note.
     done = train(tiny_config(), tiny_corpus, run, progress=False)
     assert main(["record", str(run), "--to", str(dest)]) == 0
     assert sorted(p.name for p in dest.iterdir()) == ["config.json", "log.jsonl", "summary.json"]
     assert json.loads((dest / "summary.json").read_text())["test_ppl"] == done.summary["test_ppl"]
+    assert load_run(dest).progress is None and load_run(dest).command == done.summary["command"]
     # A folder where no epoch finished, or the run folder itself, is refused in one line.
     capsys.readouterr()
     assert main(["record", str(tmp_path / "empty"), "--to", str(dest)]) == 2

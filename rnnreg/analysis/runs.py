@@ -171,13 +171,23 @@ def story_findings(corpus: str = "ptb", results: str | os.PathLike | None = None
 
 @dataclass
 class Run:
-    """One recorded run folder: its config, per-epoch log and (when complete) summary."""
+    """One recorded run folder: its config, per-epoch log, and its summary (when complete) or the
+    ``progress.json`` that ``python -m rnnreg record`` writes while it trains."""
 
     path: Path
     config: dict
     log: pd.DataFrame
     summary: dict | None = None
     name: str = field(default="")
+    progress: dict | None = None
+
+    @property
+    def command(self) -> str | None:
+        """The command that trained it: the summary's, or while it trains, its latest recorded session's."""
+        if self.summary:
+            return self.summary.get("command")
+        sessions = (self.progress or {}).get("sessions", [])
+        return next((s["command"] for s in reversed(sessions) if "command" in s), None)
 
     @property
     def complete(self) -> bool:
@@ -269,7 +279,9 @@ def load_run(path: str | os.PathLike, results: str | os.PathLike | None = None) 
         name = "results/" + p.resolve().relative_to(base.resolve()).as_posix()
     except ValueError:
         name = p.as_posix()
-    return Run(path=p, config=config, log=log, summary=_read_json(p / "summary.json"), name=name)
+    summary = _read_json(p / "summary.json")
+    progress = None if summary else _read_json(p / "progress.json")
+    return Run(path=p, config=config, log=log, summary=summary, name=name, progress=progress)
 
 
 def find_run(corpus: str, name: str, results: str | os.PathLike | None = None) -> Run | None:
@@ -307,8 +319,8 @@ def table1(corpus: str = "ptb", results: str | os.PathLike | None = None, digits
     One row per model (small, medium, large). This project's numbers come from the recorded run
     ``results/<corpus>/<model>`` (train and valid: last epoch; test: the paper's batch-1 protocol),
     rounded to ``digits``. ``here_run`` names that run; ``here_status`` says "not yet run here"
-    when there is none (numbers NaN), and ``command`` is the command that records it (or, for a
-    complete run, the command that did).
+    when there is none (numbers NaN), and ``command`` is the command that records it (for a
+    recorded run, the command that trains or trained it: :attr:`Run.command`).
     """
     rows = []
     for model in MODELS:
@@ -327,7 +339,7 @@ def table1(corpus: str = "ptb", results: str | os.PathLike | None = None, digits
             if run.summary:
                 if run.summary.get("test_ppl") is not None:
                     here["test"] = run.summary["test_ppl"]
-                command = run.summary.get("command", command)
+            command = run.command or command
         cost = cost_estimate(model, corpus, results=results)
         rows.append({
             "model": model, "name": MODEL_NAMES[model],
