@@ -235,7 +235,7 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
     row = analysis.signal_runs.claims_table({"x": agree}).loc["x"]
     assert row["ppl gain k=5→50"] == "6.2%" and row["h k=30/k=1"] == "0.021–0.027"
     assert analysis.signal_runs.claim_one(claims) == {"holds": ["everywhere"], "holds_at": {}, "threshold_at": {},
-                                                      "falls": ["everywhere"], "measured": ["everywhere", "zoneout"],
+                                                      "measured": ["everywhere", "zoneout"],
                                                       "unmeasured": ["zaremba", "memory", "variational",
                                                                      "weight_drop"]}
     assert analysis.signal_runs.claim_two(claims) == {"holds": [], "shorter_memory": [],

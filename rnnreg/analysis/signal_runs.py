@@ -276,7 +276,7 @@ def noise_finding(record: dict, near: int = 1, far: int = 30) -> dict:
     ``falls`` (the far fraction is below the near one by more than two standard errors of each)
     and ``wipe``: ``"wiped"`` when the ratio is under :data:`WIPED` by more than two standard
     errors, ``"kept"`` when it is above by more than two, ``"threshold"`` in between (the
-    estimate cannot tell); ``wiped`` is ``wipe == "wiped"``."""
+    estimate cannot tell)."""
     lags = list(record["lag"])
     far = min(far, lags[-1])
     f, se = record["fraction"], record["stderr"]
@@ -290,7 +290,7 @@ def noise_finding(record: dict, near: int = 1, far: int = 30) -> dict:
             "zoo": record.get("zoo"), "folder": record.get("folder"), "epoch": record.get("epoch"),
             "near": near, "far": far, "fraction_near": a, "fraction_far": b, "stderr_near": sa, "stderr_far": sb,
             "ratio": ratio, "ratio_stderr": ratio_se, "falls": b + 2 * sb < a - 2 * sa,
-            "wipe": wipe, "wiped": wipe == "wiped"}
+            "wipe": wipe}
 
 
 @dataclass
@@ -326,7 +326,7 @@ class SchemeClaims:
     @property
     def wiped_at(self) -> list[float]:
         """The recurrent rates at which a measured run has its signal wiped out (claim (1) holds there)."""
-        return sorted({n["rate"] for n in self.noise if n["wiped"]})
+        return sorted({n["rate"] for n in self.noise if n["wipe"] == "wiped"})
 
     @property
     def kept_at(self) -> list[float]:
@@ -373,7 +373,7 @@ def scheme_claims(by_seed: dict[int, dict[str, SignalRun]], noise: list[dict] = 
             out[record["scheme"]].noise.append(noise_finding(record, noise_near, noise_far))
     for c in out.values():
         if c.noise:
-            c.wiped = all(n["wiped"] for n in c.noise)
+            c.wiped = all(n["wipe"] == "wiped" for n in c.noise)
             c.falls = all(n["falls"] for n in c.noise)
     return out
 
@@ -393,12 +393,10 @@ def format_span(values, spec: str, missing: str = "not yet recorded") -> str:
 def claim_one(claims: dict[str, SchemeClaims]) -> dict:
     """Claim (1) over the schemes: ``holds`` (wiped out in every measured run), ``holds_at``
     ({scheme: rates} where it holds at some measured rates and not at others), ``threshold_at``
-    ({scheme: rates} at the threshold), ``falls`` (the fraction falls in every measured run),
-    ``measured`` (schemes with a measurement), ``unmeasured`` (schemes without one)."""
+    ({scheme: rates} at the threshold), ``measured`` (schemes with a measurement), ``unmeasured`` (schemes without one)."""
     return {"holds": [s for s, c in claims.items() if c.wiped],
             "holds_at": {s: c.wiped_at for s, c in claims.items() if c.noise and not c.wiped and c.wiped_at},
             "threshold_at": {s: c.threshold_at for s, c in claims.items() if c.threshold_at},
-            "falls": [s for s, c in claims.items() if c.falls],
             "measured": [s for s, c in claims.items() if c.noise],
             "unmeasured": [s for s, c in claims.items() if not c.noise]}
 
