@@ -327,3 +327,23 @@ def test_mask_noise_reads_the_control_and_each_schemes_recurrent_rate(results):
     table = analysis.signal_runs.mask_noise_table(noise)
     assert table.loc["zoo-control/zaremba-seed2", "recurrent rate"] == 0.0
     assert views.signal.plot_mask_noise(noise).axes[0].get_lines()[0].get_label() == "zaremba, recurrent rate 0"
+
+
+def test_claim_one_reread_at_other_lags_names_the_runs_whose_verdict_moves():
+    sr = analysis.signal_runs
+    steady = {"scheme": "zaremba", "recurrent_rate": 0.0, "seed": 2, "zoo": "zoo-control", "folder": "zaremba-seed2",
+              "lag": [0, 1, 2, 3], "fraction": [0.5, 0.4, 0.4, 0.4], "stderr": [0.01] * 4}
+    # Kept at k = 2 (0.3 / 0.4), wiped at k = 3 (0.012 / 0.4 = 0.03 ± 0.025: under a tenth by two s.e.).
+    late = {**steady, "scheme": "memory", "recurrent_rate": 0.25, "seed": 1, "zoo": "zoo-tuned",
+            "folder": "memory-r25-seed1", "fraction": [0.5, 0.4, 0.3, 0.012]}
+    table = sr.wipe_by_lag([steady, late], lags=(2, 3))
+    assert list(table.index) == ["zoo-control/zaremba-seed2", "zoo-tuned/memory-r25-seed1"]
+    assert table.loc["zoo-control/zaremba-seed2", "k=3"] == "kept (1.00 ± 0.04)"
+    assert table.loc["zoo-tuned/memory-r25-seed1", "k=2"] == "kept (0.75 ± 0.03)"
+    assert table.loc["zoo-tuned/memory-r25-seed1", "k=3"] == "wiped (0.03 ± 0.03)"
+    assert table["same verdict"].tolist() == [True, False]
+    assert sr.lag_sensitivity([steady, late], lags=(2, 3)) == (
+        "read at k = 2, 3, 1 of 2 runs keep one verdict; it moves with the lag for "
+        "`memory` at rate 0.25, seed 1: kept, wiped")
+    assert sr.lag_sensitivity([steady], lags=(2, 3)) == "read at k = 2, 3, 1 of 1 runs keep one verdict"
+    assert sr.lag_sensitivity([]) == "no run measured yet"
