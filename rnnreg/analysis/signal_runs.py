@@ -393,7 +393,8 @@ def format_span(values, spec: str, missing: str = "not yet recorded") -> str:
 def claim_one(claims: dict[str, SchemeClaims]) -> dict:
     """Claim (1) over the schemes: ``holds`` (wiped out in every measured run), ``holds_at``
     ({scheme: rates} where it holds at some measured rates and not at others), ``threshold_at``
-    ({scheme: rates} at the threshold), ``measured`` (schemes with a measurement), ``unmeasured`` (schemes without one)."""
+    ({scheme: rates} at the threshold), ``measured`` (schemes with a measurement), ``unmeasured``
+    (schemes without one)."""
     return {"holds": [s for s, c in claims.items() if c.wiped],
             "holds_at": {s: c.wiped_at for s, c in claims.items() if c.noise and not c.wiped and c.wiped_at},
             "threshold_at": {s: c.threshold_at for s, c in claims.items() if c.threshold_at},
