@@ -2,6 +2,7 @@
 
 :data:`REPORTED`: Table 1's single models (Zaremba, Sutskever & Vinyals 2014) and the TensorFlow
 tutorial's reproduction; :data:`REPORTED_AVERAGING`: Table 1's model-averaging rows;
+:data:`TABLE1_OTHERS`: its rows for other authors' models;
 :data:`FOLLOW_UPS`: the follow-up papers behind the book's schemes. Plain Python (no pandas): the
 tables built from them live in :mod:`rnnreg.analysis.runs`.
 """
@@ -15,8 +16,8 @@ SOURCES = {
 SOURCE_LABELS = {"paper": "paper", "tf": "TF tutorial", "here": "this project"}
 
 #: Word-level PTB perplexity of the paper's three single models, as published.
-#: ``train`` is only reported by the TensorFlow tutorial. (Table 1 also lists other authors'
-#: models and ensembles; the book compares single models only.)
+#: ``train`` is only reported by the TensorFlow tutorial. (Table 1's other rows: :data:`REPORTED_AVERAGING`
+#: and :data:`TABLE1_OTHERS`.)
 REPORTED: tuple[dict, ...] = (
     dict(source="paper", model="small", train=None, valid=120.7, test=114.5),   # non-regularized LSTM
     dict(source="paper", model="medium", train=None, valid=86.2, test=82.7),    # medium regularized LSTM
@@ -35,7 +36,7 @@ MODELS = ("small", "medium", "large")
 
 #: Table 1's model-averaging rows (Zaremba et al. 2014): the probabilities of ``members``
 #: independently trained models of one size averaged. ``small`` = "non-regularized LSTMs";
-#: ``medium`` / ``large`` = "regularized LSTMs". (Mikolov's and Cheng et al.'s rows are left out.)
+#: ``medium`` / ``large`` = "regularized LSTMs". (Mikolov's and Cheng et al.'s rows: :data:`TABLE1_OTHERS`.)
 REPORTED_AVERAGING: tuple[dict, ...] = (
     dict(source="paper", model="small", members=2, valid=100.4, test=96.1),
     dict(source="paper", model="small", members=5, valid=87.9, test=84.1),
@@ -47,6 +48,22 @@ REPORTED_AVERAGING: tuple[dict, ...] = (
     dict(source="paper", model="large", members=10, valid=72.8, test=69.5),
     dict(source="paper", model="large", members=38, valid=71.9, test=68.7),
 )
+
+#: The rest of Table 1: other authors' models, as the paper lists them (test perplexity only), with
+#: the section of the table each sits in (:data:`TABLE1_SECTIONS`).
+TABLE1_OTHERS: tuple[dict, ...] = (
+    dict(section="single", method="Pascanu et al. (2013)", test=107.5),
+    dict(section="single", method="Cheng et al.", test=100.0),
+    dict(section="averaging", method="Mikolov (2012)", test=83.5),
+    dict(section="averaging", method="Cheng et al.", test=80.6),
+    dict(section="dynamic", method="Mikolov & Zweig (2012)", test=72.9),
+)
+#: Table 1's three sections, in its order, with the paper's headings.
+TABLE1_SECTIONS = {"single": "A single model", "averaging": "Model averaging",
+                   "dynamic": "Model averaging with dynamic RNNs and n-gram models"}
+#: Table 1's names for averaged models of each size ("2 medium regularized LSTMs").
+AVERAGED_NAMES = {"small": "non-regularized LSTMs", "medium": "medium regularized LSTMs",
+                  "large": "large regularized LSTMs"}
 
 #: The paper's image-captioning experiment (Table 4, MSCOCO, a one-layer LSTM on frozen CNN features):
 #: BLEU of one model without dropout, one with dropout, and the average of ``members`` models without

@@ -113,6 +113,30 @@ def test_table1_names_the_command_a_run_in_progress_trains_with(tmp_path):
     assert runs.table1(results=tmp_path).loc["medium", "command"] == runs.train_command("medium")  # none recorded
 
 
+def test_the_whole_table1_in_the_papers_order_with_the_rows_recorded_here(tmp_path):
+    write_run(tmp_path / "ptb" / "small", epochs_done=13, complete=True)
+    write_run(tmp_path / "ptb" / "medium", preset="medium", epochs_done=2)  # still training: no row yet
+    averaged = {"small": {"split": "test", "average_ppl": [115.2, 95.6], "members": [{}, {}]}}
+    full = runs.paper_table1(runs.table1(results=tmp_path), averaged)
+    sections = list(dict.fromkeys(full.index.get_level_values("section")))
+    assert sections == list(published.TABLE1_SECTIONS.values())
+    assert len(full) == len(published.TABLE1_OTHERS) + len(published.MODELS) + len(published.REPORTED_AVERAGING)
+    single = full.loc["A single model"]
+    assert list(single.index[:2]) == ["Pascanu et al. (2013)", "Cheng et al."]  # others first, as in the paper
+    assert single.loc["Pascanu et al. (2013)", "paper_test"] == 107.5 and math.isnan(single.iloc[0]["paper_valid"])
+    small = single.loc[published.MODEL_NAMES["small"]]
+    assert (small["paper_valid"], small["paper_test"], small["here_valid"], small["here_test"]) == (
+        120.7, 114.5, 187.0, 111.2)
+    assert math.isnan(single.loc[published.MODEL_NAMES["medium"], "here_valid"])
+    averages = full.loc["Model averaging"]
+    assert (averages.loc["2 non-regularized LSTMs", "here_test"], averages.loc["2 non-regularized LSTMs", "paper_test"]) \
+        == (95.6, 96.1)
+    assert math.isnan(averages.loc["5 non-regularized LSTMs", "here_test"])  # two members recorded, not five
+    assert averages.loc["38 large regularized LSTMs", "paper_test"] == 68.7
+    assert full.loc[("Model averaging with dynamic RNNs and n-gram models", "Mikolov & Zweig (2012)"), "paper_test"] == 72.9
+    assert runs.paper_table1(runs.table1(results=tmp_path))["here_test"].notna().sum() == 1  # no averages given
+
+
 def test_results_dir_from_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("RNNREG_RESULTS", str(tmp_path))
     assert runs.results_dir() == tmp_path

@@ -21,7 +21,8 @@ import pandas as pd
 import torch
 
 from ..live import sweep_findings
-from ..published import FOLLOW_UP_SOURCES, FOLLOW_UPS, MODEL_NAMES, MODELS, REPORTED_AVERAGING, reported
+from ..published import (AVERAGED_NAMES, FOLLOW_UP_SOURCES, FOLLOW_UPS, MODEL_NAMES, MODELS, REPORTED_AVERAGING,
+                         TABLE1_OTHERS, TABLE1_SECTIONS, reported)
 from ..train import PRESETS, Config, build_model, curve_findings
 
 #: Where recorded runs live: $RNNREG_RESULTS, else ``results/`` beside the package.
@@ -357,6 +358,30 @@ TABLE1_LABELS = {"name": "model (paper's name)", "paper_valid": "paper valid", "
                  "here_valid": "here valid", "here_test": "here test", "here_run": "recorded run",
                  "here_status": "status", "command": "command",
                  "cost_h": "full run (h, 2 CPU cores)", "left_h": "left (h, 2 CPU cores)"}
+
+
+def paper_table1(table1: pd.DataFrame, averaged: dict[str, dict | None] | None = None, digits: int = 1) -> pd.DataFrame:
+    """The paper's whole Table 1 in its order (sections; other authors' rows first in each), with
+    this project's numbers beside the rows it recorded: the single models from :func:`table1`
+    (``results/ptb/<model>``, once complete), the averages from ``averaged`` ({model size: the JSON ``python -m
+    rnnreg average`` writes}, on the split it names). Missing numbers NaN."""
+    rows = [dict(section=o["section"], model=o["method"], paper_test=o["test"]) for o in TABLE1_OTHERS]
+    for _, r in table1.loc[list(MODELS)].iterrows():  # a run still training has no row here yet
+        done = r.here_status.startswith("complete")
+        rows.append(dict(section="single", model=r["name"], paper_valid=r.paper_valid, paper_test=r.paper_test,
+                         here_valid=r.here_valid if done else math.nan, here_test=r.here_test if done else math.nan))
+    for a in REPORTED_AVERAGING:
+        avg, k = (averaged or {}).get(a["model"]), a["members"]
+        row = dict(section="averaging", model=f"{k} {AVERAGED_NAMES[a['model']]}", paper_valid=a["valid"],
+                   paper_test=a["test"])
+        if avg and len(avg["average_ppl"]) >= k and avg.get("split") in ("valid", "test"):
+            row[f"here_{avg['split']}"] = round(float(avg["average_ppl"][k - 1]), digits)
+        rows.append(row)
+    df = pd.DataFrame(rows, columns=["section", "model", "paper_valid", "paper_test", "here_valid", "here_test"])
+    order = {name: i for i, name in enumerate(TABLE1_SECTIONS)}
+    df = df.sort_values("section", key=lambda s: s.map(order), kind="stable")
+    df["section"] = df["section"].map(TABLE1_SECTIONS)
+    return df.set_index(["section", "model"]).astype(float)
 
 
 def table1_here(table1: pd.DataFrame, model: str) -> str:
