@@ -21,8 +21,17 @@ import pandas as pd
 import torch
 
 from ..live import sweep_findings
-from ..published import (AVERAGED_NAMES, FOLLOW_UP_SOURCES, FOLLOW_UPS, MODEL_NAMES, MODELS, REPORTED_AVERAGING,
-                         TABLE1_OTHERS, TABLE1_SECTIONS, reported)
+from ..published import (
+    AVERAGED_NAMES,
+    FOLLOW_UP_SOURCES,
+    FOLLOW_UPS,
+    MODEL_NAMES,
+    MODELS,
+    REPORTED_AVERAGING,
+    TABLE1_OTHERS,
+    TABLE1_SECTIONS,
+    reported,
+)
 from ..train import PRESETS, Config, build_model, curve_findings
 
 #: Where recorded runs live: $RNNREG_RESULTS, else ``results/`` beside the package.
