@@ -194,3 +194,36 @@ def test_story_runs_label_each_recorded_run_with_its_status(tmp_path):
     story = runs.story_runs(results=tmp_path)
     assert list(story) == ["small 2×200, no dropout (results/ptb/small, complete, 13 epochs)",
                            "medium 2×650, dropout 0.5 (results/ptb/medium, in progress: epoch 2 of 13)"]
+
+
+def test_chapter01_story_in_words_follows_the_recorded_runs(tmp_path):
+    write_run(tmp_path / "ptb" / "small", epochs_done=13, complete=True)
+    assert runs.story_verdict(runs.story_findings(results=tmp_path)) == (
+        "The full-scale comparison waits for its first recorded epochs.")
+    nodrop = write_run(tmp_path / "ptb" / "medium-nodrop", preset="medium", epochs_done=4, scheme="none", dropout=0.0)
+    lines = [{"epoch": e, "lr": 1.0, "train_ppl": t, "valid_ppl": v, "tokens_per_s": 1.0, "epoch_s": 1.0,
+              "wall_s": float(e)} for e, t, v in [(1, 300.0, 200.0), (2, 120.0, 150.0), (3, 90.0, 160.0),
+                                                   (4, 60.0, 180.0)]]
+    (nodrop / "log.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    write_run(tmp_path / "ptb" / "medium", preset="medium", epochs_done=3)  # valid 199, 198, 197: still falling
+    found = runs.story_findings(results=tmp_path)
+    assert found["nodrop_overfits"] is True and found["dropout_below"] is False
+    assert runs.story_said(found, "small") == (
+        "`results/ptb/small` (complete, 13 epochs): best valid 187.0 at epoch 13, last 187.0, test 111.2")
+    assert runs.story_said(found, "medium") == (
+        "`results/ptb/medium` (in progress: epoch 3 of 39): best valid 197.0 at epoch 3, last 197.0")
+    assert runs.story_verdict(found) == (
+        "Without dropout the 2×650 model overfits at full scale: its validation perplexity turned up after "
+        "epoch 2 while its train perplexity kept falling. With dropout its best validation perplexity so far is "
+        "197.0, not yet below the undropped model's best (150.0).")
+    fits = runs.story_fit_lines(runs.story_runs(results=tmp_path)).splitlines()
+    assert len(fits) == 3 and fits[1].endswith("valid 180.0 after 4 epochs, up 20.0% from its best (epoch 2, 150.0); "
+                                               "train 60.0.")
+    assert fits[2].endswith("valid 197.0 after 3 epochs, still falling at its last epoch; train 100.0.")
+    # Complete and below: no "so far", no "yet".
+    (tmp_path / "ptb" / "medium" / "summary.json").write_text(json.dumps({"test_ppl": 82.0}))
+    (tmp_path / "ptb" / "medium" / "log.jsonl").write_text(json.dumps({**lines[0], "valid_ppl": 86.0}) + "\n")
+    done = runs.story_findings(results=tmp_path)
+    assert runs.story_verdict(done).endswith(
+        "With dropout its best validation perplexity is 86.0, below the undropped model's best (150.0).")
+    assert runs.story_said(done, "medium").endswith("last 86.0, test 82.0")

@@ -179,6 +179,49 @@ def story_findings(corpus: str = "ptb", results: str | os.PathLike | None = None
     return out
 
 
+def story_said(found: dict, name: str) -> str:
+    """One run of :func:`story_findings` in words: "`results/ptb/small` (complete, 13 epochs): best
+    valid 119.4 at epoch 10, last 120.1, test 115.2" (no test until the run is complete)."""
+    f = found[name]
+    if f is None:
+        return f"`results/ptb/{name}`: not recorded yet"
+    test = f", test {f['test']:.1f}" if f["test"] is not None else ""
+    return (f"`{f['run']}` ({f['status']}): best valid {f['best_valid']:.1f} at epoch {f['best_epoch']}, "
+            f"last {f['last_valid']:.1f}{test}")
+
+
+def story_verdict(found: dict) -> str:
+    """Chapter 01's full-scale verdict from :func:`story_findings`: does the undropped 2×650 model
+    overfit, and is the dropout model's best validation perplexity below its best?"""
+    nodrop, drop = found["medium-nodrop"], found["medium"]
+    if found["nodrop_overfits"] is None:
+        verdict = "The full-scale comparison waits for its first recorded epochs."
+    elif found["nodrop_overfits"]:
+        verdict = (f"Without dropout the 2×650 model overfits at full scale: its validation perplexity turned up "
+                   f"after epoch {nodrop['best_epoch']} while its train perplexity kept falling.")
+    else:
+        verdict = (f"Without dropout the 2×650 model's validation perplexity has not turned up in the "
+                   f"{nodrop['epochs']} epochs recorded so far.")
+    if found["dropout_below"] is not None:
+        below = "below" if found["dropout_below"] else ("not below" if drop["complete"] else "not yet below")
+        verdict += (f" With dropout its best validation perplexity{'' if drop['complete'] else ' so far'} is "
+                    f"{drop['best_valid']:.1f}, {below} the undropped model's best ({nodrop['best_valid']:.1f}).")
+    return verdict
+
+
+def story_fit_lines(story: dict[str, "Run"]) -> str:
+    """Each run of :func:`story_runs` (label: run) as a Markdown bullet: its last validation
+    perplexity, and whether it is still falling or how far it rose from its best epoch."""
+    lines = []
+    for label, run in story.items():
+        f = overfitting(run)
+        shape = ("still falling at its last epoch" if f["rise"] == 0 else
+                 f"up {f['rise']:.1%} from its best (epoch {f['best_epoch']}, {f['best_valid']:.1f})")
+        lines.append(f"- **{label}**: valid {f['last_valid']:.1f} after {f['epochs']} epochs, {shape}; "
+                     f"train {f['last_train']:.1f}.")
+    return "\n".join(lines)
+
+
 @dataclass
 class Run:
     """One recorded run folder: its config, per-epoch log, and its summary (when complete) or the
