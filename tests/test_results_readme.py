@@ -95,3 +95,16 @@ def test_a_run_in_progress_is_quoted_at_the_epoch_its_log_holds():
     assert left and set(left) == {f"{runs.cost_estimate('medium', results=ROOT / 'results')['hours_left']:.0f}"}
     results = (ROOT / "results" / "README.md").read_text(encoding="utf-8")
     assert (ROOT / "results" / "ptb" / "medium" / "progress.json").exists() and "progress.json" in results
+
+
+def test_the_retrain_check_row_quotes_its_files():
+    from rnnreg.analysis import zoo
+
+    row = next(line for line in (ROOT / "results" / "README.md").read_text(encoding="utf-8").splitlines()
+               if line.startswith("| `ptb/retrain-check/`"))
+    cause = zoo.retrain_cause()
+    assert cause["same_code"] and cause["retrain_matches"] and not cause["recorded_matches"]
+    check, recorded = cause["checks"][0], cause["recorded"]
+    assert f"train {check['train_ppl']:.3f} / valid {check['valid_ppl']:.3f}" in row
+    assert f"{recorded['train_ppl']:.3f} / {recorded['valid_ppl']:.3f}" in row
+    assert all(f"`at-{c['commit']}/`" in row for c in cause["checks"])

@@ -537,3 +537,42 @@ def test_retrains_sit_beside_the_recorded_runs(two_seeds, tmp_path_factory):
     table = analysis.zoo.retrain_table(two_seeds)
     assert table.to_dict("records") == [{"scheme": "everywhere", "seed": 2, "recorded valid": 198.0,
                                          "retrain valid": 199.5, "difference": 1.5}]
+
+
+def test_the_retrain_check_says_whether_code_or_machine_moved_the_numbers(tmp_path, tmp_path_factory):
+    assert analysis.zoo.retrain_cause(tmp_path) is None
+    assert "not recorded here" in analysis.zoo.retrain_cause_words(None)
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    recorded = write_zoo_run(tmp_path, "zaremba", 2, 190.0)
+    control = tmp_path / "ptb" / "zoo-control"
+    control.mkdir()
+    retrain = write_zoo_run(elsewhere, "zaremba", 2, 190.5, train=180.0).rename(control / "zaremba-seed2")
+    setup = {"torch": "2.13.0+cpu", "corpus_sizes": {"train": 929589}}
+    for folder, commit, device in [(recorded, "b43bb2c0", "AMD EPYC, 1 threads"),
+                                   (retrain, "d96a3570", "AMD EPYC, 1 threads")]:
+        summary = json.loads((folder / "summary.json").read_text())
+        (folder / "summary.json").write_text(json.dumps({**summary, **setup, "git_commit": commit, "device": device}))
+    checks = tmp_path / "ptb" / "retrain-check"
+    checks.mkdir()
+    for name, commit in [("at-b43bb2c", "b43bb2c0"), ("at-a66d24a", "a66d24a0")]:  # epoch 1 as the retrain's
+        run = write_zoo_run(elsewhere / name, "zaremba", 2, 190.5, train=180.0, epochs=1).rename(checks / name)
+        summary = json.loads((run / "summary.json").read_text())
+        (run / "summary.json").write_text(json.dumps({**summary, **setup, "git_commit": commit,
+                                                      "device": "AMD EPYC, 1 threads, AVX2"}))
+    cause = analysis.zoo.retrain_cause(tmp_path)
+    assert [c["commit"] for c in cause["checks"]] == ["a66d24a", "b43bb2c"]
+    assert cause["checks"][0]["valid_ppl"] == cause["retrain"]["valid_ppl"] == 240.5  # epoch 1: 190.5 + 10 * 5
+    assert cause["recorded"]["valid_ppl"] == 240.0
+    assert (cause["same_code"], cause["same_setup"], cause["retrain_matches"], cause["recorded_matches"]) == (
+        True, True, True, False)
+    words = analysis.zoo.retrain_cause_words(cause)
+    assert words.startswith("Epoch 1 of the same command, rerun on one machine at commits `a66d24a` and `b43bb2c`: "
+                            "train 280.000, valid 240.500 each time; the retrain's epoch 1 (d96a357)")
+    assert words.endswith("what is left is the machine the recorded run trained on (its record names the CPU "
+                          "family, not its vector units).")
+    # A rerun at another commit that moves the numbers on one machine: the code did it.
+    other = json.loads((checks / "at-a66d24a" / "log.jsonl").read_text().splitlines()[0])
+    (checks / "at-a66d24a" / "log.jsonl").write_text(json.dumps({**other, "valid_ppl": 241.0}) + "\n")
+    cause = analysis.zoo.retrain_cause(tmp_path)
+    assert cause["same_code"] is False and cause["retrain_matches"] is False
+    assert analysis.zoo.retrain_cause_words(cause).endswith("a code change altered the arithmetic.")

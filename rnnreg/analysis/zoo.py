@@ -38,8 +38,12 @@ ZOO = "ptb/zoo"
 TUNED = "ptb/zoo-tuned"
 #: Retrains of untuned zoo runs that keep their checkpoint, so mask noise can be measured on them
 #: (the recorded zoo kept none). A retrain is a run of its own, not a copy of the recorded one: on
-#: this CPU the ``zaremba-seed2`` retrain ends near, not bit-identical to, the recorded run.
+#: another CPU the ``zaremba-seed2`` retrain ends near, not bit-identical to, the recorded run
+#: (:func:`retrain_cause`).
 CONTROL = "ptb/zoo-control"
+#: Epoch 1 of the zoo's ``zaremba-seed2`` command, rerun on one machine at the zoo's commit and at a
+#: later one (one folder each): does the code or the machine make a retrain differ?
+RETRAIN_CHECK = "ptb/retrain-check"
 BENCH = "bench/cpu.json"
 AVERAGING = "ptb/averaging/small.json"
 
@@ -234,6 +238,65 @@ def retrain_table(results: str | os.PathLike | None = None, digits: int = 2) -> 
                 rows.append({"scheme": scheme, "seed": seed_of(rerun), "recorded valid": round(a, digits),
                              "retrain valid": round(b, digits), "difference": round(b - a, digits)})
     return pd.DataFrame(rows, columns=["scheme", "seed", "recorded valid", "retrain valid", "difference"])
+
+
+def retrain_cause(results: str | os.PathLike | None = None, scheme: str = "zaremba", seed: int = 2) -> dict | None:
+    """Why a retrain differs from the recorded run, from epoch 1 of each (None until
+    :data:`RETRAIN_CHECK` is recorded). ``checks``: each rerun of epoch 1 (its folder, commit,
+    device, torch, threads, corpus sizes, train and valid perplexity); ``retrain`` and ``recorded``:
+    the same for the :data:`CONTROL` retrain and the recorded zoo run; ``same_code``: every rerun
+    gives the same epoch 1 bit for bit whatever its commit; ``same_setup``: the reruns and the
+    recorded run name one torch, one thread count and one corpus (its sizes; every commit's
+    loader checks the PTB files' SHA-256); ``retrain_matches`` / ``recorded_matches``: the
+    reruns' epoch 1 equals the retrain's / the recorded run's, bit for bit."""
+    root = results_dir(results)
+    checks = [load_run(c.parent, results) for c in sorted((root / RETRAIN_CHECK).glob("*/config.json"))]
+    pair = [next((r for r in load_zoo(results, z).get(scheme, []) if seed_of(r) == seed), None) for z in (CONTROL, ZOO)]
+    if not checks or None in pair:
+        return None
+
+    def first(run: Run) -> dict:
+        row = run.log.iloc[0]
+        prov = run.summary or {}
+        return {"run": run.name, "commit": (prov.get("git_commit") or "")[:7], "device": prov.get("device"),
+                "torch": prov.get("torch"), "corpus": prov.get("corpus_sizes"),
+                "threads": next(iter(re.findall(r"(\d+) threads?", prov.get("device") or "")), None),
+                "train_ppl": float(row["train_ppl"]), "valid_ppl": float(row["valid_ppl"])}
+
+    found = [first(r) for r in checks]
+    retrain, recorded = (first(r) for r in pair)
+    key = [(f["train_ppl"], f["valid_ppl"]) for f in found]
+    return {"checks": found, "retrain": retrain, "recorded": recorded, "same_code": len(set(key)) == 1,
+            "same_setup": len({(f["torch"], f["threads"], str(f["corpus"])) for f in [*found, recorded]}) == 1,
+            "retrain_matches": all(k == (retrain["train_ppl"], retrain["valid_ppl"]) for k in key),
+            "recorded_matches": all(k == (recorded["train_ppl"], recorded["valid_ppl"]) for k in key)}
+
+
+def retrain_cause_words(cause: dict | None) -> str:
+    """:func:`retrain_cause` in one paragraph for chapter 03: the numbers, then what they rule out."""
+    if cause is None:
+        return "The epoch-1 check of the retrain (`results/ptb/retrain-check`) is not recorded here."
+    checks, retrain, recorded = cause["checks"], cause["retrain"], cause["recorded"]
+
+    def pair(f: dict) -> str:
+        return f"train {f['train_ppl']:.3f}, valid {f['valid_ppl']:.3f}"
+
+    commits = " and ".join(f"`{c['commit']}`" for c in checks)
+    if cause["same_code"]:
+        said = f"Epoch 1 of the same command, rerun on one machine at commits {commits}: {pair(checks[0])} each time"
+    else:
+        said = "Epoch 1 of the same command, rerun on one machine: " + "; ".join(
+            f"at `{c['commit']}` {pair(c)}" for c in checks)
+    said += (f"; the retrain's epoch 1 ({retrain['commit']}): {pair(retrain)}; the recorded run's "
+             f"({recorded['commit']}, {recorded['device']}): {pair(recorded)}.")
+    if cause["same_code"] and cause["retrain_matches"] and not cause["recorded_matches"]:
+        said += " The code's changes left epoch 1 the same to every digit logged"
+        said += ("; with the same torch, thread count and checksummed corpus, what is left is the machine the "
+                 "recorded run trained on (its record names the CPU family, not its vector units)." if cause["same_setup"] else
+                 "; the recorded run's torch, threads or corpus differ from the reruns'.")
+    elif not cause["same_code"]:
+        said += " The commits give different numbers on one machine: a code change altered the arithmetic."
+    return said
 
 
 def load_bench(results: str | os.PathLike | None = None, path: str = BENCH) -> dict | None:
