@@ -290,10 +290,11 @@ def retrain_cause_words(cause: dict | None) -> str:
     said += (f"; the retrain's epoch 1 ({retrain['commit']}): {pair(retrain)}; the recorded run's "
              f"({recorded['commit']}, {recorded['device']}): {pair(recorded)}.")
     if cause["same_code"] and cause["retrain_matches"] and not cause["recorded_matches"]:
-        said += " The code's changes left epoch 1 the same to every digit logged"
-        said += ("; with the same torch, thread count and checksummed corpus, what is left is the machine the "
-                 "recorded run trained on (its record names the CPU family, not its vector units)." if cause["same_setup"] else
-                 "; the recorded run's torch, threads or corpus differ from the reruns'.")
+        machine = ("; with the same torch, thread count and checksummed corpus, what is left is the machine the "
+                   "recorded run trained on (its record names the CPU family, not its vector units).")
+        setup = "; the recorded run's torch, threads or corpus differ from the reruns'."
+        said += " The code's changes left epoch 1 the same to every digit logged" + (
+            machine if cause["same_setup"] else setup)
     elif not cause["same_code"]:
         said += " The commits give different numbers on one machine: a code change altered the arithmetic."
     return said
