@@ -108,3 +108,20 @@ def test_the_retrain_check_row_quotes_its_files():
     assert f"train {check['train_ppl']:.3f} / valid {check['valid_ppl']:.3f}" in row
     assert f"{recorded['train_ppl']:.3f} / {recorded['valid_ppl']:.3f}" in row
     assert all(f"`at-{c['commit']}/`" in row for c in cause["checks"])
+
+
+def test_the_readme_quotes_the_memory_schemes_signal_fractions_from_its_measurements():
+    """The README's claim (1) sentence: ratios of the signal fraction at lag 30 (and 10, 20) to lag 1."""
+    from rnnreg.analysis import signal_runs
+
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    memory = {}
+    for record in signal_runs.load_mask_noise():
+        if record["scheme"] == "memory":
+            memory.setdefault(record["recurrent_rate"], []).append(
+                {k: signal_runs.noise_finding(record, 1, k)["ratio"] for k in (10, 20, 30)})
+    low = sorted(f"{r[30]:.2f}" for r in memory[0.1])
+    assert f"by lag 30 to {low[0]}–{low[-1]} of its lag-1 value at rate 0.1" in text
+    (quarter,), (half,) = memory[0.25], memory[0.5]
+    assert f"to {quarter[30]:.2f} at rate 0.25 and {half[30]:.2f} at rate 0.5" in text
+    assert f"keeps {quarter[10]:.2f} and {quarter[20]:.2f} of it" in text
