@@ -447,6 +447,18 @@ def table1_here(table1: pd.DataFrame, model: str) -> str:
     return f"`{r.here_run}` ({r.here_status}{left}): {numbers}"
 
 
+def table1_commands(table1: pd.DataFrame) -> str:
+    """Each row of :func:`table1` with its status, what it costs on two CPU cores (the hours left
+    while it trains) and its command, two lines per model."""
+    lines = []
+    for model, r in table1.iterrows():
+        cost = f"a full run ≈ {r.cost_h:g} h on 2 CPU cores"
+        if r.here_status.startswith("in progress"):
+            cost = f"≈ {r.left_h:g} h left on 2 CPU cores, {cost}"
+        lines.append(f"{model} ({r.here_status}; {cost}):\n    {r.command}")
+    return "\n".join(lines)
+
+
 def pretty(df: pd.DataFrame, missing: str = "–", commands: bool = False) -> pd.DataFrame:
     """For display: missing numbers as a dash, column names in words, the command column only on request."""
     out = df if commands or "command" not in df else df.drop(columns="command")
