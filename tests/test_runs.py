@@ -121,14 +121,14 @@ def test_the_whole_table1_in_the_papers_order_with_the_rows_recorded_here(tmp_pa
     sections = list(dict.fromkeys(full.index.get_level_values("section")))
     assert sections == list(published.TABLE1_SECTIONS.values())
     assert len(full) == len(published.TABLE1_OTHERS) + len(published.MODELS) + len(published.REPORTED_AVERAGING)
-    single = full.loc["A single model"]
+    single = full.loc[published.TABLE1_SECTIONS["single"]]
     assert list(single.index[:2]) == ["Pascanu et al. (2013)", "Cheng et al."]  # others first, as in the paper
     assert single.loc["Pascanu et al. (2013)", "paper_test"] == 107.5 and math.isnan(single.iloc[0]["paper_valid"])
     small = single.loc[published.MODEL_NAMES["small"]]
     assert (small["paper_valid"], small["paper_test"], small["here_valid"], small["here_test"]) == (
         120.7, 114.5, 187.0, 111.2)
     assert math.isnan(single.loc[published.MODEL_NAMES["medium"], "here_valid"])
-    averages = full.loc["Model averaging"]
+    averages = full.loc[published.TABLE1_SECTIONS["averaging"]]
     two = averages.loc["2 non-regularized LSTMs"]
     assert (two["here_test"], two["paper_test"]) == (95.6, 96.1)
     assert math.isnan(averages.loc["5 non-regularized LSTMs", "here_test"])  # two members recorded, not five

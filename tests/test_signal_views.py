@@ -337,10 +337,10 @@ def test_claim_one_reread_at_other_lags_names_the_runs_whose_verdict_moves():
     late = {**steady, "scheme": "memory", "recurrent_rate": 0.25, "seed": 1, "zoo": "zoo-tuned",
             "folder": "memory-r25-seed1", "fraction": [0.5, 0.4, 0.3, 0.012]}
     table = sr.wipe_by_lag([steady, late], lags=(2, 3))
-    assert list(table.index) == ["zoo-control/zaremba-seed2", "zoo-tuned/memory-r25-seed1"]
-    assert table.loc["zoo-control/zaremba-seed2", "k=3"] == "kept (1.00 ± 0.04)"
-    assert table.loc["zoo-tuned/memory-r25-seed1", "k=2"] == "kept (0.75 ± 0.03)"
-    assert table.loc["zoo-tuned/memory-r25-seed1", "k=3"] == "wiped (0.03 ± 0.03)"
+    assert list(table.index) == ["zaremba, rate 0, seed 2", "memory, rate 0.25, seed 1"]
+    assert table.loc["zaremba, rate 0, seed 2", "k=3"] == "kept 1.00 ± 0.04"
+    assert table.loc["memory, rate 0.25, seed 1", "k=2"] == "kept 0.75 ± 0.03"
+    assert table.loc["memory, rate 0.25, seed 1", "k=3"] == "wiped 0.03 ± 0.03"
     assert table["same verdict"].tolist() == [True, False]
     assert sr.lag_sensitivity([steady, late], lags=(2, 3)) == (
         "read at k = 2, 3, 1 of 2 runs keep one verdict; it moves with the lag for "

@@ -515,14 +515,13 @@ READ_LAGS = (10, 20, 30)
 
 def wipe_by_lag(records: list[dict], lags=READ_LAGS, near: int = 1, digits: int = 2) -> pd.DataFrame:
     """Claim (1)'s verdict for each recorded run read at each far lag in ``lags`` (against lag ``near``):
-    one row per ``<zoo>/<folder>``, a column per lag with the wipe state and the ratio ± its
-    standard error, and ``same verdict`` (True when every lag gives the same state)."""
+    one row per run (``scheme, rate r, seed s``), a column per lag with the wipe state and the
+    ratio ± its standard error, and ``same verdict`` (True when every lag gives the same state)."""
     rows = {}
     for r in records:
         found = [noise_finding(r, near, k) for k in lags]
-        rows[f"{r['zoo']}/{r['folder']}"] = {
-            "scheme": r.get("scheme"), "recurrent rate": r.get("recurrent_rate"),
-            **{f"k={n['far']}": f"{n['wipe']} ({n['ratio']:.{digits}f} ± {n['ratio_stderr']:.{digits}f})"
+        rows[f"{r.get('scheme')}, rate {r.get('recurrent_rate'):g}, seed {r.get('seed')}"] = {
+            **{f"k={n['far']}": f"{n['wipe']} {n['ratio']:.{digits}f} ± {n['ratio_stderr']:.{digits}f}"
                for n in found},
             "same verdict": len({n["wipe"] for n in found}) == 1}
     return pd.DataFrame.from_dict(rows, orient="index")
