@@ -186,7 +186,7 @@ def test_a_run_in_progress_is_timed_by_its_last_epochs(tmp_path):
     assert said == "`results/ptb/medium` (in progress: epoch 5 of 39, ≈ 12.5 h left on two CPU cores): valid 195.0"
     assert runs.table1_here(table, "large").startswith("not run here (a full run ≈ ")
     commands = runs.table1_commands(table).splitlines()
-    assert commands[2] == f"medium (in progress: epoch 5 of 39; ≈ 12.5 h left on 2 CPU cores, a full run ≈ " \
+    assert commands[2] == f"medium (in progress: epoch 5 of 39; ≈ 12.5 h left of a full run's ≈ " \
         f"{table.loc['medium', 'cost_h']:g} h on 2 CPU cores):"
     assert commands[3] == "    " + runs.train_command("medium") and commands[4].startswith("large (not yet run here; a")
 

@@ -454,7 +454,7 @@ def table1_commands(table1: pd.DataFrame) -> str:
     for model, r in table1.iterrows():
         cost = f"a full run ≈ {r.cost_h:g} h on 2 CPU cores"
         if r.here_status.startswith("in progress"):
-            cost = f"≈ {r.left_h:g} h left on 2 CPU cores, {cost}"
+            cost = f"≈ {r.left_h:g} h left of a full run's ≈ {r.cost_h:g} h on 2 CPU cores"
         lines.append(f"{model} ({r.here_status}; {cost}):\n    {r.command}")
     return "\n".join(lines)
 
