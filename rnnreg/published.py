@@ -62,9 +62,6 @@ TABLE1_OTHERS: tuple[dict, ...] = (
 #: "Model averaging with dynamic RNNs and n-gram models" (shortened here to fit a slide).
 TABLE1_SECTIONS = {"single": "single model", "averaging": "averaging",
                    "dynamic": "+ dynamic RNNs, n-grams"}
-#: Table 1's names for averaged models of each size ("2 medium regularized LSTMs").
-AVERAGED_NAMES = {"small": "non-regularized LSTMs", "medium": "medium regularized LSTMs",
-                  "large": "large regularized LSTMs"}
 
 #: The paper's image-captioning experiment (Table 4, MSCOCO, a one-layer LSTM on frozen CNN features):
 #: BLEU of one model without dropout, one with dropout, and the average of ``members`` models without

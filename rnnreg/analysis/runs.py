@@ -22,7 +22,6 @@ import torch
 
 from ..live import sweep_findings
 from ..published import (
-    AVERAGED_NAMES,
     FOLLOW_UP_SOURCES,
     FOLLOW_UPS,
     MODEL_NAMES,
@@ -424,8 +423,8 @@ def paper_table1(table1: pd.DataFrame, averaged: dict[str, dict | None] | None =
                          here_valid=r.here_valid if done else math.nan, here_test=r.here_test if done else math.nan))
     for a in REPORTED_AVERAGING:
         avg, k = (averaged or {}).get(a["model"]), a["members"]
-        row = dict(section="averaging", model=f"{k} {AVERAGED_NAMES[a['model']]}", paper_valid=a["valid"],
-                   paper_test=a["test"])
+        plural = MODEL_NAMES[a["model"]].split(" (")[0] + "s"  # Table 1's "2 medium regularized LSTMs"
+        row = dict(section="averaging", model=f"{k} {plural}", paper_valid=a["valid"], paper_test=a["test"])
         if avg and len(avg["average_ppl"]) >= k and avg.get("split") in ("valid", "test"):
             row[f"here_{avg['split']}"] = round(float(avg["average_ppl"][k - 1]), digits)
         rows.append(row)

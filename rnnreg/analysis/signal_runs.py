@@ -513,17 +513,20 @@ def mask_noise_table(records: list[dict], lags=(0, 1, 5, 10, 20, 30), digits: in
 READ_LAGS = (10, 20, 30)
 
 
+def _by_lag(records: list[dict], lags, near: int) -> list[tuple[dict, list[dict]]]:
+    """Each record with its :func:`noise_finding` at every lag of ``lags``."""
+    return [(r, [noise_finding(r, near, k) for k in lags]) for r in records]
+
+
 def wipe_by_lag(records: list[dict], lags=READ_LAGS, near: int = 1, digits: int = 2) -> pd.DataFrame:
     """Claim (1)'s verdict for each recorded run read at each far lag in ``lags`` (against lag ``near``):
     one row per run (``scheme, rate r, seed s``), a column per lag with the wipe state and the
     ratio ± its standard error, and ``same verdict`` (True when every lag gives the same state)."""
-    rows = {}
-    for r in records:
-        found = [noise_finding(r, near, k) for k in lags]
-        rows[f"{r.get('scheme')}, rate {r.get('recurrent_rate'):g}, seed {r.get('seed')}"] = {
-            **{f"k={n['far']}": f"{n['wipe']} {n['ratio']:.{digits}f} ± {n['ratio_stderr']:.{digits}f}"
-               for n in found},
-            "same verdict": len({n["wipe"] for n in found}) == 1}
+    rows = {f"{r.get('scheme')}, rate {r.get('recurrent_rate'):g}, seed {r.get('seed')}": {
+                **{f"k={n['far']}": f"{n['wipe']} {n['ratio']:.{digits}f} ± {n['ratio_stderr']:.{digits}f}"
+                   for n in found},
+                "same verdict": len({n["wipe"] for n in found}) == 1}
+            for r, found in _by_lag(records, lags, near)}
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
@@ -532,9 +535,9 @@ def lag_sensitivity(records: list[dict], lags=READ_LAGS, near: int = 1) -> str:
     the states of those that do not ("`memory` at rate 0.25, seed 1: kept, kept, wiped")."""
     if not records:
         return "no run measured yet"
-    states = [(r, [noise_finding(r, near, k)["wipe"] for k in lags]) for r in records]
-    moved = [f"`{r.get('scheme')}` at rate {r.get('recurrent_rate'):g}, seed {r.get('seed')}: {', '.join(w)}"
-             for r, w in states if len(set(w)) > 1]
+    moved = [f"`{r.get('scheme')}` at rate {r.get('recurrent_rate'):g}, seed {r.get('seed')}: "
+             + ", ".join(n["wipe"] for n in found)
+             for r, found in _by_lag(records, lags, near) if len({n["wipe"] for n in found}) > 1]
     said = (f"read at k = {', '.join(map(str, lags))}, {len(records) - len(moved)} of {len(records)} runs "
             "keep one verdict")
     return said + ("; it moves with the lag for " + "; ".join(moved) if moved else "")

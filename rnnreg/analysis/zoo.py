@@ -260,7 +260,7 @@ def retrain_cause(results: str | os.PathLike | None = None, scheme: str = "zarem
         prov = run.summary or {}
         return {"run": run.name, "commit": (prov.get("git_commit") or "")[:7], "device": prov.get("device"),
                 "torch": prov.get("torch"), "corpus": prov.get("corpus_sizes"),
-                "threads": next(iter(re.findall(r"(\d+) threads?", prov.get("device") or "")), None),
+                "threads": (m := re.search(r"(\d+) threads?", prov.get("device") or "")) and m[1],
                 "train_ppl": float(row["train_ppl"]), "valid_ppl": float(row["valid_ppl"])}
 
     found = [first(r) for r in checks]
