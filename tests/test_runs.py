@@ -51,12 +51,12 @@ def test_load_run_in_progress(tmp_path):
 def test_load_run_complete_and_empty(tmp_path):
     write_run(tmp_path / "ptb" / "a", epochs_done=13, complete=True)
     run = runs.load_run(tmp_path / "ptb" / "a", results=tmp_path)
-    assert run.complete and run.status == "complete, 13 epochs"
+    assert run.complete and (run.status, run.state) == ("complete, 13 epochs", "complete")
     assert run.headline()["test_ppl"] == round(111.25, 1)
     write_run(tmp_path / "ptb" / "b", epochs_done=0)
     empty = runs.load_run(tmp_path / "ptb" / "b", results=tmp_path)
     assert empty.epochs_done == 0 and math.isnan(empty.final("valid_ppl"))
-    assert empty.status.startswith("started")
+    assert empty.status.startswith("started") and empty.state == "started"
     assert len(empty.epochs_table()) == 0
 
 
@@ -74,6 +74,7 @@ def test_load_runs_table(tmp_path):
     assert list(df["run"]) == ["results/ptb/quick", "results/ptb/small"]
     assert df.set_index("run").loc["results/ptb/small", "test_ppl"] == 111.25
     assert math.isnan(df.set_index("run").loc["results/ptb/quick", "test_ppl"])
+    assert list(df["state"]) == ["in progress", "complete"]
     assert runs.load_runs("nothing/*", results=tmp_path).empty
 
 
@@ -87,18 +88,20 @@ def test_table1_side_by_side(tmp_path):
     assert (df.loc["small", "here_run"], df.loc["small", "here_status"]) == ("results/ptb/small", "complete, 13 epochs")
     for model in ("medium", "large"):
         assert math.isnan(df.loc[model, "here_test"])
-        assert df.loc[model, "here_status"] == "not yet run here"
+        assert (df.loc[model, "here_status"], df.loc[model, "here_state"]) == ("not yet run here", "not run")
         assert df.loc[model, "command"] == (
             f"python -m rnnreg train --preset {model} --device cuda --out results/ptb/{model}")
     shown = runs.pretty(df)
     assert shown.loc["medium", "here test"] == "–" and shown.loc["small", "paper test"] == 114.5
     assert "command" not in shown and "command" in runs.pretty(df, commands=True)
+    assert df.loc["small", "here_state"] == "complete" and "here_state" not in shown
 
 
 def test_table1_flags_a_run_that_is_not_the_papers_config(tmp_path):
     write_run(tmp_path / "ptb" / "small", epochs_done=2, max_train_tokens=10_000)
     df = runs.table1(results=tmp_path)
     assert df.loc["small", "here_status"] == "in progress: epoch 2 of 13, config differs from the paper's"
+    assert df.loc["small", "here_state"] == "in progress"
     assert math.isnan(df.loc["small", "here_test"])
 
 
@@ -204,6 +207,8 @@ def test_chapter01_story_in_words_follows_the_recorded_runs(tmp_path):
     write_run(tmp_path / "ptb" / "small", epochs_done=13, complete=True)
     assert runs.story_verdict(runs.story_findings(results=tmp_path)) == (
         "The full-scale comparison waits for its first recorded epochs.")
+    other = runs.story_findings("wikitext", results=tmp_path)  # a missing run is named on its own corpus
+    assert runs.story_said(other, "medium") == "`results/wikitext/medium`: not recorded yet"
     nodrop = write_run(tmp_path / "ptb" / "medium-nodrop", preset="medium", epochs_done=4, scheme="none", dropout=0.0)
     lines = [{"epoch": e, "lr": 1.0, "train_ppl": t, "valid_ppl": v, "tokens_per_s": 1.0, "epoch_s": 1.0,
               "wall_s": float(e)} for e, t, v in [(1, 300.0, 200.0), (2, 120.0, 150.0), (3, 90.0, 160.0),

@@ -123,6 +123,10 @@ def test_state_use_findings_are_numbers_and_decisions(results):
     assert ev["category"] == "as_much" and ev["still_falls"]  # identical context curves
     only = analysis.signal_runs.state_use_findings({"everywhere": loaded["everywhere"]})
     assert only["everywhere"]["category"] is None  # no zaremba to compare with
+    title = analysis.signal_runs.context_title
+    assert title(uses) == f"More context lowers every model's perplexity: all {len(uses)} use their state"
+    uses["everywhere"]["category"] = "ignores"
+    assert title(uses) == "Flat beyond a few tokens: everywhere ignores the state" and title({}) is None
 
 
 @pytest.mark.parametrize("gain,category", [(0.004, "ignores"), (0.03, "less_than_half"), (0.06, "somewhat_less"),
@@ -285,6 +289,11 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
         "in 2 of 3 runs of `memory` and in no run of `zoneout`")
     assert falls({"zoneout": three["zoneout"]}) == "in no measured run"
     assert falls({"everywhere": claims["everywhere"]}) == "in the run of `everywhere`"
+    # The mask-noise figure's headline names the schemes whose fraction falls in every run.
+    title = analysis.signal_runs.mask_noise_title
+    assert title(three) == "Trained models: the signal fraction falls with k for everywhere"
+    assert title({"zoneout": three["zoneout"]}).endswith("flat in k (no wipe-out)")
+    assert title({"memory": analysis.signal_runs.SchemeClaims("memory")}) is None  # nothing measured
     # The chapter's per-scheme verdict lines: the decision first, then the numbers behind it.
     one = analysis.signal_runs.verdict_one
     assert one(three["everywhere"]).startswith(

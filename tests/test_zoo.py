@@ -400,7 +400,7 @@ def write_averaging(root, average=(115.0, 104.0), split="test"):
 
 
 def test_averaging_not_yet_recorded(tmp_path):
-    assert analysis.zoo.load_averaging(tmp_path) is None
+    assert analysis.zoo.load_averaging(tmp_path) is None and analysis.zoo.load_averagings(tmp_path) == {}
     table = analysis.zoo.averaging_table(None)
     assert list(table.columns) == ["paper valid", "paper test"] and list(table.index) == [1, 2, 5, 10]
     assert analysis.zoo.averaging_findings(None) is None
@@ -411,6 +411,7 @@ def test_averaging_not_yet_recorded(tmp_path):
 def test_averaging_recorded(tmp_path):
     write_averaging(tmp_path)
     avg = analysis.zoo.load_averaging(tmp_path)
+    assert analysis.zoo.load_averagings(tmp_path) == {"small": avg}  # the file's name gives the model size
     table = analysis.zoo.averaging_table(avg)
     assert table.loc[2, "here test"] == 104.0 and table.loc[2, "paper test"] == 96.1
     assert math.isnan(table.loc[5, "here test"])

@@ -163,8 +163,9 @@ def story_findings(corpus: str = "ptb", results: str | os.PathLike | None = None
     validation perplexity turned up after its best epoch while its train perplexity kept falling
     (False: not in the epochs logged so far; None: not recorded). ``dropout_below``: the dropout
     model's best validation perplexity is below the undropped one's (None unless both are recorded).
+    ``corpus``: the corpus they were looked up on.
     """
-    out: dict = {}
+    out: dict = {"corpus": corpus}
     for name in STORY:
         run = find_run(corpus, name, results)
         if run is None or not len(run.log):
@@ -183,7 +184,7 @@ def story_said(found: dict, name: str) -> str:
     valid 119.4 at epoch 10, last 120.1, test 115.2" (no test until the run is complete)."""
     f = found[name]
     if f is None:
-        return f"`results/ptb/{name}`: not recorded yet"
+        return f"`results/{found['corpus']}/{name}`: not recorded yet"
     test = f", test {f['test']:.1f}" if f["test"] is not None else ""
     return (f"`{f['run']}` ({f['status']}): best valid {f['best_valid']:.1f} at epoch {f['best_epoch']}, "
             f"last {f['last_valid']:.1f}{test}")
@@ -254,7 +255,15 @@ class Run:
         return self.config.get("epochs")
 
     @property
+    def state(self) -> str:
+        """Where the run stands, one word for code to test: "complete", "in progress" or "started"."""
+        if self.complete:
+            return "complete"
+        return "in progress" if self.epochs_done else "started"
+
+    @property
     def status(self) -> str:
+        """:attr:`state` in words for a reader, with the epochs done."""
         if self.complete:
             return f"complete, {self.epochs_done} epochs"
         if self.epochs_done == 0:
@@ -345,8 +354,8 @@ def find_run(corpus: str, name: str, results: str | os.PathLike | None = None) -
 def load_runs(pattern: str = "*/*", results: str | os.PathLike | None = None) -> pd.DataFrame:
     """Every run folder matching ``pattern`` under the results directory, one row each.
 
-    Columns: run, preset, scheme, dropout, hidden_size, epochs (done/planned), status,
-    train_ppl, valid_ppl (last epoch), best_valid_ppl, test_ppl (NaN until complete).
+    Columns: run, preset, scheme, dropout, hidden_size, epochs (done/planned), status (words),
+    state (:attr:`Run.state`), train_ppl, valid_ppl (last epoch), best_valid_ppl, test_ppl (NaN until complete).
     """
     rows = []
     for cfg in sorted(results_dir(results).glob(f"{pattern}/config.json")):
@@ -355,12 +364,12 @@ def load_runs(pattern: str = "*/*", results: str | os.PathLike | None = None) ->
         rows.append({
             "run": run.name, "preset": run.config.get("preset"), "scheme": run.config.get("scheme"),
             "dropout": run.config.get("dropout"), "hidden_size": run.config.get("hidden_size"),
-            "epochs": f"{run.epochs_done}/{run.epochs_planned}", "status": run.status,
+            "epochs": f"{run.epochs_done}/{run.epochs_planned}", "status": run.status, "state": run.state,
             "train_ppl": run.final("train_ppl"), "valid_ppl": run.final("valid_ppl"),
             "best_valid_ppl": float(run.log["valid_ppl"].min()) if len(run.log) else math.nan,
             "test_ppl": s.get("test_ppl", math.nan) if s.get("test_ppl") is not None else math.nan,
         })
-    columns = ["run", "preset", "scheme", "dropout", "hidden_size", "epochs", "status",
+    columns = ["run", "preset", "scheme", "dropout", "hidden_size", "epochs", "status", "state",
                "train_ppl", "valid_ppl", "best_valid_ppl", "test_ppl"]
     return pd.DataFrame(rows, columns=columns)
 
@@ -371,7 +380,8 @@ def table1(corpus: str = "ptb", results: str | os.PathLike | None = None, digits
     One row per model (small, medium, large). This project's numbers come from the recorded run
     ``results/<corpus>/<model>`` (train and valid: last epoch; test: the paper's batch-1 protocol),
     rounded to ``digits``. ``here_run`` names that run; ``here_status`` says "not yet run here"
-    when there is none (numbers NaN), and ``command`` is the command that records it (for a
+    when there is none (numbers NaN), ``here_state`` is :attr:`Run.state` or "not run" (for code to
+    test; :func:`pretty` leaves it out), and ``command`` is the command that records it (for a
     recorded run, the command that trains or trained it: :attr:`Run.command`).
     """
     rows = []
@@ -381,9 +391,9 @@ def table1(corpus: str = "ptb", results: str | os.PathLike | None = None, digits
         here = dict(train=math.nan, valid=math.nan, test=math.nan)
         command = train_command(model, corpus)
         if run is None:
-            name, status = "–", "not yet run here"
+            name, status, state = "–", "not yet run here", "not run"
         else:
-            name, status = run.name, run.status
+            name, status, state = run.name, run.status, run.state
             if not run.matches_preset():
                 status += ", config differs from the paper's"
             if len(run.log):
@@ -398,7 +408,7 @@ def table1(corpus: str = "ptb", results: str | os.PathLike | None = None, digits
             "paper_valid": paper["valid"], "paper_test": paper["test"],
             "tf_train": tf["train"], "tf_valid": tf["valid"], "tf_test": tf["test"],
             **{f"here_{k}": round(v, digits) for k, v in here.items()},
-            "here_run": name, "here_status": status, "command": command,
+            "here_run": name, "here_status": status, "here_state": state, "command": command,
             "cost_h": round(cost["hours"], 1), "left_h": round(cost["hours_left"], 1),
         })
     return pd.DataFrame(rows).set_index("model")
@@ -418,7 +428,7 @@ def paper_table1(table1: pd.DataFrame, averaged: dict[str, dict | None] | None =
     rnnreg average`` writes}, on the split it names). Missing numbers NaN."""
     rows = [dict(section=o["section"], model=o["method"], paper_test=o["test"]) for o in TABLE1_OTHERS]
     for _, r in table1.loc[list(MODELS)].iterrows():  # a run still training has no row here yet
-        done = r.here_status.startswith("complete")
+        done = r.here_state == "complete"
         rows.append(dict(section="single", model=r["name"], paper_valid=r.paper_valid, paper_test=r.paper_test,
                          here_valid=r.here_valid if done else math.nan, here_test=r.here_test if done else math.nan))
     for a in REPORTED_AVERAGING:
@@ -439,10 +449,10 @@ def table1_here(table1: pd.DataFrame, model: str) -> str:
     """What this project has for one row of :func:`table1`, in words: the run, its status and numbers,
     the hours left while it trains, or that it is not run (with the cost of a full run)."""
     r = table1.loc[model]
-    if r.here_status == "not yet run here":
+    if r.here_state == "not run":
         return f"not run here (a full run ≈ {r.cost_h:.0f} h on two CPU cores)"
     numbers = f"valid {r.here_valid:.1f}" + (f" / test {r.here_test:.1f}" if r.here_test == r.here_test else "")
-    left = f", ≈ {r.left_h:g} h left on two CPU cores" if r.here_status.startswith("in progress") else ""
+    left = f", ≈ {r.left_h:g} h left on two CPU cores" if r.here_state == "in progress" else ""
     return f"`{r.here_run}` ({r.here_status}{left}): {numbers}"
 
 
@@ -452,7 +462,7 @@ def table1_commands(table1: pd.DataFrame) -> str:
     lines = []
     for model, r in table1.iterrows():
         cost = f"a full run ≈ {r.cost_h:g} h on 2 CPU cores"
-        if r.here_status.startswith("in progress"):
+        if r.here_state == "in progress":
             cost = f"≈ {r.left_h:g} h left of a full run's ≈ {r.cost_h:g} h on 2 CPU cores"
         lines.append(f"{model} ({r.here_status}; {cost}):\n    {r.command}")
     return "\n".join(lines)
@@ -462,5 +472,6 @@ def pretty(df: pd.DataFrame, missing: str = "–", commands: bool = False) -> pd
     """For display: missing numbers as a dash, column names in words, the command column only on request."""
     out = df if commands or "command" not in df else df.drop(columns="command")
     out = out if commands or "cost_h" not in out else out.drop(columns="cost_h")
+    out = out.drop(columns="here_state", errors="ignore")  # here_status says it in words
     out = out.astype(object).where(out.notna(), missing)
     return out.rename(columns=TABLE1_LABELS)

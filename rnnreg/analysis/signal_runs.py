@@ -435,6 +435,28 @@ def where_signal_falls(claims: dict[str, SchemeClaims]) -> str:
     return "in " + ", ".join(some) + (f" and in no run of {format_names(none)}" if none else "")
 
 
+def mask_noise_title(claims: dict[str, SchemeClaims]) -> str | None:
+    """The headline of the mask-noise figure: the schemes whose signal fraction falls with the lag in
+    every measured run, or that none does (None while no run is measured)."""
+    if not any(c.noise for c in claims.values()):
+        return None
+    fall = [s for s, c in claims.items() if c.falls]
+    if fall:
+        return "Trained models: the signal fraction falls with k for " + ", ".join(fall)
+    return "Trained models: recurrent masks leave the signal fraction flat in k (no wipe-out)"
+
+
+def context_title(uses: dict[str, dict]) -> str | None:
+    """The headline of the context figure from :func:`state_use_findings`: which models ignore their
+    state (their perplexity flat beyond a few tokens), or that all use it (None with none measured)."""
+    if not uses:
+        return None
+    flat = [s for s, u in uses.items() if u["category"] == "ignores"]
+    if flat:
+        return "Flat beyond a few tokens: " + ", ".join(flat) + (" ignores" if len(flat) == 1 else " ignore") + " the state"
+    return f"More context lowers every model's perplexity: all {len(uses)} use their state"
+
+
 def _wipe_states(c: SchemeClaims, wiped: str, threshold: str, kept: str | None = None) -> list[str]:
     """The rates of each wipe-out state of ``c``, each worded by its template ("... {rates} ...");
     ``kept`` None leaves the kept rates out."""

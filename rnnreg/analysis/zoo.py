@@ -28,7 +28,7 @@ from typing import Mapping, Sequence
 import pandas as pd
 
 from ..model import FUSED_SCHEMES, SCHEMES
-from ..published import FOLLOW_UPS
+from ..published import FOLLOW_UPS, MODELS
 from ..train import Config
 from .runs import Run, follow_ups_table, format_names, load_run, load_runs, reported_averaging, results_dir
 from .schemes import SCHEME_SITES
@@ -45,7 +45,9 @@ CONTROL = "ptb/zoo-control"
 #: later one (one folder each): does the code or the machine make a retrain differ?
 RETRAIN_CHECK = "ptb/retrain-check"
 BENCH = "bench/cpu.json"
-AVERAGING = "ptb/averaging/small.json"
+#: ``python -m rnnreg average ... --out results/ptb/averaging/<model>.json``: the file names the model size.
+AVERAGING_OF = "ptb/averaging/{model}.json"
+AVERAGING = AVERAGING_OF.format(model="small")
 
 #: The scheme zoo's budget, the one place that names it. Every zoo run is ``Config.preset(preset)``
 #: with these overrides: ``dropout`` on the non-recurrent connections (scheme ``none``: 0);
@@ -347,18 +349,19 @@ def speed_findings(bench: dict | None, shape: str = "small", precision: str = "f
 # Tables
 # --------------------------------------------------------------------------------------------
 def runs_table(zoo: dict, digits: int = 1) -> pd.DataFrame:
-    """One row per recorded run: last-epoch train (dropout on) / valid, best valid, test, gap."""
+    """One row per recorded run: its status (words) and state (:attr:`Run.state`), last-epoch
+    train (dropout on) / valid, best valid, test, gap."""
     rows = []
     for scheme, rs in zoo.items():
         for r in rs:
             s = r.summary or {}
             train, valid = r.final("train_ppl"), r.final("valid_ppl")
-            rows.append({"scheme": scheme, "seed": seed_of(r), "status": r.status,
+            rows.append({"scheme": scheme, "seed": seed_of(r), "status": r.status, "state": r.state,
                          "train_ppl": round(train, digits), "valid_ppl": round(valid, digits),
                          "best_valid_ppl": round(float(r.log["valid_ppl"].min()), digits) if len(r.log) else math.nan,
                          "test_ppl": round(s["test_ppl"], digits) if s.get("test_ppl") is not None else math.nan,
                          "gap": round(valid - train, digits)})
-    cols = ["scheme", "seed", "status", "train_ppl", "valid_ppl", "best_valid_ppl", "test_ppl", "gap"]
+    cols = ["scheme", "seed", "status", "state", "train_ppl", "valid_ppl", "best_valid_ppl", "test_ppl", "gap"]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -376,7 +379,7 @@ def scheme_table(zoo: dict, bench: dict | None = None, digits: int = 1) -> pd.Da
     timings shared the machine with other jobs). Schemes with no complete run are left out.
     """
     table = runs_table(zoo, digits=12)
-    table = table[table["status"].str.startswith("complete")]
+    table = table[table["state"] == "complete"]
     rows = {}
     for scheme, g in table.groupby("scheme", sort=False):
         rows[scheme] = {
@@ -432,7 +435,7 @@ def seed_reference(pattern: str = "ptb/grid/h0050-p00-seed*", results: str | os.
     has several seeds of a 2×50 model): ``{"runs", "valid_min", "valid_max", "spread", "relative"}``,
     or None with fewer than two complete runs."""
     df = load_runs(pattern, results)
-    done = df[df["status"].str.startswith("complete")]
+    done = df[df["state"] == "complete"]
     if len(done) < 2:
         return None
     lo, hi = float(done["valid_ppl"].min()), float(done["valid_ppl"].max())
@@ -475,6 +478,12 @@ def load_averaging(results: str | os.PathLike | None = None, path: str = AVERAGI
     if not data.get("members") or not data.get("average_ppl"):
         return None
     return data
+
+
+def load_averagings(results: str | os.PathLike | None = None) -> dict[str, dict]:
+    """Every recorded model averaging (:data:`AVERAGING_OF`), keyed by model size."""
+    found = {model: load_averaging(results, AVERAGING_OF.format(model=model)) for model in MODELS}
+    return {model: avg for model, avg in found.items() if avg}
 
 
 def averaging_table(avg: dict | None, model: str = "small", digits: int = 1) -> pd.DataFrame:
@@ -526,7 +535,7 @@ def ranking(zoo: dict, key: str = "valid_ppl") -> pd.Series:
 
 def _valid_range(zoo: dict, scheme: str) -> tuple[float, float] | None:
     table = runs_table(zoo, digits=12)
-    vals = table.loc[(table["scheme"] == scheme) & table["status"].str.startswith("complete"), "valid_ppl"]
+    vals = table.loc[(table["scheme"] == scheme) & (table["state"] == "complete"), "valid_ppl"]
     return (float(vals.min()), float(vals.max())) if len(vals) else None
 
 

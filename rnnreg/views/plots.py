@@ -273,7 +273,7 @@ def plot_table1(df, *, title: str = "Table 1, single models: word-level PTB perp
     sources = (("paper", "paper"), ("tf", "TF tutorial"), ("here", "this project"))
     models = list(df.index)
     width = 0.26
-    complete = df["here_status"].str.startswith("complete").to_numpy()
+    complete = (df["here_state"] == "complete").to_numpy()
     values = df[[f"{s}_{k}" for s, _ in sources for k in ("valid", "test")]].to_numpy(dtype=float, copy=True)
     values[~complete, 4:] = np.nan  # the "here" columns of runs still training set no scale
     top = np.nanmax(values)
@@ -283,13 +283,13 @@ def plot_table1(df, *, title: str = "Table 1, single models: word-level PTB perp
             xs = np.arange(len(models)) + (j - 1) * width
             ys = df[f"{src}_{split}"].to_numpy(dtype=float)
             costs = (df.get(c, [math.nan] * len(df)) for c in ("cost_h", "left_h"))
-            for x, y, status, cost, left in zip(xs, ys, df["here_status"], *costs):
-                final = src != "here" or status.startswith("complete")
+            for x, y, status, state, cost, left in zip(xs, ys, df["here_status"], df["here_state"], *costs):
+                final = src != "here" or state == "complete"
                 if np.isnan(y) or not final:  # no number yet, or one a run still training will change
-                    gap = "not run here" if status == "not yet run here" else status.split(",")[0]
+                    gap = "not run here" if state == "not run" else status.split(",")[0]
                     if not np.isnan(y):
                         gap += f" ({y:.1f} so far)"
-                    if status.startswith("in progress") and math.isfinite(left):
+                    if state == "in progress" and math.isfinite(left):
                         gap += f"\n(≈ {left:g} h left, 2 CPU cores)"
                     elif math.isfinite(cost):
                         gap += f"\n(full run ≈ {cost:.0f} h, 2 CPU cores)"
@@ -306,8 +306,7 @@ def plot_table1(df, *, title: str = "Table 1, single models: word-level PTB perp
     handles = [Patch(facecolor=SOURCE_COLORS[src], label=label) for src, label in sources]
     axes[1].legend(handles=handles, loc="upper right", ncol=3, frameon=True, framealpha=0.9, edgecolor="white")
     fig.suptitle(title, x=0.01, ha="left", fontsize=BOOK_RC["axes.titlesize"])
-    runs = [f"{r} ({st.split(',')[0].split(':')[0]})" for r, st in zip(df["here_run"], df["here_status"])
-            if str(r).startswith("results/")]
+    runs = [f"{r} ({state})" for r, state in zip(df["here_run"], df["here_state"]) if state != "not run"]
     note = ("Sources: paper = Zaremba et al. (2014) Table 1; TF = tensorflow/models ptb_word_lm.py. "
             f"This project: {', '.join(runs) if runs else 'no recorded run yet'}.")
     fig.text(0.01, 0.0, note, fontsize=10, color="#555555", ha="left", va="bottom")

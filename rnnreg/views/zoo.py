@@ -125,7 +125,7 @@ MARKER_KEY = [Line2D([], [], marker="o", color="#555555", linestyle="none", labe
 
 def _complete_runs(zoo: Mapping) -> pd.DataFrame:
     per_run = runs_table(zoo, digits=12)
-    return per_run[per_run["status"].str.startswith("complete")]
+    return per_run[per_run["state"] == "complete"]
 
 
 # --------------------------------------------------------------------------------------------
