@@ -453,7 +453,8 @@ def context_title(uses: dict[str, dict]) -> str | None:
         return None
     flat = [s for s, u in uses.items() if u["category"] == "ignores"]
     if flat:
-        return "Flat beyond a few tokens: " + ", ".join(flat) + (" ignores" if len(flat) == 1 else " ignore") + " the state"
+        verb = "ignores" if len(flat) == 1 else "ignore"
+        return f"Flat beyond a few tokens: {', '.join(flat)} {verb} the state"
     return f"More context lowers every model's perplexity: all {len(uses)} use their state"
 
 
