@@ -2,7 +2,7 @@
 
 :data:`REPORTED`: Table 1's single models (Zaremba, Sutskever & Vinyals 2014) and the TensorFlow
 tutorial's reproduction; :data:`REPORTED_AVERAGING`: Table 1's model-averaging rows;
-:data:`TABLE1_OTHERS`: its rows for other authors' models;
+:data:`TABLE1_OTHERS`: its rows for other authors' models; :data:`RERUNS`: others' reruns of its recipe;
 :data:`FOLLOW_UPS`: the follow-up papers behind the book's schemes. Plain Python (no pandas): the
 tables built from them live in :mod:`rnnreg.analysis.runs`.
 """
@@ -62,6 +62,25 @@ TABLE1_OTHERS: tuple[dict, ...] = (
 #: "Model averaging with dynamic RNNs and n-gram models" (shortened here to fit a slide).
 TABLE1_SECTIONS = {"single": "single model", "averaging": "averaging",
                    "dynamic": "+ dynamic RNNs, n-grams"}
+
+#: Others' reruns of the paper's recipe with the TensorFlow tutorial, as reported in its public issue
+#: threads (the reference notes, "What reproducers struggle with"): perplexity as (low, high) over
+#: ``runs`` runs (None: the thread does not say how many), and what differs from the paper's recipe.
+#: The tutorial's own numbers are :data:`REPORTED`'s ``tf`` rows.
+RERUNS: tuple[dict, ...] = (
+    dict(model="small", source="tensorflow/models PR #2276", runs=None, valid=(120.70, 120.70),
+         test=(115.52, 115.52), differs="TF tutorial, BLOCK cell, Titan X"),
+    dict(model="medium", source="tensorflow/models #1057", runs=10, valid=(87.3, 87.9), test=(83.55, 83.96),
+         differs="TF 1.0 tutorial (learning rate ÷1.25 per epoch, paper ÷1.2)"),
+    dict(model="medium", source="tensorflow/models PR #2276", runs=None, valid=(86.97, 86.97),
+         test=(83.47, 83.47), differs="TF tutorial, BLOCK cell, Titan X"),
+    dict(model="medium", source="tensorflow/models #2505", runs=None, valid=(87.6, 87.6), test=(84.0, 84.0),
+         differs="TF tutorial before its rnn_mode / multi-GPU refactor"),
+    dict(model="medium", source="tensorflow/models #2505", runs=None, valid=(89.7, 89.7), test=(85.7, 85.7),
+         differs="after the refactor: basic cell, one GPU"),
+    dict(model="large", source="tensorflow/models PR #2276", runs=None, valid=(82.75, 82.75),
+         test=(78.49, 78.49), differs="TF tutorial, BLOCK cell, Titan X"),
+)
 
 #: The paper's image-captioning experiment (Table 4, MSCOCO, a one-layer LSTM on frozen CNN features):
 #: BLEU of one model without dropout, one with dropout, and the average of ``members`` models without

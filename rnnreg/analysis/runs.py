@@ -27,6 +27,7 @@ from ..published import (
     MODEL_NAMES,
     MODELS,
     REPORTED_AVERAGING,
+    RERUNS,
     TABLE1_OTHERS,
     TABLE1_SECTIONS,
     reported,
@@ -466,6 +467,66 @@ def table1_commands(table1: pd.DataFrame) -> str:
             cost = f"≈ {r.left_h:g} h left of a full run's ≈ {r.cost_h:g} h on 2 CPU cores"
         lines.append(f"{model} ({r.here_status}; {cost}):\n    {r.command}")
     return "\n".join(lines)
+
+
+def _span(low: float, high: float) -> str:
+    return f"{low:g}" if low == high else f"{low:g}–{high:g}"
+
+
+def reruns_table(table1: pd.DataFrame, model: str = "medium") -> pd.DataFrame:
+    """One row of :func:`table1` beside others' reruns of the same recipe (:data:`RERUNS`): the paper,
+    the TF tutorial's own numbers, each rerun, and this project's run (valid of its last epoch; test
+    once complete). Perplexities as text, a range where a thread reports several runs; ``notes``: what
+    differs from the paper's recipe, or this project's run status."""
+    r = table1.loc[model]
+    tf = reported(model, "tf")
+    rows = [dict(who="paper (Table 1)", valid=f"{r.paper_valid:g}", test=f"{r.paper_test:g}", notes="–"),
+            dict(who="TF tutorial (its docstring)", valid=f"{tf['valid']:g}", test=f"{tf['test']:g}",
+                 notes="the tutorial's own numbers")]
+    for x in RERUNS:
+        if x["model"] == model:
+            runs = f" ({x['runs']} runs)" if x["runs"] else ""
+            rows.append(dict(who=x["source"] + runs, valid=_span(*x["valid"]), test=_span(*x["test"]),
+                             notes=x["differs"]))
+    done = r.here_state == "complete"
+    rows.append(dict(who="this project", valid="–" if r.here_valid != r.here_valid else f"{r.here_valid:g}",
+                     test=f"{r.here_test:g}" if done else "–",
+                     notes=r.here_status if r.here_state != "not run" else "not run here"))
+    return pd.DataFrame(rows).set_index("who")
+
+
+def _where(value: float, low: float, high: float) -> str:
+    return "below" if value < low else "above" if value > high else "inside"
+
+
+def reruns_said(table1: pd.DataFrame, model: str = "medium") -> str:
+    """:func:`reruns_table` in one sentence: the span of others' reruns, where the paper's test
+    number lies against it, and where this project's run lies (its valid while it trains)."""
+    r = table1.loc[model]
+    reruns = [x for x in RERUNS if x["model"] == model]
+    if not reruns:
+        return f"No rerun of the {model} recipe by others is recorded in the reference notes."
+    valid = (min(x["valid"][0] for x in reruns), max(x["valid"][1] for x in reruns))
+    test = (min(x["test"][0] for x in reruns), max(x["test"][1] for x in reruns))
+    threads = len({x["source"] for x in reruns})
+    if len(reruns) == 1:
+        said = f"One rerun of the {model} recipe by others ({reruns[0]['source']}) reports valid {_span(*valid)} and "
+    else:
+        said = (f"Others' reruns of the {model} recipe ({len(reruns)} results in {threads} threads) span "
+                f"valid {_span(*valid)} and ")
+    that, theirs = ("that range", "the reruns' range") if len(reruns) > 1 else ("that number", "the rerun's")
+    said += f"test {_span(*test)}; the paper's test {r.paper_test:g} is {_where(r.paper_test, *test)} {that}."
+    if r.here_state == "complete":
+        gap = r.here_test / r.paper_test - 1
+        said += (f" This project's run: valid {r.here_valid:g} ({_where(r.here_valid, *valid)} {theirs}), "
+                 f"test {r.here_test:g} ({_where(r.here_test, *test)} {theirs}; {gap:+.1%} against the paper's).")
+    elif r.here_state == "in progress":
+        said += (f" This project's run ({r.here_status}): valid {r.here_valid:g} so far, where the "
+                 f"{'reruns' if len(reruns) > 1 else 'rerun'} ended at {_span(*valid)}; no test number until it "
+                 "is complete.")
+    else:
+        said += " This project has no run of it yet."
+    return said
 
 
 def pretty(df: pd.DataFrame, missing: str = "–", commands: bool = False) -> pd.DataFrame:
