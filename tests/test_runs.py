@@ -149,7 +149,8 @@ def test_reruns_by_others_sit_beside_this_projects_row(tmp_path):
         ("tensorflow/models PR #2276", (86.97, 86.97), (83.47, 83.47))]
     folder = write_run(tmp_path / "ptb" / "medium", preset="medium", epochs_done=2)  # valid 198.0 so far
     table = runs.reruns_table(runs.table1(results=tmp_path))
-    assert list(table.index[:3]) == ["paper (Table 1)", "TF tutorial (its docstring)", "tensorflow/models #1057 (10 runs)"]
+    assert list(table.index[:3]) == ["paper (Table 1)", "TF tutorial (its docstring)",
+                                     "tensorflow/models #1057 (10 runs)"]
     assert (table.loc["tensorflow/models #1057 (10 runs)", "valid"], table.iloc[-1]["valid"]) == ("87.3–87.9", "198")
     assert (table.iloc[-1]["test"], table.iloc[-1]["notes"]) == ("–", "in progress: epoch 2 of 39")
     said = runs.reruns_said(runs.table1(results=tmp_path))
