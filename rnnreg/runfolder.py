@@ -392,11 +392,12 @@ def recorded_corpus_folder(run_dir: str | os.PathLike) -> Path | None:
     except (OSError, ValueError, AttributeError):
         pass
     if not any(candidates):
-        try:
-            ckpt = torch.load(run_dir / "checkpoint.pt", map_location="cpu", weights_only=True, mmap=True)
-            candidates.append((ckpt.get("corpus") or {}).get("folder"))
-        except Exception:  # noqa: BLE001 - unreadable: load_checkpoint says why, later
-            pass
+        for name in ("checkpoint.pt", "checkpoint-mid-epoch.pt"):  # the second: a first epoch never finished
+            try:
+                ckpt = torch.load(run_dir / name, map_location="cpu", weights_only=True, mmap=True)
+                candidates.append((ckpt.get("corpus") or {}).get("folder"))
+            except Exception:  # noqa: BLE001 - unreadable: load_checkpoint says why, later
+                pass
     for folder in candidates:
         if isinstance(folder, str) and folder and Path(folder).is_dir() and split_files(Path(folder)):
             return Path(folder)

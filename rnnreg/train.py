@@ -22,7 +22,9 @@ the decay starts is ambiguous by one epoch:
   is ``decay_after + 1``.
 
 A run folder holds ``config.json``, ``log.jsonl`` (one line per epoch), ``checkpoint.pt``
-(after every epoch; not for git) and, when the run is complete, ``summary.json`` with the
+(after every epoch; not for git), ``checkpoint-mid-epoch.pt`` (during an epoch, every few minutes:
+a run whose machine goes away mid-epoch resumes from there, bit for bit; deleted at the epoch's
+end) and, when the run is complete, ``summary.json`` with the
 provenance: command, git commit, torch version, device, wall time. Checkpoint and summary record
 the corpus (:func:`rnnreg.runfolder.corpus_fingerprint`): a run is never resumed or evaluated on
 other word ids. The same command resumes from the checkpoint; only ``--epochs`` may change (end
@@ -427,8 +429,12 @@ def build_model(config: Config, vocab_size: int) -> LSTMLM:
 
 def save_checkpoint(path: Path, config: Config, model: LSTMLM, epoch: int, log: list[dict], wall_s: float,
                     corpus: dict | None = None, epochs_planned: list[int] | None = None,
-                    sessions: list[dict] | None = None) -> None:
-    """Model, RNG states, log, the corpus fingerprint and the training sessions after ``epoch``, atomically."""
+                    sessions: list[dict] | None = None, mid_epoch: dict | None = None) -> None:
+    """Model, RNG states, log, the corpus fingerprint and the training sessions after ``epoch``, atomically.
+
+    ``mid_epoch``: for :data:`MID_EPOCH`, where in epoch ``epoch + 1`` the model is (its step, the
+    carried hidden state, the running loss sum and token count, the seconds trained so far).
+    """
     payload = {
         "config": config.to_dict(), "epoch": epoch, "model": model.state_dict(), "log": log, "wall_s": wall_s,
         "epochs_planned": epochs_planned or [config.epochs], "sessions": sessions or [],
@@ -437,6 +443,8 @@ def save_checkpoint(path: Path, config: Config, model: LSTMLM, epoch: int, log: 
     }
     if corpus is not None:
         payload["corpus"] = corpus
+    if mid_epoch is not None:
+        payload["mid_epoch"] = mid_epoch
     runfolder.save_checkpoint(path, payload)  # a crash mid-write leaves the previous checkpoint intact
 
 
@@ -539,13 +547,15 @@ class RunResult:
 
 def train(config: Config, corpus: Corpus | None = None, run_dir: str | os.PathLike | None = None,
           callbacks: Iterable[Callable[[dict], None]] = (), progress: bool = True, log_every: int = 100,
-          command: str | None = None, test: bool = True) -> RunResult:
+          command: str | None = None, test: bool = True, save_every_s: float | None = 300.0) -> RunResult:
     """Train (or resume) a model with the paper's recipe.
 
     ``run_dir``: where config, log, checkpoint and summary go; a checkpoint there is resumed
     (and must match ``config`` and the corpus). ``None`` keeps everything in memory (notebook demos).
     ``callbacks`` receive event dicts: ``{"event": "step", ...}`` every ``log_every`` steps,
     ``{"event": "epoch", ...}`` with the epoch's log record, ``{"event": "end", ...}`` with the summary.
+    ``save_every_s``: during an epoch, save :data:`MID_EPOCH` at the first ``log_every`` step (where
+    the loss is checked) after this many seconds; None: checkpoints at epoch ends only.
     """
     config.validate()
     device = resolve_device(config.device)
@@ -565,7 +575,7 @@ def train(config: Config, corpus: Corpus | None = None, run_dir: str | os.PathLi
                 "wait for it, or train into another run folder")
     try:
         return _train(config, corpus, run_path, list(callbacks), progress, log_every, command, test, device,
-                      precision)
+                      precision, save_every_s)
     finally:
         if claimed:
             release_run_dir(run_path)  # never raises, so it cannot hide the error that ended the run
@@ -677,10 +687,40 @@ def record_run(run: str | os.PathLike, dest: str | os.PathLike) -> list[Path]:
     return [dest / "config.json", dest / "log.jsonl", progress]
 
 
-def _interrupted(where: str, run_path: Path | None, saved_epoch: int, epochs: int) -> Interrupted:
+#: Saved during an epoch, beside ``checkpoint.pt`` (which only ever holds whole epochs, the model
+#: that ``evaluate`` and ``measure`` read): the model part-way through the next epoch, with what
+#: the loop needs to go on bit for bit (:func:`save_checkpoint`'s ``mid_epoch``).
+MID_EPOCH = "checkpoint-mid-epoch.pt"
+
+
+def _load_mid_epoch(path: Path, config: Config, epochs_done: int, fingerprint: dict, corpus: Corpus) -> dict | None:
+    """The mid-epoch save to resume from: one made after ``epochs_done`` whole epochs, else None.
+    A stale one (its epoch's checkpoint was written, the process stopped before deleting it) is
+    removed; an unreadable one is named and passed over (the epoch starts again)."""
+    if not path.exists():
+        return None
+    try:
+        mid = load_checkpoint(path, config)
+    except CheckpointError as exc:
+        print(f"rnnreg: warning: {exc}; epoch {epochs_done + 1} starts from its beginning", file=sys.stderr)
+        return None
+    if mid.get("epoch") != epochs_done or "mid_epoch" not in mid:
+        path.unlink(missing_ok=True)
+        return None
+    _check_resume_corpus(mid, fingerprint, path, corpus)
+    return mid
+
+
+def _interrupted(where: str, run_path: Path | None, saved_epoch: int, epochs: int,
+                 mid_step: int | None = None) -> Interrupted:
     if run_path is None:
         return Interrupted(f"training interrupted {where}; nothing was saved (no run folder)")
     ckpt = run_path / "checkpoint.pt"
+    if mid_step is not None:
+        held = f"{ckpt} holds epoch {saved_epoch}, " if saved_epoch >= 1 else ""
+        return Interrupted(f"training interrupted {where}; {held}{run_path / MID_EPOCH} holds epoch "
+                           f"{saved_epoch + 1} up to step {mid_step}. Run the same command again to resume "
+                           f"from step {mid_step + 1}")
     if saved_epoch < 1:
         return Interrupted(f"training interrupted {where}, before the first checkpoint; "
                            f"running the same command starts the run in {run_path} over")
@@ -690,7 +730,8 @@ def _interrupted(where: str, run_path: Path | None, saved_epoch: int, epochs: in
 
 
 def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: list, progress: bool,
-           log_every: int, command: str | None, test: bool, device: torch.device, precision: str) -> RunResult:
+           log_every: int, command: str | None, test: bool, device: torch.device, precision: str,
+           save_every_s: float | None = None) -> RunResult:
     """The body of :func:`train`, once the run folder is this process's."""
 
     def emit(event: dict) -> None:
@@ -700,12 +741,15 @@ def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: lis
     commit = git_commit()  # the code this process loaded, not whatever is checked out later
     started = utc_now()
     fingerprint = corpus_fingerprint(corpus)
-    ckpt = None
+    ckpt = mid = None
     if run_path is not None:
         ckpt_path = run_path / "checkpoint.pt"
         if ckpt_path.exists():
             ckpt = load_checkpoint(ckpt_path, config)
             _check_resume_corpus(ckpt, fingerprint, ckpt_path, corpus)
+        if ckpt is None or ckpt["epoch"] < config.epochs:
+            mid = _load_mid_epoch(run_path / MID_EPOCH, config, ckpt["epoch"] if ckpt else 0, fingerprint, corpus)
+            ckpt = mid or ckpt  # the same record as the epoch's checkpoint, the model further on
     torch.manual_seed(config.seed)
     model = build_model(config, len(corpus.vocab)).to(device)
     log: list[dict] = []
@@ -737,8 +781,9 @@ def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: lis
     vocab_size = len(corpus.vocab)
     limit = divergence_limit(vocab_size)
     saved_epoch = start_epoch - 1 if run_path is not None else 0
+    mid_step = mid["mid_epoch"]["step"] if mid else None  # the step the mid-epoch save holds, if any
     where = f"in epoch {start_epoch} of {config.epochs}"
-    session_start = time.perf_counter()
+    session_start = last_save = time.perf_counter()
 
     try:
         for epoch in range(start_epoch, config.epochs + 1):
@@ -748,11 +793,19 @@ def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: lis
             model.train()
             state = model.init_state(config.batch_size)  # zero state at each epoch start, as the paper's code
             total = torch.zeros((), dtype=torch.float64, device=device)
-            count = 0
-            t0 = time.perf_counter()
+            count, skip, trained_before = 0, 0, 0.0
+            if mid and epoch == start_epoch:  # go on where the mid-epoch save stopped
+                part = mid["mid_epoch"]
+                state = [(h.to(device), c.to(device)) for h, c in part["state"]]
+                total += part["total"].to(device)
+                count, skip, trained_before = part["count"], part["step"], part["train_s"]
+            t0 = time.perf_counter() - trained_before
             bar = _progress(steps_per_epoch, f"epoch {epoch}/{config.epochs}", progress)
+            bar.update(skip)
             try:
                 for step, (x, y) in enumerate(windows(streams, config.steps), 1):
+                    if step <= skip:
+                        continue
                     nll, state = train_step(model, optimizer, x, y, state, config.clip, device, precision, loss_fn)
                     total += nll.double()
                     count += y.numel()
@@ -761,6 +814,17 @@ def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: lis
                         if not running <= limit:  # NaN, inf, or finite but diverged
                             raise _stopped(running, f"step {step}", epoch, lr, limit, vocab_size, run_path,
                                            saved_epoch)
+                        if (run_path is not None and save_every_s is not None and step < steps_per_epoch
+                                and time.perf_counter() - last_save >= save_every_s):
+                            part = {"step": step, "state": [(h.detach().cpu(), c.detach().cpu()) for h, c in state],
+                                    "total": total.detach().cpu(), "count": count,
+                                    "train_s": time.perf_counter() - t0,
+                                    "trained_by": {k: v for k, v in provenance(command, device, commit).items()
+                                                   if k != "finished"} | {"started": started}}
+                            save_checkpoint(run_path / MID_EPOCH, config, model, epoch - 1, log,
+                                            wall_before + time.perf_counter() - session_start, fingerprint,
+                                            epochs_planned, sessions, mid_epoch=part)
+                            mid_step, last_save = step, time.perf_counter()
                         bar.set_postfix(ppl=f"{_exp(running):.1f}")
                         emit({"event": "step", "epoch": epoch, "step": step, "steps_per_epoch": steps_per_epoch,
                               "train_ppl": _exp(running)})
@@ -780,13 +844,17 @@ def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: lis
                 prov = provenance(command, device, commit)
                 del prov["finished"]
                 this_session = {"epochs": [epoch, epoch], **prov, "started": started}
+                if mid and epoch == start_epoch:  # an earlier process trained the first steps of this epoch
+                    this_session["began_mid_epoch"] = {"at_step": mid["mid_epoch"]["step"] + 1,
+                                                       "earlier_steps_by": mid["mid_epoch"]["trained_by"]}
                 sessions.append(this_session)
             this_session["epochs"][1] = epoch
             if run_path is not None:  # checkpoint first: a log line never names an epoch without its checkpoint
                 save_checkpoint(run_path / "checkpoint.pt", config, model, epoch, log, record["wall_s"], fingerprint,
                                 epochs_planned, sessions)
-                saved_epoch = epoch
+                saved_epoch, mid_step = epoch, None
                 write_text(run_path / "log.jsonl", "".join(json.dumps(r) + "\n" for r in log))
+                (run_path / MID_EPOCH).unlink(missing_ok=True)  # the whole epoch is saved now
             emit({"event": "epoch", **record})
 
         where = "after the last epoch, in the test evaluation"
@@ -817,7 +885,7 @@ def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: lis
     except Interrupted:
         raise
     except KeyboardInterrupt:
-        raise _interrupted(where, run_path, saved_epoch, config.epochs) from None
+        raise _interrupted(where, run_path, saved_epoch, config.epochs, mid_step) from None
     return RunResult(config, log, model, summary)
 
 

@@ -168,6 +168,53 @@ def test_resume_equals_uninterrupted(tiny_corpus, tmp_path):
     assert [s["epochs"] for s in full.summary["sessions"]] == [[1, 3]]
 
 
+class _MachineGone(Exception):
+    """A machine that goes away mid-epoch: no Ctrl-C handling runs, the process just ends."""
+
+
+@pytest.mark.parametrize("epoch", [1, 2])
+def test_a_run_killed_mid_epoch_resumes_from_its_mid_epoch_save_bit_for_bit(tiny_corpus, tmp_path, epoch):
+    full = train(tiny_config(), tiny_corpus, tmp_path / "full", progress=False, log_every=2, save_every_s=0.0)
+    assert not (tmp_path / "full" / train_mod.MID_EPOCH).exists()  # deleted at each epoch's end
+    run = tmp_path / "run"
+
+    def machine_gone(e):
+        if e["event"] == "step" and (e["epoch"], e["step"]) == (epoch, 4):
+            raise _MachineGone
+
+    with pytest.raises(_MachineGone):
+        train(tiny_config(), tiny_corpus, run, progress=False, log_every=2, save_every_s=0.0, callbacks=[machine_gone])
+    mid = load_checkpoint(run / train_mod.MID_EPOCH)
+    assert (mid["epoch"], mid["mid_epoch"]["step"]) == (epoch - 1, 4)
+    assert (run / "checkpoint.pt").exists() == (epoch > 1)  # checkpoint.pt only ever holds whole epochs
+    resumed = train(tiny_config(), tiny_corpus, run, progress=False, log_every=2)
+    strip = lambda log: [{k: r[k] for k in ("epoch", "lr", "train_ppl", "valid_ppl")} for r in log]
+    assert strip(resumed.log) == strip(full.log) and resumed.summary["test_ppl"] == full.summary["test_ppl"]
+    theirs = full.model.state_dict()
+    assert all(torch.equal(v, theirs[k]) for k, v in resumed.model.state_dict().items())
+    assert not (run / train_mod.MID_EPOCH).exists()
+    sessions = resumed.summary["sessions"]
+    assert [s["epochs"] for s in sessions] == ([[1, 1], [2, 3]] if epoch == 2 else [[1, 3]])
+    began = sessions[-1]["began_mid_epoch"]
+    assert began["at_step"] == 5 and began["earlier_steps_by"]["git_commit"] == resumed.summary["git_commit"]
+
+
+def test_ctrl_c_names_the_mid_epoch_save_and_a_stale_one_is_not_resumed(tiny_corpus, tmp_path):
+    run = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt, match=r"holds epoch 1, .*checkpoint-mid-epoch.pt holds epoch 2 up to "
+                                                r"step 4\. Run the same command again to resume from step 5"):
+        train(tiny_config(), tiny_corpus, run, progress=False, log_every=2, save_every_s=0.0,
+              callbacks=[lambda e: _interrupt_after_step(e, 2, 4)])
+    # A mid-epoch save older than the epoch checkpoint (the process stopped between the two) is removed.
+    mid = load_checkpoint(run / train_mod.MID_EPOCH)
+    mid["epoch"] = 0
+    torch.save(mid, run / train_mod.MID_EPOCH)
+    resumed = train(tiny_config(), tiny_corpus, run, progress=False)
+    assert "began_mid_epoch" not in resumed.summary["sessions"][-1] and not (run / train_mod.MID_EPOCH).exists()
+    full = train(tiny_config(), tiny_corpus, tmp_path / "full", progress=False)
+    assert resumed.summary["test_ppl"] == full.summary["test_ppl"]
+
+
 def test_a_checkpoint_without_session_records_says_so(tiny_corpus, tmp_path):
     run = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
@@ -209,6 +256,11 @@ def test_a_run_can_end_sooner_or_train_on_and_records_its_plans(tiny_corpus, tmp
 
 def _interrupt_after_epoch(event, epoch):
     if event["event"] == "epoch" and event["epoch"] == epoch:
+        raise KeyboardInterrupt
+
+
+def _interrupt_after_step(event, epoch, step):
+    if event["event"] == "step" and (event["epoch"], event["step"]) == (epoch, step):
         raise KeyboardInterrupt
 
 
