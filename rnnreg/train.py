@@ -740,6 +740,12 @@ def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: lis
 
     commit = git_commit()  # the code this process loaded, not whatever is checked out later
     started = utc_now()
+
+    def this_process() -> dict:  # a session record: the summary's provenance fields, started for finished
+        prov = provenance(command, device, commit)
+        del prov["finished"]
+        return {**prov, "started": started}
+
     fingerprint = corpus_fingerprint(corpus)
     ckpt = mid = None
     if run_path is not None:
@@ -818,9 +824,7 @@ def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: lis
                                 and time.perf_counter() - last_save >= save_every_s):
                             part = {"step": step, "state": [(h.detach().cpu(), c.detach().cpu()) for h, c in state],
                                     "total": total.detach().cpu(), "count": count,
-                                    "train_s": time.perf_counter() - t0,
-                                    "trained_by": {k: v for k, v in provenance(command, device, commit).items()
-                                                   if k != "finished"} | {"started": started}}
+                                    "train_s": time.perf_counter() - t0, "trained_by": this_process()}
                             save_checkpoint(run_path / MID_EPOCH, config, model, epoch - 1, log,
                                             wall_before + time.perf_counter() - session_start, fingerprint,
                                             epochs_planned, sessions, mid_epoch=part)
@@ -840,10 +844,8 @@ def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: lis
                       "tokens_per_s": count / train_s, "epoch_s": time.perf_counter() - t0,
                       "wall_s": wall_before + time.perf_counter() - session_start}
             log.append(record)
-            if this_session is None:  # the summary's provenance fields, started instead of finished
-                prov = provenance(command, device, commit)
-                del prov["finished"]
-                this_session = {"epochs": [epoch, epoch], **prov, "started": started}
+            if this_session is None:
+                this_session = {"epochs": [epoch, epoch], **this_process()}
                 if mid and epoch == start_epoch:  # an earlier process trained the first steps of this epoch
                     this_session["began_mid_epoch"] = {"at_step": mid["mid_epoch"]["step"] + 1,
                                                        "earlier_steps_by": mid["mid_epoch"]["trained_by"]}
