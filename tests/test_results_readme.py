@@ -125,3 +125,12 @@ def test_the_readme_quotes_the_memory_schemes_signal_fractions_from_its_measurem
     (quarter,), (half,) = memory[0.25], memory[0.5]
     assert f"to {quarter[30]:.2f} at rate 0.25 and {half[30]:.2f} at rate 0.5" in text
     assert f"keeps {quarter[10]:.2f} and {quarter[20]:.2f} of it" in text
+
+
+def test_the_readme_quotes_the_reruns_range_from_the_published_reruns():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    medium = [x for x in published.RERUNS if x["model"] == "medium"]
+    low, high = min(x["test"][0] for x in medium), max(x["test"][1] for x in medium)
+    assert f"medium recipe with TensorFlow's tutorial ended at test {low:g}–{high:g}" in " ".join(text.split())
+    paper = published.reported("medium")["test"]
+    assert f"the paper's {paper:g} is below all of them" in " ".join(text.split()) and paper < low
