@@ -151,18 +151,20 @@ def test_reruns_by_others_sit_beside_this_projects_row(tmp_path):
     table = runs.reruns_table(runs.table1(results=tmp_path))
     assert list(table.index[:3]) == ["paper (Table 1)", "TF tutorial (its docstring)",
                                      "tensorflow/models #1057 (10 runs)"]
-    assert (table.loc["tensorflow/models #1057 (10 runs)", "valid"], table.iloc[-1]["valid"]) == ("87.3–87.9", "198")
+    assert (table.loc["tensorflow/models #1057 (10 runs)", "valid"], table.iloc[-1]["valid"]) == ("87.3–87.9", "198.0")
     assert (table.iloc[-1]["test"], table.iloc[-1]["notes"]) == ("–", "in progress: epoch 2 of 39")
     said = runs.reruns_said(runs.table1(results=tmp_path))
     assert said == ("Others' reruns of the medium recipe (4 results in 3 threads) span valid 86.97–89.7 and test "
                     "83.47–85.7; the paper's test 82.7 is below that range. This project's run (in progress: epoch 2 "
-                    "of 39): valid 198 so far, where the reruns ended at 86.97–89.7; no test number until it is "
+                    "of 39): valid 198.0 so far, where the reruns ended at 86.97–89.7; no test number until it is "
                     "complete.")
     (folder / "summary.json").write_text(json.dumps({"test_ppl": 83.5}))
     done = runs.reruns_said(runs.table1(results=tmp_path))
-    assert done.endswith("This project's run: valid 198 (above the reruns' range), test 83.5 (inside the reruns' "
+    assert done.endswith("This project's run: valid 198.0 (above the reruns' range), test 83.5 (inside the reruns' "
                          "range; +1.0% against the paper's).")
     assert runs.reruns_table(runs.table1(results=tmp_path)).iloc[-1]["test"] == "83.5"
+    assert runs.reruns_table(runs.table1(results=tmp_path)).loc["tensorflow/models #2505", "test"].tolist() == [
+        "84.0", "85.7"]  # as published: 84.0, not 84
     assert runs.reruns_said(runs.table1(results=tmp_path), "large").endswith("This project has no run of it yet.")
 
 

@@ -469,8 +469,13 @@ def table1_commands(table1: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def _ppl(value: float) -> str:
+    """A perplexity as published: its own decimals, at least one (84.0, not 84)."""
+    return f"{value:g}" if "." in f"{value:g}" else f"{value:.1f}"
+
+
 def _span(low: float, high: float) -> str:
-    return f"{low:g}" if low == high else f"{low:g}–{high:g}"
+    return _ppl(low) if low == high else f"{_ppl(low)}–{_ppl(high)}"
 
 
 def reruns_table(table1: pd.DataFrame, model: str = "medium") -> pd.DataFrame:
@@ -480,8 +485,8 @@ def reruns_table(table1: pd.DataFrame, model: str = "medium") -> pd.DataFrame:
     differs from the paper's recipe, or this project's run status."""
     r = table1.loc[model]
     tf = reported(model, "tf")
-    rows = [dict(who="paper (Table 1)", valid=f"{r.paper_valid:g}", test=f"{r.paper_test:g}", notes="–"),
-            dict(who="TF tutorial (its docstring)", valid=f"{tf['valid']:g}", test=f"{tf['test']:g}",
+    rows = [dict(who="paper (Table 1)", valid=_ppl(r.paper_valid), test=_ppl(r.paper_test), notes="–"),
+            dict(who="TF tutorial (its docstring)", valid=_ppl(tf["valid"]), test=_ppl(tf["test"]),
                  notes="the tutorial's own numbers")]
     for x in RERUNS:
         if x["model"] == model:
@@ -489,8 +494,8 @@ def reruns_table(table1: pd.DataFrame, model: str = "medium") -> pd.DataFrame:
             rows.append(dict(who=x["source"] + runs, valid=_span(*x["valid"]), test=_span(*x["test"]),
                              notes=x["differs"]))
     done = r.here_state == "complete"
-    rows.append(dict(who="this project", valid="–" if r.here_valid != r.here_valid else f"{r.here_valid:g}",
-                     test=f"{r.here_test:g}" if done else "–",
+    rows.append(dict(who="this project", valid="–" if r.here_valid != r.here_valid else _ppl(r.here_valid),
+                     test=_ppl(r.here_test) if done else "–",
                      notes=r.here_status if r.here_state != "not run" else "not run here"))
     return pd.DataFrame(rows).set_index("who")
 
@@ -515,13 +520,13 @@ def reruns_said(table1: pd.DataFrame, model: str = "medium") -> str:
         said = (f"Others' reruns of the {model} recipe ({len(reruns)} results in {threads} threads) span "
                 f"valid {_span(*valid)} and ")
     that, theirs = ("that range", "the reruns' range") if len(reruns) > 1 else ("that number", "the rerun's")
-    said += f"test {_span(*test)}; the paper's test {r.paper_test:g} is {_where(r.paper_test, *test)} {that}."
+    said += f"test {_span(*test)}; the paper's test {_ppl(r.paper_test)} is {_where(r.paper_test, *test)} {that}."
     if r.here_state == "complete":
         gap = r.here_test / r.paper_test - 1
-        said += (f" This project's run: valid {r.here_valid:g} ({_where(r.here_valid, *valid)} {theirs}), "
-                 f"test {r.here_test:g} ({_where(r.here_test, *test)} {theirs}; {gap:+.1%} against the paper's).")
+        said += (f" This project's run: valid {_ppl(r.here_valid)} ({_where(r.here_valid, *valid)} {theirs}), "
+                 f"test {_ppl(r.here_test)} ({_where(r.here_test, *test)} {theirs}; {gap:+.1%} against the paper's).")
     elif r.here_state == "in progress":
-        said += (f" This project's run ({r.here_status}): valid {r.here_valid:g} so far, where the "
+        said += (f" This project's run ({r.here_status}): valid {_ppl(r.here_valid)} so far, where the "
                  f"{'reruns' if len(reruns) > 1 else 'rerun'} ended at {_span(*valid)}; no test number until it "
                  "is complete.")
     else:
