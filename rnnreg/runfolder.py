@@ -39,6 +39,10 @@ import torch
 from .data import SPLITS, Corpus, sha256, split_files
 
 LOCK_NAME = ".lock"
+#: Saved during an epoch, beside ``checkpoint.pt`` (which only ever holds whole epochs, the model
+#: that ``evaluate`` and ``measure`` read): the model part-way through the next epoch, with what
+#: the training loop needs to go on bit for bit (:func:`rnnreg.train.save_checkpoint`'s ``mid_epoch``).
+MID_EPOCH = "checkpoint-mid-epoch.pt"
 CHECKPOINT_KEYS = ("config", "epoch", "model")
 
 
@@ -392,7 +396,7 @@ def recorded_corpus_folder(run_dir: str | os.PathLike) -> Path | None:
     except (OSError, ValueError, AttributeError):
         pass
     if not any(candidates):
-        for name in ("checkpoint.pt", "checkpoint-mid-epoch.pt"):  # the second: a first epoch never finished
+        for name in ("checkpoint.pt", MID_EPOCH):  # the second: a first epoch never finished
             try:
                 ckpt = torch.load(run_dir / name, map_location="cpu", weights_only=True, mmap=True)
                 candidates.append((ckpt.get("corpus") or {}).get("folder"))

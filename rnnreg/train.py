@@ -61,6 +61,7 @@ from .model import LSTMLM, SCHEMES, check_rate
 
 # The run-folder format lives in runfolder; these names stay importable from here.
 from .runfolder import (  # noqa: F401
+    MID_EPOCH,
     CheckpointError,
     CorpusMismatchError,
     Interrupted,
@@ -685,12 +686,6 @@ def record_run(run: str | os.PathLike, dest: str | os.PathLike) -> list[Path]:
         "recorded": utc_now(), "from": str(run),
     })
     return [dest / "config.json", dest / "log.jsonl", progress]
-
-
-#: Saved during an epoch, beside ``checkpoint.pt`` (which only ever holds whole epochs, the model
-#: that ``evaluate`` and ``measure`` read): the model part-way through the next epoch, with what
-#: the loop needs to go on bit for bit (:func:`save_checkpoint`'s ``mid_epoch``).
-MID_EPOCH = "checkpoint-mid-epoch.pt"
 
 
 def _load_mid_epoch(path: Path, config: Config, epochs_done: int, fingerprint: dict, corpus: Corpus) -> dict | None:

@@ -494,7 +494,7 @@ def reruns_table(table1: pd.DataFrame, model: str = "medium") -> pd.DataFrame:
             rows.append(dict(who=x["source"] + runs, valid=_span(*x["valid"]), test=_span(*x["test"]),
                              notes=x["differs"]))
     done = r.here_state == "complete"
-    rows.append(dict(who="this project", valid="–" if r.here_valid != r.here_valid else _ppl(r.here_valid),
+    rows.append(dict(who="this project", valid="–" if math.isnan(r.here_valid) else _ppl(r.here_valid),
                      test=_ppl(r.here_test) if done else "–",
                      notes=r.here_status if r.here_state != "not run" else "not run here"))
     return pd.DataFrame(rows).set_index("who")
@@ -536,8 +536,7 @@ def reruns_said(table1: pd.DataFrame, model: str = "medium") -> str:
 
 def pretty(df: pd.DataFrame, missing: str = "–", commands: bool = False) -> pd.DataFrame:
     """For display: missing numbers as a dash, column names in words, the command column only on request."""
-    out = df if commands or "command" not in df else df.drop(columns="command")
-    out = out if commands or "cost_h" not in out else out.drop(columns="cost_h")
-    out = out.drop(columns="here_state", errors="ignore")  # here_status says it in words
+    hidden = ["here_state"] + ([] if commands else ["command", "cost_h"])  # here_status says the state in words
+    out = df.drop(columns=hidden, errors="ignore")
     out = out.astype(object).where(out.notna(), missing)
     return out.rename(columns=TABLE1_LABELS)
