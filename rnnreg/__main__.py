@@ -1,4 +1,5 @@
-"""Command line: ``python -m rnnreg train | evaluate | record | measure | grid | zoo | average | live | bench``.
+"""Command line: ``python -m rnnreg train | evaluate | record | mark-lost | measure | grid | zoo | average | live |
+bench``.
 
 Examples::
 
@@ -7,6 +8,7 @@ Examples::
     python -m rnnreg train --preset medium --device cuda --out results/ptb/medium
     python -m rnnreg evaluate results/ptb/small
     python -m rnnreg record /work/runs/ptb/medium --to results/ptb/medium    # a long run's progress, for git
+    python -m rnnreg mark-lost results/ptb/medium --reason "..."              # its checkpoint is gone
     python -m rnnreg grid --out results/ptb/grid                              # chapter 04
     python -m rnnreg zoo --seeds 1 2                                          # chapter 05's scheme zoo
     python -m rnnreg zoo --schemes variational --recurrent-dropout 0.1 0.25   # its tuned recurrent rates
@@ -45,6 +47,7 @@ from .train import (
     NonFiniteLossError,
     evaluate,
     load_run_model,
+    mark_lost,
     record_run,
     require_tokens,
     resolve_device,
@@ -193,6 +196,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_record(args: argparse.Namespace) -> int:
     for path in record_run(args.run, args.to):
         print(path)
+    return 0
+
+
+def cmd_mark_lost(args: argparse.Namespace) -> int:
+    kept = mark_lost(args.record, args.reason)
+    print(f"{kept}: the lost run's record; {args.record} is free for its restart, from epoch 1")
     return 0
 
 
@@ -377,6 +386,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("run", help="run folder")
     p.add_argument("--to", required=True, help="folder to record it in, e.g. results/ptb/medium")
     p.set_defaults(func=cmd_record)
+
+    p = sub.add_parser("mark-lost", allow_abbrev=False,
+                       help="a recorded run in progress whose checkpoint is gone: keep its record in "
+                            "<record>/lost-attempt-N and free the folder for the restarted run")
+    p.add_argument("record", help="the results folder, e.g. results/ptb/medium")
+    p.add_argument("--reason", required=True, help="why the checkpoint is gone (kept in the record)")
+    p.set_defaults(func=cmd_mark_lost)
 
     p = sub.add_parser(
         "measure", allow_abbrev=False,

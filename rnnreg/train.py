@@ -650,6 +650,47 @@ def _sessions(ckpt: dict) -> list[dict]:
 
 
 RECORD_FILES = ("config.json", "log.jsonl", "summary.json")
+#: A recorded run whose checkpoint is gone moves into ``<record>/lost-attempt-<N>`` (:func:`mark_lost`).
+LOST_ATTEMPT = "lost-attempt-"
+
+
+def lost_attempts(dest: str | os.PathLike) -> list[Path]:
+    """The records of earlier attempts kept in a results folder, oldest first."""
+    folders = Path(dest).glob(LOST_ATTEMPT + "*")
+    return sorted((f for f in folders if f.name[len(LOST_ATTEMPT):].isdigit()),
+                  key=lambda f: int(f.name[len(LOST_ATTEMPT):]))
+
+
+def _attempts_note(dest: Path) -> list[dict]:
+    """What a restarted run's progress and summary say about the attempts before it."""
+    notes = []
+    for folder in lost_attempts(dest):
+        progress = json.loads((folder / "progress.json").read_text())
+        notes.append({"record": folder.name, "epochs_recorded": progress["epochs_done"],
+                      "lost": progress["lost"]["reason"]})
+    return notes
+
+
+def _check_same_run(dest: Path, epoch: int, sessions: list[dict]) -> None:
+    """Refuse to record over another run's record (or an older state of this one): a results folder
+    holds one run, from its first epoch, never two spliced or one swapped for another."""
+    recorded = _read_json(dest / "summary.json") or _read_json(dest / "progress.json")
+    if recorded is None:
+        return
+    started = {s.get("started") for s in sessions}
+    other = [s for s in recorded.get("sessions", []) if s.get("started") and s["started"] not in started]
+    done = recorded.get("epochs_done", recorded.get("epochs", 0))
+    if other or done > epoch:
+        why = (f"its session of {other[0]['started']} did not train this checkpoint" if other
+               else f"it records {done} epochs, the checkpoint only {epoch}")
+        raise RunFolderError(
+            f"{dest} records another run ({why}). If that run's checkpoint is lost, keep its record with "
+            f"`python -m rnnreg mark-lost {dest} --reason '...'` and record the new run again; "
+            "otherwise record into another folder")
+
+
+def _read_json(path: Path):
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def record_run(run: str | os.PathLike, dest: str | os.PathLike) -> list[Path]:
@@ -659,7 +700,9 @@ def record_run(run: str | os.PathLike, dest: str | os.PathLike) -> list[Path]:
     ``progress.json`` read from its checkpoint, so a log committed mid-run still says what made it:
     epochs done of those planned, wall time, and every training session's command, commit and
     machine (:func:`_sessions`). Returns the files written; a stale ``progress.json`` is removed once
-    the summary exists.
+    the summary exists. ``dest`` holds one run: recording another one over it is refused
+    (:func:`_check_same_run`); earlier attempts kept by :func:`mark_lost` are named in the progress
+    and the summary (``earlier_attempts``).
     """
     run, dest = Path(run), Path(dest)
     if dest.resolve() == run.resolve():
@@ -667,25 +710,61 @@ def record_run(run: str | os.PathLike, dest: str | os.PathLike) -> list[Path]:
     ckpt_path, summary_path = run / "checkpoint.pt", run / "summary.json"
     if not summary_path.exists() and not ckpt_path.exists():
         raise CheckpointError(f"{run} has neither summary.json nor checkpoint.pt: no epoch of a run finished there")
-    dest.mkdir(parents=True, exist_ok=True)
+    attempts = _attempts_note(dest)
     progress = dest / "progress.json"
     if summary_path.exists():
+        summary = json.loads(summary_path.read_text())
+        _check_same_run(dest, summary["epochs"], summary.get("sessions", []))
+        dest.mkdir(parents=True, exist_ok=True)
         written = [dest / name for name in RECORD_FILES if (run / name).exists()]
         for path in written:
             write_text(path, (run / path.name).read_text())
+        if attempts:
+            write_json(dest / "summary.json", {**summary, "earlier_attempts": attempts})
         progress.unlink(missing_ok=True)
         return written
     # Still training: the checkpoint is the record (the log file is written just after it).
     ckpt = load_checkpoint(ckpt_path)
+    _check_same_run(dest, ckpt["epoch"], _sessions(ckpt))
+    dest.mkdir(parents=True, exist_ok=True)
     write_json(dest / "config.json", ckpt["config"])
     write_text(dest / "log.jsonl", "".join(json.dumps(r) + "\n" for r in ckpt["log"]))
     write_json(progress, {
         "status": "in progress: no summary until the last epoch and the test evaluation",
         "epochs_done": ckpt["epoch"], "epochs_planned": ckpt["config"]["epochs"],
         "wall_s": ckpt["wall_s"], "sessions": _sessions(ckpt),
-        "recorded": utc_now(), "from": str(run),
+        "recorded": utc_now(), "from": str(run), **({"earlier_attempts": attempts} if attempts else {}),
     })
     return [dest / "config.json", dest / "log.jsonl", progress]
+
+
+def mark_lost(dest: str | os.PathLike, reason: str) -> Path:
+    """Keep the record of a run whose checkpoint is gone for good, and free ``dest`` for its restart.
+
+    A run trained across sessions keeps its checkpoint outside git; when the machine that held it
+    is not handed back, the run cannot go on. Its record (config, the log so far, progress.json)
+    moves into ``dest/lost-attempt-<N>``, whose ``progress.json`` says it was lost and why
+    (``lost``). The restarted run is recorded into ``dest`` from its own first epoch (logs of two
+    runs are never spliced), and its progress and summary list the attempts before it.
+    """
+    dest = Path(dest)
+    if (dest / "summary.json").exists():
+        raise RunFolderError(f"{dest} records a complete run: it needs no checkpoint to go on")
+    progress = _read_json(dest / "progress.json")
+    if progress is None or not (dest / "log.jsonl").exists():
+        raise RunFolderError(f"{dest} records no run in progress (no progress.json and log.jsonl): nothing to lose")
+    if not reason.strip():
+        raise RunFolderError("say why the run is lost (--reason): the record keeps it")
+    target = dest / f"{LOST_ATTEMPT}{len(lost_attempts(dest)) + 1}"
+    target.mkdir()
+    for name in ("config.json", "log.jsonl"):
+        os.replace(dest / name, target / name)
+    progress.pop("earlier_attempts", None)  # stays with the folder's own record (dest/progress.json)
+    write_json(target / "progress.json", {
+        **progress, "status": f"lost after epoch {progress['epochs_done']} was recorded: {reason.strip()}",
+        "lost": {"reason": reason.strip(), "marked": utc_now()}})
+    (dest / "progress.json").unlink()
+    return target
 
 
 def _load_mid_epoch(path: Path, config: Config, epochs_done: int, fingerprint: dict, corpus: Corpus) -> dict | None:

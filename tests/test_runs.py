@@ -263,3 +263,36 @@ def test_chapter01_story_in_words_follows_the_recorded_runs(tmp_path):
     assert runs.story_verdict(done).endswith(
         "With dropout its best validation perplexity is 86.0, below the undropped model's best (150.0).")
     assert runs.story_said(done, "medium").endswith("last 86.0, test 82.0")
+
+
+def test_a_restarted_run_shows_its_lost_attempt_beside_it_never_spliced(tmp_path):
+    """Chapter 01 after the medium run lost its checkpoint: the restart answers for itself; the lost
+    attempt is drawn, named and quoted as such (its own log), not joined to the restart's."""
+    from rnnreg.views import plots
+
+    write_run(tmp_path / "ptb" / "medium-nodrop", preset="medium", epochs_done=3, complete=True,
+              scheme="none", dropout=0.0)  # valid 199, 198, 197
+    medium = write_run(tmp_path / "ptb" / "medium", preset="medium", epochs_done=1)  # valid 199
+    lost = write_run(medium / "lost-attempt-1", preset="medium", epochs_done=5)  # valid 199 ... 195
+    (lost / "progress.json").write_text(json.dumps({"epochs_done": 5, "lost": {"reason": "machine gone"}}))
+    run = runs.load_run("ptb/medium", results=tmp_path)
+    assert [r.path for r in run.earlier_attempts] == [lost] and run.state == "in progress"
+    assert run.earlier_attempts[0].name == "results/ptb/medium/lost-attempt-1"
+    story = runs.story_runs(results=tmp_path)
+    assert list(story)[-2:] == [
+        "medium 2×650, dropout 0.5 (results/ptb/medium, in progress: epoch 1 of 39 (attempt 2))",
+        "medium 2×650, dropout 0.5, lost attempt 1 (results/ptb/medium/lost-attempt-1, 5 epochs recorded)"]
+    assert story[list(story)[-1]].epochs_done == 5 and story[list(story)[-2]].epochs_done == 1
+    found = runs.story_findings(results=tmp_path)
+    assert found["medium"]["epochs"] == 1 and found["earlier"]["medium"][0]["best_valid"] == 195.0
+    assert runs.story_said(found, "medium") == (
+        "`results/ptb/medium` (in progress: epoch 1 of 39 (attempt 2)): best valid 199.0 at epoch 1, last 199.0; "
+        "its lost attempt 1 (`results/ptb/medium/lost-attempt-1`, checkpoint gone) had reached best valid 195.0 "
+        "at epoch 5 of 5 recorded")
+    assert runs.story_verdict(found).endswith(
+        "With dropout its best validation perplexity so far is 199.0, not yet below the undropped model's best "
+        "(197.0). Its lost attempt had reached 195.0 by epoch 5 (below it) before its checkpoint was gone.")
+    lines = plots.plot_story(story).axes[0].get_lines()
+    restart, attempt = (next(ln for ln in lines if ln.get_label() == label) for label in list(story)[-2:])
+    assert restart.get_color() == plots.STORY_COLORS["medium"] and attempt.get_color() != restart.get_color()
+    assert list(attempt.get_xdata()) == [1, 2, 3, 4, 5] and list(restart.get_xdata()) == [1]

@@ -11,10 +11,13 @@ from rnnreg.train import (
     CheckpointMismatchError,
     Config,
     NonFiniteLossError,
+    RunFolderError,
     build_model,
     evaluate,
     load_checkpoint,
+    mark_lost,
     perplexity,
+    record_run,
     train,
 )
 
@@ -390,3 +393,58 @@ def test_record_copies_a_run_without_its_checkpoint_and_says_how_far_it_is(tiny_
     assert "neither summary.json nor checkpoint.pt" in capsys.readouterr().err
     assert main(["record", str(run), "--to", str(run)]) == 2
     assert "is the run folder itself" in capsys.readouterr().err
+
+
+def test_a_lost_run_keeps_its_record_and_its_restart_is_recorded_from_epoch_1(tiny_corpus, tmp_path, capsys):
+    """The medium run's checkpoint lives outside git; when that machine is gone the run restarts.
+    The record never splices two runs: the lost one moves into lost-attempt-1, the restart is
+    recorded in the folder from its own epoch 1 and names the attempt before it."""
+    from rnnreg.__main__ import main
+    from rnnreg.analysis.runs import load_run
+
+    first, dest = tmp_path / "first", tmp_path / "results" / "medium"
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_config(), tiny_corpus, first, progress=False, command="pytest",
+              callbacks=[lambda e: _interrupt_after_epoch(e, 2)])
+    assert main(["record", str(first), "--to", str(dest)]) == 0
+    # The first attempt's checkpoint is gone; a restart in a new folder has one epoch so far.
+    second = tmp_path / "second"
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_config(), tiny_corpus, second, progress=False, command="pytest",
+              callbacks=[lambda e: _interrupt_after_epoch(e, 1)])
+    capsys.readouterr()
+    assert main(["record", str(second), "--to", str(dest)]) == 2  # would overwrite 2 epochs of another run
+    err = capsys.readouterr().err
+    assert "records another run" in err and "mark-lost" in err
+    assert load_run(dest).epochs_done == 2  # nothing was overwritten
+    # Even at the same epoch count, a session that did not train the checkpoint is another run's.
+    progress = json.loads((dest / "progress.json").read_text())
+    progress["sessions"][0]["started"] = "2001-01-01T00:00:00Z"
+    (dest / "progress.json").write_text(json.dumps(progress))
+    with pytest.raises(RunFolderError, match="session of 2001-01-01T00:00:00Z did not train"):
+        record_run(first, dest)
+
+    assert main(["mark-lost", str(dest), "--reason", "the machine went away"]) == 0
+    lost = load_run(dest / "lost-attempt-1")
+    assert lost.state == "lost" and lost.epochs_done == 2 and lost.lost["reason"] == "the machine went away"
+    assert lost.status == "lost after epoch 2 of 3: its checkpoint is gone"
+    assert sorted(p.name for p in dest.iterdir()) == ["lost-attempt-1"]
+
+    assert main(["record", str(second), "--to", str(dest)]) == 0
+    restart = load_run(dest)
+    assert restart.state == "in progress" and restart.epochs_done == 1  # its own log, not the lost one's
+    assert restart.status == "in progress: epoch 1 of 3 (attempt 2)"
+    assert [r.name for r in restart.earlier_attempts] == [lost.name]
+    assert json.loads((dest / "progress.json").read_text())["earlier_attempts"] == [
+        {"record": "lost-attempt-1", "epochs_recorded": 2, "lost": "the machine went away"}]
+    # Complete: the summary says so too.
+    done = train(tiny_config(), tiny_corpus, second, progress=False)
+    assert main(["record", str(second), "--to", str(dest)]) == 0
+    summary = json.loads((dest / "summary.json").read_text())
+    assert summary["test_ppl"] == done.summary["test_ppl"] and summary["earlier_attempts"][0]["epochs_recorded"] == 2
+    assert load_run(dest).status == "complete, 3 epochs (attempt 2)"
+    # A complete record, or a folder with no run in progress, is not lost; a reason is required.
+    for folder, reason, said in [(dest, "x", "records a complete run"), (tmp_path / "none", "x", "nothing to lose"),
+                                 (dest / "lost-attempt-1", " ", "say why")]:
+        with pytest.raises(RunFolderError, match=said):
+            mark_lost(folder, reason)

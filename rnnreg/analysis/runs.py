@@ -3,11 +3,13 @@
 A recorded run is a folder ``results/<corpus>/<run-name>/`` written by ``rnnreg.train.train``:
 ``config.json``, ``log.jsonl`` (one JSON object per finished epoch) and, once the run is
 complete, ``summary.json`` (final and test perplexity with provenance). A run that is still
-training has a log but no summary; :class:`Run` reports it as in progress.
+training has a log but no summary; :class:`Run` reports it as in progress. A run whose checkpoint
+was lost keeps its record in ``<run-name>/lost-attempt-<N>/`` (``python -m rnnreg mark-lost``) and
+its restart is recorded in the folder itself; :attr:`Run.earlier_attempts` reads them.
 
 The published perplexities live in :mod:`rnnreg.published`, the one place in the code that holds
 them, each with its source; the tables here (:func:`reported_averaging`,
-:func:`follow_ups_table`) read them from there.
+:func:`follow_ups_table`, :func:`reruns_table`) read them from there.
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ from ..published import (
     TABLE1_SECTIONS,
     reported,
 )
-from ..train import PRESETS, Config, build_model, curve_findings
+from ..train import PRESETS, Config, build_model, curve_findings, lost_attempts
 
 #: Where recorded runs live: $RNNREG_RESULTS, else ``results/`` beside the package.
 DEFAULT_RESULTS = Path(__file__).resolve().parents[2] / "results"
@@ -141,12 +143,18 @@ STORY = {
 
 def story_runs(corpus: str = "ptb", results: str | os.PathLike | None = None) -> dict[str, "Run"]:
     """The recorded runs of :data:`STORY` with at least one logged epoch, labelled with what they are
-    and their status."""
+    and their status; a run restarted after a lost checkpoint is followed by its lost attempts
+    (:attr:`Run.earlier_attempts`), each labelled as such."""
     out = {}
     for name, what in STORY.items():
         run = find_run(corpus, name, results)
-        if run is not None and len(run.log):
+        if run is None:
+            continue
+        if len(run.log):
             out[f"{what} ({run.name}, {run.status})"] = run
+        for i, lost in enumerate(run.earlier_attempts, 1):
+            if len(lost.log):
+                out[f"{what}, lost attempt {i} ({lost.name}, {lost.epochs_done} epochs recorded)"] = lost
     return out
 
 
@@ -164,11 +172,14 @@ def story_findings(corpus: str = "ptb", results: str | os.PathLike | None = None
     validation perplexity turned up after its best epoch while its train perplexity kept falling
     (False: not in the epochs logged so far; None: not recorded). ``dropout_below``: the dropout
     model's best validation perplexity is below the undropped one's (None unless both are recorded).
-    ``corpus``: the corpus they were looked up on.
+    ``corpus``: the corpus they were looked up on. ``earlier``: per run name, its lost attempts
+    (run, epochs, best valid and its epoch), which answer for nothing but say how far they got.
     """
-    out: dict = {"corpus": corpus}
+    out: dict = {"corpus": corpus, "earlier": {}}
     for name in STORY:
         run = find_run(corpus, name, results)
+        out["earlier"][name] = [] if run is None else [
+            {"run": lost.name, **overfitting(lost)} for lost in run.earlier_attempts if len(lost.log)]
         if run is None or not len(run.log):
             out[name] = None
             continue
@@ -182,13 +193,19 @@ def story_findings(corpus: str = "ptb", results: str | os.PathLike | None = None
 
 def story_said(found: dict, name: str) -> str:
     """One run of :func:`story_findings` in words: "`results/ptb/small` (complete, 13 epochs): best
-    valid 119.4 at epoch 10, last 120.1, test 115.2" (no test until the run is complete)."""
+    valid 119.4 at epoch 10, last 120.1, test 115.2" (no test until the run is complete), then how
+    far each lost attempt of it got."""
     f = found[name]
     if f is None:
-        return f"`results/{found['corpus']}/{name}`: not recorded yet"
-    test = f", test {f['test']:.1f}" if f["test"] is not None else ""
-    return (f"`{f['run']}` ({f['status']}): best valid {f['best_valid']:.1f} at epoch {f['best_epoch']}, "
-            f"last {f['last_valid']:.1f}{test}")
+        said = f"`results/{found['corpus']}/{name}`: not recorded yet"
+    else:
+        test = f", test {f['test']:.1f}" if f["test"] is not None else ""
+        said = (f"`{f['run']}` ({f['status']}): best valid {f['best_valid']:.1f} at epoch {f['best_epoch']}, "
+                f"last {f['last_valid']:.1f}{test}")
+    for i, lost in enumerate(found.get("earlier", {}).get(name, []), 1):
+        said += (f"; its lost attempt {i} (`{lost['run']}`, checkpoint gone) had reached best valid "
+                 f"{lost['best_valid']:.1f} at epoch {lost['best_epoch']} of {lost['epochs']} recorded")
+    return said
 
 
 def story_verdict(found: dict) -> str:
@@ -207,6 +224,12 @@ def story_verdict(found: dict) -> str:
         below = "below" if found["dropout_below"] else ("not below" if drop["complete"] else "not yet below")
         verdict += (f" With dropout its best validation perplexity{'' if drop['complete'] else ' so far'} is "
                     f"{drop['best_valid']:.1f}, {below} the undropped model's best ({nodrop['best_valid']:.1f}).")
+        lost = found.get("earlier", {}).get("medium", [])
+        if lost and not drop["complete"]:  # how far the lost attempt got, against the same best
+            best = min(lost, key=lambda x: x["best_valid"])
+            verdict += (f" Its lost attempt had reached {best['best_valid']:.1f} by epoch {best['best_epoch']} "
+                        f"({'below' if best['best_valid'] < nodrop['best_valid'] else 'not below'} it) before "
+                        "its checkpoint was gone.")
     return verdict
 
 
@@ -256,20 +279,38 @@ class Run:
         return self.config.get("epochs")
 
     @property
+    def lost(self) -> dict | None:
+        """Why this attempt cannot go on (its checkpoint is gone), as ``mark-lost`` recorded it; else None."""
+        return (self.progress or {}).get("lost")
+
+    @property
+    def earlier_attempts(self) -> list["Run"]:
+        """The lost attempts before this run, kept in its folder (``lost-attempt-<N>``), oldest first."""
+        attempts = [load_run(folder) for folder in lost_attempts(self.path)]
+        for attempt in attempts:  # named as the book cites its folder: inside this run's
+            attempt.name = f"{self.name}/{attempt.path.name}"
+        return attempts
+
+    @property
     def state(self) -> str:
-        """Where the run stands, one word for code to test: "complete", "in progress" or "started"."""
+        """Where the run stands, one word for code to test: "complete", "in progress", "started" or "lost"."""
         if self.complete:
             return "complete"
+        if self.lost:
+            return "lost"
         return "in progress" if self.epochs_done else "started"
 
     @property
     def status(self) -> str:
-        """:attr:`state` in words for a reader, with the epochs done."""
+        """:attr:`state` in words for a reader, with the epochs done (and the attempt, after a restart)."""
+        attempt = f" (attempt {len(self.earlier_attempts) + 1})" if self.earlier_attempts else ""
         if self.complete:
-            return f"complete, {self.epochs_done} epochs"
+            return f"complete, {self.epochs_done} epochs{attempt}"
+        if self.lost:
+            return f"lost after epoch {self.epochs_done} of {self.epochs_planned}: its checkpoint is gone"
         if self.epochs_done == 0:
-            return "started, no epoch finished yet"
-        return f"in progress: epoch {self.epochs_done} of {self.epochs_planned}"
+            return f"started, no epoch finished yet{attempt}"
+        return f"in progress: epoch {self.epochs_done} of {self.epochs_planned}{attempt}"
 
     def matches_preset(self) -> bool:
         """Does the config equal its preset (the paper's configuration) on the full corpus?"""

@@ -187,11 +187,14 @@ def plot_story(story: Mapping[str, object], *, title: str | None = None) -> Figu
     """Chapter 01's full-scale story: train (dashed) and valid (solid) perplexity of each recorded run.
 
     ``story``: :func:`rnnreg.analysis.runs.story_runs` (label -> ``Run``). The x axis spans the longest
-    planned run, so a run still training shows how far it has come.
+    planned run, so a run still training shows how far it has come. A lost attempt of a run (its
+    checkpoint gone, its log kept) is drawn in a pale tint of the run's colour.
     """
-    colors = {
-        label: STORY_COLORS.get(run.path.name, color_for(label, i)) for i, (label, run) in enumerate(story.items())
-    }
+    colors = {}
+    for i, (label, run) in enumerate(story.items()):
+        name = run.path.parent.name if run.lost else run.path.name
+        color = STORY_COLORS.get(name, color_for(label, i))
+        colors[label] = mpl.colors.to_hex(0.45 * np.array(mpl.colors.to_rgb(color)) + 0.55) if run.lost else color
     xmax = max((run.epochs_planned or run.epochs_done for run in story.values()), default=None)
     fig, ax = new_figure(WIDE)
     plot_curves({label: run.log for label, run in story.items()}, ax=ax, colors=colors, xmax=xmax, legend="below",
