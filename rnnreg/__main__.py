@@ -28,6 +28,7 @@ import contextlib
 import dataclasses
 import errno
 import json
+import math
 import shlex
 import signal
 import sys
@@ -117,10 +118,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     for warning in unused_option_warnings(config, _overrides(args)):
         print(f"rnnreg: warning: {warning}", file=sys.stderr)
+    if not (args.save_every >= 0 and math.isfinite(args.save_every)):
+        raise ValueError(f"--save-every must be minutes >= 0 (0: save at epoch ends only), got {args.save_every}")
     out = args.out or f"runs/{config.preset}-{config.scheme}-seed{config.seed}"
     corpus = load_corpus_from_args(args)
     result = train(config, corpus, out, progress=not args.quiet, command=args.command_line,
-                   callbacks=[_print_epoch])
+                   callbacks=[_print_epoch], save_every_s=args.save_every * 60 or None)
     print(json.dumps({k: result.summary[k] for k in ("valid_ppl", "test_ppl", "wall_s")}, indent=2))
     print(f"run folder: {out}")
     return 0
@@ -371,6 +374,9 @@ def main(argv: list[str] | None = None) -> int:
     _add_config_options(p)
     p.add_argument("--out", help="run folder (default runs/<preset>-<scheme>-seed<seed>)")
     _add_data_options(p)
+    p.add_argument("--save-every", type=float, default=5.0, metavar="MINUTES",
+                   help="during an epoch, save the model every MINUTES (checkpoint-mid-epoch.pt; 0: only at "
+                        "epoch ends)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 

@@ -38,6 +38,8 @@ def test_train_then_evaluate_a_run_folder(tiny_dir, tmp_path, capsys):
     (["--dropout", "1.2", "--scheme", "zaremba"], "dropout must be a probability"),
     (["--hidden-size", "0"], "hidden_size must be a positive integer"),
     (["--dropout", "0.5"], "scheme 'none' takes no dropout"),
+    (["--save-every", "-1"], "--save-every must be minutes >= 0"),
+    (["--save-every", "nan"], "--save-every must be minutes >= 0"),
 ])
 def test_bad_options_exit_2_with_a_clear_message(tiny_dir, tmp_path, capsys, args, message):
     assert main(["train", "--data", str(tiny_dir), "--out", str(tmp_path / "r"), "--quiet", *args]) == 2
@@ -162,3 +164,22 @@ def test_a_background_run_stops_on_kill_like_ctrl_c(tiny_dir, tmp_path, sig):
     assert "training interrupted in epoch" in err and "Run the same command again" in err
     held = torch.load(run / "checkpoint.pt", weights_only=True)["epoch"]
     assert held >= 1 and f"holds epoch {held}" in err
+
+
+@pytest.mark.parametrize("minutes,seconds", [(None, 300.0), ("0", None), ("0.5", 30.0)])
+def test_save_every_sets_the_mid_epoch_save_interval(tiny_dir, tmp_path, monkeypatch, minutes, seconds):
+    """``--save-every`` is the library's ``save_every_s`` in minutes: five by default, 0 turns it off."""
+    import rnnreg.train
+
+    asked = {}
+    real = rnnreg.train.train
+
+    def spy(*args, **kw):
+        asked["save_every_s"] = kw["save_every_s"]
+        return real(*args, **kw)
+
+    monkeypatch.setattr(rnnreg.train, "train", spy)
+    extra = ["--save-every", minutes] if minutes else []
+    assert main(["train", "--data", str(tiny_dir), "--out", str(tmp_path / "r"), "--quiet", "--hidden-size", "8",
+                 "--steps", "5", "--batch-size", "4", "--epochs", "1", *extra]) == 0
+    assert asked["save_every_s"] == seconds

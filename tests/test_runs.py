@@ -244,6 +244,8 @@ def test_chapter01_story_in_words_follows_the_recorded_runs(tmp_path):
     write_run(tmp_path / "ptb" / "medium", preset="medium", epochs_done=3)  # valid 199, 198, 197: still falling
     found = runs.story_findings(results=tmp_path)
     assert found["nodrop_overfits"] is True and found["dropout_below"] is False
+    assert runs.story_gist(found) == ("at 2×650 without dropout validation perplexity turns up while train keeps "
+                                      "falling; with dropout not below its best yet (in progress: epoch 3 of 39)")
     assert runs.story_said(found, "small") == (
         "`results/ptb/small` (complete, 13 epochs): best valid 187.0 at epoch 13, last 187.0, test 111.2")
     assert runs.story_said(found, "medium") == (
@@ -263,6 +265,9 @@ def test_chapter01_story_in_words_follows_the_recorded_runs(tmp_path):
     assert runs.story_verdict(done).endswith(
         "With dropout its best validation perplexity is 86.0, below the undropped model's best (150.0).")
     assert runs.story_said(done, "medium").endswith("last 86.0, test 82.0")
+    assert runs.story_gist(done).endswith("; with dropout the best validation perplexity ends below its best")
+    assert runs.story_gist(runs.story_findings(results=tmp_path / "none")) == (
+        "at 2×650 without dropout validation perplexity is not recorded yet")
 
 
 def test_a_restarted_run_shows_its_lost_attempt_beside_it_never_spliced(tmp_path):
@@ -280,19 +285,19 @@ def test_a_restarted_run_shows_its_lost_attempt_beside_it_never_spliced(tmp_path
     assert run.earlier_attempts[0].name == "results/ptb/medium/lost-attempt-1"
     story = runs.story_runs(results=tmp_path)
     assert list(story)[-2:] == [
-        "medium 2×650, dropout 0.5 (results/ptb/medium, in progress: epoch 1 of 39 (attempt 2))",
-        "medium 2×650, dropout 0.5, lost attempt 1 (results/ptb/medium/lost-attempt-1, 5 epochs recorded)"]
-    assert story[list(story)[-1]].epochs_done == 5 and story[list(story)[-2]].epochs_done == 1
+        "medium 2×650, dropout 0.5, lost attempt 1 (results/ptb/medium/lost-attempt-1, 5 epochs recorded)",
+        "medium 2×650, dropout 0.5 (results/ptb/medium, in progress: epoch 1 of 39, attempt 2)"]
+    assert story[list(story)[-2]].epochs_done == 5 and story[list(story)[-1]].epochs_done == 1
     found = runs.story_findings(results=tmp_path)
     assert found["medium"]["epochs"] == 1 and found["earlier"]["medium"][0]["best_valid"] == 195.0
     assert runs.story_said(found, "medium") == (
-        "`results/ptb/medium` (in progress: epoch 1 of 39 (attempt 2)): best valid 199.0 at epoch 1, last 199.0; "
+        "`results/ptb/medium` (in progress: epoch 1 of 39, attempt 2): best valid 199.0 at epoch 1, last 199.0; "
         "its lost attempt 1 (`results/ptb/medium/lost-attempt-1`, checkpoint gone) had reached best valid 195.0 "
         "at epoch 5 of 5 recorded")
     assert runs.story_verdict(found).endswith(
         "With dropout its best validation perplexity so far is 199.0, not yet below the undropped model's best "
         "(197.0). Its lost attempt had reached 195.0 by epoch 5 (below it) before its checkpoint was gone.")
     lines = plots.plot_story(story).axes[0].get_lines()
-    restart, attempt = (next(ln for ln in lines if ln.get_label() == label) for label in list(story)[-2:])
+    attempt, restart = (next(ln for ln in lines if ln.get_label() == label) for label in list(story)[-2:])
     assert restart.get_color() == plots.STORY_COLORS["medium"] and attempt.get_color() != restart.get_color()
     assert list(attempt.get_xdata()) == [1, 2, 3, 4, 5] and list(restart.get_xdata()) == [1]

@@ -433,7 +433,7 @@ def test_a_lost_run_keeps_its_record_and_its_restart_is_recorded_from_epoch_1(ti
     assert main(["record", str(second), "--to", str(dest)]) == 0
     restart = load_run(dest)
     assert restart.state == "in progress" and restart.epochs_done == 1  # its own log, not the lost one's
-    assert restart.status == "in progress: epoch 1 of 3 (attempt 2)"
+    assert restart.status == "in progress: epoch 1 of 3, attempt 2"
     assert [r.name for r in restart.earlier_attempts] == [lost.name]
     assert json.loads((dest / "progress.json").read_text())["earlier_attempts"] == [
         {"record": "lost-attempt-1", "epochs_recorded": 2, "lost": "the machine went away"}]
@@ -442,7 +442,7 @@ def test_a_lost_run_keeps_its_record_and_its_restart_is_recorded_from_epoch_1(ti
     assert main(["record", str(second), "--to", str(dest)]) == 0
     summary = json.loads((dest / "summary.json").read_text())
     assert summary["test_ppl"] == done.summary["test_ppl"] and summary["earlier_attempts"][0]["epochs_recorded"] == 2
-    assert load_run(dest).status == "complete, 3 epochs (attempt 2)"
+    assert load_run(dest).status == "complete, 3 epochs, attempt 2"
     # A complete record, or a folder with no run in progress, is not lost; a reason is required.
     for folder, reason, said in [(dest, "x", "records a complete run"), (tmp_path / "none", "x", "nothing to lose"),
                                  (dest / "lost-attempt-1", " ", "say why")]:

@@ -143,18 +143,18 @@ STORY = {
 
 def story_runs(corpus: str = "ptb", results: str | os.PathLike | None = None) -> dict[str, "Run"]:
     """The recorded runs of :data:`STORY` with at least one logged epoch, labelled with what they are
-    and their status; a run restarted after a lost checkpoint is followed by its lost attempts
+    and their status; a run restarted after a lost checkpoint comes after its lost attempts
     (:attr:`Run.earlier_attempts`), each labelled as such."""
     out = {}
     for name, what in STORY.items():
         run = find_run(corpus, name, results)
         if run is None:
             continue
-        if len(run.log):
-            out[f"{what} ({run.name}, {run.status})"] = run
-        for i, lost in enumerate(run.earlier_attempts, 1):
+        for i, lost in enumerate(run.earlier_attempts, 1):  # first: in time, and drawn under the restart
             if len(lost.log):
                 out[f"{what}, lost attempt {i} ({lost.name}, {lost.epochs_done} epochs recorded)"] = lost
+        if len(run.log):
+            out[f"{what} ({run.name}, {run.status})"] = run
     return out
 
 
@@ -233,6 +233,21 @@ def story_verdict(found: dict) -> str:
     return verdict
 
 
+def story_gist(found: dict) -> str:
+    """:func:`story_verdict` in one clause, for the guide's chapter list: "at 2×650 without dropout
+    validation perplexity turns up while train keeps falling; with dropout it stays below that so far"."""
+    nodrop = {True: "turns up while train keeps falling", False: "has not turned up yet (run in progress)",
+              None: "is not recorded yet"}[found["nodrop_overfits"]]
+    gist = f"at 2×650 without dropout validation perplexity {nodrop}"
+    below, drop = found["dropout_below"], found["medium"]
+    if below is None:
+        return gist
+    if drop["complete"]:
+        return gist + f"; with dropout the best validation perplexity ends {'below' if below else 'above'} its best"
+    where = "below its best so far" if below else "not below its best yet"
+    return gist + f"; with dropout {where} ({drop['status']})"
+
+
 def story_fit_lines(story: dict[str, "Run"]) -> str:
     """Each run of :func:`story_runs` (label: run) as a Markdown bullet: its last validation
     perplexity, and whether it is still falling or how far it rose from its best epoch."""
@@ -303,7 +318,7 @@ class Run:
     @property
     def status(self) -> str:
         """:attr:`state` in words for a reader, with the epochs done (and the attempt, after a restart)."""
-        attempt = f" (attempt {len(self.earlier_attempts) + 1})" if self.earlier_attempts else ""
+        attempt = f", attempt {len(self.earlier_attempts) + 1}" if self.earlier_attempts else ""
         if self.complete:
             return f"complete, {self.epochs_done} epochs{attempt}"
         if self.lost:

@@ -100,15 +100,18 @@ def plot_curves(logs: Mapping[str, object], *, ax=None, title: str | None = None
     handles, lbls = ax.get_legend_handles_labels()
     style = [mpl.lines.Line2D([], [], color="#555555", **TRAIN_STYLE),
              mpl.lines.Line2D([], [], color="#555555", **VALID_STYLE)]
-    if show_train:
-        handles, lbls = handles + style, lbls + ["train (dashed)", "valid (solid)"]
-    if handles:
+    style_labels = ["train (dashed)", "valid (solid)"] if show_train else []
+    if handles and legend == "below":
+        # long run labels, one per line under the axes; the two line styles in the axes' top right,
+        # which falling perplexity curves leave empty
+        if style_labels:
+            ax.add_artist(ax.legend(style, style_labels, loc="upper right", frameon=False))
+        ax.legend(handles, lbls, loc="upper left", bbox_to_anchor=(0.0, -0.16), frameon=False, ncol=1)
+    elif handles:
         # outside the axes: a legend inside covers the last epochs, where the curves part
-        if legend == "below":
-            ax.legend(handles, lbls, loc="upper left", bbox_to_anchor=(0.0, -0.16), frameon=False, ncol=2)
-        else:
-            ax.legend(handles, lbls, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
-                      ncol=1 if len(handles) < 9 else 2)
+        handles, lbls = handles + style[:len(style_labels)], lbls + style_labels
+        ax.legend(handles, lbls, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+                  ncol=1 if len(handles) < 9 else 2)
     if title:
         ax.set_title(title, loc="left")
     if note:
