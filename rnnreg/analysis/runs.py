@@ -235,7 +235,9 @@ def story_verdict(found: dict) -> str:
 
 def story_gist(found: dict) -> str:
     """:func:`story_verdict` in one clause, for the guide's chapter list: "at 2×650 without dropout
-    validation perplexity turns up while train keeps falling; with dropout it stays below that so far"."""
+    validation perplexity turns up while train keeps falling; with dropout below its best so far
+    (in progress: epoch 9 of 39)", or once complete "...; with dropout the best validation
+    perplexity ends below its best"."""
     nodrop = {True: "turns up while train keeps falling", False: "has not turned up yet (run in progress)",
               None: "is not recorded yet"}[found["nodrop_overfits"]]
     gist = f"at 2×650 without dropout validation perplexity {nodrop}"
