@@ -301,3 +301,31 @@ def test_a_restarted_run_shows_its_lost_attempt_beside_it_never_spliced(tmp_path
     attempt, restart = (next(ln for ln in lines if ln.get_label() == label) for label in list(story)[-2:])
     assert restart.get_color() == plots.STORY_COLORS["medium"] and attempt.get_color() != restart.get_color()
     assert list(attempt.get_xdata()) == [1, 2, 3, 4, 5] and list(restart.get_xdata()) == [1]
+
+
+def test_two_attempts_of_one_run_are_compared_epoch_by_epoch(tmp_path):
+    """The restart repeats the lost attempt's recipe and seed on another machine: how far apart the
+    two land, over the epochs both logged, and what differed (from their session records)."""
+    medium = write_run(tmp_path / "ptb" / "medium", preset="medium", epochs_done=3)  # valid 199, 198, 197
+    assert runs.attempts_compared(runs.load_run(medium)).empty
+    assert runs.attempts_said(runs.load_run(medium)) == f"`{runs.load_run(medium).name}` has no earlier attempt."
+    lost = write_run(medium / "lost-attempt-1", preset="medium", epochs_done=5)
+    log = [json.loads(line) for line in (lost / "log.jsonl").read_text().splitlines()]
+    for record, valid in zip(log, [200.0, 196.0, 197.0, 190.0, 185.0]):
+        record["valid_ppl"] = valid
+    (lost / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in log))
+    (lost / "progress.json").write_text(json.dumps({"epochs_done": 5, "lost": {"reason": "gone"}, "sessions": [
+        {"epochs": [1, 2], "provenance": "not recorded"}, {"epochs": [3, 5], "device": "CPU A, 2 threads"}]}))
+    (medium / "progress.json").write_text(json.dumps({"epochs_done": 3, "sessions": [
+        {"epochs": [1, 3], "device": "CPU B, 2 threads"}]}))
+    run = runs.load_run(medium)
+    table = runs.attempts_compared(run)
+    assert list(table.index) == [1, 2, 3]  # the epochs both logged, no more
+    assert list(table["attempt 1 valid"]) == [200.0, 196.0, 197.0] and list(table["attempt 2 valid"]) == [
+        199.0, 198.0, 197.0]
+    assert list(table["latest vs first (%)"]) == [-0.5, 1.02, 0.0]
+    assert runs.attempts_said(run) == (
+        "Attempt 2 repeats attempt 1's recipe, seed and corpus; over the 3 epochs both logged, its validation "
+        "perplexity lies -0.50% to +1.02% from attempt 1's (furthest at epoch 2: 198.0 against 196.0, +1.02%). "
+        "What differed: the machines and thread counts (attempt 1: CPU A, 2 threads (epochs 1–2 not recorded); "
+        "attempt 2: CPU B, 2 threads) and the code commits (each session's, in `progress.json`).")

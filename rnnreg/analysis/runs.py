@@ -592,6 +592,49 @@ def reruns_said(table1: pd.DataFrame, model: str = "medium") -> str:
     return said
 
 
+def attempts_compared(run: "Run", digits: int = 1) -> pd.DataFrame:
+    """Validation perplexity by epoch of each attempt of ``run`` (its lost attempts, then itself), over
+    the epochs every attempt logged, and how far the latest lies from the first (``latest vs first``,
+    in %). Empty without an earlier attempt."""
+    attempts = [*run.earlier_attempts, run]
+    if len(attempts) < 2:
+        return pd.DataFrame()
+    shared = min(a.epochs_done for a in attempts)
+    table = pd.DataFrame({f"attempt {i} valid": a.log["valid_ppl"].iloc[:shared].to_numpy()
+                          for i, a in enumerate(attempts, 1)}, index=pd.RangeIndex(1, shared + 1, name="epoch"))
+    first, latest = table.iloc[:, 0], table.iloc[:, -1]
+    table["latest vs first (%)"] = (100 * (latest / first - 1)).round(2)
+    return table.round({c: digits for c in table.columns[:-1]})
+
+
+def _machines(run: "Run") -> str:
+    """The machines a run's recorded sessions trained on, in words (unrecorded sessions named as such)."""
+    sessions = ((run.summary or run.progress) or {}).get("sessions", [])
+    devices = list(dict.fromkeys(s["device"] for s in sessions if "device" in s))
+    unrecorded = [s["epochs"] for s in sessions if "device" not in s]
+    said = "; ".join(devices) or "machines not recorded"
+    if unrecorded and devices:
+        said += "".join(f" (epochs {a}–{b} not recorded)" for a, b in unrecorded)
+    return said
+
+
+def attempts_said(run: "Run") -> str:
+    """:func:`attempts_compared` in one sentence: over the epochs both logged, how far the latest
+    attempt's validation perplexity lies from the first's, and what differed between them."""
+    table = attempts_compared(run)
+    if table.empty:
+        return f"`{run.name}` has no earlier attempt."
+    gap = table["latest vs first (%)"]
+    worst = int(gap.abs().idxmax())
+    attempts = [*run.earlier_attempts, run]
+    return (f"Attempt {len(attempts)} repeats attempt 1's recipe, seed and corpus; over the {len(table)} epochs "
+            f"both logged, its validation perplexity lies {gap.min():+.2f}% to {gap.max():+.2f}% from attempt 1's "
+            f"(furthest at epoch {worst}: {table.iloc[worst - 1, -2]:.1f} against {table.iloc[worst - 1, 0]:.1f}, "
+            f"{gap.iloc[worst - 1]:+.2f}%). What differed: the machines and thread counts (attempt 1: "
+            f"{_machines(attempts[0])}; attempt {len(attempts)}: {_machines(run)}) and the code commits "
+            "(each session's, in `progress.json`).")
+
+
 def pretty(df: pd.DataFrame, missing: str = "–", commands: bool = False) -> pd.DataFrame:
     """For display: missing numbers as a dash, column names in words, the command column only on request."""
     hidden = ["here_state"] + ([] if commands else ["command", "cost_h"])  # here_status says the state in words
