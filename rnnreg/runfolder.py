@@ -210,6 +210,12 @@ def write_text(path: str | os.PathLike, text: str) -> None:
     _atomic(Path(path), lambda fh: fh.write(data))
 
 
+def read_json(path: str | os.PathLike):
+    """A record's JSON (config, progress, summary), or None where the file is not there."""
+    path = Path(path)
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
 def write_json(path: str | os.PathLike, obj, indent: int | None = 2) -> None:
     """Write ``obj`` as JSON (and a final newline) to ``path`` atomically."""
     write_text(path, json.dumps(obj, indent=indent) + "\n")

@@ -74,6 +74,7 @@ from .runfolder import (  # noqa: F401
     git_commit,
     machine_description,
     provenance,
+    read_json,
     release_run_dir,
     run_dir_holder,
     utc_now,
@@ -674,7 +675,7 @@ def _attempts_note(dest: Path) -> list[dict]:
 def _check_same_run(dest: Path, epoch: int, sessions: list[dict]) -> None:
     """Refuse to record over another run's record (or an older state of this one): a results folder
     holds one run, from its first epoch, never two spliced or one swapped for another."""
-    recorded = _read_json(dest / "summary.json") or _read_json(dest / "progress.json")
+    recorded = read_json(dest / "summary.json") or read_json(dest / "progress.json")
     if recorded is None:
         return
     started = {s.get("started") for s in sessions}
@@ -687,10 +688,6 @@ def _check_same_run(dest: Path, epoch: int, sessions: list[dict]) -> None:
             f"{dest} records another run ({why}). If that run's checkpoint is lost, keep its record with "
             f"`python -m rnnreg mark-lost {dest} --reason '...'` and record the new run again; "
             "otherwise record into another folder")
-
-
-def _read_json(path: Path):
-    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def record_run(run: str | os.PathLike, dest: str | os.PathLike) -> list[Path]:
@@ -750,7 +747,7 @@ def mark_lost(dest: str | os.PathLike, reason: str) -> Path:
     dest = Path(dest)
     if (dest / "summary.json").exists():
         raise RunFolderError(f"{dest} records a complete run: it needs no checkpoint to go on")
-    progress = _read_json(dest / "progress.json")
+    progress = read_json(dest / "progress.json")
     if progress is None or not (dest / "log.jsonl").exists():
         raise RunFolderError(f"{dest} records no run in progress (no progress.json and log.jsonl): nothing to lose")
     if not reason.strip():

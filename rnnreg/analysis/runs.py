@@ -34,6 +34,7 @@ from ..published import (
     TABLE1_SECTIONS,
     reported,
 )
+from ..runfolder import read_json
 from ..train import PRESETS, Config, build_model, curve_findings, lost_attempts
 
 #: Where recorded runs live: $RNNREG_RESULTS, else ``results/`` beside the package.
@@ -118,7 +119,7 @@ def load_sweep(path: str | os.PathLike, results: str | os.PathLike | None = None
     """A recorded seed sweep of a live demo (``python -m rnnreg live``), e.g. ``live/01_defaults.json``."""
     p = Path(path)
     p = p if p.is_absolute() or p.exists() else results_dir(results) / p
-    record = _read_json(p)
+    record = read_json(p)
     if record is None:
         raise FileNotFoundError(f"no recorded sweep at {p}; record it with: python -m rnnreg live --out {p}")
     return record
@@ -368,10 +369,6 @@ class Run:
         return f"{self.name} ({self.status})"
 
 
-def _read_json(path: Path):
-    return json.loads(path.read_text()) if path.is_file() else None
-
-
 def load_run(path: str | os.PathLike, results: str | os.PathLike | None = None) -> Run:
     """Load a run folder. A relative ``path`` is looked up under the results directory first.
 
@@ -381,7 +378,7 @@ def load_run(path: str | os.PathLike, results: str | os.PathLike | None = None) 
     base = results_dir(results)
     if not p.is_absolute() and not p.exists() and (base / p).exists():
         p = base / p
-    config = _read_json(p / "config.json")
+    config = read_json(p / "config.json")
     if config is None:
         raise FileNotFoundError(f"{p} is not a recorded run (no config.json); "
                                 f"record one with: python -m rnnreg train --out {p}")
@@ -399,8 +396,8 @@ def load_run(path: str | os.PathLike, results: str | os.PathLike | None = None) 
         name = "results/" + p.resolve().relative_to(base.resolve()).as_posix()
     except ValueError:
         name = p.as_posix()
-    summary = _read_json(p / "summary.json")
-    progress = None if summary else _read_json(p / "progress.json")
+    summary = read_json(p / "summary.json")
+    progress = None if summary else read_json(p / "progress.json")
     return Run(path=p, config=config, log=log, summary=summary, name=name, progress=progress)
 
 
