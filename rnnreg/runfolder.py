@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -322,11 +323,23 @@ def utc_now() -> str:
 
 
 def provenance(command: str | None = None, device: torch.device | str = "cpu", commit: str | None = None) -> dict:
-    """How a result was made: command, git commit, torch, python, device, finished time (UTC)."""
+    """How a result was made: command, git commit, torch, python, device, CPU threads (on CPU: they
+    move the last bits of a run), finished time (UTC)."""
+    device = torch.device(device)
     return {"command": command or " ".join([Path(sys.executable).name, *sys.argv]),
             "git_commit": commit or git_commit(), "torch": str(torch.__version__), "python": platform.python_version(),
-            "device": machine_description(torch.device(device)),
+            "device": machine_description(device),
+            **({"threads": torch.get_num_threads()} if device.type == "cpu" else {}),
             "finished": utc_now()}
+
+
+def recorded_threads(record: dict) -> int | None:
+    """The CPU thread count a record names: its ``threads`` field, or, in records written before
+    that field existed, the "N threads" of its ``device`` string (None when it names neither)."""
+    if record.get("threads") is not None:
+        return int(record["threads"])
+    found = re.search(r"(\d+) threads?", record.get("device") or "")
+    return int(found[1]) if found else None
 
 
 # --------------------------------------------------------------------------------------------

@@ -126,6 +126,7 @@ def test_run_folder_log_checkpoint_and_provenance(tiny_corpus, tmp_path):
     assert summary["command"] == "pytest" and summary["decay_start"] == "code"
     # the machine: CPU model, threads, and the vector instructions torch dispatches to
     assert summary["device"].endswith(f"{torch.get_num_threads()} threads, {torch.backends.cpu.get_cpu_capability()}")
+    assert summary["threads"] == torch.get_num_threads()  # also a field of its own, for code that compares runs
     assert json.loads((run / "config.json").read_text()) == tiny_config().to_dict()
     assert load_checkpoint(run / "checkpoint.pt")["epoch"] == 3
     kinds = [e["event"] for e in events]

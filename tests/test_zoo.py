@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from rnnreg import analysis, published, views
+from rnnreg.runfolder import recorded_threads
 from rnnreg.train import Config
 from rnnreg.views.zoo import SchemeVsPapers, ZooCurves
 
@@ -577,3 +578,9 @@ def test_the_retrain_check_says_whether_code_or_machine_moved_the_numbers(tmp_pa
     cause = analysis.zoo.retrain_cause(tmp_path)
     assert cause["same_code"] is False and cause["retrain_matches"] is False
     assert analysis.zoo.retrain_cause_words(cause).endswith("a code change altered the arithmetic.")
+
+
+def test_a_record_names_its_threads_in_a_field_or_in_older_records_its_device_string():
+    assert recorded_threads({"threads": 2, "device": "AMD EPYC"}) == 2
+    assert recorded_threads({"device": "AMD EPYC, 1 threads, AVX2"}) == 1  # written before the field existed
+    assert recorded_threads({"device": "NVIDIA H200 (CUDA 12.8)"}) is None

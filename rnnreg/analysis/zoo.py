@@ -29,6 +29,7 @@ import pandas as pd
 
 from ..model import FUSED_SCHEMES, SCHEMES
 from ..published import FOLLOW_UPS, MODELS
+from ..runfolder import recorded_threads
 from ..train import Config
 from .runs import Run, follow_ups_table, format_names, load_run, load_runs, reported_averaging, results_dir
 from .schemes import SCHEME_SITES
@@ -262,7 +263,7 @@ def retrain_cause(results: str | os.PathLike | None = None, scheme: str = "zarem
         prov = run.summary or {}
         return {"run": run.name, "commit": (prov.get("git_commit") or "")[:7], "device": prov.get("device"),
                 "torch": prov.get("torch"), "corpus": prov.get("corpus_sizes"),
-                "threads": (m := re.search(r"(\d+) threads?", prov.get("device") or "")) and m[1],
+                "threads": recorded_threads(prov),
                 "train_ppl": float(row["train_ppl"]), "valid_ppl": float(row["valid_ppl"])}
 
     found = [first(r) for r in checks]
