@@ -944,7 +944,8 @@ def _train(config: Config, corpus: Corpus, run_path: Path | None, callbacks: lis
                 "parameters": model.num_parameters(),
                 "wall_s": wall_before + time.perf_counter() - session_start,
                 "command": prov["command"], "git_commit": commit,
-                **{k: prov[k] for k in ("torch", "python", "device", "threads") if k in prov}, "corpus": corpus.source, "corpus_sizes": corpus.sizes(),
+                **{k: prov[k] for k in ("torch", "python", "device", "threads") if k in prov},
+                "corpus": corpus.source, "corpus_sizes": corpus.sizes(),
                 "corpus_fingerprint": fingerprint, "finished": prov["finished"], "sessions": sessions,
             }
             if len(epochs_planned) > 1:
