@@ -71,7 +71,7 @@ def test_the_floors_are_the_ones_the_issue_names():
         "rnnreg", "rnnreg.__main__", "rnnreg.data", "rnnreg.model", "rnnreg.train", "rnnreg.runfolder",
         "rnnreg.live", "rnnreg.bench", "rnnreg.published"}
     assert {m.rpartition(".")[2] for m in MODULES if floor(m) == "analysis"} == {
-        "analysis", "runs", "schemes", "signal", "signal_runs", "equivalence", "zoo", "averaging"}
+        "analysis", "runs", "schemes", "signal", "signal_runs", "equivalence", "zoo", "averaging", "readme"}
     assert {m.rpartition(".")[2] for m in MODULES if floor(m) == "views"} == {
         "views", "style", "plots", "diagrams", "panels", "signal", "equivalence", "zoo"}
 

@@ -1,0 +1,91 @@
+"""rnnreg.analysis.readme: the README's marked passages about the medium run, from its files.
+
+Three states of one run folder (training after a lost attempt, complete within the 1.5 % target,
+complete above it), each read through the same function the README test and the script use.
+"""
+import json
+
+import pytest
+from test_runs import write_run
+
+from rnnreg.analysis import readme
+
+
+@pytest.fixture
+def results(tmp_path):
+    """results/ptb with a complete small run, the overfitting undropped 2×650 run, and the medium run
+    training (5 epochs, valid 199 ... 195) after a lost attempt (3 epochs, valid 199 ... 197)."""
+    ptb = tmp_path / "ptb"
+    small = write_run(ptb / "small", epochs_done=13, complete=True)
+    (small / "summary.json").write_text(json.dumps({"valid_ppl": 187.0, "test_ppl": 115.2}))
+    write_run(ptb / "medium-nodrop", preset="medium", epochs_done=3, complete=True, scheme="none", dropout=0.0)
+    medium = write_run(ptb / "medium", preset="medium", epochs_done=5)
+    (medium / "progress.json").write_text(json.dumps({"from": "/runs/medium", "sessions": [{"epochs": [1, 5]}]}))
+    lost = write_run(medium / "lost-attempt-1", preset="medium", epochs_done=3)
+    (lost / "progress.json").write_text(json.dumps({"epochs_done": 3, "lost": {"reason": "machine gone"}}))
+    return tmp_path
+
+
+def complete(results, test, valid=86.0, last_valids=None):
+    medium = results / "ptb" / "medium"
+    log = [json.loads(line) for line in (medium / "log.jsonl").read_text().splitlines()]
+    for record, v in zip(log, last_valids or [100.0, 95.0, 90.0, 88.0, valid]):
+        record["valid_ppl"] = v
+    (medium / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in log))
+    (medium / "summary.json").write_text(json.dumps({"valid_ppl": valid, "test_ppl": test, "wall_s": 7200.0,
+                                                     "sessions": [{"epochs": [1, 2]}, {"epochs": [3, 5]}]}))
+
+
+def test_a_run_in_training_is_quoted_by_its_progress_and_its_lost_attempt(results):
+    said = readme.medium_said(results=results)
+    assert said["medium-here"] == "in progress"
+    # 34 epochs left at the logged 1000 tokens/s: 929,589 tokens an epoch -> 8.8 h
+    assert said["medium-intro"] == (
+        "the regularized medium run is training again (5 of 39 epochs on CPU, valid 195.0; its first attempt "
+        "reached valid 197.0 by epoch 3 before the machine that held its checkpoint went away; about 9 h more "
+        "on two CPU cores, or one call of a lent GPU)")
+    assert said["medium-where"].startswith("`results/ptb/medium` (attempt 2: the log so far, 5 of 39 epochs")
+    assert said["medium-where"].endswith("its log is kept in `results/ptb/medium/lost-attempt-1`")
+    assert said["medium-paragraph"].startswith(
+        "**Reproduced so far: the small, non-regularized row only** (test 0.6 % above the paper's)")
+    assert "It needs about 9 h more" in said["medium-paragraph"]
+    assert "`/runs/medium`" in said["medium-record"] and said["medium-not-reproduced"]
+
+
+def test_a_complete_run_within_the_target_is_quoted_by_its_numbers(results):
+    complete(results, test=83.5)  # +1.0 % against 82.7
+    said = readme.medium_said(results=results)
+    assert said["medium-here"] == "**86.0 / 83.5**"
+    assert said["medium-intro"] == (
+        "the regularized medium model (valid 86.0 / test 83.5 against the paper's 86.2 / 82.7: +1.0 % in test, "
+        "within the 1.5 % this project aims for (test ≤ 83.94), in its second attempt (its first attempt reached "
+        "valid 197.0 by epoch 3 before its checkpoint was lost))")
+    assert said["medium-paragraph"].startswith(
+        "**Reproduced: the small, non-regularized row** (test 0.6 % above the paper's) and its two-model average, "
+        "**and the regularized medium row**: valid 86.0, test 83.5, +1.0 % against the paper's 82.7, within")
+    assert "As measured" not in said["medium-paragraph"]
+    assert "dropout takes it to test 83.5" in said["medium-paragraph"]  # from the undropped run's test 111.2
+    assert said["medium-where"].startswith("`results/ptb/medium` (attempt 2: 5 epochs on two CPU cores across 2 "
+                                           "training sessions, 2.0 h of training")
+    assert "**Complete, attempt 2**" in said["medium-record"] and "test 83.5" in said["medium-record"]
+    assert said["medium-not-reproduced"] == ""
+    assert "of 39 epochs" not in " ".join(said.values())
+
+
+def test_a_complete_run_above_the_target_says_so_and_reads_its_log(results):
+    complete(results, test=85.0, valid=88.5, last_valids=[100.0, 90.0, 88.0, 88.2, 88.5])  # +2.8 %
+    said = readme.medium_said(results=results)
+    assert "+2.8 % in test, outside the 1.5 % this project aims for (test ≤ 83.94)" in said["medium-intro"]
+    assert ("As measured, not retuned: its validation perplexity was lowest at epoch 3 (88.0) and 88.5 at the last"
+            in said["medium-paragraph"])
+    complete(results, test=85.0, valid=87.0, last_valids=[100.0, 95.0, 90.0, 88.0, 87.0])
+    assert "still falling at its last epoch (87.0)" in readme.medium_said(results=results)["medium-paragraph"]
+
+
+def test_fill_rewrites_only_marked_passages_and_refuses_unknown_markers():
+    text = "a <!-- said:x -->old 1<!-- /said --> b <!-- said:y -->old\n2<!-- /said --> c"
+    assert readme.marked(text) == {"x": "old 1", "y": "old\n2"}
+    assert readme.fill(text, {"x": "new", "y": "", "z": "unused"}) == (
+        "a <!-- said:x -->new<!-- /said --> b <!-- said:y --><!-- /said --> c")
+    with pytest.raises(KeyError, match="'y'"):
+        readme.fill(text, {"x": "new"})
