@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # A bare `torch` requirement can pull a multi-GB CUDA build; pin the CPU wheel's version.
 TORCH  ?= torch==2.13.0
 
-.PHONY: env lab lint test test-portable unit book notebooks slides html bench browser-check clean
+.PHONY: env lab lint test test-portable unit book notebooks medium-progress slides html bench browser-check clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,14 @@ notebooks: env
 	  $(BIN)/jupyter nbconvert --log-level=WARN --to notebook --execute --inplace \
 	    --ExecutePreprocessor.record_timing=False "$${f%.md}.ipynb" || exit 1; \
 	done
+
+# The chapters that quote the medium run; `make medium-progress` records it (RUN: its folder with the
+# checkpoint), writes the READMEs' marked sentences from it and re-executes them.
+MEDIUM_CHAPTERS = book/00_guide.md book/01_why_regularize.md book/02_where_dropout_goes.md book/03_signal_decay.md
+RUN ?= /work/runs/ptb/medium
+medium-progress: env              ## record the medium run's progress, README sentences and chapters 00-03
+	$(BIN)/python scripts/medium_progress.py $(RUN)
+	$(MAKE) notebooks NB="$(MEDIUM_CHAPTERS)"
 
 slides: env                       ## reveal.js decks + static HTML, offline, into build/
 	PATH=$(BIN):$$PATH bash scripts/build_slides.sh

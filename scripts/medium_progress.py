@@ -9,7 +9,7 @@
    latest valid, hours left; complete: valid / test against the paper's and the 1.5 % target).
    ``tests/test_results_readme.py`` checks that the files say exactly that.
 
-Chapters 00-03 quote the run too: re-execute them afterwards (``make notebooks NB="..."``).
+Chapters 00-03 quote the run too: ``make medium-progress`` runs this script, then re-executes them.
 """
 from __future__ import annotations
 
