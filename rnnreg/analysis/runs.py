@@ -17,6 +17,7 @@ import json
 import math
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -301,9 +302,10 @@ class Run:
         """Why this attempt cannot go on (its checkpoint is gone), as ``mark-lost`` recorded it; else None."""
         return (self.progress or {}).get("lost")
 
-    @property
+    @cached_property
     def earlier_attempts(self) -> list["Run"]:
-        """The lost attempts before this run, kept in its folder (``lost-attempt-<N>``), oldest first."""
+        """The lost attempts before this run, kept in its folder (``lost-attempt-<N>``), oldest first
+        (read once per loaded run: :attr:`status` and the story ask for them often)."""
         attempts = [load_run(folder) for folder in lost_attempts(self.path)]
         for attempt in attempts:  # named as the book cites its folder: inside this run's
             attempt.name = f"{self.name}/{attempt.path.name}"
