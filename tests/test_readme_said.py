@@ -41,6 +41,7 @@ def test_a_run_in_training_is_quoted_by_its_progress_and_its_lost_attempt(result
     assert said["medium-here"] == "in progress"
     # 34 epochs left at the logged 1000 tokens/s: 929,589 tokens an epoch -> 8.8 h
     assert said["medium-intro"] == (
+        "Reproduced so far: the small model (test 115.2 against the paper's 114.5) and its two-model average; "
         "the regularized medium run is training again (5 of 39 epochs on CPU, valid 195.0; its first attempt "
         "reached valid 197.0 by epoch 3 before the machine that held its checkpoint went away; about 9 h more "
         "on two CPU cores, or one call of a lent GPU)")
@@ -57,6 +58,7 @@ def test_a_complete_run_within_the_target_is_quoted_by_its_numbers(results):
     said = readme.medium_said(results=results)
     assert said["medium-here"] == "**86.0 / 83.5**"
     assert said["medium-intro"] == (
+        "Reproduced: the small model (test 115.2 against the paper's 114.5) and its two-model average, and "
         "the regularized medium model (valid 86.0 / test 83.5 against the paper's 86.2 / 82.7, +1.0 % in test: "
         "within the project's 1.5 % target; attempt 2, after its first attempt reached valid 197.0 by epoch 3 "
         "before its checkpoint was lost)")
@@ -76,6 +78,7 @@ def test_a_complete_run_within_the_target_is_quoted_by_its_numbers(results):
 def test_a_complete_run_above_the_target_says_so_and_reads_its_log(results):
     complete(results, test=85.0, valid=88.5, last_valids=[100.0, 90.0, 88.0, 88.2, 88.5])  # +2.8 %
     said = readme.medium_said(results=results)
+    assert "average; run but not reproduced: the regularized medium model" in said["medium-intro"]
     assert "+2.8 % in test: outside the project's 1.5 % target" in said["medium-intro"]
     assert ("average. **The regularized medium row is run but not reproduced**: valid 88.5, test 85.0, +2.8 % "
             "against the paper's 82.7, outside the project's 1.5 % target (test ≤ 83.94). As measured"
@@ -94,3 +97,16 @@ def test_fill_rewrites_only_marked_passages_and_refuses_unknown_markers():
         "a <!-- said:x -->new<!-- /said --> b <!-- said:y --><!-- /said --> c")
     with pytest.raises(KeyError, match="'y'"):
         readme.fill(text, {"x": "new"})
+
+
+def test_the_undropped_model_is_said_to_overfit_only_when_its_log_turns_up(results):
+    assert "without dropout" not in readme.medium_said(results=results)["medium-intro"]  # valid 199, 198, 197
+    nodrop = results / "ptb" / "medium-nodrop" / "log.jsonl"
+    log = [json.loads(line) for line in nodrop.read_text().splitlines()]
+    log[-1]["valid_ppl"] = 205.0  # turns up after epoch 2
+    nodrop.write_text("".join(json.dumps(r) + "\n" for r in log))
+    assert ("its two-model average, and the 2 × 650 model without dropout overfitting at full scale; the regularized"
+            in readme.medium_said(results=results)["medium-intro"])
+    complete(results, test=83.5)
+    assert readme.medium_said(results=results)["medium-intro"].endswith(
+        "; the same 2 × 650 model without dropout overfits at full scale")

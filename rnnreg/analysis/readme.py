@@ -57,7 +57,7 @@ def _sessions(run: Run) -> list[dict]:
 def medium_said(corpus: str = "ptb", results: str | os.PathLike | None = None) -> dict[str, str]:
     """Every marked passage about ``results/<corpus>/medium``, by marker name:
 
-    - ``medium-intro``: the README's first list item, the medium clause;
+    - ``medium-intro``: the README's first list item, what is reproduced so far;
     - ``medium-here`` / ``medium-where``: the results row's "here valid / test" and "run" cells;
     - ``medium-paragraph``: below the table, what is reproduced and what is not;
     - ``medium-record``: ``results/README.md``'s row for the folder;
@@ -81,6 +81,11 @@ def medium_said(corpus: str = "ptb", results: str | os.PathLike | None = None) -
         small_part = f" (test {_gap(small_test, reported('small', 'paper')['test'])[1:]} " + (
             "above" if small_test > reported("small", "paper")["test"] else "below") + " the paper's)"
 
+    small_intro = (f"the small model (test {small.summary['test_ppl']:.1f} against the paper's "
+                   f"{reported('small', 'paper')['test']}) and its two-model average"
+                   if small is not None and small.complete else "nothing yet")
+    nodrop_overfits = nodrop is not None and len(nodrop.log) and overfitting(nodrop)["rise"] > 0
+
     if not run.complete:
         valid = f"{run.final('valid_ppl'):.1f}" if run.epochs_done else "–"
         left = f"{cost_estimate('medium', corpus, results=results)['hours_left']:.0f}"
@@ -89,7 +94,10 @@ def medium_said(corpus: str = "ptb", results: str | os.PathLike | None = None) -
         went = "the machines that held their checkpoints" if attempt > 2 else "the machine that held its checkpoint"
         resumed_from = (run.progress or {}).get("from", "its run folder")
         return {
-            "medium-intro": (f"the regularized medium run is training{again} ({progress} on CPU, valid {valid}; "
+            "medium-intro": (f"Reproduced so far: {small_intro}"
+                             + (", and the 2 × 650 model without dropout overfitting at full scale"
+                                if nodrop_overfits else "")
+                             + f"; the regularized medium run is training{again} ({progress} on CPU, valid {valid}; "
                              + (f"{lost} before {went} went away; " if lost else "")
                              + f"about {left} h more on two CPU cores, or one call of a lent GPU)"),
             "medium-here": "in progress",
@@ -137,8 +145,11 @@ def medium_said(corpus: str = "ptb", results: str | os.PathLike | None = None) -
                                  "run to run.")
     where_sessions = f"{sessions} training sessions" if sessions else "sessions"
     return {
-        "medium-intro": (f"the regularized medium model (valid {valid:.1f} / test {test:.1f} against the paper's "
-                         f"{paper['valid']} / {paper['test']}, {gap} in test: {side} {target}{attempt_note})"),
+        "medium-intro": (f"Reproduced: {small_intro}" + (", and " if within else "; run but not reproduced: ")
+                         + f"the regularized medium model (valid {valid:.1f} / test {test:.1f} against the paper's "
+                         f"{paper['valid']} / {paper['test']}, {gap} in test: {side} {target}{attempt_note})"
+                         + ("; the same 2 × 650 model without dropout overfits at full scale" if nodrop_overfits
+                            else "")),
         "medium-here": f"**{valid:.1f} / {test:.1f}**",
         "medium-where": (f"`{run.name}` (" + (f"attempt {attempt}: " if attempt > 1 else "")
                          + f"{run.epochs_done} epochs on two CPU cores across {where_sessions}, {hours:.1f} h of "
