@@ -33,7 +33,8 @@ def complete(results, test, valid=86.0, last_valids=None):
         record["valid_ppl"] = v
     (medium / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in log))
     (medium / "summary.json").write_text(json.dumps({"valid_ppl": valid, "test_ppl": test, "wall_s": 7200.0,
-                                                     "sessions": [{"epochs": [1, 2]}, {"epochs": [3, 5]}]}))
+                                                     "sessions": [{"epochs": [1, 2], "device": "CPU A, 2 threads"},
+                                                                  {"epochs": [3, 5], "device": "CPU A, 2 threads"}]}))
 
 
 def test_a_run_in_training_is_quoted_by_its_progress_and_its_lost_attempt(results):
@@ -68,8 +69,8 @@ def test_a_complete_run_within_the_target_is_quoted_by_its_numbers(results):
         "project's 1.5 % target (test ≤ 83.94).")
     assert "As measured" not in said["medium-paragraph"]
     assert "dropout takes it to test 83.5" in said["medium-paragraph"]  # from the undropped run's test 111.2
-    assert said["medium-where"].startswith("`results/ptb/medium` (attempt 2: 5 epochs on two CPU cores across 2 "
-                                           "training sessions, 2.0 h of training")
+    assert said["medium-where"].startswith("`results/ptb/medium` (attempt 2: 5 epochs across 2 training sessions "
+                                           "(CPU A, 2 threads), 2.0 h of training")
     assert "**Complete, attempt 2**" in said["medium-record"] and "test 83.5" in said["medium-record"]
     assert said["medium-not-reproduced"] == ""
     assert "of 39 epochs" not in " ".join(said.values())

@@ -75,16 +75,16 @@ def medium_said(corpus: str = "ptb", results: str | os.PathLike | None = None) -
     restart = ("the checkpoint of its first attempt lived outside git on a machine that was not handed back, "
                "so the run restarted from epoch 1 (the first attempt's log is kept beside it, never spliced into "
                "the restart's)") if attempt > 1 else ""
-    small_part = ""
-    if small is not None and small.complete:
-        small_test = small.summary["test_ppl"]
-        small_part = f" (test {_gap(small_test, reported('small', 'paper')['test'])[1:]} " + (
-            "above" if small_test > reported("small", "paper")["test"] else "below") + " the paper's)"
-
-    small_intro = (f"the small model (test {small.summary['test_ppl']:.1f} against the paper's "
-                   f"{reported('small', 'paper')['test']}) and its two-model average"
-                   if small is not None and small.complete else "nothing yet")
+    small_part = small_intro = ""
+    if small is not None and small.complete:  # "test 0.6 % above the paper's", from the small run's summary
+        small_test, small_paper = small.summary["test_ppl"], reported("small", "paper")["test"]
+        small_part = (f" (test {abs(small_test / small_paper - 1):.1%} "
+                      f"{'above' if small_test > small_paper else 'below'} the paper's)").replace("%", " %")
+        small_intro = (f"the small model (test {small_test:.1f} against the paper's {small_paper}) and its "
+                       "two-model average")
     nodrop_overfits = nodrop is not None and len(nodrop.log) and overfitting(nodrop)["rise"] > 0
+    nodrop_said = ("The same 2 × 650 model without dropout is recorded: it overfits, which is the comparison the "
+                   "paper implies, not a Table 1 row. ") if nodrop_overfits else ""
 
     if not run.complete:
         valid = f"{run.final('valid_ppl'):.1f}" if run.epochs_done else "–"
@@ -94,7 +94,7 @@ def medium_said(corpus: str = "ptb", results: str | os.PathLike | None = None) -
         went = "the machines that held their checkpoints" if attempt > 2 else "the machine that held its checkpoint"
         resumed_from = (run.progress or {}).get("from", "its run folder")
         return {
-            "medium-intro": (f"Reproduced so far: {small_intro}"
+            "medium-intro": (f"Reproduced so far: {small_intro or 'no row yet'}"
                              + (", and the 2 × 650 model without dropout overfitting at full scale"
                                 if nodrop_overfits else "")
                              + f"; the regularized medium run is training{again} ({progress} on CPU, valid {valid}; "
@@ -105,9 +105,8 @@ def medium_said(corpus: str = "ptb", results: str | os.PathLike | None = None) -
                              + f"the log so far, {progress}, and `progress.json`: who trained which epochs, where; "
                              f"about {left} h more on two CPU cores)" + (f"; {kept}" if kept else "")),
             "medium-paragraph": (f"**Reproduced so far: the small, non-regularized row only**{small_part} and its "
-                                 "two-model average. The same 2 × 650 model without dropout is recorded: it overfits, "
-                                 "which is the comparison the paper implies, not a Table 1 row. The regularized "
-                                 f"medium row is training{again}" + (f": {restart}" if restart else "")
+                                 f"two-model average. {nodrop_said}The regularized medium row is training{again}"
+                                 + (f": {restart}" if restart else "")
                                  + f". It needs about {left} h more on two CPU cores, across sessions; a lent GPU "
                                  "would finish it in one call."),
             "medium-record": ("**In progress" + (f", attempt {attempt}" if attempt > 1 else "") + "**: trained on "
@@ -143,7 +142,9 @@ def medium_said(corpus: str = "ptb", results: str | os.PathLike | None = None) -
               "others' reruns (below) show")
     explain = "" if within else (f" As measured, not retuned: {curve}; {spread} how far one recipe lands from "
                                  "run to run.")
+    devices = sorted({x["device"] for x in _sessions(run) if x.get("device")}) or [run.summary.get("device", "?")]
     where_sessions = f"{sessions} training sessions" if sessions else "sessions"
+    where_sessions += f" ({'; '.join(devices)})"
     return {
         "medium-intro": (f"Reproduced: {small_intro}" + (", and " if within else "; run but not reproduced: ")
                          + f"the regularized medium model (valid {valid:.1f} / test {test:.1f} against the paper's "
@@ -152,8 +153,8 @@ def medium_said(corpus: str = "ptb", results: str | os.PathLike | None = None) -
                             else "")),
         "medium-here": f"**{valid:.1f} / {test:.1f}**",
         "medium-where": (f"`{run.name}` (" + (f"attempt {attempt}: " if attempt > 1 else "")
-                         + f"{run.epochs_done} epochs on two CPU cores across {where_sessions}, {hours:.1f} h of "
-                         "training; `summary.json` names each session's commit and machine)"
+                         + f"{run.epochs_done} epochs across {where_sessions}, {hours:.1f} h of training; "
+                         "`summary.json` names each session's commit and machine)"
                          + (f"; {kept}" if kept else "")),
         "medium-paragraph": (f"**Reproduced: the small, non-regularized row**{small_part} and its two-model "
                              + ("average, **and the regularized medium row**: " if within else
@@ -163,8 +164,8 @@ def medium_said(corpus: str = "ptb", results: str | os.PathLike | None = None) -
                              f"{nodrop_part}"
                              + (f" The medium run is the {ordinal} attempt: {restart}." if restart else "")),
         "medium-record": ("**Complete" + (f", attempt {attempt}" if attempt > 1 else "") + f"**: "
-                          f"{run.epochs_done} epochs on 2 CPU cores across {where_sessions} ({hours:.1f} h of "
-                          f"training), valid {valid:.1f}, test {test:.1f}; the folder holds `config.json`, "
+                          f"{run.epochs_done} epochs across {where_sessions}, {hours:.1f} h of "
+                          f"training, valid {valid:.1f}, test {test:.1f}; the folder holds `config.json`, "
                           "`log.jsonl` and `summary.json` (each training session's command, commit, machine and "
                           "threads, and `earlier_attempts`). Its checkpoint stayed outside git."),
         "medium-not-reproduced": "",
