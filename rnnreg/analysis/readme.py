@@ -16,7 +16,7 @@ import os
 import re
 
 from ..published import reported
-from .runs import Run, cost_estimate, find_run, overfitting
+from .runs import Run, cost_estimate, find_run, machines_said, overfitting
 
 #: A marked passage: ``<!-- said:NAME -->text<!-- /said -->`` (one line or several).
 MARK = re.compile(r"<!-- said:(?P<name>[\w-]+) -->(?P<text>.*?)<!-- /said -->", re.S)
@@ -39,19 +39,15 @@ def fill(text: str, said: dict[str, str]) -> str:
     return MARK.sub(lambda m: f"<!-- said:{m['name']} -->{said[m['name']]}<!-- /said -->", text)
 
 
-def _gap(test: float, paper: float) -> str:
-    """``+0.6 %`` from 115.2 against 114.5."""
-    return f"{test / paper - 1:+.1%}".replace("%", " %")
+def _percent(fraction: float, sign: str = "+") -> str:
+    """A fraction as the READMEs write percentages: ``+0.6 %`` (``sign="-"``: ``0.6 %``, no plus)."""
+    return f"{fraction:{sign}.1%}".replace("%", " %")
 
 
 def _lost_clause(run: Run) -> str:
     """How far each lost attempt got: "its first attempt reached valid 86.9 by epoch 23"."""
     return "; ".join(f"its {_ORDINAL[i]} attempt reached valid {lost.final('valid_ppl'):.1f} by epoch "
                      f"{lost.epochs_done}" for i, lost in enumerate(run.earlier_attempts))
-
-
-def _sessions(run: Run) -> list[dict]:
-    return (run.summary or run.progress or {}).get("sessions", [])
 
 
 def medium_said(corpus: str = "ptb", results: str | os.PathLike | None = None) -> dict[str, str]:
@@ -78,8 +74,8 @@ def medium_said(corpus: str = "ptb", results: str | os.PathLike | None = None) -
     small_part = small_intro = ""
     if small is not None and small.complete:  # "test 0.6 % above the paper's", from the small run's summary
         small_test, small_paper = small.summary["test_ppl"], reported("small", "paper")["test"]
-        small_part = (f" (test {abs(small_test / small_paper - 1):.1%} "
-                      f"{'above' if small_test > small_paper else 'below'} the paper's)").replace("%", " %")
+        small_part = (f" (test {_percent(abs(small_test / small_paper - 1), '-')} "
+                      f"{'above' if small_test > small_paper else 'below'} the paper's)")
         small_intro = (f"the small model (test {small_test:.1f} against the paper's {small_paper}) and its "
                        "two-model average")
     nodrop_overfits = nodrop is not None and len(nodrop.log) and overfitting(nodrop)["rise"] > 0
@@ -119,11 +115,11 @@ def medium_said(corpus: str = "ptb", results: str | os.PathLike | None = None) -
         }
 
     valid, test = run.final("valid_ppl"), run.summary["test_ppl"]
-    gap, within = _gap(test, paper["test"]), test <= paper["test"] * (1 + TARGET)
+    gap, within = _percent(test / paper["test"] - 1), test <= paper["test"] * (1 + TARGET)
     bound = f"{paper['test'] * (1 + TARGET):.2f}"
-    hours, sessions = run.summary.get("wall_s", float("nan")) / 3600, len(_sessions(run))
+    hours, sessions = run.summary.get("wall_s", float("nan")) / 3600, len(run.sessions)
     attempt_note = f"; attempt {attempt}, after {lost} before its checkpoint was lost" if lost else ""
-    target = f"the project's {TARGET:.1%} target".replace("%", " %")
+    target = f"the project's {_percent(TARGET, '-')} target"
     side = "within" if within else "outside"
     found = overfitting(run)
     if found["rise"] == 0:
@@ -142,9 +138,8 @@ def medium_said(corpus: str = "ptb", results: str | os.PathLike | None = None) -
               "others' reruns (below) show")
     explain = "" if within else (f" As measured, not retuned: {curve}; {spread} how far one recipe lands from "
                                  "run to run.")
-    devices = sorted({x["device"] for x in _sessions(run) if x.get("device")}) or [run.summary.get("device", "?")]
     where_sessions = f"{sessions} training sessions" if sessions else "sessions"
-    where_sessions += f" ({'; '.join(devices)})"
+    where_sessions += f" ({machines_said(run)})"
     return {
         "medium-intro": (f"Reproduced: {small_intro}" + (", and " if within else "; run but not reproduced: ")
                          + f"the regularized medium model (valid {valid:.1f} / test {test:.1f} against the paper's "

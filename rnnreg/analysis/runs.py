@@ -278,12 +278,16 @@ class Run:
     progress: dict | None = None
 
     @property
+    def sessions(self) -> list[dict]:
+        """Each training process's record (epochs, command, commit, machine), from the summary or progress."""
+        return (self.summary or self.progress or {}).get("sessions", [])
+
+    @property
     def command(self) -> str | None:
         """The command that trained it: the summary's, or while it trains, its latest recorded session's."""
         if self.summary:
             return self.summary.get("command")
-        sessions = (self.progress or {}).get("sessions", [])
-        return next((s["command"] for s in reversed(sessions) if "command" in s), None)
+        return next((s["command"] for s in reversed(self.sessions) if "command" in s), None)
 
     @property
     def complete(self) -> bool:
@@ -606,9 +610,9 @@ def attempts_compared(run: "Run", digits: int = 1) -> pd.DataFrame:
     return table.round({c: digits for c in table.columns[:-1]})
 
 
-def _machines(run: "Run") -> str:
+def machines_said(run: "Run") -> str:
     """The machines a run's recorded sessions trained on, in words (unrecorded sessions named as such)."""
-    sessions = ((run.summary or run.progress) or {}).get("sessions", [])
+    sessions = run.sessions
     devices = list(dict.fromkeys(s["device"] for s in sessions if "device" in s))
     unrecorded = [s["epochs"] for s in sessions if "device" not in s]
     said = "; ".join(devices) or "machines not recorded"
@@ -630,7 +634,7 @@ def attempts_said(run: "Run") -> str:
             f"both logged, its validation perplexity lies {gap.min():+.2f}% to {gap.max():+.2f}% from attempt 1's "
             f"(furthest at epoch {worst}: {table.iloc[worst - 1, -2]:.1f} against {table.iloc[worst - 1, 0]:.1f}, "
             f"{gap.iloc[worst - 1]:+.2f}%). What differed: the machines and thread counts (attempt 1: "
-            f"{_machines(attempts[0])}; attempt {len(attempts)}: {_machines(run)}) and the code commits "
+            f"{machines_said(attempts[0])}; attempt {len(attempts)}: {machines_said(run)}) and the code commits "
             "(each session's, in `progress.json`).")
 
 
