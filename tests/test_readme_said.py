@@ -91,6 +91,29 @@ def test_a_complete_run_above_the_target_says_so_and_reads_its_log(results):
     assert "still falling at its last epoch (87.0)" in readme.medium_said(results=results)["medium-paragraph"]
 
 
+def test_a_third_attempt_names_both_lost_attempts(results):
+    medium = results / "ptb" / "medium"
+    second = write_run(medium / "lost-attempt-2", preset="medium", epochs_done=4)
+    (second / "progress.json").write_text(json.dumps({"epochs_done": 4, "lost": {"reason": "machine gone"}}))
+    said = readme.medium_said(results=results)
+    assert ("its first attempt reached valid 197.0 by epoch 3; its second attempt reached valid 196.0 by epoch 4 "
+            "before the machines that held their checkpoints went away" in said["medium-intro"])
+    assert said["medium-where"].startswith("`results/ptb/medium` (attempt 3: ")
+    assert said["medium-where"].endswith("attempts 1-2 lost their checkpoints with their machines, their logs are "
+                                         "kept in `results/ptb/medium/lost-attempt-1` and "
+                                         "`results/ptb/medium/lost-attempt-2`")
+    assert "the checkpoints of its first two attempts lived outside git" in said["medium-paragraph"]
+    assert "**In progress, attempt 3**" in said["medium-record"]
+    assert said["medium-lost"] == (
+        "**Attempt 1** (`lost-attempt-1/`: config, log of epochs 1-3, `progress.json` with `lost`): machine gone. "
+        "**Attempt 2** (`lost-attempt-2/`: config, log of epochs 1-4, `progress.json` with `lost`): machine gone.")
+    complete(results, test=85.0, valid=88.5, last_valids=[100.0, 90.0, 88.0, 88.2, 88.5])
+    said = readme.medium_said(results=results)
+    assert "before their checkpoints were lost" in said["medium-intro"]
+    assert "the lost attempts' logs (chapter 02)" in said["medium-paragraph"]
+    assert "The medium run is the third attempt: the checkpoints of its first two" in said["medium-paragraph"]
+
+
 def test_fill_rewrites_only_marked_passages_and_refuses_unknown_markers():
     text = "a <!-- said:x -->old 1<!-- /said --> b <!-- said:y -->old\n2<!-- /said --> c"
     assert readme.marked(text) == {"x": "old 1", "y": "old\n2"}

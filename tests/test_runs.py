@@ -301,6 +301,14 @@ def test_a_restarted_run_shows_its_lost_attempt_beside_it_never_spliced(tmp_path
     attempt, restart = (next(ln for ln in lines if ln.get_label() == label) for label in list(story)[-2:])
     assert restart.get_color() == plots.STORY_COLORS["medium"] and attempt.get_color() != restart.get_color()
     assert list(attempt.get_xdata()) == [1, 2, 3, 4, 5] and list(restart.get_xdata()) == [1]
+    second = write_run(medium / "lost-attempt-2", preset="medium", epochs_done=2)  # valid 199, 198
+    (second / "progress.json").write_text(json.dumps({"epochs_done": 2, "lost": {"reason": "machine gone"}}))
+    found = runs.story_findings(results=tmp_path)
+    assert "lost attempt 2 (results/ptb/medium/lost-attempt-2, 2 epochs recorded)" in list(
+        runs.story_runs(results=tmp_path))[-2]
+    assert runs.story_verdict(found).endswith(
+        "The best of its 2 lost attempts (`results/ptb/medium/lost-attempt-1`) had reached 195.0 by epoch 5 "
+        "(below it) before the checkpoints were gone.")
 
 
 def test_two_attempts_of_one_run_are_compared_epoch_by_epoch(tmp_path):
@@ -323,9 +331,32 @@ def test_two_attempts_of_one_run_are_compared_epoch_by_epoch(tmp_path):
     assert list(table.index) == [1, 2, 3]  # the epochs both logged, no more
     assert list(table["attempt 1 valid"]) == [200.0, 196.0, 197.0] and list(table["attempt 2 valid"]) == [
         199.0, 198.0, 197.0]
-    assert list(table["latest vs first (%)"]) == [-0.5, 1.02, 0.0]
+    assert list(table["attempt 2 vs 1 (%)"]) == [-0.5, 1.02, 0.0]
     assert runs.attempts_said(run) == (
-        "Attempt 2 repeats attempt 1's recipe, seed and corpus; over the 3 epochs both logged, its validation "
-        "perplexity lies -0.50% to +1.02% from attempt 1's (furthest at epoch 2: 198.0 against 196.0, +1.02%). "
+        "Attempt 2 repeats attempt 1's recipe, seed and corpus; over the 3 epochs attempt 2 and attempt 1 both "
+        "logged, its validation perplexity lies -0.50% to +1.02% from attempt 1's (furthest at epoch 2: 198.0 "
+        "against 196.0, +1.02%). "
         "What differed: the machines and thread counts (attempt 1: CPU A, 2 threads (epochs 1–2 not recorded); "
         "attempt 2: CPU B, 2 threads) and the code commits (each session's, in `progress.json`).")
+
+
+def test_a_third_attempt_is_compared_with_the_first_as_far_as_it_got(tmp_path):
+    """Each restart is set against attempt 1 over the epochs both logged; one that has not reached
+    an epoch yet shows NaN there, not a number."""
+    medium = write_run(tmp_path / "ptb" / "medium", preset="medium", epochs_done=1)  # valid 199
+    for k, epochs in [(1, 5), (2, 4)]:
+        lost = write_run(medium / f"lost-attempt-{k}", preset="medium", epochs_done=epochs)  # valid 199, 198, ...
+        (lost / "progress.json").write_text(json.dumps({"epochs_done": epochs, "lost": {"reason": "gone"}}))
+    run = runs.load_run(medium)
+    table = runs.attempts_compared(run)
+    assert list(table.index) == [1, 2, 3, 4]  # attempt 1's epochs that a later attempt also logged
+    assert list(table["attempt 2 vs 1 (%)"]) == [0.0] * 4
+    assert table["attempt 3 valid"].iloc[0] == 199.0 and table["attempt 3 valid"].iloc[1:].isna().all()
+    said = runs.attempts_said(run)
+    assert said.startswith("Attempts 2-3 repeat attempt 1's recipe, seed and corpus; over the 4 epochs attempt 2 "
+                           "and attempt 1 both logged")
+    assert "; over the 1 epoch attempt 3 and attempt 1 both logged" in said
+    # the logs above are written alike: attempt 3's epoch 1 is attempt 1's and attempt 2's to the last digit
+    assert said.endswith(" Attempt 2 repeats attempt 1's train and validation perplexities to the last digit over "
+                         "the 4 epochs both logged. Attempt 3 repeats attempt 1's train and validation perplexities "
+                         "to the last digit over the 1 epoch both logged.")

@@ -23,6 +23,7 @@ MARK = re.compile(r"<!-- said:(?P<name>[\w-]+) -->(?P<text>.*?)<!-- /said -->", 
 #: How close to the paper's test perplexity a reproduction must land (issue #11): within 1.5 %.
 TARGET = 0.015
 _ORDINAL = ["first", "second", "third", "fourth", "fifth"]
+_COUNT = ["none", "one", "two", "three", "four"]
 
 
 def marked(text: str) -> dict[str, str]:
@@ -50,6 +51,18 @@ def _lost_clause(run: Run) -> str:
                      f"{lost.epochs_done}" for i, lost in enumerate(run.earlier_attempts))
 
 
+def _lost_records(run: Run) -> str:
+    """Each lost attempt's record, from its ``progress.json``: "**Attempt 1** (`lost-attempt-1/`: config,
+    log of epochs 1-23, `progress.json` with `lost`), marked lost 2026-12-02: <the reason given>"."""
+    out = []
+    for i, lost in enumerate(run.earlier_attempts, 1):
+        why = (lost.progress or {}).get("lost", {})
+        when = f", marked lost {why['marked'][:10]}" if "marked" in why else ""
+        out.append(f"**Attempt {i}** (`{lost.path.name}/`: config, log of epochs 1-{lost.epochs_done}, "
+                   f"`progress.json` with `lost`){when}: {why.get('reason', 'no reason recorded')}.")
+    return " ".join(out)
+
+
 def medium_said(corpus: str = "ptb", results: str | os.PathLike | None = None) -> dict[str, str]:
     """Every marked passage about ``results/<corpus>/medium``, by marker name:
 
@@ -57,7 +70,8 @@ def medium_said(corpus: str = "ptb", results: str | os.PathLike | None = None) -
     - ``medium-here`` / ``medium-where``: the results row's "here valid / test" and "run" cells;
     - ``medium-paragraph``: below the table, what is reproduced and what is not;
     - ``medium-record``: ``results/README.md``'s row for the folder;
-    - ``medium-not-reproduced``: ``results/README.md``'s list of rows not reproduced (empty once complete).
+    - ``medium-not-reproduced``: ``results/README.md``'s list of rows not reproduced (empty once complete);
+    - ``medium-lost``: ``results/README.md``'s record of each lost attempt (folder, epochs, why).
     """
     run = find_run(corpus, "medium", results)
     if run is None:
@@ -66,11 +80,20 @@ def medium_said(corpus: str = "ptb", results: str | os.PathLike | None = None) -
     small, nodrop = find_run(corpus, "small", results), find_run(corpus, "medium-nodrop", results)
     attempt = len(run.earlier_attempts) + 1
     lost, ordinal = _lost_clause(run), _ORDINAL[attempt - 1]
-    kept = (f"attempt {attempt - 1}'s checkpoint was lost with its machine, its log is kept in "
-            f"`{run.earlier_attempts[-1].name}`") if attempt > 1 else ""
-    restart = ("the checkpoint of its first attempt lived outside git on a machine that was not handed back, "
-               "so the run restarted from epoch 1 (the first attempt's log is kept beside it, never spliced into "
-               "the restart's)") if attempt > 1 else ""
+    kept = restart = ""
+    if attempt == 2:
+        kept = (f"attempt 1's checkpoint was lost with its machine, its log is kept in "
+                f"`{run.earlier_attempts[0].name}`")
+        restart = ("the checkpoint of its first attempt lived outside git on a machine that was not handed back, "
+                   "so the run restarted from epoch 1 (the first attempt's log is kept beside it, never spliced "
+                   "into the restart's)")
+    elif attempt > 2:
+        names = " and ".join(f"`{lost.name}`" for lost in run.earlier_attempts)
+        kept = (f"attempts 1-{attempt - 1} lost their checkpoints with their machines, their logs are kept in "
+                f"{names}")
+        restart = (f"the checkpoints of its first {_COUNT[attempt - 1]} attempts lived outside git on machines "
+                   "that were not handed back, so the run restarted from epoch 1 each time (their logs are kept "
+                   "beside it, never spliced into the restart's)")
     small_part = small_intro = ""
     if small is not None and small.complete:  # "test 0.6 % above the paper's", from the small run's summary
         small_test, small_paper = small.summary["test_ppl"], reported("small", "paper")["test"]
@@ -112,13 +135,15 @@ def medium_said(corpus: str = "ptb", results: str | os.PathLike | None = None) -
                               f"checkpoint lives outside git, in `{resumed_from}`, "
                               "where the next session resumes it with the same command."),
             "medium-not-reproduced": ", and the medium row until its run completes",
+            "medium-lost": _lost_records(run),
         }
 
     valid, test = run.final("valid_ppl"), run.summary["test_ppl"]
     gap, within = _percent(test / paper["test"] - 1), test <= paper["test"] * (1 + TARGET)
     bound = f"{paper['test'] * (1 + TARGET):.2f}"
     hours, sessions = run.summary.get("wall_s", float("nan")) / 3600, len(run.sessions)
-    attempt_note = f"; attempt {attempt}, after {lost} before its checkpoint was lost" if lost else ""
+    were_lost = "its checkpoint was lost" if attempt == 2 else "their checkpoints were lost"
+    attempt_note = f"; attempt {attempt}, after {lost} before {were_lost}" if lost else ""
     target = f"the project's {_percent(TARGET, '-')} target"
     side = "within" if within else "outside"
     found = overfitting(run)
@@ -134,8 +159,8 @@ def medium_said(corpus: str = "ptb", results: str | os.PathLike | None = None) -
         nodrop_part = (f" The same 2 × 650 model without dropout overfits (best valid "
                        f"{overfitting(nodrop)['best_valid']:.1f}, test {nodrop.summary['test_ppl']:.1f}); dropout "
                        f"takes it to test {test:.1f}.")
-    spread = ("the lost attempt's log (chapter 02) and others' reruns (below) show" if lost else
-              "others' reruns (below) show")
+    logs = "the lost attempt's log" if attempt == 2 else "the lost attempts' logs"
+    spread = f"{logs} (chapter 02) and others' reruns (below) show" if lost else "others' reruns (below) show"
     explain = "" if within else (f" As measured, not retuned: {curve}; {spread} how far one recipe lands from "
                                  "run to run.")
     where_sessions = f"{sessions} training sessions" if sessions else "sessions"
@@ -164,4 +189,5 @@ def medium_said(corpus: str = "ptb", results: str | os.PathLike | None = None) -
                           "`log.jsonl` and `summary.json` (each training session's command, commit, machine and "
                           "threads, and `earlier_attempts`). Its checkpoint stayed outside git."),
         "medium-not-reproduced": "",
+        "medium-lost": _lost_records(run),
     }

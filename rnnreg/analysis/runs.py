@@ -227,11 +227,13 @@ def story_verdict(found: dict) -> str:
         verdict += (f" With dropout its best validation perplexity{'' if drop['complete'] else ' so far'} is "
                     f"{drop['best_valid']:.1f}, {below} the undropped model's best ({nodrop['best_valid']:.1f}).")
         lost = found.get("earlier", {}).get("medium", [])
-        if lost and not drop["complete"]:  # how far the lost attempt got, against the same best
+        if lost and not drop["complete"]:  # how far the lost attempts got, against the same best
             best = min(lost, key=lambda x: x["best_valid"])
-            verdict += (f" Its lost attempt had reached {best['best_valid']:.1f} by epoch {best['best_epoch']} "
+            which = ("Its lost attempt had" if len(lost) == 1 else
+                     f"The best of its {len(lost)} lost attempts (`{best['run']}`) had")
+            verdict += (f" {which} reached {best['best_valid']:.1f} by epoch {best['best_epoch']} "
                         f"({'below' if best['best_valid'] < nodrop['best_valid'] else 'not below'} it) before "
-                        "its checkpoint was gone.")
+                        f"{'its checkpoint was' if len(lost) == 1 else 'the checkpoints were'} gone.")
     return verdict
 
 
@@ -596,18 +598,21 @@ def reruns_said(table1: pd.DataFrame, model: str = "medium") -> str:
 
 
 def attempts_compared(run: "Run", digits: int = 1) -> pd.DataFrame:
-    """Validation perplexity by epoch of each attempt of ``run`` (its lost attempts, then itself), over
-    the epochs every attempt logged, and how far the latest lies from the first (``latest vs first``,
-    in %). Empty without an earlier attempt."""
+    """Validation perplexity by epoch of each attempt of ``run`` (its lost attempts, then itself) and
+    how far each later attempt lies from the first (``attempt k vs 1 (%)``), over the epochs the first
+    and at least one later attempt logged (an attempt that had not got there shows NaN). Empty without
+    an earlier attempt."""
     attempts = [*run.earlier_attempts, run]
     if len(attempts) < 2:
         return pd.DataFrame()
-    shared = min(a.epochs_done for a in attempts)
-    table = pd.DataFrame({f"attempt {i} valid": a.log["valid_ppl"].iloc[:shared].to_numpy()
-                          for i, a in enumerate(attempts, 1)}, index=pd.RangeIndex(1, shared + 1, name="epoch"))
-    first, latest = table.iloc[:, 0], table.iloc[:, -1]
-    table["latest vs first (%)"] = (100 * (latest / first - 1)).round(2)
-    return table.round({c: digits for c in table.columns[:-1]})
+    epochs = min(attempts[0].epochs_done, max(a.epochs_done for a in attempts[1:]))
+    index = pd.RangeIndex(1, epochs + 1, name="epoch")
+    table = pd.DataFrame({f"attempt {i} valid": pd.Series(a.log["valid_ppl"].to_numpy()[:epochs], dtype=float)
+                          .reindex(range(epochs)).to_numpy() for i, a in enumerate(attempts, 1)}, index=index)
+    first = table["attempt 1 valid"]
+    for i in range(2, len(attempts) + 1):
+        table[f"attempt {i} vs 1 (%)"] = (100 * (table[f"attempt {i} valid"] / first - 1)).round(2)
+    return table.round({f"attempt {i} valid": digits for i in range(1, len(attempts) + 1)})
 
 
 def machines_said(run: "Run") -> str:
@@ -622,20 +627,37 @@ def machines_said(run: "Run") -> str:
 
 
 def attempts_said(run: "Run") -> str:
-    """:func:`attempts_compared` in one sentence: over the epochs both logged, how far the latest
-    attempt's validation perplexity lies from the first's, and what differed between them."""
+    """:func:`attempts_compared` in words: for each later attempt, over the epochs it and the first
+    both logged, how far its validation perplexity lies from the first's, and what differed."""
     table = attempts_compared(run)
     if table.empty:
         return f"`{run.name}` has no earlier attempt."
-    gap = table["latest vs first (%)"]
-    worst = int(gap.abs().idxmax())
     attempts = [*run.earlier_attempts, run]
-    return (f"Attempt {len(attempts)} repeats attempt 1's recipe, seed and corpus; over the {len(table)} epochs "
-            f"both logged, its validation perplexity lies {gap.min():+.2f}% to {gap.max():+.2f}% from attempt 1's "
-            f"(furthest at epoch {worst}: {table.iloc[worst - 1, -2]:.1f} against {table.iloc[worst - 1, 0]:.1f}, "
-            f"{gap.iloc[worst - 1]:+.2f}%). What differed: the machines and thread counts (attempt 1: "
-            f"{machines_said(attempts[0])}; attempt {len(attempts)}: {machines_said(run)}) and the code commits "
-            "(each session's, in `progress.json`).")
+    later = "Attempt 2 repeats" if len(attempts) == 2 else f"Attempts 2-{len(attempts)} repeat"
+    parts = []
+    for i in range(2, len(attempts) + 1):
+        gap = table[f"attempt {i} vs 1 (%)"].dropna()
+        if gap.empty:
+            parts.append(f"attempt {i} has logged no epoch yet")
+            continue
+        worst = int(gap.abs().idxmax())
+        epochs = f"{len(gap)} epoch{'s' if len(gap) > 1 else ''}"
+        parts.append(f"over the {epochs} attempt {i} and attempt 1 both logged, its validation perplexity "
+                     f"lies {gap.min():+.2f}% to {gap.max():+.2f}% from attempt 1's (furthest at epoch {worst}: "
+                     f"{table.loc[worst, f'attempt {i} valid']:.1f} against {table.loc[worst, 'attempt 1 valid']:.1f}, "
+                     f"{gap.loc[worst]:+.2f}%)")
+    machines = "; ".join(f"attempt {i}: {machines_said(a)}" for i, a in enumerate(attempts, 1))
+    said = (f"{later} attempt 1's recipe, seed and corpus; " + "; ".join(parts) + ". What differed: the machines "
+            f"and thread counts ({machines}) and the code commits (each session's, in `progress.json`).")
+    for i, later_run in enumerate(attempts[1:], 2):
+        for j, earlier in enumerate(attempts[:i - 1], 1):
+            shared = min(earlier.epochs_done, later_run.epochs_done)
+            columns = ["train_ppl", "valid_ppl"]
+            if shared and later_run.log[columns].iloc[:shared].equals(earlier.log[columns].iloc[:shared]):
+                said += (f" Attempt {i} repeats attempt {j}'s train and validation perplexities to the last digit "
+                         f"over the {shared} epoch{'s' if shared > 1 else ''} both logged.")
+                break
+    return said
 
 
 def pretty(df: pd.DataFrame, missing: str = "–", commands: bool = False) -> pd.DataFrame:
