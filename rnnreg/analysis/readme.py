@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 
 from ..published import reported
 from .runs import Run, cost_estimate, find_run, machines_said, overfitting
@@ -63,6 +64,59 @@ def _lost_records(run: Run) -> str:
     return " ".join(out)
 
 
+@dataclass
+class _Medium:
+    """What every marked passage draws on: the medium run, its attempts and the rows beside it."""
+    run: Run
+    paper: dict
+    attempt: int  # 1 + the number of lost attempts
+    lost: str  # :func:`_lost_clause`
+    kept: str  # where the lost attempts' logs are ("" for a first attempt)
+    restart: str  # why the run restarted ("" for a first attempt)
+    small_intro: str  # "the small model (test 115.2 against the paper's 114.5) and its two-model average"
+    small_part: str  # " (test 0.6 % above the paper's)"
+    nodrop: Run | None
+    nodrop_overfits: bool
+
+
+def _restart_clauses(run: Run) -> tuple[str, str]:
+    """Where the lost attempts' logs are kept, and why the run restarted, in words (both "" without one)."""
+    attempt = len(run.earlier_attempts) + 1
+    if attempt == 1:
+        return "", ""
+    if attempt == 2:
+        return (f"attempt 1's checkpoint was lost with its machine, its log is kept in "
+                f"`{run.earlier_attempts[0].name}`",
+                "the checkpoint of its first attempt lived outside git on a machine that was not handed back, "
+                "so the run restarted from epoch 1 (the first attempt's log is kept beside it, never spliced "
+                "into the restart's)")
+    names = " and ".join(f"`{lost.name}`" for lost in run.earlier_attempts)
+    return (f"attempts 1-{attempt - 1} lost their checkpoints with their machines, their logs are kept in {names}",
+            f"the checkpoints of its first {_COUNT[attempt - 1]} attempts lived outside git on machines that were "
+            "not handed back, so the run restarted from epoch 1 each time (their logs are kept beside it, never "
+            "spliced into the restart's)")
+
+
+def _medium(corpus: str, results) -> _Medium:
+    """The medium run and what its passages need, read once from the results folder."""
+    run = find_run(corpus, "medium", results)
+    if run is None:
+        raise FileNotFoundError(f"results/{corpus}/medium is not recorded: nothing to say about it")
+    small, nodrop = find_run(corpus, "small", results), find_run(corpus, "medium-nodrop", results)
+    small_part = small_intro = ""
+    if small is not None and small.complete:  # "test 0.6 % above the paper's", from the small run's summary
+        small_test, small_paper = small.summary["test_ppl"], reported("small", "paper")["test"]
+        small_part = (f" (test {_percent(abs(small_test / small_paper - 1), '-')} "
+                      f"{'above' if small_test > small_paper else 'below'} the paper's)")
+        small_intro = (f"the small model (test {small_test:.1f} against the paper's {small_paper}) and its "
+                       "two-model average")
+    kept, restart = _restart_clauses(run)
+    return _Medium(run=run, paper=reported("medium", "paper"), attempt=len(run.earlier_attempts) + 1,
+                   lost=_lost_clause(run), kept=kept, restart=restart,
+                   small_intro=small_intro, small_part=small_part, nodrop=nodrop,
+                   nodrop_overfits=bool(nodrop is not None and len(nodrop.log) and overfitting(nodrop)["rise"] > 0))
+
+
 def medium_said(corpus: str = "ptb", results: str | os.PathLike | None = None) -> dict[str, str]:
     """Every marked passage about ``results/<corpus>/medium``, by marker name:
 
@@ -73,77 +127,58 @@ def medium_said(corpus: str = "ptb", results: str | os.PathLike | None = None) -
     - ``medium-not-reproduced``: ``results/README.md``'s list of rows not reproduced (empty once complete);
     - ``medium-lost``: ``results/README.md``'s record of each lost attempt (folder, epochs, why).
     """
-    run = find_run(corpus, "medium", results)
-    if run is None:
-        raise FileNotFoundError(f"results/{corpus}/medium is not recorded: nothing to say about it")
-    paper = reported("medium", "paper")
-    small, nodrop = find_run(corpus, "small", results), find_run(corpus, "medium-nodrop", results)
-    attempt = len(run.earlier_attempts) + 1
-    lost, ordinal = _lost_clause(run), _ORDINAL[attempt - 1]
-    kept = restart = ""
-    if attempt == 2:
-        kept = (f"attempt 1's checkpoint was lost with its machine, its log is kept in "
-                f"`{run.earlier_attempts[0].name}`")
-        restart = ("the checkpoint of its first attempt lived outside git on a machine that was not handed back, "
-                   "so the run restarted from epoch 1 (the first attempt's log is kept beside it, never spliced "
-                   "into the restart's)")
-    elif attempt > 2:
-        names = " and ".join(f"`{lost.name}`" for lost in run.earlier_attempts)
-        kept = (f"attempts 1-{attempt - 1} lost their checkpoints with their machines, their logs are kept in "
-                f"{names}")
-        restart = (f"the checkpoints of its first {_COUNT[attempt - 1]} attempts lived outside git on machines "
-                   "that were not handed back, so the run restarted from epoch 1 each time (their logs are kept "
-                   "beside it, never spliced into the restart's)")
-    small_part = small_intro = ""
-    if small is not None and small.complete:  # "test 0.6 % above the paper's", from the small run's summary
-        small_test, small_paper = small.summary["test_ppl"], reported("small", "paper")["test"]
-        small_part = (f" (test {_percent(abs(small_test / small_paper - 1), '-')} "
-                      f"{'above' if small_test > small_paper else 'below'} the paper's)")
-        small_intro = (f"the small model (test {small_test:.1f} against the paper's {small_paper}) and its "
-                       "two-model average")
-    nodrop_overfits = nodrop is not None and len(nodrop.log) and overfitting(nodrop)["rise"] > 0
+    m = _medium(corpus, results)
+    said = _said_complete(m) if m.run.complete else _said_in_progress(m, corpus, results)
+    return {**said, "medium-lost": _lost_records(m.run)}
+
+
+def _said_in_progress(m: _Medium, corpus: str, results) -> dict[str, str]:
+    """The passages while the run trains: how far, the latest valid, how long still."""
+    run, attempt = m.run, m.attempt
+    valid = f"{run.final('valid_ppl'):.1f}" if run.epochs_done else "–"
+    left = f"{cost_estimate('medium', corpus, results=results)['hours_left']:.0f}"
+    progress = f"{run.epochs_done} of {run.epochs_planned} epochs"
+    again = " again" if attempt > 1 else ""
+    went = "the machines that held their checkpoints" if attempt > 2 else "the machine that held its checkpoint"
+    resumed_from = (run.progress or {}).get("from", "its run folder")
     nodrop_said = ("The same 2 × 650 model without dropout is recorded: it overfits, which is the comparison the "
-                   "paper implies, not a Table 1 row. ") if nodrop_overfits else ""
+                   "paper implies, not a Table 1 row. ") if m.nodrop_overfits else ""
+    return {
+        "medium-intro": (f"Reproduced so far: {m.small_intro or 'no row yet'}"
+                         + (", and the 2 × 650 model without dropout overfitting at full scale"
+                            if m.nodrop_overfits else "")
+                         + f"; the regularized medium run is training{again} ({progress} on CPU, valid {valid}; "
+                         + (f"{m.lost} before {went} went away; " if m.lost else "")
+                         + f"about {left} h more on two CPU cores, or one call of a lent GPU)"),
+        "medium-here": "in progress",
+        "medium-where": (f"`{run.name}` (" + (f"attempt {attempt}: " if attempt > 1 else "")
+                         + f"the log so far, {progress}, and `progress.json`: who trained which epochs, where; "
+                         f"about {left} h more on two CPU cores)" + (f"; {m.kept}" if m.kept else "")),
+        "medium-paragraph": (f"**Reproduced so far: the small, non-regularized row only**{m.small_part} and its "
+                             f"two-model average. {nodrop_said}The regularized medium row is training{again}"
+                             + (f": {m.restart}" if m.restart else "")
+                             + f". It needs about {left} h more on two CPU cores, across sessions; a lent GPU "
+                             "would finish it in one call."),
+        "medium-record": ("**In progress" + (f", attempt {attempt}" if attempt > 1 else "") + "**: trained on "
+                          "2 CPU cores across sessions; the folder holds `config.json`, the `log.jsonl` so far "
+                          "and `progress.json` (epochs done, wall time, each training session's command, commit, "
+                          "machine and threads, and `earlier_attempts`), no summary until it completes. The "
+                          f"checkpoint lives outside git, in `{resumed_from}`, "
+                          "where the next session resumes it with the same command."),
+        "medium-not-reproduced": ", and the medium row until its run completes",
+    }
 
-    if not run.complete:
-        valid = f"{run.final('valid_ppl'):.1f}" if run.epochs_done else "–"
-        left = f"{cost_estimate('medium', corpus, results=results)['hours_left']:.0f}"
-        progress = f"{run.epochs_done} of {run.epochs_planned} epochs"
-        again = " again" if attempt > 1 else ""
-        went = "the machines that held their checkpoints" if attempt > 2 else "the machine that held its checkpoint"
-        resumed_from = (run.progress or {}).get("from", "its run folder")
-        return {
-            "medium-intro": (f"Reproduced so far: {small_intro or 'no row yet'}"
-                             + (", and the 2 × 650 model without dropout overfitting at full scale"
-                                if nodrop_overfits else "")
-                             + f"; the regularized medium run is training{again} ({progress} on CPU, valid {valid}; "
-                             + (f"{lost} before {went} went away; " if lost else "")
-                             + f"about {left} h more on two CPU cores, or one call of a lent GPU)"),
-            "medium-here": "in progress",
-            "medium-where": (f"`{run.name}` (" + (f"attempt {attempt}: " if attempt > 1 else "")
-                             + f"the log so far, {progress}, and `progress.json`: who trained which epochs, where; "
-                             f"about {left} h more on two CPU cores)" + (f"; {kept}" if kept else "")),
-            "medium-paragraph": (f"**Reproduced so far: the small, non-regularized row only**{small_part} and its "
-                                 f"two-model average. {nodrop_said}The regularized medium row is training{again}"
-                                 + (f": {restart}" if restart else "")
-                                 + f". It needs about {left} h more on two CPU cores, across sessions; a lent GPU "
-                                 "would finish it in one call."),
-            "medium-record": ("**In progress" + (f", attempt {attempt}" if attempt > 1 else "") + "**: trained on "
-                              "2 CPU cores across sessions; the folder holds `config.json`, the `log.jsonl` so far "
-                              "and `progress.json` (epochs done, wall time, each training session's command, commit, "
-                              "machine and threads, and `earlier_attempts`), no summary until it completes. The "
-                              f"checkpoint lives outside git, in `{resumed_from}`, "
-                              "where the next session resumes it with the same command."),
-            "medium-not-reproduced": ", and the medium row until its run completes",
-            "medium-lost": _lost_records(run),
-        }
 
+def _said_complete(m: _Medium) -> dict[str, str]:
+    """The passages once the run is complete: its numbers against the paper's and the target, and,
+    outside the target, what its log says (never a retuned recipe)."""
+    run, attempt, paper = m.run, m.attempt, m.paper
     valid, test = run.final("valid_ppl"), run.summary["test_ppl"]
     gap, within = _percent(test / paper["test"] - 1), test <= paper["test"] * (1 + TARGET)
     bound = f"{paper['test'] * (1 + TARGET):.2f}"
     hours, sessions = run.summary.get("wall_s", float("nan")) / 3600, len(run.sessions)
     were_lost = "its checkpoint was lost" if attempt == 2 else "their checkpoints were lost"
-    attempt_note = f"; attempt {attempt}, after {lost} before {were_lost}" if lost else ""
+    attempt_note = f"; attempt {attempt}, after {m.lost} before {were_lost}" if m.lost else ""
     target = f"the project's {_percent(TARGET, '-')} target"
     side = "within" if within else "outside"
     found = overfitting(run)
@@ -155,39 +190,39 @@ def medium_said(corpus: str = "ptb", results: str | os.PathLike | None = None) -
                  f"and {found['last_valid']:.1f} at the last, so more epochs of the same schedule would not have "
                  "closed the gap")
     nodrop_part = ""
-    if nodrop is not None and nodrop.complete:
+    if m.nodrop is not None and m.nodrop.complete:
         nodrop_part = (f" The same 2 × 650 model without dropout overfits (best valid "
-                       f"{overfitting(nodrop)['best_valid']:.1f}, test {nodrop.summary['test_ppl']:.1f}); dropout "
-                       f"takes it to test {test:.1f}.")
+                       f"{overfitting(m.nodrop)['best_valid']:.1f}, test {m.nodrop.summary['test_ppl']:.1f}); "
+                       f"dropout takes it to test {test:.1f}.")
     logs = "the lost attempt's log" if attempt == 2 else "the lost attempts' logs"
-    spread = f"{logs} (chapter 02) and others' reruns (below) show" if lost else "others' reruns (below) show"
+    spread = f"{logs} (chapter 02) and others' reruns (below) show" if m.lost else "others' reruns (below) show"
     explain = "" if within else (f" As measured, not retuned: {curve}; {spread} how far one recipe lands from "
                                  "run to run.")
     where_sessions = f"{sessions} training sessions" if sessions else "sessions"
     where_sessions += f" ({machines_said(run)})"
     return {
-        "medium-intro": (f"Reproduced: {small_intro}" + (", and " if within else "; run but not reproduced: ")
+        "medium-intro": (f"Reproduced: {m.small_intro}" + (", and " if within else "; run but not reproduced: ")
                          + f"the regularized medium model (valid {valid:.1f} / test {test:.1f} against the paper's "
                          f"{paper['valid']} / {paper['test']}, {gap} in test: {side} {target}{attempt_note})"
-                         + ("; the same 2 × 650 model without dropout overfits at full scale" if nodrop_overfits
+                         + ("; the same 2 × 650 model without dropout overfits at full scale" if m.nodrop_overfits
                             else "")),
         "medium-here": f"**{valid:.1f} / {test:.1f}**",
         "medium-where": (f"`{run.name}` (" + (f"attempt {attempt}: " if attempt > 1 else "")
                          + f"{run.epochs_done} epochs across {where_sessions}, {hours:.1f} h of training; "
                          "`summary.json` names each session's commit and machine)"
-                         + (f"; {kept}" if kept else "")),
-        "medium-paragraph": (f"**Reproduced: the small, non-regularized row**{small_part} and its two-model "
+                         + (f"; {m.kept}" if m.kept else "")),
+        "medium-paragraph": (f"**Reproduced: the small, non-regularized row**{m.small_part} and its two-model "
                              + ("average, **and the regularized medium row**: " if within else
                                 "average. **The regularized medium row is run but not reproduced**: ")
                              + f"valid {valid:.1f}, test {test:.1f}, {gap} against the paper's {paper['test']}, "
                              f"{side} {target} (test ≤ {bound}).{explain}"
                              f"{nodrop_part}"
-                             + (f" The medium run is the {ordinal} attempt: {restart}." if restart else "")),
+                             + (f" The medium run is the {_ORDINAL[attempt - 1]} attempt: {m.restart}."
+                                if m.restart else "")),
         "medium-record": ("**Complete" + (f", attempt {attempt}" if attempt > 1 else "") + f"**: "
                           f"{run.epochs_done} epochs across {where_sessions}, {hours:.1f} h of "
                           f"training, valid {valid:.1f}, test {test:.1f}; the folder holds `config.json`, "
                           "`log.jsonl` and `summary.json` (each training session's command, commit, machine and "
                           "threads, and `earlier_attempts`). Its checkpoint stayed outside git."),
         "medium-not-reproduced": "",
-        "medium-lost": _lost_records(run),
     }
