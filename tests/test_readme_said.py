@@ -114,6 +114,10 @@ def test_a_third_attempt_names_both_lost_attempts(results):
     assert "The medium run is the third attempt: the checkpoints of its first two" in said["medium-paragraph"]
 
 
+def test_the_time_left_is_said_in_minutes_under_an_hour():
+    assert [readme._time_left(h) for h in (8.8, 1.0, 0.55, 0.01)] == ["9 h", "1 h", "35 min", "5 min"]
+
+
 def test_fill_rewrites_only_marked_passages_and_refuses_unknown_markers():
     text = "a <!-- said:x -->old 1<!-- /said --> b <!-- said:y -->old\n2<!-- /said --> c"
     assert readme.marked(text) == {"x": "old 1", "y": "old\n2"}

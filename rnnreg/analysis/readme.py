@@ -46,6 +46,11 @@ def _percent(fraction: float, sign: str = "+") -> str:
     return f"{fraction:{sign}.1%}".replace("%", " %")
 
 
+def _time_left(hours: float) -> str:
+    """Hours still to train, as the READMEs say them: "4 h", or in minutes under an hour ("35 min")."""
+    return f"{hours:.0f} h" if hours >= 1 else f"{max(5, round(hours * 12) * 5)} min"
+
+
 def _lost_clause(run: Run) -> str:
     """How far each lost attempt got: "its first attempt reached valid 86.9 by epoch 23"."""
     return "; ".join(f"its {_ORDINAL[i]} attempt reached valid {lost.final('valid_ppl'):.1f} by epoch "
@@ -136,7 +141,7 @@ def _said_in_progress(m: _Medium, corpus: str, results) -> dict[str, str]:
     """The passages while the run trains: how far, the latest valid, how long still."""
     run, attempt = m.run, m.attempt
     valid = f"{run.final('valid_ppl'):.1f}" if run.epochs_done else "–"
-    left = f"{cost_estimate('medium', corpus, results=results)['hours_left']:.0f}"
+    left = _time_left(cost_estimate('medium', corpus, results=results)['hours_left'])
     progress = f"{run.epochs_done} of {run.epochs_planned} epochs"
     again = " again" if attempt > 1 else ""
     went = "the machines that held their checkpoints" if attempt > 2 else "the machine that held its checkpoint"
@@ -149,15 +154,15 @@ def _said_in_progress(m: _Medium, corpus: str, results) -> dict[str, str]:
                             if m.nodrop_overfits else "")
                          + f"; the regularized medium run is training{again} ({progress} on CPU, valid {valid}; "
                          + (f"{m.lost} before {went} went away; " if m.lost else "")
-                         + f"about {left} h more on two CPU cores, or one call of a lent GPU)"),
+                         + f"about {left} more on two CPU cores, or one call of a lent GPU)"),
         "medium-here": "in progress",
         "medium-where": (f"`{run.name}` (" + (f"attempt {attempt}: " if attempt > 1 else "")
                          + f"the log so far, {progress}, and `progress.json`: who trained which epochs, where; "
-                         f"about {left} h more on two CPU cores)" + (f"; {m.kept}" if m.kept else "")),
+                         f"about {left} more on two CPU cores)" + (f"; {m.kept}" if m.kept else "")),
         "medium-paragraph": (f"**Reproduced so far: the small, non-regularized row only**{m.small_part} and its "
                              f"two-model average. {nodrop_said}The regularized medium row is training{again}"
                              + (f": {m.restart}" if m.restart else "")
-                             + f". It needs about {left} h more on two CPU cores, across sessions; a lent GPU "
+                             + f". It needs about {left} more on two CPU cores, across sessions; a lent GPU "
                              "would finish it in one call."),
         "medium-record": ("**In progress" + (f", attempt {attempt}" if attempt > 1 else "") + "**: trained on "
                           "2 CPU cores across sessions; the folder holds `config.json`, the `log.jsonl` so far "
