@@ -5,7 +5,7 @@
 1. ``python -m rnnreg record RUN --to results/ptb/medium`` (config, log, progress.json while it
    trains, summary.json once complete; no checkpoint);
 2. every passage marked ``<!-- said:medium-... -->`` in ``README.md`` and ``results/README.md``,
-   rewritten from that record by :func:`rnnreg.analysis.readme.medium_said` (in progress: epochs,
+   rewritten from that record by :func:`rnnreg.analysis.readme.table1_said` (in progress: epochs,
    latest valid, hours left; complete: valid / test against the paper's and the 1.5 % target).
    ``tests/test_results_readme.py`` checks that the files say exactly that.
 
@@ -29,7 +29,7 @@ def main(run: str = "/work/runs/ptb/medium") -> None:
     dest = ROOT / "results" / "ptb" / "medium"
     for path in record_run(run, dest):
         print("recorded", path.relative_to(ROOT))
-    said = readme.medium_said(results=ROOT / "results")
+    said = readme.table1_said(results=ROOT / "results")
     for path in TEXTS:
         path.write_text(readme.fill(path.read_text(encoding="utf-8"), said), encoding="utf-8")
         print("rewrote", ", ".join(readme.marked(path.read_text(encoding="utf-8"))), "in", path.relative_to(ROOT))

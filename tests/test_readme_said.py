@@ -51,7 +51,9 @@ def test_a_run_in_training_is_quoted_by_its_progress_and_its_lost_attempt(result
     assert said["medium-paragraph"].startswith(
         "**Reproduced so far: the small, non-regularized row only** (test 0.6 % above the paper's)")
     assert "It needs about 9 h more" in said["medium-paragraph"]
-    assert "`/runs/medium`" in said["medium-record"] and said["medium-not-reproduced"]
+    assert "`/runs/medium`" in said["medium-record"]
+    assert readme.table1_said(results=results)["not-reproduced"].endswith(
+        " and the medium row until its run completes.")
 
 
 def test_a_complete_run_within_the_target_is_quoted_by_its_numbers(results):
@@ -61,7 +63,7 @@ def test_a_complete_run_within_the_target_is_quoted_by_its_numbers(results):
     assert said["medium-intro"] == (
         "Reproduced: the small model (test 115.2 against the paper's 114.5) and its two-model average, and "
         "the regularized medium model (valid 86.0 / test 83.5 against the paper's 86.2 / 82.7, +1.0 % in test: "
-        "within the project's 1.5 % target; attempt 2, after its first attempt reached valid 197.0 by epoch 3 "
+        "within the project's 1.5 % target; attempt 2: its first attempt reached valid 197.0 by epoch 3, "
         "before its checkpoint was lost)")
     assert said["medium-paragraph"].startswith(
         "**Reproduced: the small, non-regularized row** (test 0.6 % above the paper's) and its two-model average, "
@@ -72,8 +74,13 @@ def test_a_complete_run_within_the_target_is_quoted_by_its_numbers(results):
     assert said["medium-where"].startswith("`results/ptb/medium` (attempt 2: 5 epochs across 2 training sessions "
                                            "(CPU A, 2 threads), 2.0 h of training")
     assert "**Complete, attempt 2**" in said["medium-record"] and "test 83.5" in said["medium-record"]
-    assert said["medium-not-reproduced"] == ""
+    assert "medium row" not in readme.table1_said(results=results)["not-reproduced"]
     assert "of 39 epochs" not in " ".join(said.values())
+    summary = json.loads((results / "ptb" / "medium" / "summary.json").read_text())
+    summary["sessions"] = summary["sessions"][:1]  # one session: no plural
+    (results / "ptb" / "medium" / "summary.json").write_text(json.dumps(summary))
+    where = readme.medium_said(results=results)["medium-where"]
+    assert "5 epochs across 1 training session (CPU A, 2 threads)" in where
 
 
 def test_a_complete_run_above_the_target_says_so_and_reads_its_log(results):
@@ -96,7 +103,7 @@ def test_a_third_attempt_names_both_lost_attempts(results):
     second = write_run(medium / "lost-attempt-2", preset="medium", epochs_done=4)
     (second / "progress.json").write_text(json.dumps({"epochs_done": 4, "lost": {"reason": "machine gone"}}))
     said = readme.medium_said(results=results)
-    assert ("its first attempt reached valid 197.0 by epoch 3; its second attempt reached valid 196.0 by epoch 4 "
+    assert ("its first attempt reached valid 197.0 by epoch 3 and its second attempt reached valid 196.0 by epoch 4 "
             "before the machines that held their checkpoints went away" in said["medium-intro"])
     assert said["medium-where"].startswith("`results/ptb/medium` (attempt 3: ")
     assert said["medium-where"].endswith("attempts 1-2 lost their checkpoints with their machines, their logs are "
@@ -109,7 +116,8 @@ def test_a_third_attempt_names_both_lost_attempts(results):
         "**Attempt 2** (`lost-attempt-2/`: config, log of epochs 1-4, `progress.json` with `lost`): machine gone.")
     complete(results, test=85.0, valid=88.5, last_valids=[100.0, 90.0, 88.0, 88.2, 88.5])
     said = readme.medium_said(results=results)
-    assert "before their checkpoints were lost" in said["medium-intro"]
+    assert ("attempt 3: its first attempt reached valid 197.0 by epoch 3 and its second attempt reached valid "
+            "196.0 by epoch 4, before their checkpoints were lost)" in said["medium-intro"])
     assert "the lost attempts' logs (chapter 02)" in said["medium-paragraph"]
     assert "The medium run is the third attempt: the checkpoints of its first two" in said["medium-paragraph"]
 
@@ -138,3 +146,20 @@ def test_the_undropped_model_is_said_to_overfit_only_when_its_log_turns_up(resul
     complete(results, test=83.5)
     assert readme.medium_said(results=results)["medium-intro"].endswith(
         "; the same 2 × 650 model without dropout overfits at full scale")
+
+
+def test_the_large_row_is_not_run_with_its_cost_from_the_nearest_run_until_recorded(results):
+    """No large run: its cell says "not run here" with the hours estimated from the medium run (the
+    recorded preset nearest in size); a complete large run is quoted by its numbers instead."""
+    said = readme.table1_said(results=results)
+    hours = readme.cost_estimate("large", results=results)["hours"]  # medium's 1000 tokens/s, scaled
+    assert said["large-here"] == (f"not run here (estimated from the medium run: about {hours:.0f} h of 2 quiet "
+                                  "CPU cores; needs a GPU)")
+    assert said["not-reproduced"].startswith(
+        f"**Not reproduced here**: the large model (2 × 1500, dropout 0.65, 55 epochs; about {hours:.0f} h of 2 CPU "
+        "cores by the medium run's median speed scaled by parameter count)")
+    write_run(results / "ptb" / "large", preset="large", epochs_done=2, complete=True)
+    complete(results, test=83.5)
+    said = readme.table1_said(results=results)
+    assert said["large-here"] == "**198.0 / 111.2**"  # write_run's last valid and test
+    assert said["not-reproduced"] == "Every Table 1 row has a complete run here."

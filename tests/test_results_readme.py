@@ -81,9 +81,9 @@ def test_results_readme_quotes_each_complete_runs_test_perplexity(folder, row):
 
 def test_the_marked_passages_say_what_the_medium_run_files_say():
     """Every ``<!-- said:medium-... -->`` passage of the two READMEs is what
-    :func:`rnnreg.analysis.readme.medium_said` says from the run files (in progress: epochs, latest
+    :func:`rnnreg.analysis.readme.table1_said` says from the run files (in progress: epochs, latest
     valid, hours left; complete: valid / test), and every passage it writes has a place."""
-    said = readme.medium_said()
+    said = readme.table1_said()
     placed = {}
     for path in (ROOT / "README.md", ROOT / "results" / "README.md"):
         found = readme.marked(path.read_text(encoding="utf-8"))

@@ -1,13 +1,14 @@
-"""The README's sentences about a run that is still moving (Table 1's medium run), from its files.
+"""The READMEs' sentences about Table 1's runs (the medium run and the large row), from their files.
 
 ``README.md`` and ``results/README.md`` mark each such passage in place::
 
     <!-- said:medium-intro -->the regularized medium run is training ...<!-- /said -->
 
-:func:`medium_said` writes every marked passage from the run folders (in progress: how far, how
-long still; complete: its numbers against the paper's and the project's target), :func:`fill`
-puts them into a text, ``scripts/medium_progress.py`` does both after recording the run, and
-``tests/test_results_readme.py`` checks that the files hold exactly what :func:`medium_said` says.
+:func:`table1_said` writes every marked passage from the run folders (:func:`medium_said`, in
+progress: how far, how long still; complete: its numbers against the paper's and the project's
+target; the large row: its numbers or its estimated cost), :func:`fill` puts them into a text,
+``scripts/medium_progress.py`` does both after recording the run, and
+``tests/test_results_readme.py`` checks that the files hold exactly what :func:`table1_said` says.
 The prose around the markers is edited by hand; the numbers inside them never are.
 """
 from __future__ import annotations
@@ -53,8 +54,9 @@ def _time_left(hours: float) -> str:
 
 def _lost_clause(run: Run) -> str:
     """How far each lost attempt got: "its first attempt reached valid 86.9 by epoch 23"."""
-    return "; ".join(f"its {_ORDINAL[i]} attempt reached valid {lost.final('valid_ppl'):.1f} by epoch "
-                     f"{lost.epochs_done}" for i, lost in enumerate(run.earlier_attempts))
+    said = [f"its {_ORDINAL[i]} attempt reached valid {lost.final('valid_ppl'):.1f} by epoch {lost.epochs_done}"
+            for i, lost in enumerate(run.earlier_attempts)]
+    return " and ".join(said) if len(said) < 3 else "; ".join(said[:-1]) + "; and " + said[-1]
 
 
 def _lost_records(run: Run) -> str:
@@ -129,12 +131,43 @@ def medium_said(corpus: str = "ptb", results: str | os.PathLike | None = None) -
     - ``medium-here`` / ``medium-where``: the results row's "here valid / test" and "run" cells;
     - ``medium-paragraph``: below the table, what is reproduced and what is not;
     - ``medium-record``: ``results/README.md``'s row for the folder;
-    - ``medium-not-reproduced``: ``results/README.md``'s list of rows not reproduced (empty once complete);
     - ``medium-lost``: ``results/README.md``'s record of each lost attempt (folder, epochs, why).
     """
     m = _medium(corpus, results)
     said = _said_complete(m) if m.run.complete else _said_in_progress(m, corpus, results)
     return {**said, "medium-lost": _lost_records(m.run)}
+
+
+def table1_said(corpus: str = "ptb", results: str | os.PathLike | None = None) -> dict[str, str]:
+    """Every marked passage of the two READMEs: :func:`medium_said`, and
+
+    - ``large-here``: the results row's "here valid / test" cell for the large model (its numbers once
+      recorded complete, else "not run here" with the estimated CPU cost: :func:`cost_estimate`);
+    - ``not-reproduced``: ``results/README.md``'s list of the Table 1 rows not reproduced here.
+    """
+    said = medium_said(corpus, results)
+    large = find_run(corpus, "large", results)
+    cost = cost_estimate("large", corpus, results=results)
+    source = cost["reference"].rsplit("/", 1)[-1] if cost.get("reference") else None
+    if large is not None and large.complete:
+        said["large-here"] = f"**{large.final('valid_ppl'):.1f} / {large.summary['test_ppl']:.1f}**"
+    elif large is not None:
+        said["large-here"] = f"{large.status} (`{large.name}`)"
+    else:
+        estimate = (f"estimated from the {source} run: about {_time_left(cost['hours'])} of 2 quiet CPU cores"
+                    if source else "no recorded run to estimate its cost from")
+        said["large-here"] = f"not run here ({estimate}; needs a GPU)"
+    missing = []
+    if large is None or not large.complete:
+        how = (f"about {_time_left(cost['hours_left'])} of 2 CPU cores by the {source} run's median speed"
+               + (" scaled by parameter count" if cost["basis"].startswith("estimated") else "")) if source else ""
+        missing.append("the large model (2 × 1500, dropout 0.65, 55 epochs" + (f"; {how})" if how else ")"))
+    medium = find_run(corpus, "medium", results)
+    if not medium.complete:
+        missing.append("the medium row until its run completes")
+    said["not-reproduced"] = (f"**Not reproduced here**: {' and '.join(missing)}." if missing
+                              else "Every Table 1 row has a complete run here.")
+    return said
 
 
 def _said_in_progress(m: _Medium, corpus: str, results) -> dict[str, str]:
@@ -170,7 +203,6 @@ def _said_in_progress(m: _Medium, corpus: str, results) -> dict[str, str]:
                           "machine and threads, and `earlier_attempts`), no summary until it completes. The "
                           f"checkpoint lives outside git, in `{resumed_from}`, "
                           "where the next session resumes it with the same command."),
-        "medium-not-reproduced": ", and the medium row until its run completes",
     }
 
 
@@ -183,7 +215,7 @@ def _said_complete(m: _Medium) -> dict[str, str]:
     bound = f"{paper['test'] * (1 + TARGET):.2f}"
     hours, sessions = run.summary.get("wall_s", float("nan")) / 3600, len(run.sessions)
     were_lost = "its checkpoint was lost" if attempt == 2 else "their checkpoints were lost"
-    attempt_note = f"; attempt {attempt}, after {m.lost} before {were_lost}" if m.lost else ""
+    attempt_note = f"; attempt {attempt}: {m.lost}, before {were_lost}" if m.lost else ""
     target = f"the project's {_percent(TARGET, '-')} target"
     side = "within" if within else "outside"
     found = overfitting(run)
@@ -203,7 +235,8 @@ def _said_complete(m: _Medium) -> dict[str, str]:
     spread = f"{logs} (chapter 02) and others' reruns (below) show" if m.lost else "others' reruns (below) show"
     explain = "" if within else (f" As measured, not retuned: {curve}; {spread} how far one recipe lands from "
                                  "run to run.")
-    where_sessions = f"{sessions} training sessions" if sessions else "sessions"
+    where_sessions = (f"{sessions} training session{'s' if sessions != 1 else ''}" if sessions
+                      else "sessions")
     where_sessions += f" ({machines_said(run)})"
     return {
         "medium-intro": (f"Reproduced: {m.small_intro}" + (", and " if within else "; run but not reproduced: ")
@@ -229,5 +262,4 @@ def _said_complete(m: _Medium) -> dict[str, str]:
                           f"training, valid {valid:.1f}, test {test:.1f}; the folder holds `config.json`, "
                           "`log.jsonl` and `summary.json` (each training session's command, commit, machine and "
                           "threads, and `earlier_attempts`). Its checkpoint stayed outside git."),
-        "medium-not-reproduced": "",
     }

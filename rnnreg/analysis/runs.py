@@ -84,16 +84,19 @@ def parameter_count(preset: str, vocab_size: int = 10_000) -> int:
 RECENT_EPOCHS = 3  #: a run in progress is timed by its last epochs: thread counts and machines change
 
 
-def cost_estimate(preset: str, corpus: str = "ptb", reference: str = "small",
+def cost_estimate(preset: str, corpus: str = "ptb", reference: str | None = None,
                   results: str | os.PathLike | None = None, train_tokens: int = 929_589) -> dict:
     """Hours a full run of ``preset`` takes on the CPUs that recorded this project's runs, and hours left.
 
     Measured when ``results/<corpus>/<preset>`` has logged epochs: the median training speed of its
     epochs, or of its last :data:`RECENT_EPOCHS` while it is still training (a run resumed across
-    sessions may have changed machine or thread count). Otherwise the reference run's median speed
-    scaled by the parameter count (the cost per token grows about linearly with it). Returns
-    ``hours``, ``hours_left`` (the epochs not yet logged; 0 once complete), ``tokens_per_s`` and
-    ``basis`` (the run the speed comes from, and how), or NaN hours with no run to scale from.
+    sessions may have changed machine or thread count). Otherwise a reference run's median speed
+    scaled by the parameter count: ``reference``, or by default the recorded preset nearest in size
+    (the cost per token grows about linearly with the parameters, less than linearly from 2×200 to
+    2×650: on this project's CPUs the small run scaled to the medium predicted half the medium
+    run's measured speed). Returns ``hours``, ``hours_left`` (the epochs not yet logged; 0 once complete),
+    ``tokens_per_s``, ``basis`` (the run the speed comes from, and how) and ``reference`` (that run's
+    name), or NaN hours with no run to scale from. Training only: validation and the test pass add a few percent.
     """
     epochs = PRESETS[preset]["epochs"]
     own = find_run(corpus, preset, results)
@@ -103,17 +106,21 @@ def cost_estimate(preset: str, corpus: str = "ptb", reference: str = "small",
         timed = own.log if own.complete else own.log.tail(RECENT_EPOCHS)
         tps = float(timed["tokens_per_s"].median())
         which = f"{len(timed)} logged epochs" if own.complete else f"last {len(timed)} epochs"
-        basis = f"measured: median speed of {own.name}'s {which}"
+        basis, reference_name = f"measured: median speed of {own.name}'s {which}", own.name
     else:
-        ref = find_run(corpus, reference, results)
-        if ref is None or not len(ref.log) or "tokens_per_s" not in ref.log:
+        candidates = [reference] if reference else sorted(
+            (p for p in PRESETS if p != preset),
+            key=lambda p: abs(math.log(parameter_count(p) / parameter_count(preset))))
+        ref_preset, ref = next(((p, r) for p, r in ((p, find_run(corpus, p, results)) for p in candidates)
+                                if r is not None and len(r.log) and "tokens_per_s" in r.log), (None, None))
+        if ref is None:
             return {"hours": math.nan, "hours_left": math.nan, "tokens_per_s": math.nan,
-                    "basis": f"no recorded {reference} run to scale"}
-        tps = float(ref.log["tokens_per_s"].median()) * parameter_count(reference) / parameter_count(preset)
-        basis = f"estimated: {ref.name}'s median speed scaled by parameter count"
+                    "basis": f"no recorded {reference or 'preset'} run to scale", "reference": None}
+        tps = float(ref.log["tokens_per_s"].median()) * parameter_count(ref_preset) / parameter_count(preset)
+        basis, reference_name = f"estimated: {ref.name}'s median speed scaled by parameter count", ref.name
     epoch_h = train_tokens / tps / 3600
     return {"hours": epochs * epoch_h, "hours_left": max(epochs - done, 0) * epoch_h, "tokens_per_s": tps,
-            "basis": basis}
+            "basis": basis, "reference": reference_name}
 
 
 def load_sweep(path: str | os.PathLike, results: str | os.PathLike | None = None) -> dict:
@@ -260,8 +267,12 @@ def story_fit_lines(story: dict[str, "Run"]) -> str:
     lines = []
     for label, run in story.items():
         f = overfitting(run)
-        shape = ("still falling at its last epoch" if f["rise"] == 0 else
-                 f"up {f['rise']:.1%} from its best (epoch {f['best_epoch']}, {f['best_valid']:.1f})")
+        if f["rise"] == 0:
+            shape = "still falling at its last epoch"
+        elif f"{f['rise']:.1%}" == "0.0%":  # a rise below rounding is no turn
+            shape = f"level with its best (epoch {f['best_epoch']}, {f['best_valid']:.2f})"
+        else:
+            shape = f"up {f['rise']:.1%} from its best (epoch {f['best_epoch']}, {f['best_valid']:.1f})"
         lines.append(f"- **{label}**: valid {f['last_valid']:.1f} after {f['epochs']} epochs, {shape}; "
                      f"train {f['last_train']:.1f}.")
     return "\n".join(lines)
@@ -446,7 +457,10 @@ def table1(corpus: str = "ptb", results: str | os.PathLike | None = None, digits
     rounded to ``digits``. ``here_run`` names that run; ``here_status`` says "not yet run here"
     when there is none (numbers NaN), ``here_state`` is :attr:`Run.state` or "not run" (for code to
     test; :func:`pretty` leaves it out), and ``command`` is the command that records it (for a
-    recorded run, the command that trains or trained it: :attr:`Run.command`).
+    recorded run, the command that trains or trained it: :attr:`Run.command`). For code, left out
+    by :func:`pretty`: ``here_gap`` (test against the paper's, unrounded), ``wall_h`` (a complete
+    run's measured wall time) and ``cost_h`` (a full run's hours by :func:`cost_estimate`; ``left_h``,
+    shown, the hours still to train).
     """
     rows = []
     for model in MODELS:
@@ -472,6 +486,8 @@ def table1(corpus: str = "ptb", results: str | os.PathLike | None = None, digits
             "paper_valid": paper["valid"], "paper_test": paper["test"],
             "tf_train": tf["train"], "tf_valid": tf["valid"], "tf_test": tf["test"],
             **{f"here_{k}": round(v, digits) for k, v in here.items()},
+            "here_gap": here["test"] / paper["test"] - 1,  # unrounded, for the percentage said
+            "wall_h": round(run.summary.get("wall_s", math.nan) / 3600, 1) if run and run.summary else math.nan,
             "here_run": name, "here_status": status, "here_state": state, "command": command,
             "cost_h": round(cost["hours"], 1), "left_h": round(cost["hours_left"], 1),
         })
@@ -526,6 +542,8 @@ def table1_commands(table1: pd.DataFrame) -> str:
     lines = []
     for model, r in table1.iterrows():
         cost = f"a full run ≈ {r.cost_h:g} h on 2 CPU cores"
+        if r.here_state == "complete" and r.wall_h == r.wall_h:  # the measured wall time beside the estimate
+            cost = f"took {r.wall_h:g} h here; ≈ {r.cost_h:g} h on 2 quiet CPU cores at its median speed"
         if r.here_state == "in progress":
             cost = f"≈ {r.left_h:g} h left of a full run's ≈ {r.cost_h:g} h on 2 CPU cores"
         lines.append(f"{model} ({r.here_status}; {cost}):\n    {r.command}")
@@ -585,7 +603,7 @@ def reruns_said(table1: pd.DataFrame, model: str = "medium") -> str:
     that, theirs = ("that range", "the reruns' range") if len(reruns) > 1 else ("that number", "the rerun's")
     said += f"test {_span(*test)}; the paper's test {_ppl(r.paper_test)} is {_where(r.paper_test, *test)} {that}."
     if r.here_state == "complete":
-        gap = r.here_test / r.paper_test - 1
+        gap = r.here_gap
         said += (f" This project's run: valid {_ppl(r.here_valid)} ({_where(r.here_valid, *valid)} {theirs}), "
                  f"test {_ppl(r.here_test)} ({_where(r.here_test, *test)} {theirs}; {gap:+.1%} against the paper's).")
     elif r.here_state == "in progress":
@@ -626,19 +644,37 @@ def machines_said(run: "Run") -> str:
     return said
 
 
+def _repeats(attempts: list["Run"]) -> dict[int, tuple[int, int]]:
+    """Attempt number -> (the earlier attempt it repeats to the last digit, epochs both logged): train
+    and validation perplexities equal over every epoch the two share (the first such earlier one)."""
+    out = {}
+    columns = ["train_ppl", "valid_ppl"]
+    for i, later in enumerate(attempts[1:], 2):
+        for j, earlier in enumerate(attempts[:i - 1], 1):
+            shared = min(earlier.epochs_done, later.epochs_done)
+            if shared and later.log[columns].iloc[:shared].equals(earlier.log[columns].iloc[:shared]):
+                out[i] = (j, shared)
+                break
+    return out
+
+
 def attempts_said(run: "Run") -> str:
     """:func:`attempts_compared` in words: for each later attempt, over the epochs it and the first
-    both logged, how far its validation perplexity lies from the first's, and what differed."""
+    both logged, how far its validation perplexity lies from the first's, and what differed; an
+    attempt that repeats another to the last digit is said so instead of twice."""
     table = attempts_compared(run)
     if table.empty:
         return f"`{run.name}` has no earlier attempt."
     attempts = [*run.earlier_attempts, run]
+    repeats = _repeats(attempts)
     later = "Attempt 2 repeats" if len(attempts) == 2 else f"Attempts 2-{len(attempts)} repeat"
     parts = []
     for i in range(2, len(attempts) + 1):
         gap = table[f"attempt {i} vs 1 (%)"].dropna()
         if gap.empty:
             parts.append(f"attempt {i} has logged no epoch yet")
+            continue
+        if i in repeats and repeats[i][0] > 1:  # said below, once
             continue
         worst = int(gap.abs().idxmax())
         epochs = f"{len(gap)} epoch{'s' if len(gap) > 1 else ''}"
@@ -648,21 +684,18 @@ def attempts_said(run: "Run") -> str:
                      f"{gap.loc[worst]:+.2f}%)")
     machines = "; ".join(f"attempt {i}: {machines_said(a)}" for i, a in enumerate(attempts, 1))
     said = (f"{later} attempt 1's recipe, seed and corpus; " + "; ".join(parts) + ". What differed: the machines "
-            f"and thread counts ({machines}) and the code commits (each session's, in `progress.json`).")
-    for i, later_run in enumerate(attempts[1:], 2):
-        for j, earlier in enumerate(attempts[:i - 1], 1):
-            shared = min(earlier.epochs_done, later_run.epochs_done)
-            columns = ["train_ppl", "valid_ppl"]
-            if shared and later_run.log[columns].iloc[:shared].equals(earlier.log[columns].iloc[:shared]):
-                said += (f" Attempt {i} repeats attempt {j}'s train and validation perplexities to the last digit "
-                         f"over the {shared} epoch{'s' if shared > 1 else ''} both logged.")
-                break
+            f"and thread counts ({machines}) and the code commits (each session's, in `progress.json` or "
+            "`summary.json`).")
+    for i, (j, shared) in repeats.items():
+        said += (f" Attempt {i} repeats attempt {j}'s train and validation perplexities to the last digit "
+                 f"over the {shared} epoch{'s' if shared > 1 else ''} both logged.")
     return said
 
 
 def pretty(df: pd.DataFrame, missing: str = "–", commands: bool = False) -> pd.DataFrame:
     """For display: missing numbers as a dash, column names in words, the command column only on request."""
-    hidden = ["here_state"] + ([] if commands else ["command", "cost_h"])  # here_status says the state in words
+    # here_status says the state in words; the gap and wall time are for the sentences
+    hidden = ["here_state", "here_gap", "wall_h"] + ([] if commands else ["command", "cost_h"])
     out = df.drop(columns=hidden, errors="ignore")
     out = out.astype(object).where(out.notna(), missing)
     return out.rename(columns=TABLE1_LABELS)
