@@ -214,8 +214,6 @@ def _said_complete(m: _Medium) -> dict[str, str]:
     gap, within = _percent(test / paper["test"] - 1), test <= paper["test"] * (1 + TARGET)
     bound = f"{paper['test'] * (1 + TARGET):.2f}"
     hours, sessions = run.summary.get("wall_s", float("nan")) / 3600, len(run.sessions)
-    were_lost = "its checkpoint was lost" if attempt == 2 else "their checkpoints were lost"
-    attempt_note = f"; attempt {attempt}: {m.lost}, before {were_lost}" if m.lost else ""
     target = f"the project's {_percent(TARGET, '-')} target"
     side = "within" if within else "outside"
     found = overfitting(run)
@@ -241,7 +239,7 @@ def _said_complete(m: _Medium) -> dict[str, str]:
     return {
         "medium-intro": (f"Reproduced: {m.small_intro}" + (", and " if within else "; run but not reproduced: ")
                          + f"the regularized medium model (valid {valid:.1f} / test {test:.1f} against the paper's "
-                         f"{paper['valid']} / {paper['test']}, {gap} in test: {side} {target}{attempt_note})"
+                         f"{paper['valid']} / {paper['test']}, {gap} in test: {side} {target})"
                          + ("; the same 2 × 650 model without dropout overfits at full scale" if m.nodrop_overfits
                             else "")),
         "medium-here": f"**{valid:.1f} / {test:.1f}**",
@@ -255,8 +253,8 @@ def _said_complete(m: _Medium) -> dict[str, str]:
                              + f"valid {valid:.1f}, test {test:.1f}, {gap} against the paper's {paper['test']}, "
                              f"{side} {target} (test ≤ {bound}).{explain}"
                              f"{nodrop_part}"
-                             + (f" The medium run is the {_ORDINAL[attempt - 1]} attempt: {m.restart}."
-                                if m.restart else "")),
+                             + (f" The medium run is the {_ORDINAL[attempt - 1]} attempt: {m.restart}; "
+                                f"{m.lost}." if m.restart else "")),
         "medium-record": ("**Complete" + (f", attempt {attempt}" if attempt > 1 else "") + f"**: "
                           f"{run.epochs_done} epochs across {where_sessions}, {hours:.1f} h of "
                           f"training, valid {valid:.1f}, test {test:.1f}; the folder holds `config.json`, "
