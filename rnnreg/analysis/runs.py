@@ -247,8 +247,8 @@ def story_verdict(found: dict) -> str:
 def story_gist(found: dict) -> str:
     """:func:`story_verdict` in one clause, for the guide's chapter list: "at 2×650 without dropout
     validation perplexity turns up while train keeps falling; with dropout below its best so far
-    (in progress: epoch 9 of 39)", or once complete "...; with dropout the best validation
-    perplexity ends below its best"."""
+    (in progress: epoch 9 of 39)", or once complete "...; with dropout 0.5 its best validation
+    perplexity is 86.4, below the undropped model's 122.9, and its test 82.4 (paper 82.7)"."""
     nodrop = {True: "turns up while train keeps falling", False: "has not turned up yet (run in progress)",
               None: "is not recorded yet"}[found["nodrop_overfits"]]
     gist = f"at 2×650 without dropout validation perplexity {nodrop}"
@@ -256,7 +256,10 @@ def story_gist(found: dict) -> str:
     if below is None:
         return gist
     if drop["complete"]:
-        return gist + f"; with dropout the best validation perplexity ends {'below' if below else 'above'} its best"
+        paper, undropped = reported("medium", "paper")["test"], found["medium-nodrop"]["best_valid"]
+        return gist + (f"; with dropout 0.5 its best validation perplexity is {drop['best_valid']:.1f}, "
+                       f"{'below' if below else 'above'} the undropped model's {undropped:.1f}, "
+                       f"and its test {drop['test']:.1f} (paper {paper})")
     where = "below its best so far" if below else "not below its best yet"
     return gist + f"; with dropout {where} ({drop['status']})"
 
