@@ -4,9 +4,10 @@
 
 1. ``python -m rnnreg record RUN --to results/ptb/medium`` (config, log, progress.json while it
    trains, summary.json once complete; no checkpoint);
-2. every passage marked ``<!-- said:medium-... -->`` in ``README.md`` and ``results/README.md``,
-   rewritten from that record by :func:`rnnreg.analysis.readme.table1_said` (in progress: epochs,
-   latest valid, hours left; complete: valid / test against the paper's and the 1.5 % target).
+2. every passage marked ``<!-- said:... -->`` in ``README.md`` and ``results/README.md``, rewritten
+   from the records by :func:`rnnreg.analysis.readme.table1_said` (the medium run in progress:
+   epochs, latest valid, hours left; complete: valid / test against the paper's and the 1.5 %
+   target; the large row: its numbers, or "not run" with its estimated cost).
    ``tests/test_results_readme.py`` checks that the files say exactly that.
 
 Chapters 00-03 quote the run too: ``make medium-progress`` runs this script, then re-executes them.

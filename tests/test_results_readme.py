@@ -80,7 +80,7 @@ def test_results_readme_quotes_each_complete_runs_test_perplexity(folder, row):
 
 
 def test_the_marked_passages_say_what_the_medium_run_files_say():
-    """Every ``<!-- said:medium-... -->`` passage of the two READMEs is what
+    """Every ``<!-- said:... -->`` passage of the two READMEs (the medium run's, the large row's) is what
     :func:`rnnreg.analysis.readme.table1_said` says from the run files (in progress: epochs, latest
     valid, hours left; complete: valid / test), and every passage it writes has a place."""
     said = readme.table1_said()

@@ -148,7 +148,7 @@ def table1_said(corpus: str = "ptb", results: str | os.PathLike | None = None) -
     said = medium_said(corpus, results)
     large = find_run(corpus, "large", results)
     cost = cost_estimate("large", corpus, results=results)
-    source = cost["reference"].rsplit("/", 1)[-1] if cost.get("reference") else None
+    source = cost["reference"]  # the preset whose run the speed comes from (None: no run to scale)
     if large is not None and large.complete:
         said["large-here"] = f"**{large.final('valid_ppl'):.1f} / {large.summary['test_ppl']:.1f}**"
     elif large is not None:
@@ -160,7 +160,7 @@ def table1_said(corpus: str = "ptb", results: str | os.PathLike | None = None) -
     missing = []
     if large is None or not large.complete:
         how = (f"about {_time_left(cost['hours_left'])} of 2 CPU cores by the {source} run's median speed"
-               + (" scaled by parameter count" if cost["basis"].startswith("estimated") else "")) if source else ""
+               + (" scaled by parameter count" if source != "large" else "")) if source else ""
         missing.append("the large model (2 × 1500, dropout 0.65, 55 epochs" + (f"; {how})" if how else ")"))
     medium = find_run(corpus, "medium", results)
     if not medium.complete:

@@ -82,6 +82,7 @@ def parameter_count(preset: str, vocab_size: int = 10_000) -> int:
 
 
 RECENT_EPOCHS = 3  #: a run in progress is timed by its last epochs: thread counts and machines change
+LEVEL = 0.0005  #: a rise of validation perplexity after its best epoch that rounds to 0.0 %: no turn, level
 
 
 def cost_estimate(preset: str, corpus: str = "ptb", reference: str | None = None,
@@ -92,11 +93,13 @@ def cost_estimate(preset: str, corpus: str = "ptb", reference: str | None = None
     epochs, or of its last :data:`RECENT_EPOCHS` while it is still training (a run resumed across
     sessions may have changed machine or thread count). Otherwise a reference run's median speed
     scaled by the parameter count: ``reference``, or by default the recorded preset nearest in size
-    (the cost per token grows about linearly with the parameters, less than linearly from 2×200 to
-    2×650: on this project's CPUs the small run scaled to the medium predicted half the medium
-    run's measured speed). Returns ``hours``, ``hours_left`` (the epochs not yet logged; 0 once complete),
-    ``tokens_per_s``, ``basis`` (the run the speed comes from, and how) and ``reference`` (that run's
-    name), or NaN hours with no run to scale from. Training only: validation and the test pass add a few percent.
+    (the parameter count is a rough proxy for the cost per token: on this project's CPUs the small
+    run scaled to the medium predicted half the medium run's measured speed, hence the nearest).
+
+    Returns ``hours``, ``hours_left`` (the epochs not yet logged; 0 once complete), ``tokens_per_s``,
+    ``basis`` (the run the speed comes from, and how) and ``reference`` (the preset of that run:
+    ``preset`` itself when measured), or NaN hours with no run to scale from. Training only:
+    validation and the test pass add a few percent.
     """
     epochs = PRESETS[preset]["epochs"]
     own = find_run(corpus, preset, results)
@@ -106,7 +109,7 @@ def cost_estimate(preset: str, corpus: str = "ptb", reference: str | None = None
         timed = own.log if own.complete else own.log.tail(RECENT_EPOCHS)
         tps = float(timed["tokens_per_s"].median())
         which = f"{len(timed)} logged epochs" if own.complete else f"last {len(timed)} epochs"
-        basis, reference_name = f"measured: median speed of {own.name}'s {which}", own.name
+        basis, ref_preset = f"measured: median speed of {own.name}'s {which}", preset
     else:
         candidates = [reference] if reference else sorted(
             (p for p in PRESETS if p != preset),
@@ -117,10 +120,10 @@ def cost_estimate(preset: str, corpus: str = "ptb", reference: str | None = None
             return {"hours": math.nan, "hours_left": math.nan, "tokens_per_s": math.nan,
                     "basis": f"no recorded {reference or 'preset'} run to scale", "reference": None}
         tps = float(ref.log["tokens_per_s"].median()) * parameter_count(ref_preset) / parameter_count(preset)
-        basis, reference_name = f"estimated: {ref.name}'s median speed scaled by parameter count", ref.name
+        basis = f"estimated: {ref.name}'s median speed scaled by parameter count"
     epoch_h = train_tokens / tps / 3600
     return {"hours": epochs * epoch_h, "hours_left": max(epochs - done, 0) * epoch_h, "tokens_per_s": tps,
-            "basis": basis, "reference": reference_name}
+            "basis": basis, "reference": ref_preset}
 
 
 def load_sweep(path: str | os.PathLike, results: str | os.PathLike | None = None) -> dict:
@@ -272,7 +275,7 @@ def story_fit_lines(story: dict[str, "Run"]) -> str:
         f = overfitting(run)
         if f["rise"] == 0:
             shape = "still falling at its last epoch"
-        elif f"{f['rise']:.1%}" == "0.0%":  # a rise below rounding is no turn
+        elif f["rise"] < LEVEL:
             shape = f"level with its best (epoch {f['best_epoch']}, {f['best_valid']:.2f})"
         else:
             shape = f"up {f['rise']:.1%} from its best (epoch {f['best_epoch']}, {f['best_valid']:.1f})"
@@ -545,7 +548,7 @@ def table1_commands(table1: pd.DataFrame) -> str:
     lines = []
     for model, r in table1.iterrows():
         cost = f"a full run ≈ {r.cost_h:g} h on 2 CPU cores"
-        if r.here_state == "complete" and r.wall_h == r.wall_h:  # the measured wall time beside the estimate
+        if r.here_state == "complete" and not math.isnan(r.wall_h):  # the measured wall time beside the estimate
             cost = f"took {r.wall_h:g} h here; ≈ {r.cost_h:g} h on 2 quiet CPU cores at its median speed"
         if r.here_state == "in progress":
             cost = f"≈ {r.left_h:g} h left of a full run's ≈ {r.cost_h:g} h on 2 CPU cores"
