@@ -10,6 +10,7 @@ Floors (each imports only those below it; ``tests/test_floors.py`` checks it):
 - :mod:`rnnreg.views`: figures (matplotlib) and panels (ipywidgets), built on both;
 - the chapters in ``book/``.
 """
+
 import importlib
 
 __version__ = "0.1.0"

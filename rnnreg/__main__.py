@@ -1,5 +1,4 @@
-"""Command line: ``python -m rnnreg train | evaluate | record | mark-lost | measure | grid | zoo | average | live |
-bench``.
+"""Command line: ``python -m rnnreg train | evaluate | record | measure | grid | zoo | average | live | bench``.
 
 Examples::
 
@@ -8,7 +7,6 @@ Examples::
     python -m rnnreg train --preset medium --device cuda --out results/ptb/medium
     python -m rnnreg evaluate results/ptb/small
     python -m rnnreg record /work/runs/ptb/medium --to results/ptb/medium    # a long run's progress, for git
-    python -m rnnreg mark-lost results/ptb/medium --reason "..."              # its checkpoint is gone
     python -m rnnreg grid --out results/ptb/grid                              # chapter 04
     python -m rnnreg zoo --seeds 1 2                                          # chapter 05's scheme zoo
     python -m rnnreg zoo --schemes variational --recurrent-dropout 0.1 0.25   # its tuned recurrent rates
@@ -18,9 +16,12 @@ Examples::
 
 An interrupted ``train`` resumes from the run folder's last checkpoint when run again with
 the same options. ``evaluate``, ``measure`` and ``average`` use the corpus a run was trained on
-(recorded in the run folder) unless ``--data`` says otherwise, and refuse a corpus with another
-vocabulary. Errors end in one line ``error: ...`` on stderr and exit status 2 (130 for Ctrl-C).
+(recorded in the run folder, read with ``--unk`` if the run was) unless ``--data`` says otherwise,
+name it when it has moved, and refuse a corpus with another vocabulary. Numeric options are checked
+as the command line is read. Errors end in one line ``error: ...`` on stderr and exit status 2
+(130 for Ctrl-C).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,29 +34,53 @@ import shlex
 import signal
 import sys
 import threading
+import warnings
 from pathlib import Path
 
-from .data import Corpus, DataError, load_corpus
-from .live import DEMOS
-from .model import SCHEMES
-from .runfolder import CheckpointError, RunFolderError, recorded_corpus_folder, write_json
-from .train import (
-    DECAY_STARTS,
-    PRECISIONS,
-    PRESETS,
-    CheckpointMismatchError,
-    Config,
-    NonFiniteLossError,
-    evaluate,
-    load_run_model,
-    mark_lost,
-    record_run,
-    require_tokens,
-    resolve_device,
-)
+try:  # Ctrl-C while torch loads (a second or two): one line and exit 130, not the import machinery's traceback
+    from .config import DECAY_STARTS, MAX_SEED, PRECISIONS, PRESETS, Config
+    from .data import Corpus, DataError, load_corpus, sha256, split_files
+    from .live import DEMOS
+    from .model import SCHEMES
+    from .runfolder import (
+        CHECKPOINT,
+        CheckpointError,
+        CheckpointMismatchError,
+        RunFolderError,
+        corpus_files,
+        load_run_model,
+        record,
+        recorded_corpus,
+        write_json,
+    )
+    from .train import NonFiniteLossError, evaluate, require_tokens, resolve_device
+except KeyboardInterrupt:
+    if __name__ != "__main__":
+        raise
+    print("interrupted", file=sys.stderr)
+    sys.exit(130)
 
 #: The errors a command reports as one line (exit 2) instead of a traceback.
 USER_ERRORS = (DataError, ValueError, CheckpointMismatchError, NonFiniteLossError, RunFolderError)
+
+
+def number(low: float, high: float = math.inf, integer: bool = True):
+    """An argparse ``type``: a finite number (an integer if ``integer``) from ``low`` to ``high``, refused
+    as the command line is read, before any corpus or model loads (argparse names the option, exit 2)."""
+
+    def parse(text: str):
+        try:
+            value = int(text) if integer else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if integer else 'a number'}") from None
+        if not (math.isfinite(value) and low <= value <= high):
+            bound = f"from {low} to {high}" if high < math.inf else f"at least {low}"
+            raise argparse.ArgumentTypeError(
+                f"must be {'an integer' if integer else 'a finite number'} {bound}, got {text}"
+            )
+        return value
+
+    return parse
 
 
 def _add_config_options(p: argparse.ArgumentParser) -> None:
@@ -73,8 +98,11 @@ def _add_config_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", type=float)
     p.add_argument("--lr-decay", type=float, help="divisor applied each epoch once decay starts")
     p.add_argument("--decay-after", type=int, help="the paper's max_epoch")
-    p.add_argument("--decay-start", choices=DECAY_STARTS,
-                   help="'code' (authors' Lua, default) or 'text' (paper text / TensorFlow: one epoch earlier)")
+    p.add_argument(
+        "--decay-start",
+        choices=DECAY_STARTS,
+        help="'code' (authors' Lua, default) or 'text' (paper text / TensorFlow: one epoch earlier)",
+    )
     p.add_argument("--epochs", type=int)
     p.add_argument("--clip", type=float, help="gradient-norm clip at the paper's loss scale")
     p.add_argument("--max-train-tokens", type=int, help="train on the first N tokens only (quick runs)")
@@ -82,22 +110,34 @@ def _add_config_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int)
     p.add_argument("--device", help="auto (default), cpu, cuda, cuda:1 ...")
     p.add_argument("--precision", choices=PRECISIONS, help="fp32 (default) or bf16 autocast")
-    p.add_argument("--compile", action="store_true", default=None,
-                   help="torch.compile the training step (slow first step; falls back to eager)")
+    p.add_argument(
+        "--compile",
+        action="store_true",
+        default=None,
+        help="torch.compile the training step's forward and loss (tens of seconds to compile)",
+    )
 
 
 def _add_data_options(p: argparse.ArgumentParser, default: str = "$RNNREG_DATA, then the user cache") -> None:
     p.add_argument("--data", help=f"corpus folder (default: {default})")
     p.add_argument("--offline", action="store_true", help="never download the corpus (same as RNNREG_OFFLINE=1)")
-    p.add_argument("--unk", action="store_true",
-                   help="map valid/test words that are not in train to <unk> (default: refuse them)")
+    p.add_argument(
+        "--unk", action="store_true", help="map valid/test words that are not in train to <unk> (default: refuse them)"
+    )
 
 
-def load_corpus_from_args(args: argparse.Namespace, folder: str | None = None) -> Corpus:
-    """The corpus ``--data`` (or ``folder``) names, with ``--offline`` and ``--unk``; its notes on stderr."""
-    corpus = load_corpus(folder if folder is not None else args.data,
-                         download=False if args.offline else None, unknown="unk" if args.unk else "error")
-    for note in corpus.notes:
+def load_corpus_from_args(args: argparse.Namespace, folder: str | None = None, unk: bool = False) -> Corpus:
+    """The corpus ``--data`` (or ``folder``) names, with ``--offline`` and ``--unk`` (or ``unk``); its notes
+    on stderr, each once (the library also warns of some)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        corpus = load_corpus(
+            folder if folder is not None else args.data,
+            download=False if args.offline else None,
+            unknown="unk" if args.unk or unk else "error",
+        )
+    notes = corpus.notes + [str(w.message) for w in caught if str(w.message) not in corpus.notes]
+    for note in notes:
         print(f"rnnreg: note: {note}", file=sys.stderr)
     return corpus
 
@@ -108,7 +148,7 @@ def _overrides(args: argparse.Namespace) -> dict:
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
-    return Config.preset(args.preset, **_overrides(args))
+    return Config.from_preset(args.preset, **_overrides(args))
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -118,12 +158,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     for warning in unused_option_warnings(config, _overrides(args)):
         print(f"rnnreg: warning: {warning}", file=sys.stderr)
-    if not (args.save_every >= 0 and math.isfinite(args.save_every)):
-        raise ValueError(f"--save-every must be minutes >= 0 (0: save at epoch ends only), got {args.save_every}")
     out = args.out or f"runs/{config.preset}-{config.scheme}-seed{config.seed}"
     corpus = load_corpus_from_args(args)
-    result = train(config, corpus, out, progress=not args.quiet, command=args.command_line,
-                   callbacks=[_print_epoch], save_every_s=args.save_every * 60 or None)
+    result = train(config, corpus, out, progress=not args.quiet, command=args.command_line, callbacks=[_print_epoch])
     print(json.dumps({k: result.summary[k] for k in ("valid_ppl", "test_ppl", "wall_s")}, indent=2))
     print(f"run folder: {out}")
     return 0
@@ -151,29 +188,46 @@ def _stop_like_ctrl_c():
 
 def _print_epoch(event: dict) -> None:
     if event["event"] == "epoch":
-        print(f"epoch {event['epoch']:3d}  lr {event['lr']:.4g}  train {event['train_ppl']:8.2f}  "
-              f"valid {event['valid_ppl']:8.2f}  {event['tokens_per_s']:7.0f} tok/s  {event['epoch_s']:6.0f} s",
-              flush=True)
+        print(
+            f"epoch {event['epoch']:3d}  lr {event['lr']:.4g}  train {event['train_ppl']:8.2f}  "
+            f"valid {event['valid_ppl']:8.2f}  {event['tokens_per_s']:7.0f} tok/s  {event['epoch_s']:6.0f} s",
+            flush=True,
+        )
+
+
+def check_run_folders(runs) -> None:
+    """A wrong run folder is said before any corpus is loaded (or downloaded)."""
+    for run in map(Path, runs):
+        if not run.is_dir():
+            raise CheckpointError(
+                f"the run folder {run} does not exist" if not run.exists() else f"{run} is a file, not a run folder"
+            )
+        if not (run / CHECKPOINT).exists():
+            raise CheckpointError(
+                f"{run} has no checkpoint.pt: it is not a run folder, or its first epoch never finished"
+            )
 
 
 def corpus_for_runs(args: argparse.Namespace, runs) -> Corpus:
-    """``--data`` if given; else the corpus folder the first of ``runs`` recorded, if it is still there;
-    else the usual lookup (RNNREG_DATA, then the user cache). The runs' fingerprints are checked later."""
-    for run in runs:  # a wrong run folder is said before any corpus is loaded (or downloaded)
-        run = Path(run)
-        if not run.is_dir():
-            raise CheckpointError(f"the run folder {run} does not exist" if not run.exists()
-                                  else f"{run} is a file, not a run folder")
-        if not (run / "checkpoint.pt").exists():
-            raise CheckpointError(f"{run} has no checkpoint.pt: it is not a run folder, or its first epoch never "
-                                  "finished")
-    if args.data is None:
-        for run in runs:
-            folder = recorded_corpus_folder(run)
-            if folder is not None:
-                print(f"rnnreg: corpus {folder} (the one {run} was trained on)", file=sys.stderr)
-                return load_corpus_from_args(args, folder)
-    return load_corpus_from_args(args)
+    """``--data`` if given, else the corpus folder the runs recorded; PTB (or an older run that recorded
+    none) by the usual lookup (RNNREG_DATA, then the user cache). Split files identical to those a run
+    trained on are read with ``--unk``: the same ids whether or not it was trained with it. The runs'
+    fingerprints are checked later (:func:`rnnreg.runfolder.load_run_model`)."""
+    check_run_folders(runs)
+    run, recorded = next(((r, c) for r in runs if (c := recorded_corpus(r))), (None, {}))
+    folder = args.data
+    if folder is None and recorded.get("folder"):
+        if split_files(Path(recorded["folder"])):
+            folder = recorded["folder"]
+            print(f"rnnreg: corpus {folder} (the one {run} was trained on)", file=sys.stderr)
+        elif not (recorded.get("files") or {}).get("train", "ptb.").startswith("ptb."):  # its own corpus, moved
+            raise DataError(
+                f"{run} was trained on {recorded['folder']}, which no longer holds a corpus; "
+                "pass --data with that corpus"
+            )
+    files = split_files(Path(folder)) if folder is not None else None
+    same_files = bool(files) and recorded.get("file_sha256") == {s: sha256(f) for s, f in files.items()}
+    return load_corpus_from_args(args, folder, unk=same_files)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -189,22 +243,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"rnnreg: {exc}; the run trained on {config.device!r}, evaluating on 'auto'", file=sys.stderr)
         device = resolve_device("auto")
     model.to(device)
-    result = {"epoch": epoch,
-              "valid_ppl": round(evaluate(model, corpus.valid, config.batch_size, config.steps, device), 3),
-              "test_ppl": round(evaluate(model, corpus.test, 1, config.steps, device), 3)}
+    result = {
+        "epoch": epoch,
+        "valid_ppl": round(evaluate(model, corpus.valid, config.batch_size, config.steps, device), 3),
+        "test_ppl": round(evaluate(model, corpus.test, 1, config.steps, device), 3),
+    }
     print(json.dumps(result, indent=2))
     return 0
 
 
 def cmd_record(args: argparse.Namespace) -> int:
-    for path in record_run(args.run, args.to):
+    for path in record(args.run, args.to):
         print(path)
-    return 0
-
-
-def cmd_mark_lost(args: argparse.Namespace) -> int:
-    kept = mark_lost(args.record, args.reason)
-    print(f"{kept}: the lost run's record; {args.record} is free for its restart, from epoch 1")
     return 0
 
 
@@ -216,7 +266,23 @@ def cmd_measure(args: argparse.Namespace) -> int:
     from .analysis.signal import context_ablation, mask_noise, swap_sensitivity
     from .analysis.zoo import recurrent_rate
 
+    swap_warmup, longest_context = 20, 50  # swap_sensitivity's stretches, context_ablation's longest context
     corpus = corpus_for_runs(args, args.runs)
+    needs = [(0, "")]
+    if "signal" in args.what:
+        needs += [
+            (
+                swap_warmup + args.max_lag + 2,
+                f"--max-lag {args.max_lag} (stretches of {swap_warmup} + max-lag + 1 tokens)",
+            ),
+            (longest_context + 2, f"the context ablation (contexts up to {longest_context} tokens)"),
+        ]
+    if "mask-noise" in args.what:
+        needs.append((args.warmup + args.max_lag + 1, f"--warmup {args.warmup} with --max-lag {args.max_lag}"))
+    need, why = max(needs)
+    if len(corpus.valid) < need:
+        file = (corpus_files(corpus) or {}).get("valid", corpus.source)
+        raise DataError(f"the valid split ({file}) has {len(corpus.valid)} tokens; {why} needs at least {need}")
     for run in map(Path, args.runs):
         model, config, epoch = load_run_model(run, corpus=corpus)
         about = {"run": str(run), "scheme": config.scheme, "epoch": epoch, "split": "valid"}
@@ -224,7 +290,9 @@ def cmd_measure(args: argparse.Namespace) -> int:
             start = time.perf_counter()
             result = dict(about)
             for masks in (False, True):
-                r = swap_sensitivity(model, corpus.valid, args.max_lag, args.samples, masks=masks, seed=args.seed)
+                r = swap_sensitivity(
+                    model, corpus.valid, args.max_lag, args.samples, swap_warmup, masks=masks, seed=args.seed
+                )
                 result["swap_masks" if masks else "swap_eval"] = {k: v.tolist() for k, v in r.items()}
             r = context_ablation(model, corpus.valid, positions=args.positions, seed=args.seed)
             result["context_ablation"] = {k: v.tolist() for k, v in r.items()}
@@ -235,12 +303,24 @@ def cmd_measure(args: argparse.Namespace) -> int:
             start = time.perf_counter()
             r = mask_noise(model, corpus.valid, args.max_lag, args.windows, args.draws, args.warmup, seed=args.seed)
             rate = recurrent_rate(config.to_dict(), no_site=0.0)
-            result = {**about, "mode": "training", "dropout": model.dropout, "recurrent_rate": rate,
-                      "recurrent_dropout": model.recurrent_dropout, "zoneout_h": model.zoneout_h,
-                      "zoneout_c": model.zoneout_c, "seed": config.seed,
-                      "windows": args.windows, "draws": args.draws, "warmup": args.warmup, "probe": "rademacher",
-                      "start_state": "evaluation-mode state after reading the warmup tokens before each window",
-                      "measure_seed": args.seed, **r.as_dict(), "provenance": _provenance(args, start)}
+            result = {
+                **about,
+                "mode": "training",
+                "dropout": model.dropout,
+                "recurrent_rate": rate,
+                "recurrent_dropout": model.recurrent_dropout,
+                "zoneout_h": model.zoneout_h,
+                "zoneout_c": model.zoneout_c,
+                "seed": config.seed,
+                "windows": args.windows,
+                "draws": args.draws,
+                "warmup": args.warmup,
+                "probe": "rademacher",
+                "start_state": "evaluation-mode state after reading the warmup tokens before each window",
+                "measure_seed": args.seed,
+                **r.as_dict(),
+                "provenance": _provenance(args, start),
+            }
             write_json(run / "mask_noise.json", result, indent=1)
             print(f"{run}: written mask_noise.json ({result['provenance']['wall_s']:.0f} s)", flush=True)
     return 0
@@ -261,76 +341,157 @@ def _write_json(path: str, result: dict) -> None:
     print(f"written {out}")
 
 
+def _add_launcher_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--launcher",
+        choices=["local", "slurm"],
+        default="local",
+        help="submitit's executor: local (this machine, one job per --cpus cores at a time) or slurm",
+    )
+    p.add_argument("--partition", help="SLURM partition")
+    p.add_argument(
+        "--time", type=number(1), metavar="MINUTES", help="time limit of each job (default: a day on SLURM; none here)"
+    )
+    p.add_argument("--cpus", type=number(1), default=1, help="CPUs of each job, its training threads (default: 1)")
+    p.add_argument(
+        "--logs",
+        default="runs/submitit",
+        help="submitit's folder for the jobs' output (on SLURM: one the nodes share; default %(default)s)",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the train command of each run not yet complete (and SLURM's parameters); run nothing",
+    )
+    _add_data_options(p)
+
+
+def _data_argv(args: argparse.Namespace) -> list[str]:
+    return ([] if args.data is None else ["--data", args.data]) + ["--offline"] * args.offline + ["--unk"] * args.unk
+
+
+def _launch(args: argparse.Namespace, runs, name: str) -> int:
+    """Send the runs not yet complete out as one job each (:func:`rnnreg.sweeps.launch`)."""
+    from .sweeps import executor_parameters, launch
+
+    executor_parameters(args.launcher, args.partition, args.time, args.cpus)  # wrong options: said first
+    if not args.dry_run and not all(run.finished() for run in runs):
+        load_corpus_from_args(args)  # found (or downloaded) once, here, before any job starts
+    try:
+        _, failed = launch(
+            runs,
+            args.launcher,
+            args.logs,
+            args.partition,
+            args.time,
+            args.cpus,
+            dry_run=args.dry_run,
+            name=name,
+            log=lambda line: print(line, flush=True),
+        )
+    except ImportError as exc:  # submitit is not installed
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if failed:
+        print(
+            f"error: {len(failed)} of the runs failed ({', '.join(run.folder for run in failed)}); their output "
+            "is named above",
+            file=sys.stderr,
+        )
+        return 2
+    return 0
+
+
 def cmd_grid(args: argparse.Namespace) -> int:
-    """Chapter 04's grid (hidden size x dropout), one resumable run per cell; then the inference comparison."""
+    """Chapter 04's grid (hidden size x dropout), one ``train`` job per cell (:mod:`rnnreg.sweeps`); or,
+    with ``--inference``, the inference comparison on the trained grid."""
     import time
 
-    from .analysis.equivalence import grid_cells, inference_comparison, run_grid
+    from .sweeps import grid_cells, grid_runs
 
-    corpus = load_corpus_from_args(args)
     if args.inference:
+        from .analysis.equivalence import inference_comparison
+
+        corpus = load_corpus_from_args(args)
         start = time.perf_counter()
         result = inference_comparison(args.out, corpus, samples=args.samples)
         result["provenance"] = _provenance(args, start)
         _write_json(str(Path(args.out) / "inference.json"), result)
         return 0
     cells = grid_cells(args.sizes, args.rates, args.seeds, ensemble=not args.no_ensemble)
-    run_grid(args.out, cells, corpus, command=args.command_line, log=lambda line: print(line, flush=True))
-    return 0
+    return _launch(args, grid_runs(args.out, cells, _data_argv(args)), "rnnreg-grid")
 
 
 def cmd_zoo(args: argparse.Namespace) -> int:
-    """Chapter 05's scheme zoo at its one budget (``rnnreg.analysis.zoo.BUDGET``): each run through
-    ``train`` (so its summary records that command), resumed from its checkpoint, finished runs skipped."""
-    from .analysis.zoo import plan, run_argv, run_command, run_folder
-    from .runfolder import claim_run_dir, release_run_dir
+    """Chapter 05's scheme zoo at one budget (``rnnreg.sweeps.BUDGETS``), one ``train`` job per run (so
+    its summary records that command): finished runs skipped, started ones resumed from their checkpoint."""
+    from .sweeps import MEDIUM, zoo_runs
 
-    data = ([] if args.data is None else ["--data", args.data]) + ["--offline"] * args.offline + ["--unk"] * args.unk
-    for scheme, seed, rate in plan(args.schemes, args.seeds, args.recurrent_dropout):
-        folder = run_folder(scheme, seed, rate, args.out)
-        if (Path(folder) / "summary.json").exists():
-            print(f"{folder}: complete, skipped", flush=True)
-            continue
-        if args.dry_run:
-            print(run_command(scheme, seed, rate, args.out, data), flush=True)
-            continue
-        claimed = claim_run_dir(folder)
-        if claimed is False:
-            print(f"{folder}: another process is training it, skipped", flush=True)
-            continue
-        try:
-            print(f"{folder}: training", flush=True)
-            rc = main(["train", *run_argv(scheme, seed, rate, args.out), *data])
-        finally:
-            if claimed:
-                release_run_dir(folder)
-        if rc:
-            return rc
-    return 0
+    medium = args.budget == "medium"
+    schemes = args.schemes or (MEDIUM["schemes"] if medium else SCHEMES)
+    rates = args.recurrent_dropout or (MEDIUM["rates"] if medium else None)
+    seeds = args.seeds or (MEDIUM["seeds"] if medium else (1,))
+    runs = zoo_runs(schemes, seeds, rates, args.out, args.budget, _data_argv(args))
+    return _launch(args, runs, f"rnnreg-zoo-{args.budget}")
+
+
+def distinct_members(runs) -> None:
+    """Refuse a member given twice: the same folder (another spelling too) or a copy of its checkpoint."""
+    seen = {}
+    for run in runs:
+        for key, how in (
+            (Path(run).resolve(), "the same run folder"),
+            (sha256(Path(run) / CHECKPOINT), "the same checkpoint (a copy?)"),
+        ):
+            if key in seen:
+                raise ValueError(f"{seen[key]} and {run} are {how}: give each member of the average once")
+            seen[key] = run
 
 
 def cmd_average(args: argparse.Namespace) -> int:
-    """Probability averaging of several runs (Table 1's model averaging), on valid or test."""
+    """Probability averaging of several runs (Table 1's model averaging), on valid or test. Every member
+    reads the tokens in one layout (batch size and window), so that the probabilities averaged are of the
+    same tokens: ``--batch-size`` (default 1 on test, the paper's protocol, else the first member's) and
+    the first member's steps."""
     import time
 
     from .analysis.averaging import averaged_perplexity, running_averages, target_log_probs
 
     start = time.perf_counter()
+    check_run_folders(args.runs)
+    distinct_members(args.runs)
     corpus = corpus_for_runs(args, args.runs)
     ids = getattr(corpus, args.split)
-    members, log_probs = [], []
+    members, log_probs, layout = [], [], {}
     for run in args.runs:
         model, config, epoch = load_run_model(Path(run), corpus=corpus)
-        batch = args.batch_size or (1 if args.split == "test" else config.batch_size)
-        require_tokens(corpus, args.split, batch, f"averaging on the {args.split} split")
-        log_probs.append(target_log_probs(model, ids, batch, config.steps))
-        members.append({"run": run, "epoch": epoch, "seed": config.seed, "scheme": config.scheme,
-                        "dropout": config.dropout, "precision": config.precision,
-                        "ppl": averaged_perplexity(log_probs[-1])})
+        if not layout:
+            layout = {
+                "batch_size": args.batch_size or (1 if args.split == "test" else config.batch_size),
+                "steps": config.steps,
+            }
+            require_tokens(corpus, args.split, layout["batch_size"], f"averaging on the {args.split} split")
+        log_probs.append(target_log_probs(model, ids, layout["batch_size"], layout["steps"]))
+        members.append(
+            {
+                "run": run,
+                "epoch": epoch,
+                "seed": config.seed,
+                "scheme": config.scheme,
+                "dropout": config.dropout,
+                "precision": config.precision,
+                "ppl": averaged_perplexity(log_probs[-1]),
+            }
+        )
         print(f"{run}: {members[-1]['ppl']:.2f}", flush=True)
-    result = {"split": args.split, "batch_size": batch, "steps": config.steps, "members": members,
-              "average_ppl": running_averages(log_probs),
-              "note": "average_ppl[k-1] averages the probabilities of the first k members"}
+    result = {
+        "split": args.split,
+        **layout,
+        "members": members,
+        "average_ppl": running_averages(log_probs),
+        "note": "average_ppl[k-1] averages the probabilities of the first k members; every member "
+        "evaluated with batch_size and steps",
+    }
     result["provenance"] = _provenance(args, start)
     print("averaged:", " ".join(f"{v:.2f}" for v in result["average_ppl"]))
     if args.out:
@@ -350,8 +511,10 @@ def cmd_live(args: argparse.Namespace) -> int:
     sweep["demo"] = args.demo
     for run in sweep["runs"]:
         print(f"seed {run['seed']} {run['label']}: valid " + " ".join(f"{v:.1f}" for v in run["valid"]), flush=True)
-    print(f"wall seconds per seed ({sweep['workers']} runs at a time): "
-          + ", ".join(f"seed {k}: {v:.0f}" for k, v in sweep["seconds"].items()))
+    print(
+        f"wall seconds per seed ({sweep['workers']} runs at a time): "
+        + ", ".join(f"seed {k}: {v:.0f}" for k, v in sweep["seconds"].items())
+    )
     sweep["provenance"] = _provenance(args, start)
     _write_json(args.out, sweep)
     return 0
@@ -360,23 +523,32 @@ def cmd_live(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run_bench
 
-    run_bench(shapes=args.shapes, schemes=args.schemes, seconds=args.seconds, out=args.out,
-              precisions=args.precisions, compile=args.compile, rounds=args.rounds, command=args.command_line)
+    run_bench(
+        shapes=args.shapes,
+        schemes=args.schemes,
+        seconds=args.seconds,
+        out=args.out,
+        precisions=args.precisions,
+        compile=args.compile,
+        rounds=args.rounds,
+        command=args.command_line,
+    )
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rnnreg", description=__doc__, allow_abbrev=False,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m rnnreg",
+        description=__doc__,
+        allow_abbrev=False,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train", allow_abbrev=False, help="train a model (resumes from the run folder's checkpoint)")
     _add_config_options(p)
     p.add_argument("--out", help="run folder (default runs/<preset>-<scheme>-seed<seed>)")
     _add_data_options(p)
-    p.add_argument("--save-every", type=float, default=5.0, metavar="MINUTES",
-                   help="during an epoch, save the model every MINUTES (checkpoint-mid-epoch.pt; 0: only at "
-                        "epoch ends)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 
@@ -386,78 +558,116 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device")
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("record", allow_abbrev=False,
-                       help="copy a run folder's config, log and summary (or progress.json while it trains) into "
-                            "results/, without the checkpoint")
+    p = sub.add_parser(
+        "record",
+        allow_abbrev=False,
+        help="copy a run folder's config, log and summary (or progress.json while it trains) into "
+        "results/, without the checkpoint",
+    )
     p.add_argument("run", help="run folder")
     p.add_argument("--to", required=True, help="folder to record it in, e.g. results/ptb/medium")
     p.set_defaults(func=cmd_record)
 
-    p = sub.add_parser("mark-lost", allow_abbrev=False,
-                       help="a recorded run in progress whose checkpoint is gone: keep its record in "
-                            "<record>/lost-attempt-N and free the folder for the restarted run")
-    p.add_argument("record", help="the results folder, e.g. results/ptb/medium")
-    p.add_argument("--reason", required=True, help="why the checkpoint is gone (kept in the record)")
-    p.set_defaults(func=cmd_mark_lost)
-
     p = sub.add_parser(
-        "measure", allow_abbrev=False,
-        help="chapter 03: lag sensitivity, context ablation and mask noise of trained runs"
+        "measure",
+        allow_abbrev=False,
+        help="chapter 03: lag sensitivity, context ablation and mask noise of trained runs",
     )
     p.add_argument("runs", nargs="+", help="run folders with a checkpoint")
     _add_data_options(p, "the corpus the runs were trained on")
-    p.add_argument("--what", nargs="+", choices=["signal", "mask-noise"], default=["signal"],
-                   help="signal: signal.json (swap sensitivity, context ablation; the default); "
-                        "mask-noise: mask_noise.json (signal vs mask noise in dh_t/dx_(t-k), training mode)")
-    p.add_argument("--max-lag", type=int, default=30)
-    p.add_argument("--samples", type=int, default=200, help="swapped stretches per lag (signal)")
-    p.add_argument("--positions", type=int, default=2000, help="targets of the context ablation (signal)")
-    p.add_argument("--windows", type=int, default=128, help="windows, each with its own probe (mask-noise)")
-    p.add_argument("--draws", type=int, default=16, help="mask draws per window (mask-noise)")
-    p.add_argument("--warmup", type=int, default=35, help="tokens read in evaluation mode before a window (mask-noise)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--what",
+        nargs="+",
+        choices=["signal", "mask-noise"],
+        default=["signal"],
+        help="signal: signal.json (swap sensitivity, context ablation; the default); "
+        "mask-noise: mask_noise.json (signal vs mask noise in dh_t/dx_(t-k), training mode)",
+    )
+    p.add_argument("--max-lag", type=number(0), default=30, help="largest lag k measured")
+    p.add_argument("--samples", type=number(1), default=200, help="swapped stretches per lag (signal)")
+    p.add_argument("--positions", type=number(1), default=2000, help="targets of the context ablation (signal)")
+    p.add_argument(
+        "--windows",
+        type=number(2),
+        default=128,
+        help="windows, each with its own probe (mask-noise; two or more for a standard error)",
+    )
+    p.add_argument("--draws", type=number(2), default=16, help="mask draws per window (mask-noise)")
+    p.add_argument(
+        "--warmup", type=number(0), default=35, help="tokens read in evaluation mode before a window (mask-noise)"
+    )
+    p.add_argument("--seed", type=number(0, MAX_SEED), default=0)
     p.set_defaults(func=cmd_measure)
 
     p = sub.add_parser(
         "grid",
         allow_abbrev=False,
-        help="chapter 04: hidden size x dropout grid (resumable; start one runner per free core), or --inference",
+        help="chapter 04: hidden size x dropout grid, one train job per cell (local or SLURM); or --inference",
     )
     p.add_argument("--out", default="results/ptb/grid", help="grid folder (one run folder per cell)")
     p.add_argument("--sizes", nargs="+", type=int)
     p.add_argument("--rates", nargs="+", type=float)
     p.add_argument("--seeds", nargs="+", type=int)
     p.add_argument("--no-ensemble", action="store_true", help="skip the extra seeds used by the ensemble")
-    p.add_argument("--inference", action="store_true",
-                   help="instead of training: weight scaling vs MC dropout vs ensemble -> inference.json")
-    p.add_argument("--samples", type=int, default=10, help="MC-dropout passes for --inference")
-    _add_data_options(p)
+    p.add_argument(
+        "--inference",
+        action="store_true",
+        help="instead of training: weight scaling vs MC dropout vs ensemble -> inference.json",
+    )
+    p.add_argument("--samples", type=number(1), default=10, help="MC-dropout passes for --inference")
+    _add_launcher_options(p)
     p.set_defaults(func=cmd_grid)
 
-    p = sub.add_parser("zoo", allow_abbrev=False,
-                       help="chapter 05: every scheme at the zoo's budget, one resumable train run each")
-    p.add_argument("--schemes", nargs="+", default=list(SCHEMES), choices=SCHEMES)
-    p.add_argument("--seeds", nargs="+", type=int, default=[1])
-    p.add_argument("--recurrent-dropout", nargs="+", type=float, metavar="R",
-                   help="recurrent rates to train (zoneout: its c rate); default: the untuned budget")
-    p.add_argument("--out", help="folder of the runs (default: results/ptb/zoo untuned, results/ptb/zoo-tuned tuned)")
-    p.add_argument("--dry-run", action="store_true", help="print the train commands of the runs not yet complete")
-    _add_data_options(p)
+    p = sub.add_parser(
+        "zoo", allow_abbrev=False, help="chapter 05: every scheme at one budget, one train job per run (local or SLURM)"
+    )
+    p.add_argument(
+        "--budget",
+        choices=["small", "medium"],
+        default="small",
+        help="small: chapter 05's zoo; medium: the paper's 2 x 650 recipe on all of PTB, by default "
+        "for variational, everywhere, weight_drop and memory at recurrent rate 0.1 "
+        "(results/ptb/zoo-medium)",
+    )
+    p.add_argument("--schemes", nargs="+", choices=SCHEMES, help="default: every scheme (small), see --budget")
+    p.add_argument("--seeds", nargs="+", type=int, help="default: 1")
+    p.add_argument(
+        "--recurrent-dropout",
+        nargs="+",
+        type=float,
+        metavar="R",
+        help="recurrent rates to train (zoneout: its c rate); default: the untuned budget",
+    )
+    p.add_argument(
+        "--out",
+        help="folder of the runs (default: results/ptb/zoo untuned, results/ptb/zoo-tuned "
+        "tuned, results/ptb/zoo-medium at the medium budget)",
+    )
+    _add_launcher_options(p)
     p.set_defaults(func=cmd_zoo)
 
     p = sub.add_parser("average", allow_abbrev=False, help="perplexity of the probability average of several runs")
     p.add_argument("runs", nargs="+", help="run folders with a checkpoint")
     p.add_argument("--split", choices=["valid", "test"], default="test")
-    p.add_argument("--batch-size", type=int, help="default: 1 on test (the paper's protocol), else the run's")
+    p.add_argument(
+        "--batch-size",
+        type=number(1),
+        help="one for every member: default 1 on test (the paper's protocol), else the first run's",
+    )
     p.add_argument("--out", help="write the result as JSON here")
     _add_data_options(p, "the corpus the runs were trained on")
     p.set_defaults(func=cmd_average)
 
-    p = sub.add_parser("live", allow_abbrev=False,
-                       help="a chapter's live demo (its default settings) over several seeds, as JSON")
-    p.add_argument("--demo", default="01_defaults", choices=sorted(DEMOS),
-                   help="which demo (rnnreg.live.DEMOS; default: chapter 01's)")
-    p.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
+    p = sub.add_parser(
+        "live", allow_abbrev=False, help="a chapter's live demo (its default settings) over several seeds, as JSON"
+    )
+    p.add_argument(
+        "--demo",
+        default="01_defaults",
+        choices=sorted(DEMOS),
+        help="which demo (rnnreg.live.DEMOS; default: chapter 01's)",
+    )
+    p.add_argument("--seeds", nargs="+", type=number(0, MAX_SEED), default=[1, 2, 3])
     p.add_argument("--out", required=True, help="write the sweep as JSON here (e.g. results/live/01_defaults.json)")
     _add_data_options(p)
     p.set_defaults(func=cmd_live)
@@ -468,8 +678,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--shapes", nargs="+", default=["small", "medium"], choices=["small", "medium", "large"])
     p.add_argument("--schemes", nargs="+", default=list(SCHEMES), choices=SCHEMES)
     p.add_argument("--precisions", nargs="+", default=["fp32", "bf16"], choices=PRECISIONS)
-    p.add_argument("--seconds", type=float, default=8.0, help="timing budget per measurement (split over rounds)")
-    p.add_argument("--rounds", type=int, default=5, help="interleaved rounds; medians over them are reported")
+    p.add_argument(
+        "--seconds",
+        type=number(0.001, integer=False),
+        default=8.0,
+        help="timing budget per measurement (split over rounds)",
+    )
+    p.add_argument("--rounds", type=number(1), default=5, help="interleaved rounds; medians over them are reported")
     p.add_argument("--compile", action="store_true", help="add torch.compile'd rows for the fused schemes")
     p.add_argument("--out", help="write the results as JSON here")
     p.set_defaults(func=cmd_bench)
@@ -487,16 +702,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # disk full, read-only, permissions: the file and the reason, no traceback
-        print(f"error: {_os_error(exc)}", file=sys.stderr)
+        print(f"error: {_os_error(exc, args)}", file=sys.stderr)
         return 2
 
 
-def _os_error(exc: OSError) -> str:
+def _os_error(exc: OSError, args: argparse.Namespace) -> str:
     what = exc.strerror or str(exc) or type(exc).__name__
     if exc.errno == errno.ENOSPC:
         what += " (free some space, then run the same command again: training resumes from its checkpoint)"
     elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        what += " (write somewhere else, e.g. another --out)"
+        option = "--out" if "out" in vars(args) else "--to" if "to" in vars(args) else None
+        what += (
+            f" (write somewhere else, e.g. another {option})"
+            if option
+            # measure writes beside the run
+            else " (make the run folder writable, or copy it somewhere writable and measure the copy)"
+        )
     return f"{exc.filename}: {what}" if exc.filename else what
 
 

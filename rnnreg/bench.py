@@ -14,21 +14,23 @@ Timing: this machine's speed drifts (shared cores); every contender of a shape i
 per round, rounds interleaved, and the medians over rounds are reported, with the range of the
 per-round ratios to the reference.
 """
+
 from __future__ import annotations
 
 import json
 import platform
-import statistics
 import sys
 import time
 from pathlib import Path
+from statistics import median
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .model import FUSED_SCHEMES, LSTMLM, SCHEMES
-from .train import WindowLoss, bf16_supported, git_commit, machine_description, sgd, train_step, utc_now
+from .runfolder import git_commit, machine_description, utc_now
+from .train import WindowLoss, bf16_supported, sgd, train_step
 
 VOCAB, BATCH = 10_000, 20
 #: (hidden size, BPTT steps, dropout) of the paper's shapes; dropout is what the schemes use here.
@@ -103,7 +105,6 @@ def scheme_step(scheme: str, hidden: int, steps: int, dropout: float, precision:
         nonlocal state
         _, state = train_step(model, optimizer, x, y, state, 5.0, device, precision, loss_fn)
 
-    step.loss_fn = loss_fn
     return step
 
 
@@ -122,11 +123,13 @@ def interleaved_rates(contenders: dict, tokens_per_step: int, seconds: float, ro
     for _ in range(rounds):
         for name, step in contenders.items():
             rates[name].append(_time_steps(step, tokens_per_step, seconds / rounds))
-    ref = rates[next(iter(contenders))]
-    return {name: {"tokens_per_s": statistics.median(r),
-                   "ratio_to_reference": statistics.median(a / b for a, b in zip(r, ref)),
-                   "ratio_spread": [min(a / b for a, b in zip(r, ref)), max(a / b for a, b in zip(r, ref))]}
-            for name, r in rates.items()}
+    ref, out = rates[next(iter(contenders))], {}
+    for name, r in rates.items():
+        ratios = [a / b for a, b in zip(r, ref)]
+        out[name] = dict(
+            tokens_per_s=median(r), ratio_to_reference=median(ratios), ratio_spread=[min(ratios), max(ratios)]
+        )
+    return out
 
 
 def flops_per_token(hidden: int) -> int:
@@ -134,52 +137,46 @@ def flops_per_token(hidden: int) -> int:
     return 6 * model.num_parameters(exclude_embedding=True)
 
 
-def run_bench(shapes=("small", "medium"), schemes=SCHEMES, seconds: float = 8.0, out: str | None = None,
-              precisions=("fp32", "bf16"), compile: bool = False, rounds: int = 5,
-              command: str = "run_bench()") -> dict:
+def run_bench(
+    shapes=("small", "medium"),
+    schemes=SCHEMES,
+    seconds=8.0,
+    out=None,
+    precisions=("fp32", "bf16"),
+    compile=False,
+    rounds=5,
+    command="run_bench()",
+) -> dict:
     """Measure every (scheme, precision[, compiled]) at each shape beside the reference; see the module doc.
 
     ``compile`` adds a torch.compile'd row for each fused scheme (``none``, ``zaremba``,
     ``weight_drop``). The custom-cell schemes get none: tracing their per-step Python loop takes
     long, and what compiling them would give is not measured here.
     """
+    if not (isinstance(rounds, int) and rounds > 0):
+        raise ValueError(f"--rounds must be a positive integer, got {rounds!r}")
+    if not seconds > 0:
+        raise ValueError(f"--seconds must be positive, got {seconds!r}")
     device = torch.device("cpu")
     if "bf16" in precisions and not bf16_supported(device):
         print("bf16 is not supported on this CPU: measuring fp32 only", file=sys.stderr)
         precisions = [p for p in precisions if p != "bf16"]
     fp32_rate = matmul_gflops(torch.float32)
-    result = {
-        "command": command,
-        "git_commit": git_commit(), "torch": torch.__version__, "python": platform.python_version(),
-        "device": machine_description(device), "threads": torch.get_num_threads(),
-        "matmul_gflops_fp32": fp32_rate, "matmul_gflops_bf16": matmul_gflops(torch.bfloat16),
-        "seconds_per_measurement": seconds, "rounds": rounds,
-        "method": "each contender timed once per round, rounds interleaved; medians over rounds",
-        "date": utc_now(),
-        "rows": [],
-    }
-    print(f"{result['device']}; fp32 matmul {fp32_rate:.0f} GFLOP/s, bf16 {result['matmul_gflops_bf16']:.0f} GFLOP/s")
-    header = (f"{'shape':7} {'scheme':12} {'precision':9} {'compiled':8} {'tokens/s':>9} {'x ref':>6} "
-              f"{'(min-max)':>11} {'% fp32 bound':>12}")
+    # Only where bf16 is measured: without bf16 in hardware this probe alone takes minutes.
+    bf16_rate = matmul_gflops(torch.bfloat16) if "bf16" in precisions else None
+    result = _record(command, device, fp32_rate, bf16_rate, seconds, rounds)
+    print(
+        f"{result['device']}; fp32 matmul {fp32_rate:.0f} GFLOP/s"
+        + (f", bf16 {bf16_rate:.0f} GFLOP/s" if bf16_rate is not None else "")
+    )
+    header = (
+        f"{'shape':7} {'scheme':12} {'precision':9} {'compiled':8} {'tokens/s':>9} {'x ref':>6} "
+        f"{'(min-max)':>11} {'% fp32 bound':>12}"
+    )
     print(header)
     print("-" * len(header))
     for shape in shapes:
-        hidden, steps, dropout = SHAPES[shape]
-        bound = fp32_rate * 1e9 / flops_per_token(hidden)
-        contenders = {("reference", "fp32", False): reference_step(hidden, steps, dropout)}
-        for scheme in schemes:
-            for precision in precisions:
-                contenders[(scheme, precision, False)] = scheme_step(scheme, hidden, steps, dropout, precision)
-                if compile and scheme in FUSED_SCHEMES:
-                    contenders[(scheme, precision, True)] = scheme_step(scheme, hidden, steps, dropout, precision,
-                                                                        compile=True)
-        measured = interleaved_rates(contenders, steps * BATCH, seconds, rounds)
-        for (scheme, precision, compiled), m in measured.items():
-            step = contenders[(scheme, precision, compiled)]
-            compiled = compiled and step.loss_fn.compiled  # False if compilation fell back to eager
-            row = {"shape": shape, "hidden_size": hidden, "steps": steps, "dropout": dropout, "scheme": scheme,
-                   "precision": precision, "compiled": compiled, **m,
-                   "fraction_of_fp32_bound": m["tokens_per_s"] / bound, "fp32_bound_tokens_per_s": bound}
+        for row in _shape_rows(shape, schemes, precisions, compile, seconds, rounds, fp32_rate):
             result["rows"].append(row)
             _print_row(row)
     if out:
@@ -189,8 +186,49 @@ def run_bench(shapes=("small", "medium"), schemes=SCHEMES, seconds: float = 8.0,
     return result
 
 
+def _record(command: str, device: torch.device, fp32_rate: float, bf16_rate, seconds: float, rounds: int) -> dict:
+    """The measurement's record before its rows: provenance, the matmul rates, the timing method."""
+    return {
+        "command": command,
+        "git_commit": git_commit(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "device": machine_description(device),
+        "threads": torch.get_num_threads(),
+        "matmul_gflops_fp32": fp32_rate,
+        "matmul_gflops_bf16": bf16_rate,
+        "seconds_per_measurement": seconds,
+        "rounds": rounds,
+        "method": "each contender timed once per round, rounds interleaved; medians over rounds",
+        "date": utc_now(),
+        "rows": [],
+    }
+
+
+def _shape_rows(shape: str, schemes, precisions, compile: bool, seconds: float, rounds: int, fp32_rate: float):
+    """Every contender at one shape, timed together: one row each, the reference first."""
+    hidden, steps, dropout = SHAPES[shape]
+    bound = fp32_rate * 1e9 / flops_per_token(hidden)
+    contenders = {("reference", "fp32", False): reference_step(hidden, steps, dropout)}
+    for scheme in schemes:
+        for precision in precisions:
+            contenders[(scheme, precision, False)] = scheme_step(scheme, hidden, steps, dropout, precision)
+            if compile and scheme in FUSED_SCHEMES:
+                contenders[(scheme, precision, True)] = scheme_step(scheme, hidden, steps, dropout, precision, True)
+    measured = interleaved_rates(contenders, steps * BATCH, seconds, rounds)
+    fields = dict(shape=shape, hidden_size=hidden, steps=steps, dropout=dropout)
+    rows = []
+    for (scheme, precision, compiled), m in measured.items():
+        row = dict(fields, scheme=scheme, precision=precision, compiled=compiled, **m)
+        rows.append({**row, "fraction_of_fp32_bound": m["tokens_per_s"] / bound, "fp32_bound_tokens_per_s": bound})
+    return rows
+
+
 def _print_row(row: dict) -> None:
     lo, hi = row["ratio_spread"]
-    print(f"{row['shape']:7} {row['scheme']:12} {row['precision']:9} {'yes' if row['compiled'] else 'no':8} "
-          f"{row['tokens_per_s']:9.0f} {row['ratio_to_reference']:6.2f} {lo:5.2f}-{hi:<5.2f} "
-          f"{100 * row['fraction_of_fp32_bound']:11.0f}%", flush=True)
+    print(
+        f"{row['shape']:7} {row['scheme']:12} {row['precision']:9} {'yes' if row['compiled'] else 'no':8} "
+        f"{row['tokens_per_s']:9.0f} {row['ratio_to_reference']:6.2f} {lo:5.2f}-{hi:<5.2f} "
+        f"{100 * row['fraction_of_fp32_bound']:11.0f}%",
+        flush=True,
+    )

@@ -10,6 +10,7 @@ one per core, each on one thread: on a reader's two cores the two runs of chapte
 of one. Each process seeds itself exactly as :func:`rnnreg.train.train` does one after the other,
 so the numbers are the ones a sequential run gives (one thread: no reduction order to change).
 """
+
 from __future__ import annotations
 
 import io
@@ -18,20 +19,22 @@ import os
 import queue
 import statistics
 import time
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import torch
 
+from .config import Config, build_model
 from .data import Corpus
-from .train import Config, RunResult, build_model, curve_findings, num_threads, sgd, train, train_step
+from .train import RunResult, curve_findings, num_threads, sgd, train, train_step
 
 #: Defaults of the quick live runs: a PTB slice, the small model's shape at 150 units, lr held at 1
 #: (no decay within a few epochs). Chosen so that chapter 01's two runs, side by side on two cores,
 #: take about a minute and the undropped one turns up in every seed tried (2 × 200 on 20,000
 #: tokens shows it as well at twice the cost; 2 × 100 or 2 × 128 on 10-12,000 tokens, not clearly).
 #: Chapter 01's panel uses them as they are; results/live/01_defaults.json records them over three seeds.
-QUICK = dict(hidden_size=150, train_tokens=15_000, valid_tokens=5_000, epochs=8, batch_size=10, steps=20,
-             dropout=0.5, seed=1)
+QUICK = dict(
+    hidden_size=150, train_tokens=15_000, valid_tokens=5_000, epochs=8, batch_size=10, steps=20, dropout=0.5, seed=1
+)
 
 #: The chapters' live demos by name: what their panel trains (keyword arguments of
 #: ``TrainingPanel`` and of :func:`seed_sweep`, over :data:`QUICK`). ``python -m rnnreg live --demo
@@ -40,19 +43,39 @@ DEMOS = {
     # chapter 01: the same model with and without dropout
     "01_defaults": dict(schemes=("none", "zaremba")),
     # chapter 02: one scheme, the non-recurrent rate fixed, only the rate on h(t-1) differs
-    "02_rates": dict(schemes=("everywhere",), recurrent_rates=(0.0, 0.25, 0.5), hidden_size=128,
-                     train_tokens=10_000, epochs=6),
+    "02_rates": dict(
+        schemes=("everywhere",), recurrent_rates=(0.0, 0.25, 0.5), hidden_size=128, train_tokens=10_000, epochs=6
+    ),
 }
 
 
-
-def quick_config(scheme: str, *, hidden_size: int, train_tokens: int, epochs: int, dropout: float,
-                 batch_size: int = 10, steps: int = 20, seed: int = 1, **overrides) -> Config:
+def quick_config(
+    scheme: str,
+    *,
+    hidden_size: int,
+    train_tokens: int,
+    epochs: int,
+    dropout: float,
+    batch_size: int = 10,
+    steps: int = 20,
+    seed: int = 1,
+    **overrides,
+) -> Config:
     """The small preset scaled down for a live demo (lr 1 throughout: ``decay_after=epochs``)."""
-    return Config.preset("small", scheme=scheme, dropout=0.0 if scheme == "none" else dropout,
-                         hidden_size=hidden_size, max_train_tokens=train_tokens, epochs=epochs,
-                         batch_size=batch_size, steps=steps, seed=seed, decay_after=epochs,
-                         device="cpu", **overrides)
+    return Config.from_preset(
+        "small",
+        scheme=scheme,
+        dropout=0.0 if scheme == "none" else dropout,
+        hidden_size=hidden_size,
+        max_train_tokens=train_tokens,
+        epochs=epochs,
+        batch_size=batch_size,
+        steps=steps,
+        seed=seed,
+        decay_after=epochs,
+        device="cpu",
+        **overrides,
+    )
 
 
 def run_label(scheme: str, dropout: float, recurrent: float | None = None) -> str:
@@ -102,8 +125,9 @@ def worker_count(runs: int, workers: int | None = None) -> int:
     return max(1, min(workers or cores(), runs))
 
 
-def estimate_seconds(configs: Sequence[Config], vocab_size: int, valid_tokens: int,
-                     workers: int | None = None) -> float:
+def estimate_seconds(
+    configs: Sequence[Config], vocab_size: int, valid_tokens: int, workers: int | None = None
+) -> float:
     """How long training ``configs`` will take here, before pressing Train.
 
     Each run: :func:`window_seconds` times the windows it sees, plus one validation pass per epoch at
@@ -137,9 +161,15 @@ def _train_worker(label: str, config: Config, data: Corpus, log_every: int, even
         events.put((label, {"event": "error", "error": f"{type(exc).__name__}: {exc}"}))
 
 
-def train_side_by_side(configs: Mapping[str, Config], data: Corpus, *, workers: int | None = None,
-                       log_every: int = 10, on_event: Callable[[str, dict], None] | None = None,
-                       poll_s: float = 0.2) -> dict[str, RunResult]:
+def train_side_by_side(
+    configs: Mapping[str, Config],
+    data: Corpus,
+    *,
+    workers: int | None = None,
+    log_every: int = 10,
+    on_event: Callable[[str, dict], None] | None = None,
+    poll_s: float = 0.2,
+) -> dict[str, RunResult]:
     """Train quick runs in parallel processes, one thread each; returns ``{label: RunResult}`` in
     the order of ``configs`` (the trained model included; no test pass).
 
@@ -152,9 +182,15 @@ def train_side_by_side(configs: Mapping[str, Config], data: Corpus, *, workers: 
     labels = list(configs)
     workers = worker_count(len(labels), workers)
     if workers == 1:
-        return {label: _train_quick(configs[label], data, log_every,
-                                    [] if on_event is None else [lambda ev, label=label: on_event(label, ev)])
-                for label in labels}
+        return {
+            label: _train_quick(
+                configs[label],
+                data,
+                log_every,
+                [] if on_event is None else [lambda ev, label=label: on_event(label, ev)],
+            )
+            for label in labels
+        }
     ctx = multiprocessing.get_context()
     events = ctx.Queue()
     pending, running, out = list(labels), {}, {}
@@ -162,8 +198,9 @@ def train_side_by_side(configs: Mapping[str, Config], data: Corpus, *, workers: 
         while pending or running:
             while pending and len(running) < workers:
                 label = pending.pop(0)
-                proc = ctx.Process(target=_train_worker, args=(label, configs[label], data, log_every, events),
-                                   daemon=True)
+                proc = ctx.Process(
+                    target=_train_worker, args=(label, configs[label], data, log_every, events), daemon=True
+                )
                 proc.start()
                 running[label] = proc
             try:
@@ -171,8 +208,9 @@ def train_side_by_side(configs: Mapping[str, Config], data: Corpus, *, workers: 
             except queue.Empty:
                 dead = [k for k, proc in running.items() if not proc.is_alive()]
                 if dead and events.empty():
-                    raise RuntimeError(f"the live run {dead[0]!r} stopped without a result "
-                                       f"(exit code {running[dead[0]].exitcode})") from None
+                    raise RuntimeError(
+                        f"the live run {dead[0]!r} stopped without a result (exit code {running[dead[0]].exitcode})"
+                    ) from None
                 continue
             if ev["event"] == "done":
                 config = configs[label]
@@ -192,8 +230,14 @@ def train_side_by_side(configs: Mapping[str, Config], data: Corpus, *, workers: 
     return {label: out[label] for label in labels}
 
 
-def seed_sweep(corpus: Corpus, schemes: Sequence[str] = ("none", "zaremba"), seeds: Sequence[int] = (1, 2, 3),
-               recurrent_rates: Sequence[float] | None = None, workers: int | None = None, **settings) -> dict:
+def seed_sweep(
+    corpus: Corpus,
+    schemes: Sequence[str] = ("none", "zaremba"),
+    seeds: Sequence[int] = (1, 2, 3),
+    recurrent_rates: Sequence[float] | None = None,
+    workers: int | None = None,
+    **settings,
+) -> dict:
     """Train each scheme (or, with ``recurrent_rates``, the one scheme at each recurrent rate) with
     each seed on the slice a panel with ``settings`` would use.
 
@@ -208,8 +252,11 @@ def seed_sweep(corpus: Corpus, schemes: Sequence[str] = ("none", "zaremba"), see
     unigram = corpus.head(train=s["train_tokens"], valid=s["valid_tokens"]).unigram_perplexity("valid")
     if recurrent_rates is not None and len(schemes) != 1:
         raise ValueError(f"a recurrent-rate sweep takes one scheme, got {tuple(schemes)}")
-    plan = ([(schemes[0], r) for r in recurrent_rates] if recurrent_rates is not None
-            else [(scheme, None) for scheme in schemes])
+    plan = (
+        [(schemes[0], r) for r in recurrent_rates]
+        if recurrent_rates is not None
+        else [(scheme, None) for scheme in schemes]
+    )
     runs, seconds = [], {}
     workers = worker_count(len(plan), workers)
     for seed in seeds:
@@ -217,17 +264,40 @@ def seed_sweep(corpus: Corpus, schemes: Sequence[str] = ("none", "zaremba"), see
         for scheme, rate in plan:
             extra = {} if rate is None else {"recurrent_dropout": rate}
             configs[run_label(scheme, s["dropout"], rate)] = quick_config(
-                scheme, hidden_size=s["hidden_size"], train_tokens=s["train_tokens"], epochs=s["epochs"],
-                dropout=s["dropout"], batch_size=s["batch_size"], steps=s["steps"], seed=seed, **extra)
+                scheme,
+                hidden_size=s["hidden_size"],
+                train_tokens=s["train_tokens"],
+                epochs=s["epochs"],
+                dropout=s["dropout"],
+                batch_size=s["batch_size"],
+                steps=s["steps"],
+                seed=seed,
+                **extra,
+            )
         start = time.perf_counter()
         results = train_side_by_side(configs, data, workers=workers)
         seconds[seed] = time.perf_counter() - start
-        runs += [{"seed": seed, "scheme": scheme, "recurrent_rate": rate, "label": label,
-                  "valid": [e["valid_ppl"] for e in r.log], "train": [e["train_ppl"] for e in r.log]}
-                 for (label, r), (scheme, rate) in zip(results.items(), plan)]
-    return {"settings": {k: v for k, v in s.items() if k != "seed"}, "schemes": list(schemes), "seeds": list(seeds),
-            "recurrent_rates": None if recurrent_rates is None else list(recurrent_rates),
-            "unigram_valid": unigram, "workers": workers, "seconds": seconds, "runs": runs}
+        runs += [
+            {
+                "seed": seed,
+                "scheme": scheme,
+                "recurrent_rate": rate,
+                "label": label,
+                "valid": [e["valid_ppl"] for e in r.log],
+                "train": [e["train_ppl"] for e in r.log],
+            }
+            for (label, r), (scheme, rate) in zip(results.items(), plan)
+        ]
+    return {
+        "settings": {k: v for k, v in s.items() if k != "seed"},
+        "schemes": list(schemes),
+        "seeds": list(seeds),
+        "recurrent_rates": None if recurrent_rates is None else list(recurrent_rates),
+        "unigram_valid": unigram,
+        "workers": workers,
+        "seconds": seconds,
+        "runs": runs,
+    }
 
 
 def sweep_findings(sweep: dict) -> dict:
@@ -256,8 +326,15 @@ def sweep_findings(sweep: dict) -> dict:
             below += [1 - o["last_valid"] / runs["none"]["last_valid"] for o in others[:1]]
     order = {seed: sorted(runs, key=lambda k: runs[k]["last_valid"]) for seed, runs in per_seed.items()}
     seconds = list(sweep.get("seconds", {}).values())
-    return {"per_seed": per_seed, "order": order, "best": {seed: labels[0] for seed, labels in order.items()},
-            "last_valid": last_valid, "span": {k: (min(v), max(v)) for k, v in last_valid.items()},
-            "rate": {r["label"]: r["recurrent_rate"] for r in sweep["runs"] if "recurrent_rate" in r},
-            "seconds": (min(seconds), max(seconds)) if seconds else None,
-            "rise_none": rise, "turn_none": turn, "dropout_below_none": below}
+    return {
+        "per_seed": per_seed,
+        "order": order,
+        "best": {seed: labels[0] for seed, labels in order.items()},
+        "last_valid": last_valid,
+        "span": {k: (min(v), max(v)) for k, v in last_valid.items()},
+        "rate": {r["label"]: r["recurrent_rate"] for r in sweep["runs"] if "recurrent_rate" in r},
+        "seconds": (min(seconds), max(seconds)) if seconds else None,
+        "rise_none": rise,
+        "turn_none": turn,
+        "dropout_below_none": below,
+    }

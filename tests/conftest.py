@@ -1,4 +1,5 @@
 """Fixtures: a tiny synthetic corpus for most tests, the real PTB where a test needs it."""
+
 import os
 from pathlib import Path
 

@@ -4,10 +4,11 @@
 - every code cell executed, in order, from a fresh kernel (execution counts 1, 2, 3, ...);
 - no error outputs, no per-cell timing metadata (``metadata.execution``), no SVG outputs;
 - every cell carries slide metadata (``metadata.slideshow.slide_type``) for nbconvert/RISE;
-- at least one cell checked by nbval (``# NBVAL_CHECK_OUTPUT``);
+- at least one cell checked by nbval (tag ``nbval-check-output``), and no nbval comment a reader sees;
 - every widget it displays has its state saved, so the static HTML export can render it;
 - the built decks and pages (if ``build/`` exists) load nothing from a CDN.
 """
+
 import json
 import re
 from pathlib import Path
@@ -54,7 +55,8 @@ def test_executed_in_order_without_errors(path):
     counts = [c.get("execution_count") for c in cells]
     assert None not in counts, f"{path.name}: cells {[i for i, n in enumerate(counts) if n is None]} never ran"
     assert counts == list(range(1, len(cells) + 1)), (
-        f"{path.name}: execution counts {counts} — rerun the notebook top to bottom in a fresh kernel")
+        f"{path.name}: execution counts {counts} — rerun the notebook top to bottom in a fresh kernel"
+    )
     for i, cell in enumerate(cells):
         for out in cell.get("outputs", []):
             assert out["output_type"] != "error", f"{path.name} code cell {i}: {out.get('ename')}: {out.get('evalue')}"
@@ -66,7 +68,8 @@ def test_executed_in_order_without_errors(path):
 def test_no_timing_metadata(path):
     for i, cell in enumerate(load(path)["cells"]):
         assert "execution" not in cell.get("metadata", {}), (
-            f"{path.name} cell {i}: timing metadata; execute with --ExecutePreprocessor.record_timing=False")
+            f"{path.name} cell {i}: timing metadata; execute with --ExecutePreprocessor.record_timing=False"
+        )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
@@ -80,9 +83,10 @@ def test_slide_metadata_on_every_cell(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
 def test_some_outputs_are_checked(path):
-    checked = [c for c in load(path)["cells"]
-               if c["cell_type"] == "code" and "# NBVAL_CHECK_OUTPUT" in source(c)]
-    assert checked, f"{path.name}: mark the cells that print key numbers with # NBVAL_CHECK_OUTPUT"
+    code = [c for c in load(path)["cells"] if c["cell_type"] == "code"]
+    checked = [c for c in code if "nbval-check-output" in c["metadata"].get("tags", [])]
+    assert checked, f"{path.name}: tag the cells that print key numbers nbval-check-output"
+    assert not [c for c in code if "NBVAL_" in source(c)], f"{path.name}: nbval markers are cell tags, not comments"
     for c in checked:
         assert c.get("outputs"), f"{path.name}: a checked cell has no committed output to compare"
 
@@ -90,9 +94,13 @@ def test_some_outputs_are_checked(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
 def test_widget_state_is_saved(path):
     nb = load(path)
-    views = {out["data"][WIDGET_VIEW]["model_id"]
-             for c in nb["cells"] if c["cell_type"] == "code"
-             for out in c.get("outputs", []) if WIDGET_VIEW in out.get("data", {})}
+    views = {
+        out["data"][WIDGET_VIEW]["model_id"]
+        for c in nb["cells"]
+        if c["cell_type"] == "code"
+        for out in c.get("outputs", [])
+        if WIDGET_VIEW in out.get("data", {})
+    }
     if not views:
         return
     state = nb["metadata"].get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})

@@ -4,6 +4,7 @@ executed twin ``book/NN_topic.ipynb`` (for nbval, the decks and the widget state
 The pair must hold the same cells: same kinds, same sources, same slide metadata. After editing
 the ``.md``, ``make notebooks NB=book/NN_topic.md`` syncs and re-executes the ``.ipynb``.
 """
+
 import json
 from pathlib import Path
 
@@ -36,7 +37,9 @@ def test_text_source_and_executed_notebook_agree(source):
     executed = json.loads(source.with_suffix(".ipynb").read_text(encoding="utf-8"))
     want, have = cells(text), cells(executed)
     for i, (a, b) in enumerate(zip(want, have)):
-        assert a == b, (f"{source.name} cell {i} differs from {source.with_suffix('.ipynb').name}: "
-                        f"run `make notebooks NB={source.relative_to(BOOK.parent)}`")
+        assert a == b, (
+            f"{source.name} cell {i} differs from {source.with_suffix('.ipynb').name}: "
+            f"run `make notebooks NB={source.relative_to(BOOK.parent)}`"
+        )
     assert len(want) == len(have), f"{source.name}: {len(want)} cells, its notebook {len(have)}"
     assert executed["metadata"].get("rise") == text["metadata"].get("rise")

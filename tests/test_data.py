@@ -30,8 +30,11 @@ def _online(monkeypatch):
 
 
 def test_ptb_sizes_match_the_paper(ptb_corpus):
-    assert ptb_corpus.sizes() == {**PTB_TOKENS, "vocab": PTB_VOCAB} == {
-        "train": 929_589, "valid": 73_760, "test": 82_430, "vocab": 10_000}
+    assert (
+        ptb_corpus.sizes()
+        == {**PTB_TOKENS, "vocab": PTB_VOCAB}
+        == {"train": 929_589, "valid": 73_760, "test": 82_430, "vocab": 10_000}
+    )
 
 
 def test_ptb_ids_are_those_of_the_plain_reader(ptb_corpus):
@@ -101,10 +104,10 @@ def test_env_var_is_used(tiny_dir, monkeypatch):
     assert resolve_corpus_dir()["train"] == tiny_dir / "train.txt"
 
 
-def test_corrupt_ptb_file_is_refused(tmp_path):
+def test_ptb_names_with_other_bytes_are_refused(tmp_path):
     for name in ("ptb.train.txt", "ptb.valid.txt", "ptb.test.txt"):
         (tmp_path / name).write_text(" a b\n")
-    with pytest.raises(DataError, match="corrupt"):
+    with pytest.raises(DataError, match="ptb.train.txt has a PTB name but not the bytes of the PTB file"):
         load_corpus(tmp_path)
 
 

@@ -1,4 +1,6 @@
-"""Chapter 04's library: parameter counts, candidate equivalences, the interpolation, the alpha fit, the grid runner."""
+"""Chapter 04's library: parameter counts, candidate equivalences, the interpolation, the alpha fit (the grid's
+runs: tests/test_sweeps.py)."""
+
 import json
 import math
 
@@ -29,8 +31,11 @@ def test_paper_parameter_counts():
 def test_active_weights_without_dropout_are_all_parameters():
     for n in (10, 200):
         assert equivalence.active_weights(n, 0.0) == equivalence.lstm_lm_parameters(n)
-    assert (equivalence.active_weights(200, 0.5) < equivalence.active_weights(200, 0.2)
-            < equivalence.lstm_lm_parameters(200))
+    assert (
+        equivalence.active_weights(200, 0.5)
+        < equivalence.active_weights(200, 0.2)
+        < equivalence.lstm_lm_parameters(200)
+    )
 
 
 def test_theory_candidates():
@@ -41,23 +46,24 @@ def test_theory_candidates():
     assert c["test time (all units)"] == 400
     # the whole-LM weight count keeps more than the units (the recurrent weights are never masked)
     assert 200 < c["weights of the LM under zaremba"] < 400
-    assert (equivalence.active_weights(c["weights of the LM under zaremba"], 0.0)
-            == pytest.approx(equivalence.active_weights(400, 0.5)))
+    assert equivalence.active_weights(c["weights of the LM under zaremba"], 0.0) == pytest.approx(
+        equivalence.active_weights(400, 0.5)
+    )
     assert all(v == pytest.approx(64) for v in equivalence.theory_candidates(64, 0.0).values())
     with pytest.raises(ValueError):
         equivalence.theory_candidates(100, 1.0)
 
 
 def test_alpha_of_inverts_the_power_law():
-    assert equivalence.alpha_of(400, 0.5, 400 * 0.5 ** 0.7) == pytest.approx(0.7)
+    assert equivalence.alpha_of(400, 0.5, 400 * 0.5**0.7) == pytest.approx(0.7)
     assert math.isnan(equivalence.alpha_of(400, 0.0, 300))
     assert math.isnan(equivalence.alpha_of(400, 0.5, math.nan))
 
 
 def test_equivalent_size_recovers_a_known_size():
     sizes = np.array([10, 25, 50, 100, 200, 400])
-    ppl = 3000 * sizes ** -0.4  # a smooth power law: exact under log-log interpolation
-    assert equivalence.equivalent_size(sizes, ppl, 3000 * 123 ** -0.4) == pytest.approx(123)
+    ppl = 3000 * sizes**-0.4  # a smooth power law: exact under log-log interpolation
+    assert equivalence.equivalent_size(sizes, ppl, 3000 * 123**-0.4) == pytest.approx(123)
     assert equivalence.equivalent_size(sizes, ppl, ppl[2]) == pytest.approx(50)
     assert math.isnan(equivalence.equivalent_size(sizes, ppl, ppl[-1] * 0.9))  # better than the biggest model
     assert math.isnan(equivalence.equivalent_size(sizes, ppl, ppl[0] * 1.1))  # worse than the smallest
@@ -90,42 +96,12 @@ def test_equivalence_table_on_a_synthetic_grid_with_known_alpha():
     for n in equivalence.GRID["sizes"]:
         for p in equivalence.GRID["rates"]:
             n_eff = n * (1 - p) ** alpha
-            rows.append(dict(hidden_size=n, dropout=p, seed=1, train_eval_ppl=2000 * n_eff ** -0.5))
+            rows.append(dict(hidden_size=n, dropout=p, seed=1, train_eval_ppl=2000 * n_eff**-0.5))
     table = equivalence.equivalence_table(pd.DataFrame(rows))
     inside = table.dropna(subset=["n_eq"])
     assert len(inside) > 10  # the cells whose equivalent falls below the smallest size drop out
     assert np.allclose(inside.alpha, alpha)
     assert equivalence.summarise_fit(table)["alpha"] == pytest.approx(alpha)
-
-
-def test_grid_cells_and_config():
-    cells = equivalence.grid_cells()
-    assert (
-        len(cells) == len(set(cells))
-        == len(equivalence.GRID["sizes"]) * len(equivalence.GRID["rates"]) + len(equivalence.ENSEMBLE["seeds"]) - 1
-    )
-    assert cells[0][0] == min(equivalence.GRID["sizes"]) and cells[-1][0] == max(equivalence.GRID["sizes"])
-    c = equivalence.grid_config(400, 0.5)
-    assert (c.scheme, c.dropout, c.hidden_size, c.max_train_tokens) == ("zaremba", 0.5, 400, 100_000)
-    assert equivalence.grid_config(50, 0.0).scheme == "none"
-    assert equivalence.cell_name(50, 0.35, 2) == "h0050-p35-seed2"
-
-
-def test_run_cell_records_eval_mode_train_perplexity_and_resumes(tmp_path, tiny_corpus):
-    budget = dict(max_train_tokens=1000, epochs=1)
-    s = equivalence.run_cell(tmp_path, 16, 0.5, 1, tiny_corpus, command="test", **budget)
-    run = tmp_path / "h0016-p50-seed1"
-    assert json.loads((run / "summary.json").read_text())["train_eval_ppl"] == s["train_eval_ppl"]
-    model = LSTMLM(len(tiny_corpus.vocab), 16, 2, "zaremba", 0.5)
-    model.load_state_dict(torch.load(run / "checkpoint.pt", weights_only=True)["model"])
-    assert s["train_eval_ppl"] == pytest.approx(evaluate(model, tiny_corpus.train[:1000], 20, 20))
-    before = (run / "summary.json").stat().st_mtime_ns
-    assert equivalence.run_cell(tmp_path, 16, 0.5, 1, tiny_corpus, **budget) == s  # done: nothing retrained
-    assert (run / "summary.json").stat().st_mtime_ns == before
-    equivalence.run_cell(tmp_path, 16, 0.0, 1, tiny_corpus, **budget)
-    (tmp_path / "h0032-p00-seed1").mkdir()  # an unfinished cell is left out
-    grid = equivalence.load_grid(tmp_path)
-    assert sorted(grid.dropout) == [0.0, 0.5] and (grid.gap > 0).all()
 
 
 # -- averaging ---------------------------------------------------------------------------
@@ -165,43 +141,18 @@ def test_mc_dropout_samples_are_seeded_and_differ(tiny_corpus):
         mc_dropout_log_probs(model, tiny_corpus.valid, 5, 7, samples=0)
 
 
-def _hold_cell(folder, held, done):
-    from rnnreg.runfolder import claim_run_dir
-
-    assert claim_run_dir(folder) is True
-    held.set()
-    done.wait(timeout=60)
-
-
-def test_runners_share_a_grid_through_locks(tmp_path, tiny_corpus, monkeypatch):
-    import multiprocessing
-
-    monkeypatch.setattr(equivalence, "GRID", {**equivalence.GRID, "budget": dict(max_train_tokens=1000, epochs=1)})
-    taken = tmp_path / "h0016-p00-seed1"
-    ctx = multiprocessing.get_context("spawn")
-    held, done = ctx.Event(), ctx.Event()
-    holder = ctx.Process(target=_hold_cell, args=(taken, held, done))  # another runner trains this cell
-    holder.start()
-    try:
-        assert held.wait(timeout=60)
-        equivalence.run_grid(tmp_path, [(16, 0.0, 1), (16, 0.5, 1)], tiny_corpus, log=lambda line: None)
-        assert not (taken / "summary.json").exists()  # left to its runner
-        assert (tmp_path / "h0016-p50-seed1" / "summary.json").exists()
-    finally:
-        done.set()
-        holder.join(timeout=60)
-
-
 def test_equivalence_table_says_why_an_equivalent_is_missing():
-    grid = pd.DataFrame([
-        dict(hidden_size=10, dropout=0.0, seed=1, valid_ppl=400.0),
-        dict(hidden_size=50, dropout=0.0, seed=1, valid_ppl=250.0),
-        dict(hidden_size=100, dropout=0.0, seed=1, valid_ppl=200.0),
-        dict(hidden_size=200, dropout=0.0, seed=1, valid_ppl=260.0),  # overfits: off the decreasing branch
-        dict(hidden_size=200, dropout=0.5, seed=1, valid_ppl=180.0),  # better than every undropped model
-        dict(hidden_size=10, dropout=0.5, seed=1, valid_ppl=500.0),  # worse than the smallest
-        dict(hidden_size=100, dropout=0.5, seed=1, valid_ppl=250.0),  # = the undropped 50
-    ])
+    grid = pd.DataFrame(
+        [
+            dict(hidden_size=10, dropout=0.0, seed=1, valid_ppl=400.0),
+            dict(hidden_size=50, dropout=0.0, seed=1, valid_ppl=250.0),
+            dict(hidden_size=100, dropout=0.0, seed=1, valid_ppl=200.0),
+            dict(hidden_size=200, dropout=0.0, seed=1, valid_ppl=260.0),  # overfits: off the decreasing branch
+            dict(hidden_size=200, dropout=0.5, seed=1, valid_ppl=180.0),  # better than every undropped model
+            dict(hidden_size=10, dropout=0.5, seed=1, valid_ppl=500.0),  # worse than the smallest
+            dict(hidden_size=100, dropout=0.5, seed=1, valid_ppl=250.0),  # = the undropped 50
+        ]
+    )
     t = equivalence.equivalence_table(grid, "valid_ppl").set_index("hidden_size")
     assert t.loc[200, "status"] == "better" and t.loc[200, "bound"] == 100
     assert t.loc[10, "status"] == "worse" and t.loc[10, "bound"] == 10
@@ -231,10 +182,22 @@ def synthetic_grid(alpha=1.0, drop=(), valid_boost=None, offsets=SEED_OFFSETS, l
         train = 3000 * (n * (1 - p) ** a) ** -0.4 * shift
         valid = 1.3 * train * (valid_boost or {}).get((n, p), 1.0)
         gain = last_gain.get((n, p), 0.02) if isinstance(last_gain, dict) else last_gain
-        rows.append(dict(hidden_size=n, dropout=p, seed=s, train_eval_ppl=train, train_dropout_ppl=train * 1.1,
-                         valid_ppl=valid, best_valid_ppl=valid, gap=valid / train, last_valid_gain=gain,
-                         parameters=equivalence.lstm_lm_parameters(n), wall_s=1.0,
-                         run=equivalence.cell_name(n, p, s)))
+        rows.append(
+            dict(
+                hidden_size=n,
+                dropout=p,
+                seed=s,
+                train_eval_ppl=train,
+                train_dropout_ppl=train * 1.1,
+                valid_ppl=valid,
+                best_valid_ppl=valid,
+                gap=valid / train,
+                last_valid_gain=gain,
+                parameters=equivalence.lstm_lm_parameters(n),
+                wall_s=1.0,
+                run=equivalence.cell_name(n, p, s),
+            )
+        )
     return pd.DataFrame(rows)
 
 
@@ -294,10 +257,21 @@ def test_load_reads_recorded_cells_and_their_last_gain(tmp_path):
         d = root / equivalence.cell_name(n, p)
         d.mkdir(parents=True)
         (d / "config.json").write_text(json.dumps({"hidden_size": n, "dropout": p, "seed": 1}))
-        (d / "summary.json").write_text(json.dumps({"train_ppl": 300.0, "valid_ppl": 400.0, "best_valid_ppl": 390.0,
-                                                    "parameters": 1, "wall_s": 1.0, "train_eval_ppl": 250.0}))
-        (d / "log.jsonl").write_text("\n".join(json.dumps({"epoch": e, "valid_ppl": v})
-                                               for e, v in ((1, 500.0), (2, 450.0))) + "\n")
+        (d / "summary.json").write_text(
+            json.dumps(
+                {
+                    "train_ppl": 300.0,
+                    "valid_ppl": 400.0,
+                    "best_valid_ppl": 390.0,
+                    "parameters": 1,
+                    "wall_s": 1.0,
+                    "train_eval_ppl": 250.0,
+                }
+            )
+        )
+        (d / "log.jsonl").write_text(
+            "\n".join(json.dumps({"epoch": e, "valid_ppl": v}) for e, v in ((1, 500.0), (2, 450.0))) + "\n"
+        )
     (root / equivalence.cell_name(25, 0.0)).mkdir()  # claimed, nothing written yet
     grid = equivalence.load(tmp_path)
     assert sorted(grid.run) == ["h0010-p00-seed1", "h0010-p50-seed1"]
@@ -311,10 +285,10 @@ def test_pivot_and_dropout_effect():
     t = equivalence.grid_table(grid, "valid_ppl")
     assert list(t.columns) == [f"N={n}" for n in equivalence.GRID["sizes"]]
     assert math.isnan(t.loc["p=0.65", "N=200"])
-    assert t.loc["p=0", "N=10"] == pytest.approx(1.3 * 3000 * 10 ** -0.4, abs=0.05)
+    assert t.loc["p=0", "N=10"] == pytest.approx(1.3 * 3000 * 10**-0.4, abs=0.05)
     effect = equivalence.dropout_effect(grid, "train_eval_ppl")
     assert list(effect.index) == [p for p in equivalence.GRID["rates"] if p > 0]
-    assert effect.loc[0.5, 100] == pytest.approx(0.5 ** -0.4)  # α = 1: half the units
+    assert effect.loc[0.5, 100] == pytest.approx(0.5**-0.4)  # α = 1: half the units
     extra = pd.concat([grid, grid[grid.hidden_size == 200].assign(hidden_size=400, run="h0400")])
     assert list(equivalence.pivot(extra, "valid_ppl").columns)[-1] == 400  # a column beyond GRID is kept
 
@@ -326,11 +300,18 @@ def test_seed_noise_pools_every_cell_with_several_seeds():
     assert (noise.dof, noise.cells, noise.runs) == (4, ("h0050-p00",), 5)
     assert noise.relative == pytest.approx(math.expm1(noise.sd))
     extra = grid[(grid.hidden_size == 200) & (grid.dropout == 0.5)]
-    two = pd.concat([extra.assign(valid_ppl=extra.valid_ppl * math.exp(0.03), seed=2),
-                     grid.assign(valid_ppl=np.where((grid.hidden_size == 200) & (grid.dropout == 0.5),
-                                                    grid.valid_ppl * math.exp(-0.03), grid.valid_ppl))])
+    two = pd.concat(
+        [
+            extra.assign(valid_ppl=extra.valid_ppl * math.exp(0.03), seed=2),
+            grid.assign(
+                valid_ppl=np.where(
+                    (grid.hidden_size == 200) & (grid.dropout == 0.5), grid.valid_ppl * math.exp(-0.03), grid.valid_ppl
+                )
+            ),
+        ]
+    )
     pooled = equivalence.seed_noise(two, "valid_ppl")
-    ss = np.sum(np.square(np.array(SEED_OFFSETS) - np.mean(SEED_OFFSETS))) + 2 * 0.03 ** 2
+    ss = np.sum(np.square(np.array(SEED_OFFSETS) - np.mean(SEED_OFFSETS))) + 2 * 0.03**2
     assert pooled.sd == pytest.approx(math.sqrt(ss / 5)) and pooled.dof == 5 and len(pooled.cells) == 2
     assert math.isnan(equivalence.seed_noise(grid[grid.seed == 1]).sd)
 
@@ -368,8 +349,9 @@ def test_alpha_fit_propagates_seed_noise():
 
 
 def test_decisions_follow_the_standard_errors():
-    by_rate = pd.DataFrame(dict(alpha=[1.1, 1.4], se_fit=[0.05, 0.05], se_seed=[0.2, 0.05], se=[0.21, 0.07]),
-                           index=[0.2, 0.65])
+    by_rate = pd.DataFrame(
+        dict(alpha=[1.1, 1.4], se_fit=[0.05, 0.05], se_seed=[0.2, 0.05], se=[0.21, 0.07]), index=[0.2, 0.65]
+    )
     noise = equivalence.SeedNoise("valid_ppl", 0.01, 4, ("h0050-p00",), 5)
     fit = equivalence.AlphaFit("valid_ppl", noise, pd.DataFrame(), by_rate, {}, 10, 2.0)
     assert fit.ruled_out() == [0.65] and fit.consistent() == [0.2]
@@ -412,12 +394,25 @@ def test_plateau_cells():
 
 
 def test_inference_summary_and_table():
-    inf = {"split": "valid", "dropout_cell": "h0200-p50-seed1", "dropout_parameters": 4_653_200,
-           "weight_scaling_ppl": 150.0, "mc_dropout_ppl": [190.0, 170.0, 152.0],
-           "ensemble_cells": ["a", "b"], "ensemble_member_parameters": 1_000_000, "ensemble_ppl": [200.0, 165.0]}
+    inf = {
+        "split": "valid",
+        "dropout_cell": "h0200-p50-seed1",
+        "dropout_parameters": 4_653_200,
+        "weight_scaling_ppl": 150.0,
+        "mc_dropout_ppl": [190.0, 170.0, 152.0],
+        "ensemble_cells": ["a", "b"],
+        "ensemble_member_parameters": 1_000_000,
+        "ensemble_ppl": [200.0, 165.0],
+    }
     s = equivalence.inference_summary(inf)
     assert (s["weight_scaling"], s["mc"], s["samples"], s["ensemble"], s["members"], s["single"]) == (
-        150.0, 152.0, 3, 165.0, 2, 200.0)
+        150.0,
+        152.0,
+        3,
+        165.0,
+        2,
+        200.0,
+    )
     t = equivalence.inference_table(inf)
     assert t.loc["MC dropout, S = 3", "perplexity"] == 152.0
     assert t.loc["ensemble of 2 undropped", "parameters (M)"] == 2.0

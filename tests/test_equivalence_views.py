@@ -5,6 +5,7 @@ figures are legible (text sizes) and their labels stay inside the axes, clear of
 Plain pytest, no kernel: setting a control's ``.value`` fires its observer; we assert on the
 panel's state, figure and PNG bytes.
 """
+
 import json
 import math
 import re
@@ -21,20 +22,30 @@ E = analysis.equivalence
 
 
 def fake_inference():
-    return {"split": "valid", "layout": "20 streams × 20 steps", "dropout_cell": "h0200-p50-seed1",
-            "dropout_parameters": E.lstm_lm_parameters(200), "weight_scaling_ppl": 150.0,
-            "mc_dropout_ppl": [190.0, 170.0, 160.0, 155.0, 152.0], "mc_seed": 0,
-            "ensemble_cells": [E.cell_name(50, 0.0, s) for s in (1, 2, 3, 4, 5)],
-            "ensemble_member_parameters": E.lstm_lm_parameters(50),
-            "ensemble_ppl": [200.0, 180.0, 172.0, 168.0, 165.0], "provenance": {"command": "test"}}
+    return {
+        "split": "valid",
+        "layout": "20 streams × 20 steps",
+        "dropout_cell": "h0200-p50-seed1",
+        "dropout_parameters": E.lstm_lm_parameters(200),
+        "weight_scaling_ppl": 150.0,
+        "mc_dropout_ppl": [190.0, 170.0, 160.0, 155.0, 152.0],
+        "mc_seed": 0,
+        "ensemble_cells": [E.cell_name(50, 0.0, s) for s in (1, 2, 3, 4, 5)],
+        "ensemble_member_parameters": E.lstm_lm_parameters(50),
+        "ensemble_ppl": [200.0, 180.0, 172.0, 168.0, 165.0],
+        "provenance": {"command": "test"},
+    }
 
 
 def all_texts(fig):
     """Every text artist of the figure: figure texts, titles, axes texts, legend texts."""
     out = list(fig.texts)  # (the suptitle is one of them)
     for ax in fig.axes:
-        out += list(ax.texts) + [ax.title] + [c for c in ax.get_children()
-                                              if type(c).__name__ == "Text" and c is not ax.title]
+        out += (
+            list(ax.texts)
+            + [ax.title]
+            + [c for c in ax.get_children() if type(c).__name__ == "Text" and c is not ax.title]
+        )
         if ax.get_legend():
             out += list(ax.get_legend().get_texts())
     return [t for t in out if t.get_text()]
@@ -76,7 +87,7 @@ def test_heatmaps_and_size_curves_from_a_synthetic_grid():
     fig = views.equivalence.plot_heatmaps(grid, title="a claim")
     assert len(fig.axes) == 3 and fig.get_suptitle() == "a claim"
     cell_texts = [t.get_text() for t in fig.axes[0].texts]
-    assert cell_texts.count("—") == 1 and f"{3000 * 10 ** -0.4:.0f}" in cell_texts
+    assert cell_texts.count("—") == 1 and f"{3000 * 10**-0.4:.0f}" in cell_texts
     assert smallest_text(fig) >= NOTE_SIZE
     fig = views.equivalence.plot_vs_size(grid, title="another claim")
     assert len(fig.axes[0].get_lines()) == 2 * 5 and fig.axes[0].get_title(loc="left") == "another claim"
@@ -107,8 +118,11 @@ def test_alpha_figure_shows_each_rate_with_its_error_bar():
     assert len(right.collections) == len(fit.by_rate)  # one error bar per rate
     assert fig.get_suptitle() == "α rises with p" and smallest_text(fig) >= NOTE_SIZE
     valid = E.alpha_fit(grid, "valid_ppl", draws=10)
-    ups = [ln for ln in views.equivalence.plot_equivalent_size(valid).axes[0].get_lines()
-           if ln.get_marker() == "^" and len(ln.get_xdata())]
+    ups = [
+        ln
+        for ln in views.equivalence.plot_equivalent_size(valid).axes[0].get_lines()
+        if ln.get_marker() == "^" and len(ln.get_xdata())
+    ]
     assert len(ups) == 1 and ups[0].get_ydata()[0] == 200  # the better cell, drawn at the bound it passes
 
 
@@ -126,10 +140,10 @@ def test_equivalence_panel_moves_with_its_controls():
     arrows = [t for t in panel.figure.axes[0].texts if t.get_text().startswith("N_eq ≈")]
     # every size whose N(1−p)^0.7 stays inside the grid gets an arrow; N=5 at p=0.2 (4.3) falls below
     sizes = E.GRID["sizes"]
-    inside = [n for n in sizes if n * 0.8 ** 0.7 >= min(sizes)]
+    inside = [n for n in sizes if n * 0.8**0.7 >= min(sizes)]
     assert len(arrows) == len(inside) < len(sizes)
     # the title states the range of N_eq / N at this rate
-    lo, hi = min(0.8 ** 0.7 for _ in inside), max(0.8 ** 0.7 for _ in inside)
+    lo, hi = min(0.8**0.7 for _ in inside), max(0.8**0.7 for _ in inside)
     assert f"{lo:.0%}–{hi:.0%}" in panel.figure.axes[0].get_title(loc="left")
 
 
@@ -159,8 +173,7 @@ def label_defects(fig):
 @pytest.mark.parametrize("metric", ["train_eval_ppl", "valid_ppl"])
 @pytest.mark.parametrize("dropout", [0.2, 0.35, 0.5, 0.65])
 def test_reader_labels_stay_inside_and_off_the_curves(metric, dropout):
-    grid = synthetic_grid(alpha=1.3, valid_boost={(200, 0.2): 0.8, (200, 0.35): 0.8, (200, 0.5): 0.8,
-                                                   (200, 0.65): 0.8})
+    grid = synthetic_grid(alpha=1.3, valid_boost={(200, 0.2): 0.8, (200, 0.35): 0.8, (200, 0.5): 0.8, (200, 0.65): 0.8})
     fig = equivalence_figure(grid, dropout, metric)
     assert any(t.get_text().startswith("N_eq ≈") for t in fig.axes[0].texts)
     assert label_defects(fig) == []
@@ -197,9 +210,14 @@ def outside_figure(fig):
     FigureCanvasAgg(fig).draw()
     renderer = fig.canvas.get_renderer()
     box = fig.bbox
-    out = [t.get_text() for t in all_texts(fig)
-           if (e := t.get_window_extent(renderer)).x0 < box.x0 - 1 or e.x1 > box.x1 + 1
-           or e.y0 < box.y0 - 1 or e.y1 > box.y1 + 1]
+    out = [
+        t.get_text()
+        for t in all_texts(fig)
+        if (e := t.get_window_extent(renderer)).x0 < box.x0 - 1
+        or e.x1 > box.x1 + 1
+        or e.y0 < box.y0 - 1
+        or e.y1 > box.y1 + 1
+    ]
     for ax in fig.axes:
         if ax.get_legend():
             e = ax.get_legend().get_window_extent(renderer)
@@ -210,9 +228,13 @@ def outside_figure(fig):
 
 def test_every_figure_fits_its_canvas():
     grid = synthetic_grid(alpha=1.3, valid_boost={(200, 0.5): 0.8})
-    figs = [views.equivalence.plot_theory(), views.equivalence.plot_theory(1500, 0.8, fixed_layout=True),
-            views.equivalence.plot_heatmaps(grid), views.equivalence.plot_vs_size(grid),
-            views.equivalence.plot_equivalent_size(E.alpha_fit(grid, "valid_ppl", draws=20)),
-            views.equivalence.plot_inference(fake_inference())]
+    figs = [
+        views.equivalence.plot_theory(),
+        views.equivalence.plot_theory(1500, 0.8, fixed_layout=True),
+        views.equivalence.plot_heatmaps(grid),
+        views.equivalence.plot_vs_size(grid),
+        views.equivalence.plot_equivalent_size(E.alpha_fit(grid, "valid_ppl", draws=20)),
+        views.equivalence.plot_inference(fake_inference()),
+    ]
     for fig in figs:
         assert outside_figure(fig) == [], fig.axes[0].get_title(loc="left")

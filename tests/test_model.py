@@ -1,7 +1,11 @@
+import re
+
 import pytest
 import torch
 
-from rnnreg.model import LSTMLM, SCHEMES, LSTMRecurrence, StepMasks, dropout_mask, lstm_recurrence_autograd
+from rnnreg import model as model_module
+from rnnreg.fast_lstm import LSTMRecurrence
+from rnnreg.model import FUSED_SCHEMES, LSTMLM, SCHEMES, StepMasks, dropout_mask, lstm_recurrence_autograd
 
 V, H, L, T, B = 30, 16, 2, 9, 4
 
@@ -50,6 +54,7 @@ def test_weight_drop_masks_hidden_to_hidden_weights_once_per_forward():
     kept = w != 0
     assert 0.4 < kept.float().mean().item() < 0.6
     assert torch.allclose(w[kept], 2 * layer.weight_hh_l0[kept])
+    assert not torch.equal(model.recurrent_weight(layer), w)  # a fresh mask each forward pass
     assert torch.equal(model.eval().recurrent_weight(layer), layer.weight_hh_l0)
 
 
@@ -127,16 +132,23 @@ def _rand_masks(seed):
     g = torch.Generator().manual_seed(seed)
     drop = lambda: (torch.rand(5, 3, 4, generator=g, dtype=torch.double) > 0.3).double() / 0.7
     keep = lambda: (torch.rand(5, 3, 4, generator=g, dtype=torch.double) < 0.4).double()
-    return [StepMasks(), StepMasks(h=drop()), StepMasks(c=drop()), StepMasks(zh=keep(), zc=keep()),
-            StepMasks(h=drop()[:1].expand(5, 3, 4))]
+    return [
+        StepMasks(),
+        StepMasks(h=drop()),
+        StepMasks(c=drop()),
+        StepMasks(zh=keep(), zc=keep()),
+        StepMasks(h=drop()[:1].expand(5, 3, 4)),
+    ]
 
 
 @pytest.mark.parametrize("i", range(5))
 def test_hand_written_backward_matches_autograd(i):
     masks = _rand_masks(i)[i]
     g = torch.Generator().manual_seed(i)
-    args = [torch.randn(*s, generator=g, dtype=torch.double, requires_grad=True)
-            for s in ((5, 3, 16), (16, 4), (3, 4), (3, 4))]
+    args = [
+        torch.randn(*s, generator=g, dtype=torch.double, requires_grad=True)
+        for s in ((5, 3, 16), (16, 4), (3, 4), (3, 4))
+    ]
     fn = lambda xp, w, h0, c0: LSTMRecurrence.apply(xp, w, h0, c0, masks.h, masks.c, masks.zh, masks.zc)
     assert torch.autograd.gradcheck(fn, args)
     hs, _, c = fn(*args)
@@ -170,49 +182,49 @@ def test_parameter_counts_of_the_paper_models():
     assert round(counts[200] / 1e6, 2) == 4.65 and round(counts[650] / 1e6, 2) == 19.78
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    (dict(scheme="dropall"), "unknown scheme"),
-    (dict(scheme="zaremba", dropout=1.0), r"dropout must be a probability in \[0, 1\)"),
-    (dict(scheme="zaremba", dropout=-0.1), "dropout must be"),
-    (dict(scheme="everywhere", recurrent_dropout=1.5), "recurrent_dropout must be"),
-    (dict(scheme="zoneout", zoneout_c=1.0), "zoneout_c must be"),
-    (dict(hidden_size=0), "hidden_size must be a positive integer"),
-    (dict(num_layers=-1), "num_layers must be a positive integer"),
-    (dict(init_scale=0.0), "init_scale must be positive"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        (dict(scheme="dropall"), "unknown scheme"),
+        (dict(scheme="zaremba", dropout=1.0), r"dropout must be a probability in \[0, 1\)"),
+        (dict(scheme="zaremba", dropout=-0.1), "dropout must be"),
+        (dict(scheme="everywhere", recurrent_dropout=1.5), "recurrent_dropout must be"),
+        (dict(scheme="zoneout", zoneout_c=1.0), "zoneout_c must be"),
+        (dict(hidden_size=0), "hidden_size must be a positive integer"),
+        (dict(num_layers=-1), "num_layers must be a positive integer"),
+        (dict(init_scale=0.0), "init_scale must be positive"),
+    ],
+)
 def test_bad_hyperparameters_raise_clear_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         LSTMLM(V, **kwargs)
 
 
-def test_weight_drop_on_the_fused_kernel_matches_the_step_by_step_reference():
-    """The fused path (DropConnect'ed W_hh into nn.LSTM's kernel) and the autograd reference draw the
-    same masks from the same seed and give the same outputs and gradients."""
-    model = make("weight_drop").train()
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_the_training_path_equals_the_readable_step(scheme, training, monkeypatch):
+    """What trains (nn.LSTM's kernel, or fast_lstm's hand-written backward) against lstm_step step by
+    step (return_states=True): the same masks from the same seed, the same outputs and gradients."""
+    fast_calls, apply = [], LSTMRecurrence.apply
+    monkeypatch.setattr(LSTMRecurrence, "apply", staticmethod(lambda *a: fast_calls.append(1) or apply(*a)))
+    model = make(scheme).train(training)
     x = tokens()
+    state = [(torch.randn(B, H), torch.randn(B, H)) for _ in range(L)]
     results = []
-    for return_states in (False, True):
+    for readable in (False, True):
         torch.manual_seed(3)
         model.zero_grad()
-        logits = model(x, return_states=return_states)[0]
-        logits.square().sum().backward()
-        results.append((logits.detach(), [p.grad.clone() for p in model.parameters()]))
-    (fused, g_fused), (ref, g_ref) = results
-    assert torch.allclose(fused, ref, atol=1e-5)
-    for a, b in zip(g_fused, g_ref):
-        assert torch.allclose(a, b, atol=1e-4)
-    torch.manual_seed(4)
-    assert not torch.allclose(model(x)[0], fused)  # a fresh W_hh mask each forward pass
+        logits, new_state = model(x, state, return_states=readable)[:2]
+        (logits.square().sum() + sum(h.sum() + 2 * c.sum() for h, c in new_state)).backward()
+        results.append([logits, *(t for hc in new_state for t in hc), *(p.grad for p in model.parameters())])
+    assert len(fast_calls) == (0 if scheme in FUSED_SCHEMES else L)
+    for fast, readable in zip(*results):
+        assert torch.allclose(fast, readable, atol=1e-5)
 
 
 @pytest.mark.parametrize("scheme", ["none", "everywhere", "memory", "variational", "zoneout"])
-@pytest.mark.parametrize("onednn", [False, True])
-def test_fast_recurrence_matches_the_reference_in_float32(scheme, onednn, monkeypatch):
-    """The float32 production loop (with and without oneDNN's packed matmul) against lstm_step."""
-    from rnnreg import model as model_module
-    if onednn and not model_module._onednn_packing_works():
-        pytest.skip("this PyTorch build has no oneDNN matmul")
-    monkeypatch.setattr(model_module.RecurrentMatmul, "PACK_MIN_WEIGHT", 0 if onednn else 10**12)
+def test_fast_recurrence_matches_the_reference_in_float32(scheme):
+    """The float32 production loop against lstm_step."""
     torch.manual_seed(0)
     steps, batch, hidden = 6, 4, 16
     xp = torch.randn(steps, batch, 4 * hidden, requires_grad=True)
@@ -227,3 +239,31 @@ def test_fast_recurrence_matches_the_reference_in_float32(scheme, onednn, monkey
     ref_grads = torch.autograd.grad((ref_h * weights).sum() + ref_c[-1].sum(), [xp, w, h0, c0])
     for a, b in zip(grads, ref_grads):
         assert torch.allclose(a, b, atol=1e-5)
+
+
+def unregistered(scheme: str) -> list[str]:
+    """The registration points of model.py's checklist that ``scheme`` misses."""
+    from rnnreg.analysis import schemes
+    from rnnreg.views import panels, style
+
+    sites = schemes.SCHEME_SITES.get(scheme)
+    checks = {
+        "its entry in model.py's docstring": re.search(rf"^``{scheme}``", model_module.__doc__, re.M),
+        "analysis/schemes.py SCHEME_SITES": sites is not None,
+        "analysis/schemes.py SCHEME_INFO": scheme in schemes.SCHEME_INFO,
+        "views/style.py SCHEME_COLORS": scheme in style.SCHEME_COLORS,
+        "views/panels.py SCHEME_CODE": scheme in panels.SCHEME_CODE,
+    }
+    if sites is not None:
+        checks["masks on its sites (drop_nonrecurrent, recurrence_masks, recurrent_weight)"] = set(
+            schemes.sample_masks(scheme)
+        ) == {site.connection for site in sites}
+        checks["FUSED_SCHEMES if and only if no mask on h or c"] = (scheme in FUSED_SCHEMES) == all(
+            site.connection not in ("h", "c") for site in sites
+        )
+    return [f"{scheme}: {what}" for what, ok in checks.items() if not ok]
+
+
+def test_every_scheme_is_registered():
+    assert [missing for s in SCHEMES for missing in unregistered(s)] == []
+    assert len(unregistered("bogus")) == 5  # a scheme nowhere but in SCHEMES: each place is named

@@ -1,5 +1,8 @@
 """The install paths agree: pyproject.toml, environment.yml, the Makefile and .ci/run."""
+
+import os
 import re
+import subprocess
 from pathlib import Path
 
 import tomllib
@@ -22,7 +25,7 @@ def environment_pip_packages() -> list[str]:
     lines = (ROOT / "environment.yml").read_text().splitlines()
     start = next(i for i, l in enumerate(lines) if l.strip() == "- pip:")
     entries = []
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if not line.strip().startswith("- "):
             break
         entries.append(line.strip()[2:].strip())
@@ -57,3 +60,11 @@ def test_make_lab_opens_the_book_trusted_and_ci_runs_the_portable_variant():
     portable = make.split("\nPORTABLE ?=", 1)[1].split("\n", 1)[0]
     assert "OMP_NUM_THREADS=1" in portable and "ONEDNN_MAX_CPU_ISA=" in portable
     assert re.search(r"^make test-portable$", (ROOT / ".ci" / "run").read_text(), re.M)
+
+
+def test_make_lab_may_run_as_root_and_a_user_sees_no_change():
+    # JupyterLab exits with "Running as root is not recommended" unless --allow-root: the common
+    # case in containers. A normal user's command stays as it was.
+    dry = subprocess.run(["make", "-n", "lab"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    lab = next(line for line in dry.splitlines() if "jupyter lab" in line)
+    assert ("--allow-root" in lab) == (os.getuid() == 0)

@@ -1,6 +1,5 @@
 """rnnreg.views.plots: one style, every book figure builds, and the drawings show the right dropout sites."""
 
-
 import matplotlib.colors as mcolors
 import matplotlib.pyplot as plt
 import pytest
@@ -24,8 +23,12 @@ def texts(fig):
 
 def coloured_arrows(fig, color):
     want = mcolors.to_rgba(color)
-    return sum(1 for ax in fig.axes for p in ax.patches
-               if isinstance(p, FancyArrowPatch) and mcolors.to_rgba(p.get_edgecolor()) == want)
+    return sum(
+        1
+        for ax in fig.axes
+        for p in ax.patches
+        if isinstance(p, FancyArrowPatch) and mcolors.to_rgba(p.get_edgecolor()) == want
+    )
 
 
 def test_style_is_legible_and_complete():
@@ -44,8 +47,13 @@ def test_no_pyplot_figures_are_left_behind():
 
 
 def test_plot_curves():
-    fig = plots.plot_curves({"none": LOG, "zaremba p=0.5": LOG}, references=[("paper valid 120.7", 120.7)],
-                            steps={"none": [(0.5, 400.0), (1.0, 300.0)]}, title="t", note="recorded run x")
+    fig = plots.plot_curves(
+        {"none": LOG, "zaremba p=0.5": LOG},
+        references=[("paper valid 120.7", 120.7)],
+        steps={"none": [(0.5, 400.0), (1.0, 300.0)]},
+        title="t",
+        note="recorded run x",
+    )
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     assert ax.get_yscale() == "log"
@@ -65,8 +73,7 @@ def test_plot_curves_empty_and_live():
 
 def test_a_one_epoch_run_is_scaled_to_its_live_curve_not_to_its_single_dots():
     steps = [(x / 10, 5000.0 / (1 + 4 * x)) for x in range(1, 11)]  # 2500 at 0.1 down to ~122 at 1.0
-    fig = plots.plot_curves({"none": [{"epoch": 1, "train_ppl": 130.0, "valid_ppl": 125.0}]},
-                            steps={"none": steps})
+    fig = plots.plot_curves({"none": [{"epoch": 1, "train_ppl": 130.0, "valid_ppl": 125.0}]}, steps={"none": steps})
     low, high = fig.axes[0].get_ylim()
     assert low <= 122 and high >= 5000.0 / (1 + 4 * 2)  # the settled part of the line (x >= 0.2) is in view
     fig = plots.plot_curves({"none": LOG}, steps={"none": steps})
@@ -86,8 +93,8 @@ def test_draw_unrolled_lstm_marks_each_site(scheme):
     fig = diagrams.draw_unrolled_lstm(scheme, steps=steps)
     color = style.SCHEME_COLORS[scheme]
     sites = schemes.sites(scheme)
-    vertical = sum(1 for s in sites if not s.recurrent) * steps      # input, between, output per step
-    horizontal = sum(1 for s in sites if s.recurrent) * steps * 2     # per step, in both layers
+    vertical = sum(1 for s in sites if not s.recurrent) * steps  # input, between, output per step
+    horizontal = sum(1 for s in sites if s.recurrent) * steps * 2  # per step, in both layers
     if scheme == "none":
         assert coloured_arrows(fig, color) == 0
     else:
@@ -164,8 +171,12 @@ def test_png_is_deterministic():
 def markers(fig, color=None):
     """(marker, colour) of every single-point marker line the figure plots."""
     want = None if color is None else mcolors.to_rgba(color)
-    return [(ln.get_marker(), mcolors.to_rgba(ln.get_color())) for ax in fig.axes for ln in ax.get_lines()
-            if len(ln.get_xdata()) == 1 and (want is None or mcolors.to_rgba(ln.get_color()) == want)]
+    return [
+        (ln.get_marker(), mcolors.to_rgba(ln.get_color()))
+        for ax in fig.axes
+        for ln in ax.get_lines()
+        if len(ln.get_xdata()) == 1 and (want is None or mcolors.to_rgba(ln.get_color()) == want)
+    ]
 
 
 def test_lstm_cell_marks_every_site_of_every_scheme_with_its_kind():

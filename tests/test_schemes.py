@@ -1,4 +1,5 @@
 """rnnreg.analysis.schemes: the site table agrees with the model, and sampled masks have the right structure."""
+
 import pytest
 import torch
 

@@ -98,6 +98,7 @@ def test_analytic_table_counts_masks_per_lag():
 
 # -- signal vs mask noise in a model's Jacobian ------------------------------------------------------
 
+
 def test_unbiased_estimator_matches_the_exact_expectation():
     """Average the estimator over every equally likely M-tuple of a four-outcome g: exactly ||E g||^2."""
     import itertools
@@ -143,8 +144,9 @@ def test_mask_noise_grows_with_the_lag_only_on_a_masked_recurrent_path():
     assert memory.fraction[8] < 0.5 * memory.fraction[1]
     # zaremba, one layer, the paper's init scale (near-linear): between x_(t-k) and h_t sits only the
     # input mask at t-k, so the fraction is that of one mask, 1 - p, whatever the lag
-    zaremba = mask_noise(_tiny("zaremba", 0.5, layers=1, init_scale=0.1), IDS, max_lag=10, positions=64, draws=12,
-                         warmup=5)
+    zaremba = mask_noise(
+        _tiny("zaremba", 0.5, layers=1, init_scale=0.1), IDS, max_lag=10, positions=64, draws=12, warmup=5
+    )
     assert zaremba.fraction.tolist() == pytest.approx([0.5] * 11, abs=0.05)
     two = mask_noise(_tiny("zaremba", 0.5), IDS, max_lag=10, positions=64, draws=12, warmup=5)
     assert (two.fraction[1:] >= 0.9 * two.fraction[1]).all()  # two layers: no fall with the lag either

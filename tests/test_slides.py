@@ -3,6 +3,7 @@
 The browser measurement of every slide (overflow at 1280x720) is tests/browser/check_decks.py,
 run on demand by ``make browser-check``; these tests need no browser.
 """
+
 import base64
 import json
 from pathlib import Path
@@ -26,16 +27,24 @@ def notebook_with(bundle: dict):
     nb.cells = [cell]
     # the saved widget state of an executed chapter: nbconvert renders a widget view only for a model in it
     model_id = bundle[WIDGET_VIEW]["model_id"]
-    state = {model_id: {"model_name": "VBoxModel", "model_module": "@jupyter-widgets/controls",
-                        "model_module_version": "2.0.0", "state": {}}}
-    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": state, "version_major": 2,
-                                                                              "version_minor": 0}}
+    state = {
+        model_id: {
+            "model_name": "VBoxModel",
+            "model_module": "@jupyter-widgets/controls",
+            "model_module_version": "2.0.0",
+            "state": {},
+        }
+    }
+    nb.metadata["widgets"] = {
+        "application/vnd.jupyter.widget-state+json": {"state": state, "version_major": 2, "version_minor": 0}
+    }
     return nb
 
 
 def export(exporter_cls, template: str, nb) -> str:
-    exporter = exporter_cls(template_name=template, extra_template_basedirs=[str(TEMPLATES)],
-                            extra_template_paths=[str(TEMPLATES)])
+    exporter = exporter_cls(
+        template_name=template, extra_template_basedirs=[str(TEMPLATES)], extra_template_paths=[str(TEMPLATES)]
+    )
     return exporter.from_notebook_node(nb)[0]
 
 

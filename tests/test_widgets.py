@@ -3,6 +3,7 @@
 Plain pytest, no kernel (see reference notebooks.md §2): setting ``.value`` fires the observers,
 ``Button.click()`` fires ``on_click``; we assert on the panel's figure, image bytes and results.
 """
+
 import dataclasses
 import random
 
@@ -97,9 +98,74 @@ def test_quick_config():
 
 
 def make_panel(corpus, **kw):
-    kw = dict(hidden_size=16, train_tokens=1000, valid_tokens=200, epochs=2, batch_size=4, steps=10,
-              workers=1, log_every=2, redraw_every_s=0.0) | kw
+    kw = (
+        dict(
+            hidden_size=16,
+            train_tokens=1000,
+            valid_tokens=200,
+            epochs=2,
+            batch_size=4,
+            steps=10,
+            workers=1,
+            log_every=2,
+            redraw_every_s=0.0,
+        )
+        | kw
+    )
     return panels.TrainingPanel(corpus, **kw)
+
+
+@pytest.mark.parametrize(
+    "option,value,allowed",
+    [
+        ("hidden_size", 5000, "between 16 and 400"),
+        ("epochs", 0, "between 1 and 20"),
+        ("steps", 1000, "between 5 and 50"),
+        ("seed", -7, "between 0 and 10,000"),
+        ("dropout", 0.95, "between 0.0 and 0.9"),
+        ("valid_tokens", -5, "at least 8"),
+        ("train_tokens", 10, "at least 1,000"),
+        ("batch_size", 0, "at least 1"),
+    ],
+)
+def test_training_panel_refuses_values_out_of_range_naming_the_option(tiny_corpus, option, value, allowed):
+    with pytest.raises(ValueError, match=rf"^{option} must be {allowed}, got {value}$"):
+        make_panel(tiny_corpus, **{option: value})
+
+
+def test_other_panels_refuse_values_their_controls_would_clamp():
+    with pytest.raises(ValueError, match="^steps must be between 5 and 50"):
+        panels.MaskExplorer(steps=1000)
+    with pytest.raises(ValueError, match="^seed must be between 0 and 10,000"):
+        panels.MaskExplorer(seed=-1)
+    with pytest.raises(ValueError, match="^lag must be between 1 and 8"):
+        panels.InformationPath(lag=0)
+
+
+def test_unknown_choices_are_refused_listing_the_valid_ones(tiny_corpus):
+    with pytest.raises(ValueError, match="^scheme must be one of none, zaremba, .*; got 'bogus'"):
+        panels.SchemeDiagram("bogus")
+    with pytest.raises(ValueError, match="^preset must be one of small, medium, large; got 'huge'"):
+        panels.PresetExplorer("huge")
+    with pytest.raises(ValueError, match="^plot must be one of curves, comparison; got 'bars'"):
+        make_panel(tiny_corpus, plot="bars")
+    with pytest.raises(ValueError, match="^schemes must be one of none, zaremba, .*; got 'bogus'"):
+        make_panel(tiny_corpus, schemes=("none", "bogus"))
+
+
+def test_slices_beyond_a_split_are_the_whole_split_and_the_note_says_so(tiny_corpus):
+    n_train, n_valid = len(tiny_corpus.train), len(tiny_corpus.valid)
+    panel = make_panel(tiny_corpus, train_tokens=10**9, valid_tokens=10**6)
+    assert panel.train_tokens.value == n_train and panel.train_tokens.max == n_train and panel.valid_tokens == n_valid
+    assert all(c.max_train_tokens == n_train for c in panel.configs().values())
+    assert panel.data_note().startswith(f"live: first {n_train:,} tiny train tokens, first {n_valid:,} valid tokens;")
+    panel.train_tokens.value = 10**9  # the slider cannot go past the split either
+    assert panel.train_tokens.value == n_train
+
+
+def test_checks_are_false_before_a_run(tiny_corpus):
+    panel = make_panel(tiny_corpus)
+    assert panel.checks() and not any(panel.checks().values())
 
 
 def test_training_panel_click_trains_and_draws(tiny_corpus):
@@ -171,8 +237,9 @@ def test_training_panel_table_is_its_findings_rounded(tiny_corpus):
     checks, unigram = panel.checks(), panel.slice_unigram()
     assert checks["every run finished its epochs"]
     # random words: no model can beat the unigram model here, and the check must say so
-    assert checks["every run's best epoch beats the slice's unigram model"] == \
-        all(f["best_valid"] < unigram for f in found.values())
+    assert checks["every run's best epoch beats the slice's unigram model"] == all(
+        f["best_valid"] < unigram for f in found.values()
+    )
 
 
 def test_recurrent_rate_sweep_varies_only_the_recurrent_rate(tiny_corpus):
@@ -181,8 +248,9 @@ def test_recurrent_rate_sweep_varies_only_the_recurrent_rate(tiny_corpus):
     assert list(configs) == ["everywhere p=0.5 r=0", "everywhere p=0.5 r=0.5"]
     a, b = configs.values()
     assert (a.recurrent_dropout, b.recurrent_dropout) == (0.0, 0.5)
-    assert {k: v for k, v in vars(a).items() if k != "recurrent_dropout"} == \
-        {k: v for k, v in vars(b).items() if k != "recurrent_dropout"}
+    assert {k: v for k, v in vars(a).items() if k != "recurrent_dropout"} == {
+        k: v for k, v in vars(b).items() if k != "recurrent_dropout"
+    }
     panel.schemes.value = "variational"
     panel.recurrent.value = (0.25,)
     assert list(panel.configs()) == ["variational p=0.5 r=0.25"]
@@ -218,15 +286,23 @@ def test_findings_and_the_slice_unigram_are_what_the_chapter_checks(tiny_corpus,
         from rnnreg.train import RunResult
 
         valid = logs["none" if config.scheme == "none" else "zaremba p=0.5"]
-        return RunResult(config, [{"epoch": i + 1, "train_ppl": 5.0 - i, "valid_ppl": v} for i, v in enumerate(valid)],
-                         model=None)
+        return RunResult(
+            config, [{"epoch": i + 1, "train_ppl": 5.0 - i, "valid_ppl": v} for i, v in enumerate(valid)], model=None
+        )
 
     monkeypatch.setattr(live, "train", fake_train)
     panel = make_panel(tiny_corpus, schemes=("none", "zaremba"))
     panel.run()
     found = panel.findings()
-    assert found["none"] == {"epochs": 3, "last_valid": 9.5, "best_valid": 8.0, "best_epoch": 2, "last_train": 3.0,
-                             "rise": pytest.approx(0.1875), "train_falling": True}
+    assert found["none"] == {
+        "epochs": 3,
+        "last_valid": 9.5,
+        "best_valid": 8.0,
+        "best_epoch": 2,
+        "last_train": 3.0,
+        "rise": pytest.approx(0.1875),
+        "train_falling": True,
+    }
     assert found["zaremba p=0.5"]["best_epoch"] == 3
     sliced = tiny_corpus.head(train=panel.train_tokens.value, valid=panel.valid_tokens)
     assert panel.slice_unigram() == sliced.unigram_perplexity("valid")

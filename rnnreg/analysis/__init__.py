@@ -8,12 +8,12 @@ published numbers (pandas allowed; no matplotlib, no ipywidgets). Imports the co
 ``equivalence``  chapter 04: candidate equivalent sizes, the size x dropout grid, the alpha fit
 ``zoo``          chapter 05: the scheme zoo's runs as tables, beside the published follow-ups
 ``averaging``    model averaging (Table 1's ensembles) and MC dropout
-``readme``       the READMEs' marked sentences about the medium run, written from its files
 
 ``from rnnreg import analysis`` then ``analysis.zoo.load_zoo()``: each submodule is imported on
 first use, so the command line's ``average`` or ``measure`` does not pull in pandas.
 """
+
 from .. import lazy_submodules
 
-__all__ = ["averaging", "equivalence", "readme", "runs", "schemes", "signal", "signal_runs", "zoo"]
+__all__ = ["averaging", "equivalence", "runs", "schemes", "signal", "signal_runs", "zoo"]
 __getattr__, __dir__ = lazy_submodules(__name__, __all__)

@@ -15,6 +15,7 @@ instead of :math:`K` models run once each with the masks off (weight scaling).
 
 All members must read the tokens in the same order (same ``batch_size`` and ``steps``).
 """
+
 from __future__ import annotations
 
 import math
@@ -27,8 +28,16 @@ from ..model import LSTMLM
 
 
 @torch.no_grad()
-def target_log_probs(model: LSTMLM, ids: torch.Tensor, batch_size: int, steps: int, *,
-                     masks: bool = False, seed: int | None = None, device: str | torch.device = "cpu") -> torch.Tensor:
+def target_log_probs(
+    model: LSTMLM,
+    ids: torch.Tensor,
+    batch_size: int,
+    steps: int,
+    *,
+    masks: bool = False,
+    seed: int | None = None,
+    device: str | torch.device = "cpu",
+) -> torch.Tensor:
     """log p(next word) for every predicted token, state carried across windows (float64, flat).
 
     ``masks=False``: evaluation mode, the standard weight-scaling prediction. ``masks=True``:
@@ -53,9 +62,15 @@ def target_log_probs(model: LSTMLM, ids: torch.Tensor, batch_size: int, steps: i
 
 def averaged_perplexity(log_probs: list[torch.Tensor] | torch.Tensor) -> float:
     """Perplexity of the probability average of several members' :func:`target_log_probs`."""
-    stacked = torch.stack(list(log_probs)) if not isinstance(log_probs, torch.Tensor) else log_probs
-    if stacked.dim() == 1:
-        stacked = stacked[None]
+    if not isinstance(log_probs, torch.Tensor):
+        counts = sorted({len(lp) for lp in log_probs})
+        if len(counts) > 1:  # members laid out differently (batch_size, steps): not the same tokens
+            raise ValueError(
+                f"the members predict {' and '.join(map(str, counts))} tokens: evaluate every member "
+                "with one batch_size and steps"
+            )
+        log_probs = torch.stack(list(log_probs))
+    stacked = log_probs if log_probs.dim() == 2 else log_probs[None]
     mean_logp = torch.logsumexp(stacked, dim=0) - math.log(stacked.size(0))
     try:
         return math.exp(-mean_logp.mean().item())
@@ -68,10 +83,19 @@ def running_averages(log_probs: list[torch.Tensor]) -> list[float]:
     return [averaged_perplexity(log_probs[:k]) for k in range(1, len(log_probs) + 1)]
 
 
-def mc_dropout_log_probs(model: LSTMLM, ids: torch.Tensor, batch_size: int, steps: int, samples: int,
-                         seed: int = 0, device: str | torch.device = "cpu") -> list[torch.Tensor]:
+def mc_dropout_log_probs(
+    model: LSTMLM,
+    ids: torch.Tensor,
+    batch_size: int,
+    steps: int,
+    samples: int,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+) -> list[torch.Tensor]:
     """``samples`` stochastic passes (masks on), each seeded ``seed + s``; average with :func:`running_averages`."""
     if samples < 1:
         raise ValueError(f"samples must be at least 1, got {samples!r}")
-    return [target_log_probs(model, ids, batch_size, steps, masks=True, seed=seed + s, device=device)
-            for s in range(samples)]
+    return [
+        target_log_probs(model, ids, batch_size, steps, masks=True, seed=seed + s, device=device)
+        for s in range(samples)
+    ]

@@ -34,21 +34,22 @@ is so by more than that noise; :func:`last_epoch_gains` says which cells were st
 Everything here returns numbers, tables and small findings (dataclasses); the chapter writes the
 sentences. No matplotlib: the figures are in :mod:`rnnreg.views.equivalence`.
 """
+
 from __future__ import annotations
 
 import json
 import math
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..config import PRESETS
 from ..data import Corpus, load_corpus
-from ..runfolder import write_text
-from ..train import PRESETS, Config, claim_run_dir, evaluate, load_run_model, release_run_dir, train
+from ..runfolder import load_run_model
+from ..sweeps import ENSEMBLE, GRID, cell_name, grid_cells, grid_config  # noqa: F401 (chapter 04 reads it here)
 from .runs import results_dir
 
 # --------------------------------------------------------------------------------------------
@@ -95,8 +96,9 @@ def theory_candidates(hidden_size: int, dropout: float, num_layers: int = 2, voc
     if not 0 <= dropout < 1:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
     n, p = float(hidden_size), dropout
-    weights = _solve_size(lambda m: active_weights(m, 0.0, num_layers, vocab_size),
-                          active_weights(n, p, num_layers, vocab_size), n)
+    weights = _solve_size(
+        lambda m: active_weights(m, 0.0, num_layers, vocab_size), active_weights(n, p, num_layers, vocab_size), n
+    )
     return {
         "units": n * (1 - p),
         "pairs (seed's N·N)": math.sqrt(n * n * (1 - p) ** 2),  # N_eq² = N²(1−p)²
@@ -113,21 +115,29 @@ def alpha_of(hidden_size: float, dropout: float, equivalent: float) -> float:
     return math.log(equivalent / hidden_size) / math.log(1 - dropout)
 
 
-def theory_table(hidden_size: int = 200, dropout: float = 0.5, num_layers: int = 2,
-                 vocab_size: int = 10_000) -> pd.DataFrame:
+def theory_table(
+    hidden_size: int = 200, dropout: float = 0.5, num_layers: int = 2, vocab_size: int = 10_000
+) -> pd.DataFrame:
     """Candidate N_eq at (N, p) with the α it implies and the LM's parameters and MACs at that size.
 
     The first row is the dropout model itself (N units, all present at test time).
     """
     cands = theory_candidates(hidden_size, dropout, num_layers, vocab_size)
-    rows = {f"the model: N = {hidden_size}, p = {dropout:g}": dict(
-        n_eq=float(hidden_size), alpha=math.nan,
-        parameters=lstm_lm_parameters(hidden_size, num_layers, vocab_size),
-        macs=lstm_lm_macs(hidden_size, num_layers, vocab_size))}
+    rows = {
+        f"the model: N = {hidden_size}, p = {dropout:g}": dict(
+            n_eq=float(hidden_size),
+            alpha=math.nan,
+            parameters=lstm_lm_parameters(hidden_size, num_layers, vocab_size),
+            macs=lstm_lm_macs(hidden_size, num_layers, vocab_size),
+        )
+    }
     for name, n_eq in cands.items():
-        rows[name] = dict(n_eq=n_eq, alpha=alpha_of(hidden_size, dropout, n_eq) + 0.0,  # no "-0.00"
-                          parameters=lstm_lm_parameters(round(n_eq), num_layers, vocab_size),
-                          macs=lstm_lm_macs(round(n_eq), num_layers, vocab_size))
+        rows[name] = dict(
+            n_eq=n_eq,
+            alpha=alpha_of(hidden_size, dropout, n_eq) + 0.0,  # no "-0.00"
+            parameters=lstm_lm_parameters(round(n_eq), num_layers, vocab_size),
+            macs=lstm_lm_macs(round(n_eq), num_layers, vocab_size),
+        )
     df = pd.DataFrame.from_dict(rows, orient="index")
     df.index.name = "candidate"
     return df
@@ -135,12 +145,15 @@ def theory_table(hidden_size: int = 200, dropout: float = 0.5, num_layers: int =
 
 def format_theory_table(df: pd.DataFrame) -> pd.DataFrame:
     """:func:`theory_table` rounded for display: N_eq to 0.1, α to 0.01, counts in millions / thousands."""
-    return pd.DataFrame({
-        "N_eq": df["n_eq"].round(1),
-        "α": df["alpha"].round(2),
-        "parameters (M)": (df["parameters"] / 1e6).round(3),
-        "MACs/token (k)": (df["macs"] / 1e3).round(1),
-    }, index=df.index)
+    return pd.DataFrame(
+        {
+            "N_eq": df["n_eq"].round(1),
+            "α": df["alpha"].round(2),
+            "parameters (M)": (df["parameters"] / 1e6).round(3),
+            "MACs/token (k)": (df["macs"] / 1e3).round(1),
+        },
+        index=df.index,
+    )
 
 
 def paper_table() -> pd.DataFrame:
@@ -168,28 +181,19 @@ def candidate_ratio_curves(hidden_size: int, rates, num_layers: int = 2, vocab_s
 
 def candidate_alpha_curves(hidden_size: int, rates, num_layers: int = 2, vocab_size: int = 10_000) -> dict:
     """{candidate: [α at each rate]} (rates > 0; the test-time candidate is α = 0 everywhere)."""
-    return {name: [alpha_of(1.0, float(p), r) + 0.0 for p, r in zip(rates, ratios)]
-            for name, ratios in candidate_ratio_curves(hidden_size, rates, num_layers, vocab_size).items()}
+    return {
+        name: [alpha_of(1.0, float(p), r) + 0.0 for p, r in zip(rates, ratios)]
+        for name, ratios in candidate_ratio_curves(hidden_size, rates, num_layers, vocab_size).items()
+    }
 
 
 # --------------------------------------------------------------------------------------------
 # The grid
 # --------------------------------------------------------------------------------------------
 
-#: The measured grid (one source of truth): the paper's small recipe (2 layers, 20 steps, init 0.1,
-#: clip 5, lr 1 halved each epoch from epoch 4) with ``zaremba`` dropout, on the first 100,000
-#: PTB training tokens for 6 epochs; validation on the full valid split. Sizes stop at the paper's
-#: small model (200): a 2 x 400 row would cost as much again as the whole grid on 2 CPU cores;
-#: they start at 5 so that most dropout cells have an undropped model at least as bad as they are.
-GRID = dict(
-    sizes=(5, 10, 25, 50, 100, 200),
-    rates=(0.0, 0.2, 0.35, 0.5, 0.65),
-    seeds=(1,),
-    budget=dict(max_train_tokens=100_000, epochs=6, decay_after=2),
-)
-#: Extra undropped seeds of one size, for the ensemble in the inference comparison: five 2 x 50
-#: models hold 5.25M parameters, about the 4.65M of one 2 x 200 model.
-ENSEMBLE = dict(hidden_size=50, seeds=(1, 2, 3, 4, 5))
+# The grid itself (GRID, ENSEMBLE, the cells and their names) is rnnreg.sweeps'; ``python -m rnnreg grid``
+# trains it.
+
 #: The dropout model the inference comparison studies (N, p).
 INFERENCE_CELL = (200, 0.5)
 
@@ -199,71 +203,6 @@ def slice_unigram(corpus: Corpus | None = None) -> float:
     the plateau a language model sits on before it learns anything about context."""
     corpus = corpus if corpus is not None else load_corpus()
     return corpus.head(train=GRID["budget"]["max_train_tokens"]).unigram_perplexity("train")
-
-
-def grid_config(hidden_size: int, dropout: float, seed: int = 1, **budget) -> Config:
-    """The Config of one grid cell."""
-    budget = {**GRID["budget"], **budget}
-    scheme = "zaremba" if dropout > 0 else "none"
-    return Config.preset("small", scheme=scheme, dropout=dropout, hidden_size=hidden_size, seed=seed, **budget)
-
-
-def cell_name(hidden_size: int, dropout: float, seed: int = 1) -> str:
-    return f"h{hidden_size:04d}-p{round(dropout * 100):02d}-seed{seed}"
-
-
-def grid_cells(sizes=None, rates=None, seeds=None, ensemble: bool = True) -> list[tuple[int, float, int]]:
-    """(N, p, seed) of every cell, cheapest first, ensemble seeds included."""
-    sizes, rates, seeds = sizes or GRID["sizes"], rates or GRID["rates"], seeds or GRID["seeds"]
-    cells = {(n, p, s) for n in sizes for p in rates for s in seeds}
-    if ensemble:
-        cells |= {(ENSEMBLE["hidden_size"], 0.0, s) for s in ENSEMBLE["seeds"]}
-    return sorted(cells, key=lambda c: (c[0], c[2], c[1]))
-
-
-def run_cell(root: str | os.PathLike, hidden_size: int, dropout: float, seed: int, corpus: Corpus,
-             command: str | None = None, progress: bool = False, **budget) -> dict:
-    """Train one cell (resuming from its checkpoint) and add its eval-mode training perplexity.
-
-    Writes ``<root>/<cell_name>/`` like any run, with ``train_eval_ppl`` added to ``summary.json``.
-    """
-    config = grid_config(hidden_size, dropout, seed, **budget)
-    run_dir = Path(root) / cell_name(hidden_size, dropout, seed)
-    summary_path = run_dir / "summary.json"
-    if summary_path.exists():
-        summary = json.loads(summary_path.read_text())
-        if "train_eval_ppl" in summary:
-            return summary
-    result = train(config, corpus, run_dir, progress=progress, command=command, test=False)
-    start = time.perf_counter()
-    train_ids = corpus.train[: config.max_train_tokens]
-    summary = dict(result.summary)
-    summary["train_eval_ppl"] = evaluate(result.model, train_ids, config.batch_size, config.steps)
-    summary["train_eval_note"] = "training slice, evaluation mode (dropout off), same layout as validation"
-    summary["wall_s"] += time.perf_counter() - start
-    write_text(summary_path, json.dumps(summary, indent=2) + "\n")
-    return summary
-
-
-def run_grid(root: str | os.PathLike, cells=None, corpus: Corpus | None = None, command: str | None = None,
-             log=print) -> None:
-    """Train every cell not yet done. Several runners may share one grid folder: each claims a cell
-    before training it, so start one per free core, at any time; an interrupted cell resumes."""
-    corpus = corpus if corpus is not None else load_corpus()
-    cells = grid_cells() if cells is None else cells
-    for hidden_size, dropout, seed in cells:
-        run_dir = Path(root) / cell_name(hidden_size, dropout, seed)
-        claimed = claim_run_dir(run_dir)
-        if claimed is False:
-            continue  # another runner is training this cell
-        try:
-            t0 = time.perf_counter()
-            s = run_cell(root, hidden_size, dropout, seed, corpus, command=command)
-        finally:
-            if claimed:
-                release_run_dir(run_dir)
-        log(f"{run_dir.name}: train(eval) {s['train_eval_ppl']:.1f}  valid {s['valid_ppl']:.1f}  "
-            f"({time.perf_counter() - t0:.0f} s)")
 
 
 @dataclass
@@ -302,11 +241,22 @@ def load_grid(root: str | os.PathLike) -> pd.DataFrame:
         s = cell.summary
         if not s or "train_eval_ppl" not in s:
             continue
-        rows.append(dict(hidden_size=cell.hidden_size, dropout=cell.dropout, seed=cell.seed,
-                         train_eval_ppl=s["train_eval_ppl"], train_dropout_ppl=s["train_ppl"],
-                         valid_ppl=s["valid_ppl"], best_valid_ppl=s["best_valid_ppl"],
-                         gap=s["valid_ppl"] / s["train_eval_ppl"], last_valid_gain=last_gain(cell.log),
-                         parameters=s["parameters"], wall_s=s["wall_s"], run=path.name))
+        rows.append(
+            dict(
+                hidden_size=cell.hidden_size,
+                dropout=cell.dropout,
+                seed=cell.seed,
+                train_eval_ppl=s["train_eval_ppl"],
+                train_dropout_ppl=s["train_ppl"],
+                valid_ppl=s["valid_ppl"],
+                best_valid_ppl=s["best_valid_ppl"],
+                gap=s["valid_ppl"] / s["train_eval_ppl"],
+                last_valid_gain=last_gain(cell.log),
+                parameters=s["parameters"],
+                wall_s=s["wall_s"],
+                run=path.name,
+            )
+        )
     return pd.DataFrame(rows)
 
 
@@ -318,18 +268,34 @@ def load_grid(root: str | os.PathLike) -> pd.DataFrame:
 GRID_PATH = "ptb/grid"
 GRID_COMMAND = "python -m rnnreg grid --out results/ptb/grid"
 INFERENCE_COMMAND = "python -m rnnreg grid --inference"
-GRID_COLUMNS = ["hidden_size", "dropout", "seed", "train_eval_ppl", "train_dropout_ppl", "valid_ppl",
-                "best_valid_ppl", "gap", "last_valid_gain", "parameters", "wall_s", "run"]
+GRID_COLUMNS = [
+    "hidden_size",
+    "dropout",
+    "seed",
+    "train_eval_ppl",
+    "train_dropout_ppl",
+    "valid_ppl",
+    "best_valid_ppl",
+    "gap",
+    "last_valid_gain",
+    "parameters",
+    "wall_s",
+    "run",
+]
 #: A cell whose training perplexity is this close (relative) to the unigram model's has learned no context.
 PLATEAU = 0.03
 #: How far outside the undropped row a cell must lie, in standard deviations of the difference of
 #: two single-seed perplexities, before it counts as worse / better than every undropped model.
 NOISE_K = 2.0
 #: What a cell's ``status`` means (:func:`equivalence_table`): where its perplexity falls against the p = 0 row.
-STATUS = {"ok": "equivalent found", "worse": "worse than the smallest undropped model",
-          "better": "better than every undropped model",
-          "near smallest": "within seed noise of the smallest undropped model",
-          "near best": "within seed noise of the best undropped model", "no base": "no p = 0 row yet"}
+STATUS = {
+    "ok": "equivalent found",
+    "worse": "worse than the smallest undropped model",
+    "better": "better than every undropped model",
+    "near smallest": "within seed noise of the smallest undropped model",
+    "near best": "within seed noise of the best undropped model",
+    "no base": "no p = 0 row yet",
+}
 
 
 def grid_dir(results: str | os.PathLike | None = None) -> Path:
@@ -354,13 +320,13 @@ def main_grid(grid: pd.DataFrame) -> pd.DataFrame:
 def missing_cells(grid: pd.DataFrame, ensemble: bool = True) -> list[str]:
     """Cell names of :data:`GRID` (and the ensemble seeds) not yet finished."""
     done = set(grid["run"]) if not grid.empty else set()
-    return [cell_name(n, p, s) for n, p, s in grid_cells(ensemble=ensemble)
-            if cell_name(n, p, s) not in done]
+    return [cell_name(n, p, s) for n, p, s in grid_cells(ensemble=ensemble) if cell_name(n, p, s) not in done]
 
 
 @dataclass(frozen=True)
 class GridStatus:
     """How complete the recorded grid is."""
+
     done: int  #: cells of the N × p grid recorded
     total: int  #: cells of the N × p grid
     ensemble_done: int  #: ensemble members recorded
@@ -377,16 +343,23 @@ def grid_status(grid: pd.DataFrame) -> GridStatus:
     done = set(grid["run"]) if not grid.empty else set()
     members = [cell_name(ENSEMBLE["hidden_size"], 0.0, s) for s in ENSEMBLE["seeds"]]
     total = len(GRID["sizes"]) * len(GRID["rates"]) * len(GRID["seeds"])
-    return GridStatus(done=total - len(main), total=total,
-                      ensemble_done=sum(m in done for m in members), ensemble_total=len(members),
-                      missing=tuple(dict.fromkeys(main + [m for m in members if m not in done])))
+    return GridStatus(
+        done=total - len(main),
+        total=total,
+        ensemble_done=sum(m in done for m in members),
+        ensemble_total=len(members),
+        missing=tuple(dict.fromkeys(main + [m for m in members if m not in done])),
+    )
 
 
 def pivot(grid: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Rate × size table of ``metric`` over the grid's full axes (NaN where a cell is missing)."""
     g = main_grid(grid)
-    table = (g.pivot_table(index="dropout", columns="hidden_size", values=metric, aggfunc="mean")
-             if not g.empty else pd.DataFrame())
+    table = (
+        g.pivot_table(index="dropout", columns="hidden_size", values=metric, aggfunc="mean")
+        if not g.empty
+        else pd.DataFrame()
+    )
     rates = sorted({*GRID["rates"], *table.index})  # GRID's axes, plus any extra row trained
     sizes = sorted({*GRID["sizes"], *table.columns})
     return table.reindex(index=rates, columns=sizes).astype(float)
@@ -462,8 +435,9 @@ def base_curve(grid, metric: str):
     return grid[grid.dropout == 0].groupby("hidden_size")[metric].mean().sort_index()
 
 
-def equivalence_table(grid, metric: str = "train_eval_ppl", branch: str = "decreasing",
-                      noise_sd: float | None = None, k: float = NOISE_K):
+def equivalence_table(
+    grid, metric: str = "train_eval_ppl", branch: str = "decreasing", noise_sd: float | None = None, k: float = NOISE_K
+):
     """The grid's dropout cells with N_eq (the undropped size of equal ``metric``, on the
     seed-averaged p = 0 curve), α, and why an N_eq is missing:
 
@@ -481,8 +455,7 @@ def equivalence_table(grid, metric: str = "train_eval_ppl", branch: str = "decre
     if branch == "decreasing" and len(base):
         base = base.loc[: base.idxmin()]
     out = grid[grid.dropout > 0].copy()
-    out["n_eq"] = [equivalent_size(base.index, base.values, v, branch) if len(base) else math.nan
-                   for v in out[metric]]
+    out["n_eq"] = [equivalent_size(base.index, base.values, v, branch) if len(base) else math.nan for v in out[metric]]
     out["alpha"] = [alpha_of(n, p, e) for n, p, e in zip(out.hidden_size, out.dropout, out.n_eq)]
     tol = k * noise_sd * math.sqrt(2) if noise_sd is not None and math.isfinite(noise_sd) else 0.0
     status, bound, margin = [], [], []
@@ -508,8 +481,9 @@ def summarise_fit(table) -> dict:
     return fit_alpha(table.hidden_size, table.dropout, table.n_eq)
 
 
-def equivalence_frame(grid: pd.DataFrame, metric: str = "train_eval_ppl", branch: str = "decreasing",
-                      noise_sd: float | None = None) -> pd.DataFrame:
+def equivalence_frame(
+    grid: pd.DataFrame, metric: str = "train_eval_ppl", branch: str = "decreasing", noise_sd: float | None = None
+) -> pd.DataFrame:
     """:func:`equivalence_table` over the N × p grid proper (seed 1; ``status`` and ``bound`` say
     why an N_eq is missing, see :data:`STATUS`); an empty frame before any cell is recorded."""
     g = main_grid(grid)
@@ -532,11 +506,16 @@ def equivalence_display(table: pd.DataFrame, metric: str = "train_eval_ppl") -> 
     if table.empty:
         return pd.DataFrame(columns=cols)
     t = table.sort_values(["hidden_size", "dropout"])
-    out = {"ppl": t[metric].round(1).to_numpy(), "N(1−p)": (t.hidden_size * (1 - t.dropout)).round(1).to_numpy(),
-           "N_eq": t.n_eq.round(1).to_numpy()}
+    out = {
+        "ppl": t[metric].round(1).to_numpy(),
+        "N(1−p)": (t.hidden_size * (1 - t.dropout)).round(1).to_numpy(),
+        "N_eq": t.n_eq.round(1).to_numpy(),
+    }
     if "n_eq_low" in t:
-        out["N_eq 95 % (seed noise)"] = [f"{lo:.3g}–{hi:.3g}" if np.isfinite(lo) and np.isfinite(hi) else ""
-                                         for lo, hi in zip(t.n_eq_low, t.n_eq_high)]
+        out["N_eq 95 % (seed noise)"] = [
+            f"{lo:.3g}–{hi:.3g}" if np.isfinite(lo) and np.isfinite(hi) else ""
+            for lo, hi in zip(t.n_eq_low, t.n_eq_high)
+        ]
     out["α"] = t.alpha.round(2).to_numpy()
     out["status"] = [STATUS[s] if s != "ok" else "" for s in t.status]
     return pd.DataFrame(out, index=[f"N={n}, p={p:g}" for n, p in zip(t.hidden_size, t.dropout)])
@@ -560,6 +539,7 @@ def candidate_alphas(table: pd.DataFrame) -> dict:
 @dataclass(frozen=True)
 class SeedNoise:
     """The seed-to-seed spread of one metric, from the cells recorded with several seeds."""
+
     metric: str
     sd: float  #: standard deviation of log ``metric`` between seeds (pooled over cells); NaN without one
     dof: int  #: degrees of freedom behind it: Σ (seeds − 1) over the cells
@@ -596,6 +576,7 @@ def fit_weight(dropout) -> np.ndarray:
 @dataclass(frozen=True)
 class AlphaFit:
     """α fitted per dropout rate and pooled, with the seed noise propagated (:func:`alpha_fit`)."""
+
     metric: str
     noise: SeedNoise
     table: pd.DataFrame  #: :func:`equivalence_frame` plus n_eq_low / n_eq_high: central 95 % over the draws
@@ -643,8 +624,15 @@ def _std(x) -> float:
     return float(x.std(ddof=1)) if len(x) > 1 else math.nan
 
 
-def alpha_fit(grid: pd.DataFrame, metric: str = "train_eval_ppl", noise: SeedNoise | None = None,
-              draws: int = 1000, seed: int = 0, branch: str = "decreasing", k: float = NOISE_K) -> AlphaFit:
+def alpha_fit(
+    grid: pd.DataFrame,
+    metric: str = "train_eval_ppl",
+    noise: SeedNoise | None = None,
+    draws: int = 1000,
+    seed: int = 0,
+    branch: str = "decreasing",
+    k: float = NOISE_K,
+) -> AlphaFit:
     """α per dropout rate (and pooled) with two standard errors and their sum:
 
     - ``se_fit``: from the scatter of the rate's cells about their line (cells of different N);
@@ -685,30 +673,43 @@ def alpha_fit(grid: pd.DataFrame, metric: str = "train_eval_ppl", noise: SeedNoi
         for p, part in table.groupby("dropout"):
             f = summarise_fit(part)
             se_seed = _std(alphas[p]) if sampled else math.nan
-            rows[float(p)] = dict(cells=len(part), n=f["n"], alpha=f["alpha"], se_fit=f["se"], se_seed=se_seed,
-                                  weight=float(fit_weight(p) / fit_weight(lowest)),
-                                  share=float(fit_weight(p) * f["n"] / total_weight) if total_weight else math.nan)
+            rows[float(p)] = dict(
+                cells=len(part),
+                n=f["n"],
+                alpha=f["alpha"],
+                se_fit=f["se"],
+                se_seed=se_seed,
+                weight=float(fit_weight(p) / fit_weight(lowest)),
+                share=float(fit_weight(p) * f["n"] / total_weight) if total_weight else math.nan,
+            )
         by_rate = pd.DataFrame.from_dict(rows, orient="index")
         by_rate.index.name = "dropout"
-        by_rate["se"] = np.where(np.isfinite(by_rate.se_seed), np.hypot(by_rate.se_fit, by_rate.se_seed),
-                                 by_rate.se_fit)
+        by_rate["se"] = np.where(
+            np.isfinite(by_rate.se_seed), np.hypot(by_rate.se_fit, by_rate.se_seed), by_rate.se_fit
+        )
         by_rate["units_out"] = (by_rate.alpha - 1).abs() > k * by_rate.se
         by_rate = by_rate[["cells", "n", "alpha", "se_fit", "se_seed", "se", "units_out", "weight", "share"]]
-    pooled["se"] = (math.hypot(pooled["se_fit"], pooled["se_seed"]) if math.isfinite(pooled["se_seed"])
-                    else pooled["se_fit"])
+    pooled["se"] = (
+        math.hypot(pooled["se_fit"], pooled["se_seed"]) if math.isfinite(pooled["se_seed"]) else pooled["se_fit"]
+    )
     return AlphaFit(metric, noise, table, by_rate, pooled, draws, k)
 
 
 def alpha_display(fit: AlphaFit, digits: int = 2) -> pd.DataFrame:
     """:attr:`AlphaFit.by_rate` rounded, with readable column names."""
     r = fit.by_rate
-    return pd.DataFrame({
-        "cells with N_eq": [f"{n} of {c}" for n, c in zip(r.n, r.cells)],
-        "α": r.alpha.round(digits).to_numpy(), "s.e. (sizes)": r.se_fit.round(digits).to_numpy(),
-        "s.e. (seeds)": r.se_seed.round(digits).to_numpy(), "s.e.": r.se.round(digits).to_numpy(),
-        f"α = 1 within {fit.k:g} s.e.": ~r.units_out.to_numpy(dtype=bool),
-        "weight per cell (pooled fit)": r.weight.round(1).to_numpy(),
-    }, index=[f"p={p:g}" for p in r.index])
+    return pd.DataFrame(
+        {
+            "cells with N_eq": [f"{n} of {c}" for n, c in zip(r.n, r.cells)],
+            "α": r.alpha.round(digits).to_numpy(),
+            "s.e. (sizes)": r.se_fit.round(digits).to_numpy(),
+            "s.e. (seeds)": r.se_seed.round(digits).to_numpy(),
+            "s.e.": r.se.round(digits).to_numpy(),
+            f"α = 1 within {fit.k:g} s.e.": ~r.units_out.to_numpy(dtype=bool),
+            "weight per cell (pooled fit)": r.weight.round(1).to_numpy(),
+        },
+        index=[f"p={p:g}" for p in r.index],
+    )
 
 
 def last_epoch_gains(grid: pd.DataFrame, noise: SeedNoise | None = None) -> pd.DataFrame:
@@ -725,8 +726,9 @@ def last_epoch_gains(grid: pd.DataFrame, noise: SeedNoise | None = None) -> pd.D
     return out
 
 
-def plateau_cells(table: pd.DataFrame, unigram: float, metric: str = "train_eval_ppl",
-                  tol: float = PLATEAU) -> pd.DataFrame:
+def plateau_cells(
+    table: pd.DataFrame, unigram: float, metric: str = "train_eval_ppl", tol: float = PLATEAU
+) -> pd.DataFrame:
     """The cells of ``table`` whose ``metric`` is within ``tol`` (relative) of the unigram model's
     (:func:`slice_unigram`): they learned word frequencies and nothing more."""
     if table.empty:
@@ -739,8 +741,14 @@ def plateau_cells(table: pd.DataFrame, unigram: float, metric: str = "train_eval
 # --------------------------------------------------------------------------------------------
 
 
-def inference_comparison(root: str | os.PathLike, corpus: Corpus, samples: int = 10, split: str = "valid",
-                         cell: tuple[int, float] = INFERENCE_CELL, seed: int = 0) -> dict:
+def inference_comparison(
+    root: str | os.PathLike,
+    corpus: Corpus,
+    samples: int = 10,
+    split: str = "valid",
+    cell: tuple[int, float] = INFERENCE_CELL,
+    seed: int = 0,
+) -> dict:
     """Perplexity of the dropout cell ``cell`` with weight scaling and with MC dropout (1..``samples``
     passes), beside an ensemble of the undropped :data:`ENSEMBLE` models (1..K members)."""
     from .averaging import mc_dropout_log_probs, running_averages, target_log_probs
@@ -757,13 +765,17 @@ def inference_comparison(root: str | os.PathLike, corpus: Corpus, samples: int =
         members.append(target_log_probs(m, *args))
     ensemble = running_averages(members)
     return {
-        "split": split, "layout": f"{config.batch_size} streams × {config.steps} steps (the validation layout)",
-        "dropout_cell": cell_name(*cell, 1), "dropout_parameters": model.num_parameters(),
-        "weight_scaling_ppl": weight_scaling, "mc_dropout_ppl": mc, "mc_seed": seed,
+        "split": split,
+        "layout": f"{config.batch_size} streams × {config.steps} steps (the validation layout)",
+        "dropout_cell": cell_name(*cell, 1),
+        "dropout_parameters": model.num_parameters(),
+        "weight_scaling_ppl": weight_scaling,
+        "mc_dropout_ppl": mc,
+        "mc_seed": seed,
         "ensemble_cells": [cell_name(ENSEMBLE["hidden_size"], 0.0, s) for s in ENSEMBLE["seeds"]],
-        "ensemble_member_parameters": m.num_parameters(), "ensemble_ppl": ensemble,
+        "ensemble_member_parameters": m.num_parameters(),
+        "ensemble_ppl": ensemble,
     }
-
 
 
 def load_inference(results: str | os.PathLike | None = None) -> dict | None:
@@ -782,10 +794,17 @@ def inference_summary(inference: dict | None) -> dict | None:
     if not inference:
         return None
     mc, ens = inference["mc_dropout_ppl"], inference["ensemble_ppl"]
-    return dict(cell=inference["dropout_cell"], weight_scaling=inference["weight_scaling_ppl"], mc=mc[-1],
-                samples=len(mc), ensemble=ens[-1], members=len(ens), single=ens[0],
-                dropout_parameters=inference["dropout_parameters"],
-                member_parameters=inference["ensemble_member_parameters"])
+    return dict(
+        cell=inference["dropout_cell"],
+        weight_scaling=inference["weight_scaling_ppl"],
+        mc=mc[-1],
+        samples=len(mc),
+        ensemble=ens[-1],
+        members=len(ens),
+        single=ens[0],
+        dropout_parameters=inference["dropout_parameters"],
+        member_parameters=inference["ensemble_member_parameters"],
+    )
 
 
 def inference_table(inference: dict | None, digits: int = 1) -> pd.DataFrame:
@@ -793,8 +812,10 @@ def inference_table(inference: dict | None, digits: int = 1) -> pd.DataFrame:
     (one row saying what to run when nothing is recorded)."""
     s = inference_summary(inference)
     if not s:
-        return pd.DataFrame({"perplexity": ["—"], "forward passes": ["—"], "parameters (M)": ["—"]},
-                            index=[f"not yet recorded ({INFERENCE_COMMAND})"])
+        return pd.DataFrame(
+            {"perplexity": ["—"], "forward passes": ["—"], "parameters (M)": ["—"]},
+            index=[f"not yet recorded ({INFERENCE_COMMAND})"],
+        )
     dp, ep = s["dropout_parameters"], s["member_parameters"]
     rows = {
         f"weight scaling ({s['cell']})": (s["weight_scaling"], 1, dp),
@@ -802,6 +823,11 @@ def inference_table(inference: dict | None, digits: int = 1) -> pd.DataFrame:
         f"ensemble of {s['members']} undropped": (s["ensemble"], s["members"], ep * s["members"]),
         "one ensemble member": (s["single"], 1, ep),
     }
-    return pd.DataFrame({"perplexity": [round(v[0], digits) for v in rows.values()],
-                         "forward passes": [v[1] for v in rows.values()],
-                         "parameters (M)": [round(v[2] / 1e6, 2) for v in rows.values()]}, index=list(rows))
+    return pd.DataFrame(
+        {
+            "perplexity": [round(v[0], digits) for v in rows.values()],
+            "forward passes": [v[1] for v in rows.values()],
+            "parameters (M)": [round(v[2] / 1e6, 2) for v in rows.values()],
+        },
+        index=list(rows),
+    )

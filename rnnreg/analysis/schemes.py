@@ -22,15 +22,16 @@ masks through the model's own methods (``LSTMLM.drop_nonrecurrent``, ``LSTMLM.st
 ``LSTMLM.recurrent_weight``), so a picture of a mask is a picture of what training uses.
 Numbers and structures only: drawing lives in ``rnnreg.views.plots``.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import torch
 
+from ..config import Config
 from ..model import LSTMLM, SCHEMES
-from ..train import Config
 
 CONNECTIONS = ("input", "between", "output", "h", "c", "w_hh")
 RECURRENT = ("h", "c", "w_hh")
@@ -87,18 +88,19 @@ SCHEME_SITES: dict[str, tuple[Site, ...]] = {
 #: Who proposed (or, for ``everywhere``, argued against) each scheme; one line each.
 SCHEME_INFO: dict[str, dict[str, str]] = {
     "none": dict(title="no dropout", source="the paper's small baseline (Zaremba et al. 2014, Table 1)"),
-    "zaremba": dict(title="Zaremba: non-recurrent only",
-                    source="Zaremba, Sutskever & Vinyals (2014); Gal & Ghahramani (2016) call it “naive dropout”"),
-    "everywhere": dict(title="everywhere: also h(t−1), fresh per step",
-                       source="the placement Zaremba et al. (2014) argue against"),
-    "memory": dict(title="memory: also c(t−1), fresh per step",
-                   source="the memory loss described by Semeniuta et al. (2016)"),
-    "variational": dict(title="variational: one mask per sequence, h(t−1) too",
-                        source="Gal & Ghahramani (2016)"),
-    "weight_drop": dict(title="weight drop: DropConnect on W_hh",
-                        source="Merity et al. (2017), AWD-LSTM"),
-    "zoneout": dict(title="zoneout: units keep their old value",
-                    source="Krueger et al. (2016)"),
+    "zaremba": dict(
+        title="Zaremba: non-recurrent only",
+        source="Zaremba, Sutskever & Vinyals (2014); Gal & Ghahramani (2016) call it “naive dropout”",
+    ),
+    "everywhere": dict(
+        title="everywhere: also h(t−1), fresh per step", source="the placement Zaremba et al. (2014) argue against"
+    ),
+    "memory": dict(
+        title="memory: also c(t−1), fresh per step", source="the memory loss described by Semeniuta et al. (2016)"
+    ),
+    "variational": dict(title="variational: one mask per sequence, h(t−1) too", source="Gal & Ghahramani (2016)"),
+    "weight_drop": dict(title="weight drop: DropConnect on W_hh", source="Merity et al. (2017), AWD-LSTM"),
+    "zoneout": dict(title="zoneout: units keep their old value", source="Krueger et al. (2016)"),
 }
 
 assert set(SCHEME_SITES) == set(SCHEMES) == set(SCHEME_INFO), "schemes.py is out of step with model.SCHEMES"
@@ -169,8 +171,15 @@ def path_table(distances=(1, 5, 20), num_layers: int = 2, schemes=SCHEMES):
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("scheme")
 
 
-def sample_masks(scheme: str, steps: int = 20, units: int = 16, rate: float = 0.5, seed: int = 0,
-                 zoneout_h: float = 0.05, zoneout_c: float = 0.5) -> dict[str, torch.Tensor]:
+def sample_masks(
+    scheme: str,
+    steps: int = 20,
+    units: int = 16,
+    rate: float = 0.5,
+    seed: int = 0,
+    zoneout_h: float = 0.05,
+    zoneout_c: float = 0.5,
+) -> dict[str, torch.Tensor]:
     """The masks one training forward pass of layer 1 would use, drawn by the model's own methods.
 
     Returns a dict ``connection -> tensor``: for ``input``, ``between``, ``output``, ``h`` and
@@ -183,8 +192,16 @@ def sample_masks(scheme: str, steps: int = 20, units: int = 16, rate: float = 0.
     out: dict[str, torch.Tensor] = {}
     with torch.random.fork_rng(devices=[]), torch.no_grad():
         torch.manual_seed(seed)
-        model = LSTMLM(vocab_size=2, hidden_size=units, num_layers=2, scheme=scheme, dropout=rate,
-                       recurrent_dropout=rate, zoneout_h=zoneout_h, zoneout_c=zoneout_c).train()
+        model = LSTMLM(
+            vocab_size=2,
+            hidden_size=units,
+            num_layers=2,
+            scheme=scheme,
+            dropout=rate,
+            recurrent_dropout=rate,
+            zoneout_h=zoneout_h,
+            zoneout_c=zoneout_c,
+        ).train()
         if model.dropout > 0:
             # forward() calls _drop on the embedding, after each layer (between, then output)
             for name in ("input", "between", "output"):
@@ -210,14 +227,20 @@ def unused_option_warnings(config: Config, given: Iterable[str] = ()) -> list[st
     """Options that change nothing in this run (``given``: the Config fields set explicitly)."""
     rates = {site.rate for site in sites(config.scheme)}
     recurrent = [name for name, where in SCHEME_SITES.items() if any(s.rate == "recurrent_dropout" for s in where)]
-    value = {"dropout": config.dropout, "zoneout_h": config.zoneout_h, "zoneout_c": config.zoneout_c,
-             "recurrent_dropout": config.dropout if config.recurrent_dropout is None else config.recurrent_dropout}
+    value = {
+        "dropout": config.dropout,
+        "zoneout_h": config.zoneout_h,
+        "zoneout_c": config.zoneout_c,
+        "recurrent_dropout": config.dropout if config.recurrent_dropout is None else config.recurrent_dropout,
+    }
     out = []
     if rates and all(value[r] == 0 for r in rates):
         out.append(f"scheme {config.scheme!r} at rate 0 drops nothing: this run trains the model of scheme 'none'")
     if config.recurrent_dropout is not None and "recurrent_dropout" not in rates:
-        out.append(f"--recurrent-dropout {config.recurrent_dropout:g} is unused: scheme {config.scheme!r} "
-                   f"has no recurrent dropout ({', '.join(recurrent)} have)")
+        out.append(
+            f"--recurrent-dropout {config.recurrent_dropout:g} is unused: scheme {config.scheme!r} "
+            f"has no recurrent dropout ({', '.join(recurrent)} have)"
+        )
     for name in ("zoneout_h", "zoneout_c"):
         if name in set(given) and name not in rates:
             out.append(f"--{name.replace('_', '-')} is unused: only scheme 'zoneout' zones out")

@@ -28,6 +28,7 @@ energy by ``1/(1 - p)``, so the estimate must match the analytic curve exactly i
 tanh RNN and through the library's own LSTM step (``rnnreg.model.lstm_step``) with every scheme's
 masks, where no closed form exists.
 """
+
 from __future__ import annotations
 
 import math
@@ -73,8 +74,13 @@ def analytic_curves(scheme: str, p: float, lags, num_layers: int = 2, path: str 
     """For each lag: masks met, relative variance, SNR and the fraction of units left untouched."""
     lags = torch.as_tensor(lags, dtype=torch.float64)
     n = masks_on_path(scheme, lags, num_layers, path)
-    return {"lag": lags, "masks": n, "relative_variance": relative_variance(p, n), "snr": snr(p, n),
-            "untouched": (1 - p) ** n}
+    return {
+        "lag": lags,
+        "masks": n,
+        "relative_variance": relative_variance(p, n),
+        "snr": snr(p, n),
+        "untouched": (1 - p) ** n,
+    }
 
 
 @dataclass
@@ -102,8 +108,15 @@ def _recurrent_mask(scheme: str, p: float, shape, generator, shared: torch.Tenso
     return None
 
 
-def simulate_linear(scheme: str, p: float, max_lag: int, hidden: int = 64, samples: int = 4000,
-                    mixing: str = "orthogonal", seed: int = 0) -> Estimate:
+def simulate_linear(
+    scheme: str,
+    p: float,
+    max_lag: int,
+    hidden: int = 64,
+    samples: int = 4000,
+    mixing: str = "orthogonal",
+    seed: int = 0,
+) -> Estimate:
     """Relative variance of ``h_k`` in ``h_t = W D_t(h_{t-1})`` over mask draws.
 
     ``W`` is a random orthogonal matrix (``mixing="orthogonal"``: every unit feeds every unit) or
@@ -135,6 +148,7 @@ def _ratio_estimate(deltas: torch.Tensor, groups: int = 20) -> tuple[torch.Tenso
 
     ``deltas`` is (lags, samples, hidden).
     """
+
     def estimate(d):
         mean = d.mean(1)
         return ((d - mean[:, None]) ** 2).sum(-1).mean(1) / (mean**2).sum(-1).clamp_min(1e-300)
@@ -144,8 +158,16 @@ def _ratio_estimate(deltas: torch.Tensor, groups: int = 20) -> tuple[torch.Tenso
     return full, parts.std(0) / math.sqrt(groups)
 
 
-def simulate_tanh(scheme: str, p: float, max_lag: int, hidden: int = 64, samples: int = 2000, gain: float = 1.0,
-                  eps: float = 1e-3, seed: int = 0) -> Estimate:
+def simulate_tanh(
+    scheme: str,
+    p: float,
+    max_lag: int,
+    hidden: int = 64,
+    samples: int = 2000,
+    gain: float = 1.0,
+    eps: float = 1e-3,
+    seed: int = 0,
+) -> Estimate:
     """A tanh RNN ``h_t = tanh(W D_t(h_{t-1}) + x_t)``: follow a perturbation of ``x_0`` to lag k.
 
     Returns the relative variance of the response ``(h_k(x_0 + eps v) - h_k(x_0)) / eps`` over mask
@@ -170,9 +192,18 @@ def simulate_tanh(scheme: str, p: float, max_lag: int, hidden: int = 64, samples
     return Estimate(torch.arange(max_lag + 1, dtype=torch.float64), mean, err)
 
 
-def simulate_lstm(scheme: str, p: float, max_lag: int, hidden: int = 32, samples: int = 1000,
-                  init_scale: float = 0.5, weights: tuple[torch.Tensor, torch.Tensor] | None = None,
-                  zoneout: tuple[float, float] = (0.05, 0.5), eps: float = 1e-3, seed: int = 0) -> dict:
+def simulate_lstm(
+    scheme: str,
+    p: float,
+    max_lag: int,
+    hidden: int = 32,
+    samples: int = 1000,
+    init_scale: float = 0.5,
+    weights: tuple[torch.Tensor, torch.Tensor] | None = None,
+    zoneout: tuple[float, float] = (0.05, 0.5),
+    eps: float = 1e-3,
+    seed: int = 0,
+) -> dict:
     """Follow a perturbation of the input at step 0 through one LSTM layer with a scheme's masks.
 
     ``weights``: ``(W_ih (4H, H), W_hh (4H, H))`` of a trained layer, else U(-init_scale, init_scale).
@@ -205,7 +236,7 @@ def simulate_lstm(scheme: str, p: float, max_lag: int, hidden: int = 32, samples
             hm = h if mh is None else h * mh
             # Per-sample recurrent weights: fold W_hh h into the input projection, then a plain step.
             xp = xp + torch.bmm(w_rec, hm.unsqueeze(-1)).squeeze(-1)
-            h, c, _ = lstm_step(xp, h, c, torch.zeros_like(w_hh), None, mc, zh, zc)
+            h, c = lstm_step(xp, h, c, torch.zeros_like(w_hh), None, mc, zh, zc)
             hs.append(h)
             cs.append(c)
         states.append((torch.stack(hs), torch.stack(cs)))
@@ -221,9 +252,15 @@ def simulate_lstm(scheme: str, p: float, max_lag: int, hidden: int = 32, samples
 
 # -- the same numbers as small tables and findings (pandas imported on use) ------------------------
 
-def analytic_table(p: float = 0.5, lags=(0, 1, 5, 10, 20), num_layers: int = 2,
-                   schemes: tuple[str, ...] = DROPOUT_SCHEMES, quantity: str = "relative_variance",
-                   digits: int = 3):
+
+def analytic_table(
+    p: float = 0.5,
+    lags=(0, 1, 5, 10, 20),
+    num_layers: int = 2,
+    schemes: tuple[str, ...] = DROPOUT_SCHEMES,
+    quantity: str = "relative_variance",
+    digits: int = 3,
+):
     """Scheme x lag: masks on the path and ``quantity`` (3 significant digits) from ``analytic_curves``."""
     import pandas as pd
 
@@ -234,8 +271,16 @@ def analytic_table(p: float = 0.5, lags=(0, 1, 5, 10, 20), num_layers: int = 2,
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def linear_estimates(p: float = 0.5, max_lag: int = 8, *, schemes=("everywhere", "variational"),
-                     mixings=("orthogonal", "identity"), hidden: int = 32, samples: int = 4000, seed: int = 0) -> dict:
+def linear_estimates(
+    p: float = 0.5,
+    max_lag: int = 8,
+    *,
+    schemes=("everywhere", "variational"),
+    mixings=("orthogonal", "identity"),
+    hidden: int = 32,
+    samples: int = 4000,
+    seed: int = 0,
+) -> dict:
     """``{(scheme, mixing): simulate_linear(...)}``, to draw and to tabulate the same numbers."""
     return {(s, m): simulate_linear(s, p, max_lag, hidden, samples, m, seed) for s in schemes for m in mixings}
 
@@ -267,14 +312,20 @@ def linear_findings(estimates: dict, p: float = 0.5, lags=(1, 2, 4, 8)) -> dict:
                 continue
             analytic = float(relative_variance(p, recurrent_masks(s, k)))
             mean, two_se = float(est.mean[k]), 2 * float(est.stderr[k])
-            rows[k] = {"mean": mean, "two_se": two_se, "analytic": analytic,
-                       "agrees": abs(mean - analytic) <= two_se}
+            rows[k] = {"mean": mean, "two_se": two_se, "analytic": analytic, "agrees": abs(mean - analytic) <= two_se}
         out[(s, m)] = rows
     return out
 
 
-def lstm_results(p: float = 0.5, max_lag: int = 20, *, schemes: tuple[str, ...] = DROPOUT_SCHEMES, hidden: int = 32,
-                 samples: int = 300, seed: int = 0) -> dict:
+def lstm_results(
+    p: float = 0.5,
+    max_lag: int = 20,
+    *,
+    schemes: tuple[str, ...] = DROPOUT_SCHEMES,
+    hidden: int = 32,
+    samples: int = 300,
+    seed: int = 0,
+) -> dict:
     """``{scheme: simulate_lstm(...)}``, to draw (``views.signal.plot_lstm_paths(results=...)``) and tabulate."""
     return {s: simulate_lstm(s, p, max_lag, hidden, samples, seed=seed) for s in schemes}
 
@@ -323,8 +374,9 @@ class LSTMFindings:
     response_norm: dict[str, float]
 
 
-def lstm_findings(results: dict, p: float, lags=(1, 5, 10, 20), early: int = 5, late: int = 10,
-                  norm_lag: int = 10) -> LSTMFindings:
+def lstm_findings(
+    results: dict, p: float, lags=(1, 5, 10, 20), early: int = 5, late: int = 10, norm_lag: int = 10
+) -> LSTMFindings:
     """Read :func:`lstm_results` (``p``: the rate it was simulated at) into :class:`LSTMFindings`."""
     h = {s: {k: float(r["h"].mean[k]) for k in lags} for s, r in results.items()}
     c = {s: {k: float(r["c"].mean[k]) for k in lags} for s, r in results.items()}
@@ -333,17 +385,27 @@ def lstm_findings(results: dict, p: float, lags=(1, 5, 10, 20), early: int = 5, 
     growing = [s for s in noisy if h[s][lags[-1]] > h[s][lags[0]]]
     fresh = recurrent_masks("everywhere", list(lags))
     return LSTMFindings(
-        p=p, lags=tuple(lags), early=early, late=late, h=h, c=c, growing=growing,
-        not_growing=[s for s in noisy if s not in growing], noise_free=noise_free,
+        p=p,
+        lags=tuple(lags),
+        early=early,
+        late=late,
+        h=h,
+        c=c,
+        growing=growing,
+        not_growing=[s for s in noisy if s not in growing],
+        noise_free=noise_free,
         fastest_early=max(noisy, key=lambda s: float(results[s]["h"].mean[early]), default=None),
         slowest=min(noisy, key=lambda s: float(results[s]["h"].mean[late]), default=None),
         formula={k: float(v) for k, v in zip(lags, relative_variance(p, fresh))},
         norm_lag=norm_lag,
-        response_norm={s: float(r["response_norm"][norm_lag]) for s, r in results.items()
-                       if len(r["response_norm"]) > norm_lag})
+        response_norm={
+            s: float(r["response_norm"][norm_lag]) for s, r in results.items() if len(r["response_norm"]) > norm_lag
+        },
+    )
 
 
 # -- measured in trained models ------------------------------------------------------------------
+
 
 def _forward_last(model, tokens: torch.Tensor, seed: int | None):
     """Top-layer h and log-probabilities at the last step; ``seed`` fixes the dropout masks."""
@@ -354,8 +416,15 @@ def _forward_last(model, tokens: torch.Tensor, seed: int | None):
 
 
 @torch.no_grad()
-def swap_sensitivity(model, ids: torch.Tensor, max_lag: int = 30, samples: int = 200, warmup: int = 20,
-                     masks: bool = False, seed: int = 0) -> dict:
+def swap_sensitivity(
+    model,
+    ids: torch.Tensor,
+    max_lag: int = 30,
+    samples: int = 200,
+    warmup: int = 20,
+    masks: bool = False,
+    seed: int = 0,
+) -> dict:
     """How much the token at ``t - k`` still moves the state and the prediction at ``t``.
 
     For ``samples`` random stretches of ``ids`` (``warmup`` tokens, then ``max_lag + 1``), the token
@@ -369,7 +438,7 @@ def swap_sensitivity(model, ids: torch.Tensor, max_lag: int = 30, samples: int =
     g = torch.Generator().manual_seed(seed)
     length = warmup + max_lag + 1
     starts = torch.randint(0, len(ids) - length, (samples,), generator=g)
-    base = torch.stack([ids[s: s + length] for s in starts], 1)  # (length, samples)
+    base = torch.stack([ids[s : s + length] for s in starts], 1)  # (length, samples)
     h0, logp0 = _forward_last(model, base, seed)
     dh, kl = [], []
     for k in range(max_lag + 1):
@@ -384,8 +453,9 @@ def swap_sensitivity(model, ids: torch.Tensor, max_lag: int = 30, samples: int =
 
 
 @torch.no_grad()
-def context_ablation(model, ids: torch.Tensor, contexts=(1, 2, 3, 5, 10, 20, 50), positions: int = 2000,
-                     seed: int = 0) -> dict:
+def context_ablation(
+    model, ids: torch.Tensor, contexts=(1, 2, 3, 5, 10, 20, 50), positions: int = 2000, seed: int = 0
+) -> dict:
     """Perplexity when the model sees only the last ``k`` tokens (zero state before them).
 
     Targets are ``positions`` random tokens of ``ids``; for each context length ``k`` the model
@@ -399,7 +469,7 @@ def context_ablation(model, ids: torch.Tensor, contexts=(1, 2, 3, 5, 10, 20, 50)
     targets = torch.randint(longest, len(ids) - 1, (positions,), generator=g)
     ppl = []
     for k in contexts:
-        inputs = torch.stack([ids[t - k + 1: t + 1] for t in targets], 1)  # (k, positions)
+        inputs = torch.stack([ids[t - k + 1 : t + 1] for t in targets], 1)  # (k, positions)
         logits, _ = model(inputs)
         nll = torch.nn.functional.cross_entropy(logits[-1].double(), ids[targets + 1], reduction="mean")
         ppl.append(math.exp(nll.item()))
@@ -408,6 +478,7 @@ def context_ablation(model, ids: torch.Tensor, contexts=(1, 2, 3, 5, 10, 20, 50)
 
 
 # -- signal and mask noise in a trained model's Jacobian ------------------------------------------
+
 
 def unbiased_mean_sq_norm(g: torch.Tensor) -> torch.Tensor:
     """Unbiased estimate of ``||E g||^2`` from ``M`` independent draws ``g`` (M, ..., D), per ``...``.
@@ -470,8 +541,16 @@ def ratio_of_means(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torc
     return r, resid.std(-1) / (math.sqrt(n) * b.mean(-1))
 
 
-def mask_noise(model, ids: torch.Tensor, max_lag: int = 30, positions: int = 64, draws: int = 16,
-               warmup: int = 35, training: bool = True, seed: int = 0) -> MaskNoise:
+def mask_noise(
+    model,
+    ids: torch.Tensor,
+    max_lag: int = 30,
+    positions: int = 64,
+    draws: int = 16,
+    warmup: int = 35,
+    training: bool = True,
+    seed: int = 0,
+) -> MaskNoise:
     """Signal vs mask noise in ``dh_t / dx_(t-k)`` for k = 0..``max_lag`` (``training``: masks on).
 
     ``positions`` random windows of ``ids``; each starts from the model's state after reading the
@@ -494,7 +573,7 @@ def mask_noise(model, ids: torch.Tensor, max_lag: int = 30, positions: int = 64,
     device = next(model.parameters()).device
     g = torch.Generator().manual_seed(seed)
     starts = torch.randint(0, len(ids) - length + 1, (positions,), generator=g)
-    tokens = torch.stack([ids[s: s + length] for s in starts], 1).to(device)  # (length, positions)
+    tokens = torch.stack([ids[s : s + length] for s in starts], 1).to(device)  # (length, positions)
     probes = (torch.randint(0, 2, (positions, model.hidden_size), generator=g) * 2 - 1).float().to(device)
     try:
         model.eval()
@@ -513,5 +592,6 @@ def mask_noise(model, ids: torch.Tensor, max_lag: int = 30, positions: int = 64,
     signal = unbiased_mean_sq_norm(grads)  # (lags, positions)
     total = grads.pow(2).sum(-1).mean(0)
     fraction, stderr = ratio_of_means(signal, total)
-    return MaskNoise(torch.arange(max_lag + 1), signal.mean(-1), total.mean(-1), fraction, stderr,
-                     eval_grad.pow(2).sum(-1).mean(-1))
+    return MaskNoise(
+        torch.arange(max_lag + 1), signal.mean(-1), total.mean(-1), fraction, stderr, eval_grad.pow(2).sum(-1).mean(-1)
+    )

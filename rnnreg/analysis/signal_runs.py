@@ -7,6 +7,7 @@ the two claims of the chapter off it as numbers and decisions (the chapter words
 that has not been measured yet is simply absent; :func:`missing_schemes` lists it, so every view
 can say "not yet recorded here" instead of failing.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,6 @@ from pathlib import Path
 import pandas as pd
 
 from ..model import SCHEMES
-from .runs import format_names
 from .runs import results_dir as _results_dir
 from .zoo import CONTROL, TUNED, ZOO, recurrent_rate
 
@@ -58,15 +58,20 @@ def read_signal(path: str | os.PathLike) -> SignalRun:
         config = json.loads((run / "config.json").read_text())
     scheme = data.get("scheme") or config.get("scheme") or run.name.split("-seed")[0]
     return SignalRun(
-        scheme=scheme, path=run, epoch=data.get("epoch"),
+        scheme=scheme,
+        path=run,
+        epoch=data.get("epoch"),
         swap_eval=_frame(data.get("swap_eval"), ("lag", "relative_dh", "kl")),
         swap_masks=_frame(data.get("swap_masks"), ("lag", "relative_dh", "kl")),
         context=_frame(data.get("context_ablation"), ("context", "ppl")),
-        provenance=data.get("provenance", {}), config=config)
+        provenance=data.get("provenance", {}),
+        config=config,
+    )
 
 
-def load_signal_runs(results_dir: str | os.PathLike | None = None, seed: int = SEED,
-                     zoos=(ZOO, CONTROL)) -> dict[str, SignalRun]:
+def load_signal_runs(
+    results_dir: str | os.PathLike | None = None, seed: int = SEED, zoos=(ZOO, CONTROL)
+) -> dict[str, SignalRun]:
     """``{scheme: SignalRun}`` for every zoo run of ``seed`` that has a readable ``signal.json``.
 
     ``zoos`` are searched in order, the first measured run of a scheme counts: the recorded zoo,
@@ -90,8 +95,9 @@ def load_signal_runs(results_dir: str | os.PathLike | None = None, seed: int = S
     return out
 
 
-def load_signal_seeds(results_dir: str | os.PathLike | None = None, seeds=SEEDS,
-                      zoos=(ZOO, CONTROL)) -> dict[int, dict[str, SignalRun]]:
+def load_signal_seeds(
+    results_dir: str | os.PathLike | None = None, seeds=SEEDS, zoos=(ZOO, CONTROL)
+) -> dict[int, dict[str, SignalRun]]:
     """``{seed: {scheme: SignalRun}}`` for every seed in ``seeds`` with at least one measured run."""
     out = {}
     for seed in seeds:
@@ -128,8 +134,9 @@ def runs_budget(loaded: dict, schemes=SCHEMES) -> dict:
     return out
 
 
-def swap_table(loaded: dict, key: str = "relative_dh", mode: str = "eval", lags=TABLE_LAGS,
-               digits: int = 4) -> pd.DataFrame:
+def swap_table(
+    loaded: dict, key: str = "relative_dh", mode: str = "eval", lags=TABLE_LAGS, digits: int = 4
+) -> pd.DataFrame:
     """Scheme × lag table of ``key`` (``relative_dh`` or ``kl``) from ``swap_eval``/``swap_masks``."""
     rows = {}
     for s, r in loaded.items():
@@ -143,8 +150,11 @@ def swap_table(loaded: dict, key: str = "relative_dh", mode: str = "eval", lags=
 
 def context_table(loaded: dict, digits: int = 1) -> pd.DataFrame:
     """Scheme × context length table of perplexity (model reads only the last k tokens)."""
-    rows = {s: {f"k={int(c)}": round(float(p), digits) for c, p in zip(r.context["context"], r.context["ppl"])}
-            for s, r in loaded.items() if not r.context.empty}
+    rows = {
+        s: {f"k={int(c)}": round(float(p), digits) for c, p in zip(r.context["context"], r.context["ppl"])}
+        for s, r in loaded.items()
+        if not r.context.empty
+    }
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
@@ -189,13 +199,30 @@ def state_use(run: SignalRun, short: int = 5, long: int = 50, near: int = 1, far
     ``1 - ppl(long) / ppl(short)``, what tokens ``short+1..long`` back are worth; ``far_over_near``:
     swap sensitivity of h at lag ``far`` over lag ``near`` (evaluation mode).
     """
-    out = dict(scheme=run.scheme, short=short, long=long, near=near, far=far, ppl_first=None, ppl_last=None,
-               context_first=None, context_last=None, context_drop=None, context_gain=None, far_over_near=None)
+    out = dict(
+        scheme=run.scheme,
+        short=short,
+        long=long,
+        near=near,
+        far=far,
+        ppl_first=None,
+        ppl_last=None,
+        context_first=None,
+        context_last=None,
+        context_drop=None,
+        context_gain=None,
+        far_over_near=None,
+    )
     if not run.context.empty:
         c = run.context.set_index("context")["ppl"]
         lo, hi = int(c.index.min()), int(c.index.max())
-        out.update(context_first=lo, context_last=hi, ppl_first=float(c[lo]), ppl_last=float(c[hi]),
-                   context_drop=float(1 - c[hi] / c[lo]))
+        out.update(
+            context_first=lo,
+            context_last=hi,
+            ppl_first=float(c[lo]),
+            ppl_last=float(c[hi]),
+            context_drop=float(1 - c[hi] / c[lo]),
+        )
         if short in c.index and long in c.index:
             out["context_gain"] = float(1 - c[long] / c[short])
     if not run.swap_eval.empty:
@@ -217,8 +244,9 @@ def gain_category(gain: float, reference: float) -> str:
     return "as_much"
 
 
-def state_use_findings(loaded: dict, short: int = 5, long: int = 50, near: int = 1, far: int = 10,
-                       reference: str = "zaremba") -> dict[str, dict]:
+def state_use_findings(
+    loaded: dict, short: int = 5, long: int = 50, near: int = 1, far: int = 10, reference: str = "zaremba"
+) -> dict[str, dict]:
     """:func:`state_use` for every measured scheme, with ``category`` (:func:`gain_category`
     against ``reference``'s gain; ``None`` when either gain is missing) and ``still_falls`` (its
     perplexity with the most context is under 0.9 of that with the least)."""
@@ -266,8 +294,9 @@ def load_mask_noise(results_dir: str | os.PathLike | None = None, zoos=(ZOO, CON
             except (ValueError, OSError):
                 continue
     order = {s: i for i, s in enumerate(SCHEMES)}
-    return sorted(out, key=lambda r: (order.get(r.get("scheme"), len(order)), r.get("recurrent_rate") or 0,
-                                      r.get("seed") or 0))
+    return sorted(
+        out, key=lambda r: (order.get(r.get("scheme"), len(order)), r.get("recurrent_rate") or 0, r.get("seed") or 0)
+    )
 
 
 def noise_finding(record: dict, near: int = 1, far: int = 30) -> dict:
@@ -284,13 +313,31 @@ def noise_finding(record: dict, near: int = 1, far: int = 30) -> dict:
     sa, sb = se[lags.index(near)], se[lags.index(far)]
     ratio = b / a if a > 0 else None
     ratio_se = math.hypot(sb / a, b * sa / a**2) if a > 0 else None
-    wipe = ("kept" if ratio is None or ratio - 2 * ratio_se > WIPED else
-            "wiped" if ratio + 2 * ratio_se < WIPED else "threshold")
-    return {"scheme": record.get("scheme"), "rate": record.get("recurrent_rate"), "seed": record.get("seed"),
-            "zoo": record.get("zoo"), "folder": record.get("folder"), "epoch": record.get("epoch"),
-            "near": near, "far": far, "fraction_near": a, "fraction_far": b, "stderr_near": sa, "stderr_far": sb,
-            "ratio": ratio, "ratio_stderr": ratio_se, "falls": b + 2 * sb < a - 2 * sa,
-            "wipe": wipe}
+    wipe = (
+        "kept"
+        if ratio is None or ratio - 2 * ratio_se > WIPED
+        else "wiped"
+        if ratio + 2 * ratio_se < WIPED
+        else "threshold"
+    )
+    return {
+        "scheme": record.get("scheme"),
+        "rate": record.get("recurrent_rate"),
+        "seed": record.get("seed"),
+        "zoo": record.get("zoo"),
+        "folder": record.get("folder"),
+        "epoch": record.get("epoch"),
+        "near": near,
+        "far": far,
+        "fraction_near": a,
+        "fraction_far": b,
+        "stderr_near": sa,
+        "stderr_far": sb,
+        "ratio": ratio,
+        "ratio_stderr": ratio_se,
+        "falls": b + 2 * sb < a - 2 * sa,
+        "wipe": wipe,
+    }
 
 
 @dataclass
@@ -345,9 +392,18 @@ class SchemeClaims:
         return (min(vals), max(vals)) if vals else None
 
 
-def scheme_claims(by_seed: dict[int, dict[str, SignalRun]], noise: list[dict] = (), schemes=CLAIM_SCHEMES,
-                  reference: str = "zaremba", near: int = 1, far: int = 30, short: int = 5, long: int = 50,
-                  noise_near: int = 1, noise_far: int = 30) -> dict[str, SchemeClaims]:
+def scheme_claims(
+    by_seed: dict[int, dict[str, SignalRun]],
+    noise: list[dict] = (),
+    schemes=CLAIM_SCHEMES,
+    reference: str = "zaremba",
+    near: int = 1,
+    far: int = 30,
+    short: int = 5,
+    long: int = 50,
+    noise_near: int = 1,
+    noise_far: int = 30,
+) -> dict[str, SchemeClaims]:
     """Both claims for every scheme in ``schemes``: ``by_seed`` from :func:`load_signal_seeds`,
     ``noise`` from :func:`load_mask_noise`. A scheme with nothing recorded keeps ``None`` decisions."""
     out = {s: SchemeClaims(s, near, far, short, long, reference=reference) for s in schemes}
@@ -378,11 +434,6 @@ def scheme_claims(by_seed: dict[int, dict[str, SignalRun]], noise: list[dict] = 
     return out
 
 
-def format_rates(rates) -> str:
-    """Recurrent rates as the chapters print them: ``"0.1, 0.25"``."""
-    return ", ".join(f"{r:g}" for r in rates)
-
-
 def format_span(values, spec: str, missing: str = "not yet recorded") -> str:
     """``"lo–hi"`` of the recorded values in format ``spec``, one number when they agree at the
     digits shown, ``missing`` when none is recorded."""
@@ -395,106 +446,32 @@ def claim_one(claims: dict[str, SchemeClaims]) -> dict:
     ({scheme: rates} where it holds at some measured rates and not at others), ``threshold_at``
     ({scheme: rates} at the threshold), ``measured`` (schemes with a measurement), ``unmeasured``
     (schemes without one)."""
-    return {"holds": [s for s, c in claims.items() if c.wiped],
-            "holds_at": {s: c.wiped_at for s, c in claims.items() if c.noise and not c.wiped and c.wiped_at},
-            "threshold_at": {s: c.threshold_at for s, c in claims.items() if c.threshold_at},
-            "measured": [s for s, c in claims.items() if c.noise],
-            "unmeasured": [s for s, c in claims.items() if not c.noise]}
+    return {
+        "holds": [s for s, c in claims.items() if c.wiped],
+        "holds_at": {s: c.wiped_at for s, c in claims.items() if c.noise and not c.wiped and c.wiped_at},
+        "threshold_at": {s: c.threshold_at for s, c in claims.items() if c.threshold_at},
+        "measured": [s for s, c in claims.items() if c.noise],
+        "unmeasured": [s for s, c in claims.items() if not c.noise],
+    }
 
 
 def claim_two(claims: dict[str, SchemeClaims]) -> dict:
     """Claim (2) over the schemes: ``holds`` (the model ignores its state in every recorded seed),
     ``shorter_memory`` (h forgets faster than the reference's in every recorded seed),
     ``neither`` (recorded, and neither of the two), ``seeds`` (every seed recorded for some scheme)."""
-    return {"holds": [s for s, c in claims.items() if c.ignores_state],
-            "shorter_memory": [s for s, c in claims.items() if c.shorter_memory],
-            "neither": [s for s, c in claims.items() if c.seeds and not c.ignores_state and not c.shorter_memory],
-            "seeds": sorted({seed for c in claims.values() for seed in c.seeds})}
-
-
-def where_claim_one_holds(claims: dict[str, SchemeClaims]) -> str:
-    """Where claim (1) holds, in the words chapters 00 and 03 use: "for `a` (every rate measured) and
-    for `b` at recurrent rate 0.25 only", or "for none"."""
-    one = claim_one(claims)
-    parts = [f"for `{s}` (every rate measured)" for s in one["holds"]]
-    parts += [f"for `{s}` at recurrent rate {format_rates(rs)} only" for s, rs in one["holds_at"].items()]
-    said = " and ".join(parts) or "for none"
-    border = [f"`{s}` at {format_rates(rs)}" for s, rs in one["threshold_at"].items()]
-    return said + (f" (at the threshold, within two standard errors: {', '.join(border)})" if border else "")
-
-
-def where_signal_falls(claims: dict[str, SchemeClaims]) -> str:
-    """In how many measured runs of each scheme the signal fraction falls clearly with the lag (the
-    far lag's upper 2-s.e. bound under the near lag's lower one): "in 3 of 4 runs of `a` and in no
-    run of `b`, `c`", or "in no measured run"."""
-    counts = {s: (sum(n["falls"] for n in c.noise), len(c.noise)) for s, c in claims.items() if c.noise}
-    some = [f"{k} of {n} runs of `{s}`" if n > 1 else f"the run of `{s}`" for s, (k, n) in counts.items() if k]
-    none = [s for s, (k, _) in counts.items() if not k]
-    if not some:
-        return "in no measured run"
-    return "in " + ", ".join(some) + (f" and in no run of {format_names(none)}" if none else "")
-
-
-def mask_noise_title(claims: dict[str, SchemeClaims]) -> str | None:
-    """The headline of the mask-noise figure: the schemes whose signal fraction falls with the lag in
-    every measured run, or that none does (None while no run is measured)."""
-    if not any(c.noise for c in claims.values()):
-        return None
-    fall = [s for s, c in claims.items() if c.falls]
-    if fall:
-        return "Trained models: the signal fraction falls with k for " + ", ".join(fall)
-    return "Trained models: recurrent masks leave the signal fraction flat in k (no wipe-out)"
-
-
-def context_title(uses: dict[str, dict]) -> str | None:
-    """The headline of the context figure from :func:`state_use_findings`: which models ignore their
-    state (their perplexity flat beyond a few tokens), or that all use it (None with none measured)."""
-    if not uses:
-        return None
-    flat = [s for s, u in uses.items() if u["category"] == "ignores"]
-    if flat:
-        verb = "ignores" if len(flat) == 1 else "ignore"
-        return f"Flat beyond a few tokens: {', '.join(flat)} {verb} the state"
-    return f"More context lowers every model's perplexity: all {len(uses)} use their state"
+    return {
+        "holds": [s for s, c in claims.items() if c.ignores_state],
+        "shorter_memory": [s for s, c in claims.items() if c.shorter_memory],
+        "neither": [s for s, c in claims.items() if c.seeds and not c.ignores_state and not c.shorter_memory],
+        "seeds": sorted({seed for c in claims.values() for seed in c.seeds}),
+    }
 
 
 def _wipe_states(c: SchemeClaims, wiped: str, threshold: str, kept: str | None = None) -> list[str]:
     """The rates of each wipe-out state of ``c``, each worded by its template ("... {rates} ...");
     ``kept`` None leaves the kept rates out."""
     states = ((wiped, c.wiped_at), (threshold, c.threshold_at), (kept, c.kept_at))
-    return [t.format(rates=format_rates(rs)) for t, rs in states if t is not None and rs]
-
-
-def verdict_one(c: SchemeClaims) -> str:
-    """Chapter 03's verdict on claim (1) for one scheme, with the measurements behind it."""
-    if not c.noise:
-        return "not yet recorded"
-    runs = "; ".join(f"recurrent rate {n['rate']:g}, seed {n['seed']}: {n['fraction_near']:.2f} at k = {n['near']} → "
-                     f"{n['fraction_far']:.2f} at k = {n['far']}" for n in c.noise)
-    if c.wiped:
-        verdict = "**holds**"
-    elif c.wiped_at or c.threshold_at:
-        verdict = "; ".join(_wipe_states(c, "**holds at recurrent rate {rates}**", "at the threshold at {rates}",
-                                         "not at {rates}"))
-    else:
-        verdict = "falls, not wiped out" if c.falls else "does not hold"
-    return f"{verdict} ({runs})"
-
-
-def verdict_two(c: SchemeClaims) -> str:
-    """Chapter 03's verdict on claim (2) for one scheme, with the measurements behind it (ranges over seeds)."""
-    if not c.seeds:
-        return "not yet recorded"
-    verdict = ("**holds**" if c.ignores_state else "*a shorter memory*, the state still used"
-               if c.shorter_memory else "does not hold")
-    missing = [str(k) for k in SEEDS if k not in c.seeds]
-    return (f"{verdict} (from {c.short} to {c.long} tokens perplexity "
-            f"{format_span(c.context_gain, '.1%', 'not recorded')} lower; "
-            + ("" if c.scheme == c.reference else
-               f"a token {c.far} back moves h {format_span(c.vs_reference, '.2g', 'not recorded')}× as much as in "
-               f"`{c.reference}`; ")
-            + f"seed {', '.join(map(str, c.seeds))}"
-            + (f"; seed {', '.join(missing)} not yet recorded" if missing else "") + ")")
+    return [t.format(rates=", ".join(f"{r:g}" for r in rs)) for t, rs in states if t is not None and rs]
 
 
 def _wiped_cell(c: SchemeClaims) -> str | bool:
@@ -509,16 +486,24 @@ def claims_table(claims: dict[str, SchemeClaims], digits: int = 2) -> pd.DataFra
     """One row per scheme: the numbers behind both claims (ranges over seeds), and the decisions."""
     rows = {}
     for s, c in claims.items():
-        noise = "; ".join(f"rate {n['rate']:g} (seed {n['seed']}): {n['fraction_near']:.{digits}f} → "
-                          f"{n['fraction_far']:.{digits}f}" for n in c.noise) or "not yet recorded"
-        rows[s] = {"seeds": ", ".join(map(str, c.seeds)) or "none",
-                   f"h k={c.far}/k={c.near}": format_span(c.far_over_near, f".{digits}g"),
-                   f"vs {c.reference}": format_span(c.vs_reference, f".{digits}g"),
-                   f"ppl gain k={c.short}→{c.long}": format_span(c.context_gain, ".1%"),
-                   "ignores state": "not yet recorded" if c.ignores_state is None else c.ignores_state,
-                   "shorter memory": "not yet recorded" if c.shorter_memory is None else c.shorter_memory,
-                   "signal fraction near → far": noise,
-                   "signal wiped": _wiped_cell(c)}
+        noise = (
+            "; ".join(
+                f"rate {n['rate']:g} (seed {n['seed']}): {n['fraction_near']:.{digits}f} → "
+                f"{n['fraction_far']:.{digits}f}"
+                for n in c.noise
+            )
+            or "not yet recorded"
+        )
+        rows[s] = {
+            "seeds": ", ".join(map(str, c.seeds)) or "none",
+            f"h k={c.far}/k={c.near}": format_span(c.far_over_near, f".{digits}g"),
+            f"vs {c.reference}": format_span(c.vs_reference, f".{digits}g"),
+            f"ppl gain k={c.short}→{c.long}": format_span(c.context_gain, ".1%"),
+            "ignores state": "not yet recorded" if c.ignores_state is None else c.ignores_state,
+            "shorter memory": "not yet recorded" if c.shorter_memory is None else c.shorter_memory,
+            "signal fraction near → far": noise,
+            "signal wiped": _wiped_cell(c),
+        }
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
@@ -527,8 +512,11 @@ def mask_noise_table(records: list[dict], lags=(0, 1, 5, 10, 20, 30), digits: in
     rows = {}
     for r in records:
         f = dict(zip(r["lag"], r["fraction"]))
-        rows[f"{r['zoo']}/{r['folder']}"] = {"scheme": r.get("scheme"), "recurrent rate": r.get("recurrent_rate"),
-                             **{f"k={k}": round(float(f[k]), digits) for k in lags if k in f}}
+        rows[f"{r['zoo']}/{r['folder']}"] = {
+            "scheme": r.get("scheme"),
+            "recurrent rate": r.get("recurrent_rate"),
+            **{f"k={k}": round(float(f[k]), digits) for k in lags if k in f},
+        }
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
@@ -545,22 +533,11 @@ def wipe_by_lag(records: list[dict], lags=READ_LAGS, near: int = 1, digits: int 
     """Claim (1)'s verdict for each recorded run read at each far lag in ``lags`` (against lag ``near``):
     one row per run (``scheme, rate r, seed s``), a column per lag with the wipe state and the
     ratio ± its standard error, and ``same verdict`` (True when every lag gives the same state)."""
-    rows = {f"{r.get('scheme')}, rate {r.get('recurrent_rate'):g}, seed {r.get('seed')}": {
-                **{f"k={n['far']}": f"{n['wipe']} {n['ratio']:.{digits}f} ± {n['ratio_stderr']:.{digits}f}"
-                   for n in found},
-                "same verdict": len({n["wipe"] for n in found}) == 1}
-            for r, found in _by_lag(records, lags, near)}
+    rows = {
+        f"{r.get('scheme')}, rate {r.get('recurrent_rate'):g}, seed {r.get('seed')}": {
+            **{f"k={n['far']}": f"{n['wipe']} {n['ratio']:.{digits}f} ± {n['ratio_stderr']:.{digits}f}" for n in found},
+            "same verdict": len({n["wipe"] for n in found}) == 1,
+        }
+        for r, found in _by_lag(records, lags, near)
+    }
     return pd.DataFrame.from_dict(rows, orient="index")
-
-
-def lag_sensitivity(records: list[dict], lags=READ_LAGS, near: int = 1) -> str:
-    """In words: how many runs keep claim (1)'s verdict whichever lag of ``lags`` it is read at, and
-    the states of those that do not ("`memory` at rate 0.25, seed 1: kept, kept, wiped")."""
-    if not records:
-        return "no run measured yet"
-    moved = [f"`{r.get('scheme')}` at rate {r.get('recurrent_rate'):g}, seed {r.get('seed')}: "
-             + ", ".join(n["wipe"] for n in found)
-             for r, found in _by_lag(records, lags, near) if len({n["wipe"] for n in found}) > 1]
-    said = (f"read at k = {', '.join(map(str, lags))}, {len(records) - len(moved)} of {len(records)} runs "
-            "keep one verdict")
-    return said + ("; it moves with the lag for " + "; ".join(moved) if moved else "")

@@ -1,11 +1,10 @@
 """Chapter 05's data: the scheme zoo at one common budget, its tuned recurrent rates, training speed,
 and model averaging.
 
-Nothing here plots or writes prose. The budget of the zoo is named once (:data:`BUDGET`), and
-:func:`run_config` / :func:`run_argv` / :func:`run_folder` turn it into the Config, the ``train``
-command and the folder of one run (``python -m rnnreg zoo`` trains them). The rest reads what was
-recorded under ``results/`` and returns tables and small findings (dicts of numbers and
-decisions); the chapter writes the sentences:
+Nothing here plots, trains or writes prose. The zoo's budget and one run's Config, ``train``
+command and folder are :mod:`rnnreg.sweeps`' (``python -m rnnreg zoo`` trains them); this module
+reads what was recorded under ``results/`` and returns tables and small findings (dicts of numbers
+and decisions); the chapter writes the sentences:
 
 - the scheme zoo ``results/ptb/zoo/<scheme>-seed<k>/``: every scheme at the untuned rate;
 - the tuning ``results/ptb/zoo-tuned/<scheme>-r<NN>-seed<k>/``: the recurrent rate NN/100;
@@ -15,28 +14,24 @@ decisions); the chapter writes the sentences:
 With one seed per scheme a table gives no spread; with two or more it gives the mean over the
 complete seeds and the spread (max − min).
 """
+
 from __future__ import annotations
 
 import json
 import math
 import os
 import re
-import shlex
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import pandas as pd
 
 from ..model import FUSED_SCHEMES, SCHEMES
 from ..published import FOLLOW_UPS, MODELS
 from ..runfolder import recorded_threads
-from ..train import Config
-from .runs import Run, follow_ups_table, format_names, load_run, load_runs, reported_averaging, results_dir
-from .schemes import SCHEME_SITES
+from ..sweeps import BUDGET, RECURRENT_SCHEMES, SEEDS, TUNED, ZOO, rate_option, run_config, run_folder, zoo_command  # noqa: F401 (the chapter and the views read the zoo's budget and commands here)
+from .runs import Run, follow_ups_table, load_run, load_runs, reported_averaging, results_dir
 
-#: Where the zoo, its tuning, the benchmark and the averaging result live under the results folder.
-ZOO = "ptb/zoo"
-TUNED = "ptb/zoo-tuned"
 #: Retrains of untuned zoo runs that keep their checkpoint, so mask noise can be measured on them
 #: (the recorded zoo kept none). A retrain is a run of its own, not a copy of the recorded one: on
 #: another CPU the ``zaremba-seed2`` retrain ends near, not bit-identical to, the recorded run
@@ -45,141 +40,32 @@ CONTROL = "ptb/zoo-control"
 #: Epoch 1 of the zoo's ``zaremba-seed2`` command, rerun on one machine at the zoo's commit and at a
 #: later one (one folder each): does the code or the machine make a retrain differ?
 RETRAIN_CHECK = "ptb/retrain-check"
+#: Where the benchmark and the averaging result live under the results folder (the zoo's runs:
+#: ``rnnreg.sweeps.ZOO`` and ``TUNED``).
 BENCH = "bench/cpu.json"
 #: ``python -m rnnreg average ... --out results/ptb/averaging/<model>.json``: the file names the model size.
 AVERAGING_OF = "ptb/averaging/{model}.json"
 AVERAGING = AVERAGING_OF.format(model="small")
 
-#: The scheme zoo's budget, the one place that names it. Every zoo run is ``Config.preset(preset)``
-#: with these overrides: ``dropout`` on the non-recurrent connections (scheme ``none``: 0);
-#: ``recurrent_rate``, the untuned rate on the recurrent site (``recurrent_dropout`` of
-#: everywhere / memory / variational / weight_drop, left unset so that it equals ``dropout``;
-#: ``zoneout_c`` of zoneout); ``zoneout_h`` (zoneout keeps h with 0.05, never tuned); the first
-#: ``max_train_tokens`` training tokens, ``epochs`` epochs, learning-rate decay after ``decay_after``.
-BUDGET = dict(
-    preset="small",
-    dropout=0.5,
-    recurrent_rate=0.5,
-    zoneout_h=0.05,
-    max_train_tokens=300_000,
-    epochs=6,
-    decay_after=2,
-)
-#: Seeds of the untuned zoo.
-SEEDS = (1, 2)
 #: The tuning of the recurrent rate at the zoo's budget (non-recurrent rate fixed): every rate with
 #: ``seeds``, then the best rate on validation with ``best_seeds``.
 TUNING = dict(rates=(0.1, 0.25, BUDGET["recurrent_rate"]), seeds=(1,), best_seeds=(1, 2))
 #: How the zoo and the averaging result are recorded.
 ZOO_COMMAND = "python -m rnnreg zoo --seeds " + " ".join(map(str, SEEDS))
-AVERAGE_COMMAND = ("python -m rnnreg average results/ptb/small results/ptb/small-seed2 --split test "
-                   "--out results/ptb/averaging/small.json")
+AVERAGE_COMMAND = (
+    "python -m rnnreg average results/ptb/small results/ptb/small-seed2 --split test "
+    "--out results/ptb/averaging/small.json"
+)
 #: Metrics the curves can show (log columns, plus the gap valid − train).
-METRICS = {"valid_ppl": "valid perplexity", "train_ppl": "train perplexity (dropout on)",
-           "gap": "valid − train perplexity", "both": "train (dashed) and valid (solid)"}
+METRICS = {
+    "valid_ppl": "valid perplexity",
+    "train_ppl": "train perplexity (dropout on)",
+    "gap": "valid − train perplexity",
+    "both": "train (dashed) and valid (solid)",
+}
 
 _SEED = re.compile(r"^(?P<scheme>.+)-seed(?P<seed>\d+)$")
 _TUNED = re.compile(r"^(?P<scheme>.+)-r(?P<pct>\d+)-seed(?P<seed>\d+)$")
-
-
-# --------------------------------------------------------------------------------------------
-# The budget: one run's Config, train command and folder
-# --------------------------------------------------------------------------------------------
-def rate_option(scheme: str) -> str | None:
-    """The Config field that holds a scheme's recurrent rate (None: the scheme has no recurrent site)."""
-    rates = {site.rate for site in SCHEME_SITES[scheme] if site.recurrent}
-    if "zoneout_c" in rates:
-        return "zoneout_c"  # zoneout's c rate is tuned; its h rate stays at BUDGET["zoneout_h"]
-    return "recurrent_dropout" if "recurrent_dropout" in rates else None
-
-
-RECURRENT_SCHEMES = tuple(s for s in SCHEMES if rate_option(s))
-
-
-def tuned_rate(scheme: str, rate: float | None) -> float | None:
-    """``rate`` if it differs from the untuned one for a scheme with a recurrent site, else None (untuned)."""
-    if rate is None or rate_option(scheme) is None or math.isclose(rate, BUDGET["recurrent_rate"]):
-        return None
-    return float(rate)
-
-
-def run_overrides(scheme: str, seed: int = 1, rate: float | None = None) -> dict:
-    """The Config overrides of one zoo run, in the order the ``train`` command gives them.
-
-    ``rate``: the recurrent rate (None or ``BUDGET["recurrent_rate"]``: the untuned run).
-    """
-    if scheme not in SCHEMES:
-        raise ValueError(f"unknown scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
-    base = Config.preset(BUDGET["preset"])
-    out: dict = {"scheme": scheme, "dropout": 0.0 if scheme == "none" else BUDGET["dropout"]}
-    option, rate = rate_option(scheme), tuned_rate(scheme, rate)
-    if option == "zoneout_c" and rate is None:
-        rate = BUDGET["recurrent_rate"]
-    if option and rate is not None and not (option == "zoneout_c" and rate == base.zoneout_c):
-        out[option] = rate
-    if scheme == "zoneout" and BUDGET["zoneout_h"] != base.zoneout_h:
-        out["zoneout_h"] = BUDGET["zoneout_h"]
-    out.update(max_train_tokens=BUDGET["max_train_tokens"], epochs=BUDGET["epochs"],
-               decay_after=BUDGET["decay_after"], seed=seed)
-    return out
-
-
-def run_config(scheme: str, seed: int = 1, rate: float | None = None) -> Config:
-    """The Config of one zoo run (see :data:`BUDGET`)."""
-    return Config.preset(BUDGET["preset"], **run_overrides(scheme, seed, rate))
-
-
-def run_name(scheme: str, seed: int = 1, rate: float | None = None) -> str:
-    """``<scheme>-seed<k>`` (untuned) or ``<scheme>-r<NN>-seed<k>`` (recurrent rate NN/100)."""
-    rate = tuned_rate(scheme, rate)
-    return f"{scheme}-seed{seed}" if rate is None else f"{scheme}-r{round(rate * 100):02d}-seed{seed}"
-
-
-def run_folder(scheme: str, seed: int = 1, rate: float | None = None, root: str | None = None) -> str:
-    """The run folder as the ``train`` command names it: ``results/ptb/zoo/...`` (untuned) or
-    ``results/ptb/zoo-tuned/...``, or under ``root`` when given."""
-    if root is None:
-        root = "results/" + (ZOO if tuned_rate(scheme, rate) is None else TUNED)
-    return f"{root.rstrip('/')}/{run_name(scheme, seed, rate)}"
-
-
-def run_argv(scheme: str, seed: int = 1, rate: float | None = None, root: str | None = None) -> list[str]:
-    """The ``python -m rnnreg train`` arguments of one zoo run (what its summary.json records)."""
-    argv = ["--preset", BUDGET["preset"]]
-    for name, value in run_overrides(scheme, seed, rate).items():
-        argv += [f"--{name.replace('_', '-')}", f"{value:g}" if isinstance(value, float) else str(value)]
-    return argv + ["--quiet", "--out", run_folder(scheme, seed, rate, root)]
-
-
-def run_command(scheme: str, seed: int = 1, rate: float | None = None, root: str | None = None,
-                extra: Sequence[str] = ()) -> str:
-    """The ``python -m rnnreg train`` command line of one zoo run, ``extra`` arguments appended."""
-    return "python -m rnnreg train " + shlex.join([*run_argv(scheme, seed, rate, root), *extra])
-
-
-def plan(schemes=SCHEMES, seeds=SEEDS, rates=None) -> list[tuple[str, int, float | None]]:
-    """``(scheme, seed, rate)`` of every run asked for, without repeats; ``rate`` None = untuned.
-
-    A rate asked for a scheme without a recurrent site (``none``, ``zaremba``) gives its untuned run.
-    """
-    out: dict = {}
-    for seed in seeds:
-        for scheme in schemes:
-            for rate in rates or [None]:
-                key = (scheme, seed, tuned_rate(scheme, rate))
-                out.setdefault(key, None)
-    return list(out)
-
-
-def zoo_command(schemes=None, seeds=SEEDS, rates=None) -> str:
-    """The ``python -m rnnreg zoo`` command that records these runs (skipping finished ones)."""
-    parts = ["python -m rnnreg zoo"]
-    if schemes is not None:
-        parts.append("--schemes " + " ".join(schemes))
-    if rates:
-        parts.append("--recurrent-dropout " + " ".join(f"{r:g}" for r in rates))
-    parts.append("--seeds " + " ".join(map(str, seeds)))
-    return " ".join(parts)
 
 
 # --------------------------------------------------------------------------------------------
@@ -223,9 +109,11 @@ def seeds(zoo: dict) -> dict[str, list[int]]:
 def status(zoo: dict) -> dict:
     """Which zoo runs are recorded: ``seeds`` (complete seeds per scheme), ``pending`` (run name and
     status of every run still training), ``missing`` (schemes without a complete run)."""
-    return {"seeds": seeds(zoo),
-            "pending": [(r.name, r.status) for rs in zoo.values() for r in rs if not r.complete],
-            "missing": missing(zoo)}
+    return {
+        "seeds": seeds(zoo),
+        "pending": [(r.name, r.status) for rs in zoo.values() for r in rs if not r.complete],
+        "missing": missing(zoo),
+    }
 
 
 def retrain_table(results: str | os.PathLike | None = None, digits: int = 2) -> pd.DataFrame:
@@ -238,8 +126,15 @@ def retrain_table(results: str | os.PathLike | None = None, digits: int = 2) -> 
             match = [r for r in recorded.get(scheme, []) if r.complete and seed_of(r) == seed_of(rerun)]
             if match:
                 a, b = match[0].final("valid_ppl"), rerun.final("valid_ppl")
-                rows.append({"scheme": scheme, "seed": seed_of(rerun), "recorded valid": round(a, digits),
-                             "retrain valid": round(b, digits), "difference": round(b - a, digits)})
+                rows.append(
+                    {
+                        "scheme": scheme,
+                        "seed": seed_of(rerun),
+                        "recorded valid": round(a, digits),
+                        "retrain valid": round(b, digits),
+                        "difference": round(b - a, digits),
+                    }
+                )
     return pd.DataFrame(rows, columns=["scheme", "seed", "recorded valid", "retrain valid", "difference"])
 
 
@@ -261,46 +156,29 @@ def retrain_cause(results: str | os.PathLike | None = None, scheme: str = "zarem
     def first(run: Run) -> dict:
         row = run.log.iloc[0]
         prov = run.summary or {}
-        return {"run": run.name, "commit": (prov.get("git_commit") or "")[:7], "device": prov.get("device"),
-                "torch": prov.get("torch"), "corpus": prov.get("corpus_sizes"),
-                "threads": recorded_threads(prov),
-                "train_ppl": float(row["train_ppl"]), "valid_ppl": float(row["valid_ppl"])}
+        return {
+            "run": run.name,
+            "commit": (prov.get("git_commit") or "")[:7],
+            "device": prov.get("device"),
+            "torch": prov.get("torch"),
+            "corpus": prov.get("corpus_sizes"),
+            "threads": recorded_threads(prov),
+            "train_ppl": float(row["train_ppl"]),
+            "valid_ppl": float(row["valid_ppl"]),
+        }
 
     found = [first(r) for r in checks]
     retrain, recorded = (first(r) for r in pair)
     key = [(f["train_ppl"], f["valid_ppl"]) for f in found]
-    return {"checks": found, "retrain": retrain, "recorded": recorded, "same_code": len(set(key)) == 1,
-            "same_setup": len({(f["torch"], f["threads"], str(f["corpus"])) for f in [*found, recorded]}) == 1,
-            "retrain_matches": all(k == (retrain["train_ppl"], retrain["valid_ppl"]) for k in key),
-            "recorded_matches": all(k == (recorded["train_ppl"], recorded["valid_ppl"]) for k in key)}
-
-
-def retrain_cause_words(cause: dict | None) -> str:
-    """:func:`retrain_cause` in one paragraph for chapter 03: the numbers, then what they rule out."""
-    if cause is None:
-        return "The epoch-1 check of the retrain (`results/ptb/retrain-check`) is not recorded here."
-    checks, retrain, recorded = cause["checks"], cause["retrain"], cause["recorded"]
-
-    def pair(f: dict) -> str:
-        return f"train {f['train_ppl']:.3f}, valid {f['valid_ppl']:.3f}"
-
-    commits = " and ".join(f"`{c['commit']}`" for c in checks)
-    if cause["same_code"]:
-        said = f"Epoch 1 of the same command, rerun on one machine at commits {commits}: {pair(checks[0])} each time"
-    else:
-        said = "Epoch 1 of the same command, rerun on one machine: " + "; ".join(
-            f"at `{c['commit']}` {pair(c)}" for c in checks)
-    said += (f"; the retrain's epoch 1 ({retrain['commit']}): {pair(retrain)}; the recorded run's "
-             f"({recorded['commit']}, {recorded['device']}): {pair(recorded)}.")
-    if cause["same_code"] and cause["retrain_matches"] and not cause["recorded_matches"]:
-        machine = ("; with the same torch, thread count and checksummed corpus, what is left is the machine the "
-                   "recorded run trained on (its record names the CPU family, not its vector units).")
-        setup = "; the recorded run's torch, threads or corpus differ from the reruns'."
-        said += " The code's changes left epoch 1 the same to every digit logged" + (
-            machine if cause["same_setup"] else setup)
-    elif not cause["same_code"]:
-        said += " The commits give different numbers on one machine: a code change altered the arithmetic."
-    return said
+    return {
+        "checks": found,
+        "retrain": retrain,
+        "recorded": recorded,
+        "same_code": len(set(key)) == 1,
+        "same_setup": len({(f["torch"], f["threads"], str(f["corpus"])) for f in [*found, recorded]}) == 1,
+        "retrain_matches": all(k == (retrain["train_ppl"], retrain["valid_ppl"]) for k in key),
+        "recorded_matches": all(k == (recorded["train_ppl"], recorded["valid_ppl"]) for k in key),
+    }
 
 
 def load_bench(results: str | os.PathLike | None = None, path: str = BENCH) -> dict | None:
@@ -314,15 +192,22 @@ def load_bench(results: str | os.PathLike | None = None, path: str = BENCH) -> d
 
 def _speed_rows(bench: dict | None, shape: str, precision: str) -> dict[str, dict]:
     """The benchmark's eager rows (every scheme on the same footing) by scheme."""
-    return {r["scheme"]: r for r in (bench or {}).get("rows", [])
-            if r.get("shape") == shape and r.get("precision") == precision and r.get("scheme") in SCHEMES
-            and not r.get("compiled", False)}
+    return {
+        r["scheme"]: r
+        for r in (bench or {}).get("rows", [])
+        if r.get("shape") == shape
+        and r.get("precision") == precision
+        and r.get("scheme") in SCHEMES
+        and not r.get("compiled", False)
+    }
 
 
 def speed_table(bench: dict | None, shape: str = "small", precision: str = "fp32") -> pd.DataFrame:
     """Training tokens/s per scheme at one shape and precision (rounded to 100) and × the reference."""
-    rows = {s: {"tokens/s": int(round(r["tokens_per_s"], -2)), "× reference": round(r["ratio_to_reference"], 2)}
-            for s, r in _speed_rows(bench, shape, precision).items()}
+    rows = {
+        s: {"tokens/s": int(round(r["tokens_per_s"], -2)), "× reference": round(r["ratio_to_reference"], 2)}
+        for s, r in _speed_rows(bench, shape, precision).items()
+    }
     return pd.DataFrame.from_dict(rows, orient="index", columns=["tokens/s", "× reference"])
 
 
@@ -339,11 +224,16 @@ def speed_findings(bench: dict | None, shape: str = "small", precision: str = "f
     fused = [s for s in FUSED_SCHEMES if s in rows]
     custom = [s for s in SCHEMES if s not in FUSED_SCHEMES and s in rows]
     ref = [rows[s]["ratio_to_reference"] for s in custom]
-    zar = ([rows[s]["tokens_per_s"] / rows["zaremba"]["tokens_per_s"] for s in custom]
-           if "zaremba" in rows else [])
-    span = (lambda v: (min(v), max(v)) if v else (math.nan, math.nan))  # noqa: E731
-    return {"shape": shape, "precision": precision, "fused": fused, "custom": custom,
-            "custom_vs_reference": span(ref), "custom_vs_zaremba": span(zar)}
+    zar = [rows[s]["tokens_per_s"] / rows["zaremba"]["tokens_per_s"] for s in custom] if "zaremba" in rows else []
+    span = lambda v: (min(v), max(v)) if v else (math.nan, math.nan)  # noqa: E731
+    return {
+        "shape": shape,
+        "precision": precision,
+        "fused": fused,
+        "custom": custom,
+        "custom_vs_reference": span(ref),
+        "custom_vs_zaremba": span(zar),
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -357,11 +247,19 @@ def runs_table(zoo: dict, digits: int = 1) -> pd.DataFrame:
         for r in rs:
             s = r.summary or {}
             train, valid = r.final("train_ppl"), r.final("valid_ppl")
-            rows.append({"scheme": scheme, "seed": seed_of(r), "status": r.status, "state": r.state,
-                         "train_ppl": round(train, digits), "valid_ppl": round(valid, digits),
-                         "best_valid_ppl": round(float(r.log["valid_ppl"].min()), digits) if len(r.log) else math.nan,
-                         "test_ppl": round(s["test_ppl"], digits) if s.get("test_ppl") is not None else math.nan,
-                         "gap": round(valid - train, digits)})
+            rows.append(
+                {
+                    "scheme": scheme,
+                    "seed": seed_of(r),
+                    "status": r.status,
+                    "state": r.state,
+                    "train_ppl": round(train, digits),
+                    "valid_ppl": round(valid, digits),
+                    "best_valid_ppl": round(float(r.log["valid_ppl"].min()), digits) if len(r.log) else math.nan,
+                    "test_ppl": round(s["test_ppl"], digits) if s.get("test_ppl") is not None else math.nan,
+                    "gap": round(valid - train, digits),
+                }
+            )
     cols = ["scheme", "seed", "status", "state", "train_ppl", "valid_ppl", "best_valid_ppl", "test_ppl", "gap"]
     return pd.DataFrame(rows, columns=cols)
 
@@ -385,9 +283,12 @@ def scheme_table(zoo: dict, bench: dict | None = None, digits: int = 1) -> pd.Da
     for scheme, g in table.groupby("scheme", sort=False):
         rows[scheme] = {
             "seeds": len(g),
-            "valid_ppl": g["valid_ppl"].mean(), "valid_spread": _spread(g["valid_ppl"]),
-            "test_ppl": g["test_ppl"].mean(), "test_spread": _spread(g["test_ppl"]),
-            "train_ppl": g["train_ppl"].mean(), "gap": g["gap"].mean(),
+            "valid_ppl": g["valid_ppl"].mean(),
+            "valid_spread": _spread(g["valid_ppl"]),
+            "test_ppl": g["test_ppl"].mean(),
+            "test_spread": _spread(g["test_ppl"]),
+            "train_ppl": g["train_ppl"].mean(),
+            "gap": g["gap"].mean(),
         }
     cols = ["seeds", "valid_ppl", "valid_spread", "test_ppl", "test_spread", "train_ppl", "gap"]
     out = pd.DataFrame.from_dict(rows, orient="index", columns=cols)
@@ -402,8 +303,15 @@ def scheme_table(zoo: dict, bench: dict | None = None, digits: int = 1) -> pd.Da
     return out
 
 
-LABELS = {"seeds": "seeds", "valid_ppl": "valid", "valid_spread": "valid spread", "test_ppl": "test",
-          "test_spread": "test spread", "train_ppl": "train (dropout on)", "gap": "valid − train"}
+LABELS = {
+    "seeds": "seeds",
+    "valid_ppl": "valid",
+    "valid_spread": "valid spread",
+    "test_ppl": "test",
+    "test_spread": "test spread",
+    "train_ppl": "train (dropout on)",
+    "gap": "valid − train",
+}
 
 
 def pretty(df: pd.DataFrame) -> pd.DataFrame:
@@ -440,8 +348,14 @@ def seed_reference(pattern: str = "ptb/grid/h0050-p00-seed*", results: str | os.
     if len(done) < 2:
         return None
     lo, hi = float(done["valid_ppl"].min()), float(done["valid_ppl"].max())
-    return {"pattern": f"results/{pattern}", "runs": len(done), "valid_min": round(lo, 1),
-            "valid_max": round(hi, 1), "spread": round(hi - lo, 1), "relative": round((hi - lo) / lo, 4)}
+    return {
+        "pattern": f"results/{pattern}",
+        "runs": len(done),
+        "valid_min": round(lo, 1),
+        "valid_max": round(hi, 1),
+        "spread": round(hi - lo, 1),
+        "relative": round((hi - lo) / lo, 4),
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -515,9 +429,18 @@ def averaging_findings(avg: dict | None, model: str = "small") -> dict | None:
     singles = [float(m["ppl"]) for m in avg["members"]]
     best = min(singles)
     paper = reported_averaging(model).set_index("members")
-    out = {"split": split, "batch_size": avg.get("batch_size"), "members": len(singles), "singles": singles,
-           "averages": ks, "best_single": best, "gain": best - ks[-1], "relative": (best - ks[-1]) / best,
-           "two": None, "paper_two": None}
+    out = {
+        "split": split,
+        "batch_size": avg.get("batch_size"),
+        "members": len(singles),
+        "singles": singles,
+        "averages": ks,
+        "best_single": best,
+        "gain": best - ks[-1],
+        "relative": (best - ks[-1]) / best,
+        "two": None,
+        "paper_two": None,
+    }
     if len(ks) >= 2:
         out["two"] = (ks[0], ks[1], (ks[0] - ks[1]) / ks[0])
     if 2 in paper.index and split in ("valid", "test"):
@@ -567,8 +490,11 @@ def zoo_parameters(zoo: dict) -> float | None:
 def published_tests(scheme: str) -> dict[float, float]:
     """``{params (M): test}`` of the single models the follow-up papers report for a scheme
     (MC-dropout rows left out)."""
-    return {float(r["params"]): float(r["test"]) for r in FOLLOW_UPS
-            if r["scheme"] == scheme and r["test"] is not None and "MC dropout" not in r["method"]}
+    return {
+        float(r["params"]): float(r["test"])
+        for r in FOLLOW_UPS
+        if r["scheme"] == scheme and r["test"] is not None and "MC dropout" not in r["method"]
+    }
 
 
 def findings(zoo: dict, reference: dict | None = None) -> dict | None:
@@ -591,15 +517,23 @@ def findings(zoo: dict, reference: dict | None = None) -> dict | None:
     order = table["valid_ppl"].sort_values().index.tolist()
     done = seeds(zoo)
     v, t = table["valid_ppl"], table["test_ppl"]
-    out = {"order": order, "winner": order[0], "second": order[1], "last": order[-1],
-           "valid": v.to_dict(), "test": t.to_dict(), "train": table["train_ppl"].to_dict(),
-           "test_order": t.dropna().sort_values().index.tolist(),
-           "improving": [s for s in order if s != "none" and best_epoch(zoo, s)[0] == best_epoch(zoo, s)[1]],
-           "min_seeds": min(len(x) for x in done.values() if x),
-           "single_seed": [s for s in order if len(done.get(s, [])) < 2],
-           "separated": separated(zoo, order[0], order[1]),
-           "spread": table["valid_spread"].to_dict(), "reference": reference,
-           "published": {s: published_tests(s) for s in ("zaremba", "variational", "weight_drop")}}
+    out = {
+        "order": order,
+        "winner": order[0],
+        "second": order[1],
+        "last": order[-1],
+        "valid": v.to_dict(),
+        "test": t.to_dict(),
+        "train": table["train_ppl"].to_dict(),
+        "test_order": t.dropna().sort_values().index.tolist(),
+        "improving": [s for s in order if s != "none" and best_epoch(zoo, s)[0] == best_epoch(zoo, s)[1]],
+        "min_seeds": min(len(x) for x in done.values() if x),
+        "single_seed": [s for s in order if len(done.get(s, [])) < 2],
+        "separated": separated(zoo, order[0], order[1]),
+        "spread": table["valid_spread"].to_dict(),
+        "reference": reference,
+        "published": {s: published_tests(s) for s in ("zaremba", "variational", "weight_drop")},
+    }
     out["test_same_order"] = out["test_order"] == order
     rec = [s for s in RECURRENT_SCHEMES if s in table.index]
     out["recurrent"] = rec
@@ -647,10 +581,18 @@ def tuning_runs(results: str | os.PathLike | None = None) -> pd.DataFrame:
             except (ValueError, OSError):
                 continue
             s = run.summary or {}
-            rows.append({"scheme": m["scheme"], "rate": recurrent_rate(run.config, m["scheme"]), "seed": int(m["seed"]),
-                         "run": run.name, "status": run.status, "complete": run.complete,
-                         "valid_ppl": run.final("valid_ppl"),
-                         "test_ppl": float(s["test_ppl"]) if s.get("test_ppl") is not None else math.nan})
+            rows.append(
+                {
+                    "scheme": m["scheme"],
+                    "rate": recurrent_rate(run.config, m["scheme"]),
+                    "seed": int(m["seed"]),
+                    "run": run.name,
+                    "status": run.status,
+                    "complete": run.complete,
+                    "valid_ppl": run.final("valid_ppl"),
+                    "test_ppl": float(s["test_ppl"]) if s.get("test_ppl") is not None else math.nan,
+                }
+            )
     cols = ["scheme", "rate", "seed", "run", "status", "complete", "valid_ppl", "test_ppl"]
     df = pd.DataFrame(rows, columns=cols)
     df["scheme"] = pd.Categorical(df["scheme"], categories=SCHEMES, ordered=True)
@@ -666,13 +608,19 @@ def tuning_summary(runs: pd.DataFrame) -> pd.DataFrame:
     for (scheme, rate), g in runs.groupby(["scheme", "rate"], sort=False, dropna=False):
         done = g[g["complete"]]
         sweep = done[done["seed"].isin(TUNING["seeds"])]
-        rows.append({"scheme": scheme, "rate": rate, "seeds": len(done),
-                     "valid_ppl": done["valid_ppl"].mean() if len(done) else math.nan,
-                     "valid_min": done["valid_ppl"].min() if len(done) else math.nan,
-                     "valid_max": done["valid_ppl"].max() if len(done) else math.nan,
-                     "test_ppl": done["test_ppl"].mean() if len(done) else math.nan,
-                     "sweep_ppl": sweep["valid_ppl"].mean() if len(sweep) else math.nan,
-                     "running": int((~g["complete"]).sum())})
+        rows.append(
+            {
+                "scheme": scheme,
+                "rate": rate,
+                "seeds": len(done),
+                "valid_ppl": done["valid_ppl"].mean() if len(done) else math.nan,
+                "valid_min": done["valid_ppl"].min() if len(done) else math.nan,
+                "valid_max": done["valid_ppl"].max() if len(done) else math.nan,
+                "test_ppl": done["test_ppl"].mean() if len(done) else math.nan,
+                "sweep_ppl": sweep["valid_ppl"].mean() if len(sweep) else math.nan,
+                "running": int((~g["complete"]).sum()),
+            }
+        )
     cols = ["scheme", "rate", "seeds", "valid_ppl", "valid_min", "valid_max", "test_ppl", "sweep_ppl", "running"]
     return pd.DataFrame(rows, columns=cols)
 
@@ -686,8 +634,11 @@ def tuning_table(summary: pd.DataFrame, rates=TUNING["rates"], digits: int = 1) 
     for scheme in ("zaremba",) + RECURRENT_SCHEMES:
         row = {}
         for rate in rates:
-            cell = zar if scheme == "zaremba" else summary[(summary["scheme"] == scheme)
-                                                           & summary["rate"].sub(rate).abs().lt(1e-9)]
+            cell = (
+                zar
+                if scheme == "zaremba"
+                else summary[(summary["scheme"] == scheme) & summary["rate"].sub(rate).abs().lt(1e-9)]
+            )
             if len(cell) and cell["seeds"].iloc[0]:
                 row[f"p = {rate:g}"] = f"{cell['valid_ppl'].iloc[0]:.{digits}f} ({int(cell['seeds'].iloc[0])})"
             elif len(cell) and cell["running"].iloc[0]:
@@ -742,20 +693,34 @@ def best_rates(summary: pd.DataFrame, rates=TUNING["rates"]) -> pd.DataFrame:
     for scheme in RECURRENT_SCHEMES:
         g = summary[(summary["scheme"] == scheme) & (summary["seeds"] > 0)]
         done = sorted(float(r) for r in g["rate"])
-        row = {"rates_done": done, "sweep_complete": all(any(math.isclose(r, d) for d in done) for r in rates),
-               "best_rate": math.nan, "valid_ppl": math.nan, "test_ppl": math.nan, "seeds": 0,
-               "sweep_ppl": math.nan, "untuned_ppl": math.nan, "vs_zaremba": math.nan, "beyond_noise": math.nan,
-               "verdict": "no run"}
+        row = {
+            "rates_done": done,
+            "sweep_complete": all(any(math.isclose(r, d) for d in done) for r in rates),
+            "best_rate": math.nan,
+            "valid_ppl": math.nan,
+            "test_ppl": math.nan,
+            "seeds": 0,
+            "sweep_ppl": math.nan,
+            "untuned_ppl": math.nan,
+            "vs_zaremba": math.nan,
+            "beyond_noise": math.nan,
+            "verdict": "no run",
+        }
         untuned = g[g["rate"].sub(BUDGET["recurrent_rate"]).abs().lt(1e-9)]
         if len(untuned):
             row["untuned_ppl"] = float(untuned["valid_ppl"].iloc[0])
         swept = g[g["sweep_ppl"].notna()]
         if len(swept):
             best = swept.loc[swept["sweep_ppl"].idxmin()]
-            row.update(best_rate=float(best["rate"]), valid_ppl=float(best["valid_ppl"]),
-                       test_ppl=float(best["test_ppl"]), seeds=int(best["seeds"]),
-                       sweep_ppl=float(best["sweep_ppl"]), vs_zaremba=float(best["valid_ppl"]) - z_mean,
-                       beyond_noise=max(z_lo - float(best["valid_ppl"]), float(best["valid_ppl"]) - z_hi, 0.0))
+            row.update(
+                best_rate=float(best["rate"]),
+                valid_ppl=float(best["valid_ppl"]),
+                test_ppl=float(best["test_ppl"]),
+                seeds=int(best["seeds"]),
+                sweep_ppl=float(best["sweep_ppl"]),
+                vs_zaremba=float(best["valid_ppl"]) - z_mean,
+                beyond_noise=max(z_lo - float(best["valid_ppl"]), float(best["valid_ppl"]) - z_hi, 0.0),
+            )
             if len(done) == 1 and math.isclose(done[0], BUDGET["recurrent_rate"]):
                 row["verdict"] = "untuned only"
             elif best["valid_ppl"] < z_lo:
@@ -799,8 +764,11 @@ def tuning_findings(runs: pd.DataFrame) -> dict:
     summary = tuning_summary(runs)
     best = best_rates(summary)
     zar = summary[summary["scheme"] == "zaremba"]
-    zaremba = ((float(zar["valid_ppl"].iloc[0]), float(zar["valid_min"].iloc[0]), float(zar["valid_max"].iloc[0]))
-               if len(zar) and zar["seeds"].iloc[0] else None)
+    zaremba = (
+        (float(zar["valid_ppl"].iloc[0]), float(zar["valid_min"].iloc[0]), float(zar["valid_max"].iloc[0]))
+        if len(zar) and zar["seeds"].iloc[0]
+        else None
+    )
     planned = tuning_plan(summary, best)
     state = {(r.scheme, int(r.seed), round(float(r.rate), 6)): r for r in runs.itertuples() if not math.isnan(r.rate)}
     done, running, not_started, pending = [], [], [], {}
@@ -820,65 +788,19 @@ def tuning_findings(runs: pd.DataFrame) -> dict:
     commands = [zoo_command(schemes, (seed,), rates) for (seed, rates), schemes in groups.items()]
     by = {v: [s for s in best.index if best.loc[s, "verdict"] == v] for v in ("ahead", "within", "behind")}
     untested = [s for s in best.index if best.loc[s, "verdict"] in ("untuned only", "no run")]
-    return {"zaremba": zaremba, "margin": seed_margin(summary), "noise_range": noise_range(summary), "best": best,
-            **by, "untested": untested,
-            "holds_so_far": not by["ahead"] and not by["within"],
-            "settled": bool(best["sweep_complete"].all()) and not pending,
-            "done": done, "planned": len(planned), "running": running, "not_started": not_started,
-            "commands": commands,
-            "after_sweep": [s for s in RECURRENT_SCHEMES if not best.loc[s, "sweep_complete"]]}
-
-
-def tuning_claim(tuned: dict) -> str:
-    """Chapter 05's verdict on "zaremba beats every recurrent scheme" from :func:`tuning_findings`:
-    the decision in bold, then which schemes are ahead, within seed noise, behind and untested."""
-    def said(key: str, verb: str, rest: str) -> list[str]:  # "`a` beats it", "`a`, `b` beat it"
-        names = tuned[key]
-        return [f"{format_names(names)} {verb + 's' * (len(names) == 1)} {rest}"] if names else []
-
-    parts = said("ahead", "beat", "it beyond seed noise") + said("within", "reach", "it within seed noise")
-    behind = "".join(said("behind", "stay", "behind it, beyond seed noise"))
-    untested = f"{format_names(tuned['untested'])} not tuned yet" if tuned["untested"] else ""
-    rest = [t for t in (behind, untested) if t]
-    if parts:
-        return "**does not hold as stated**: tuned, " + "; ".join(parts + rest)
-    if tuned["settled"]:
-        return "**holds at every rate tried**: tuned, " + behind
-    if tuned["behind"]:
-        return "**holds so far**: tuned, " + "; ".join(rest)
-    return f"**is open**: no tuned run of {format_names(tuned['untested'])} is complete yet"
-
-
-VERDICT_WORDS = {"ahead": "below zaremba, beyond seed noise", "within": "within seed noise of zaremba",
-                 "behind": "behind zaremba, beyond seed noise", "untuned only": "no tuned rate recorded yet",
-                 "no run": "no run"}
-
-
-def best_rate_lines(tuned: dict) -> list[str]:
-    """Chapter 05's list from :func:`tuning_findings`: zaremba's mean, seed range and noise range, then
-    each recurrent scheme at its best rate (seeds, untuned value, rates recorded) and its verdict,
-    with how far beyond the noise range it lies when it is outside."""
-    z, (lo, hi) = tuned["zaremba"], tuned["noise_range"]
-    lines = [f"- `zaremba` (nothing to tune): {z[0]:.1f}, seeds {z[1]:.1f}–{z[2]:.1f}; with the seed noise "
-             f"(± {tuned['margin']:.1f}) {lo:.1f}–{hi:.1f}"]
-    for scheme, r in tuned["best"].iterrows():
-        if not r.seeds:  # nothing at any rate yet
-            lines.append(f"- `{scheme}`: {VERDICT_WORDS[r.verdict]}")
-            continue
-        by = f", by {r.beyond_noise:.1f}" if r.verdict in ("ahead", "behind") else ""
-        lines.append(f"- `{scheme}`: p = {r.best_rate:g}, {r.valid_ppl:.1f} ({r.seeds} seed{'s' * (r.seeds > 1)}; "
-                     f"untuned {r.untuned_ppl:.1f}; rates recorded: {', '.join(f'{x:g}' for x in r.rates_done)}) "
-                     f"— {VERDICT_WORDS[r.verdict]}{by}")
-    return lines
-
-
-def tuned_gap(tuned: dict, scheme: str) -> str:
-    """How far ``scheme``'s best tuned rate ends from zaremba (from :func:`tuning_findings`):
-    "tuned (recurrent p = 0.1, 2 seeds), 3.7 behind", or "" while it has no tuned run."""
-    row = tuned["best"].loc[scheme]
-    seeds = int(row["seeds"])
-    if not seeds:
-        return ""
-    gap = float(row["vs_zaremba"])
-    return (f"tuned (recurrent p = {row['best_rate']:g}, {seeds} seed{'s' * (seeds > 1)}), "
-            f"{abs(gap):.1f} {'ahead' if gap < 0 else 'behind'}")
+    return {
+        "zaremba": zaremba,
+        "margin": seed_margin(summary),
+        "noise_range": noise_range(summary),
+        "best": best,
+        **by,
+        "untested": untested,
+        "holds_so_far": not by["ahead"] and not by["within"],
+        "settled": bool(best["sweep_complete"].all()) and not pending,
+        "done": done,
+        "planned": len(planned),
+        "running": running,
+        "not_started": not_started,
+        "commands": commands,
+        "after_sweep": [s for s in RECURRENT_SCHEMES if not best.loc[s, "sweep_complete"]],
+    }

@@ -12,6 +12,7 @@
 ``from rnnreg import views`` then ``views.panels.TrainingPanel(...)``: each submodule is
 imported on first use.
 """
+
 from .. import lazy_submodules
 
 __all__ = ["diagrams", "equivalence", "panels", "plots", "signal", "style", "zoo"]

@@ -3,24 +3,17 @@ cell at gate level with a marker per scheme, and the paper's Figure 3 (the infor
 x(t−k) to the softmax at t, with every mask it meets). Counts come from
 :mod:`rnnreg.analysis.schemes`; the style from :mod:`rnnreg.views.style`.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import matplotlib as mpl
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
-from ..analysis.schemes import (
-    MASK_KINDS,
-    MASK_LABELS,
-    PATH_OF,
-    SCHEME_INFO,
-    masks_on_path,
-    sample_masks,
-    sites,
-)
+from ..analysis.schemes import MASK_KINDS, MASK_LABELS, PATH_OF, SCHEME_INFO, masks_on_path, sample_masks, sites
 from ..model import SCHEMES
 from .style import NEUTRAL, SCHEME_COLORS, TALL, new_figure
 
@@ -31,33 +24,89 @@ def _strip(ax, x, y, keep_row, color, cell=0.16, zoneout=False):
     """A row of squares, one per unit: filled = dropped (or, for zoneout, copied from t-1)."""
     n = len(keep_row)
     x0 = x - n * cell / 2
-    ax.add_patch(Rectangle((x0 - 0.04, y - cell / 2 - 0.04), n * cell + 0.08, cell + 0.08,
-                           facecolor="white", edgecolor=color, linewidth=1.2, zorder=5))
+    ax.add_patch(
+        Rectangle(
+            (x0 - 0.04, y - cell / 2 - 0.04),
+            n * cell + 0.08,
+            cell + 0.08,
+            facecolor="white",
+            edgecolor=color,
+            linewidth=1.2,
+            zorder=5,
+        )
+    )
     for k, keep in enumerate(keep_row):
         face = "white" if keep else (color if not zoneout else "#bbbbbb")
-        ax.add_patch(Rectangle((x0 + k * cell, y - cell / 2), cell, cell, facecolor=face,
-                               edgecolor=color, linewidth=0.6, hatch=None if keep or not zoneout else "///",
-                               zorder=6))
+        ax.add_patch(
+            Rectangle(
+                (x0 + k * cell, y - cell / 2),
+                cell,
+                cell,
+                facecolor=face,
+                edgecolor=color,
+                linewidth=0.6,
+                hatch=None if keep or not zoneout else "///",
+                zorder=6,
+            )
+        )
 
 
 def _grid(ax, x, y, mask, color, cell=0.12):
     rows, cols = mask.shape
     x0, y0 = x - cols * cell / 2, y + rows * cell / 2
-    ax.add_patch(Rectangle((x0 - 0.04, y0 - rows * cell - 0.04), cols * cell + 0.08, rows * cell + 0.08,
-                           facecolor="white", edgecolor=color, linewidth=1.2, zorder=5))
+    ax.add_patch(
+        Rectangle(
+            (x0 - 0.04, y0 - rows * cell - 0.04),
+            cols * cell + 0.08,
+            rows * cell + 0.08,
+            facecolor="white",
+            edgecolor=color,
+            linewidth=1.2,
+            zorder=5,
+        )
+    )
     for r in range(rows):
         for c in range(cols):
-            ax.add_patch(Rectangle((x0 + c * cell, y0 - (r + 1) * cell), cell, cell, zorder=6,
-                                   facecolor="white" if mask[r, c] else color, edgecolor=color, linewidth=0.5))
+            ax.add_patch(
+                Rectangle(
+                    (x0 + c * cell, y0 - (r + 1) * cell),
+                    cell,
+                    cell,
+                    zorder=6,
+                    facecolor="white" if mask[r, c] else color,
+                    edgecolor=color,
+                    linewidth=0.5,
+                )
+            )
 
 
 def _arrow(ax, p, q, color, width, style="-|>", ls="-"):
-    ax.add_patch(FancyArrowPatch(p, q, arrowstyle=style, mutation_scale=14, color=color,
-                                 linewidth=width, linestyle=ls, shrinkA=0, shrinkB=0, zorder=3))
+    ax.add_patch(
+        FancyArrowPatch(
+            p,
+            q,
+            arrowstyle=style,
+            mutation_scale=14,
+            color=color,
+            linewidth=width,
+            linestyle=ls,
+            shrinkA=0,
+            shrinkB=0,
+            zorder=3,
+        )
+    )
 
 
-def draw_unrolled_lstm(scheme: str = "zaremba", *, steps: int = 3, units: int = 6, rate: float = 0.5,
-                       seed: int = 0, ax=None, caption: bool = True) -> Figure:
+def draw_unrolled_lstm(
+    scheme: str = "zaremba",
+    *,
+    steps: int = 3,
+    units: int = 6,
+    rate: float = 0.5,
+    seed: int = 0,
+    ax=None,
+    caption: bool = True,
+) -> Figure:
     """The two-layer LSTM unrolled over ``steps`` time steps, with the scheme's dropout sites.
 
     Every connection the scheme perturbs is drawn in the scheme's colour and carries a strip
@@ -67,8 +116,7 @@ def draw_unrolled_lstm(scheme: str = "zaremba", *, steps: int = 3, units: int = 
     """
     placed = {s.connection: s for s in sites(scheme)}
     color = SCHEME_COLORS[scheme]
-    masks = [sample_masks(scheme, steps=steps, units=units, rate=rate, seed=seed + layer)
-             for layer in range(2)]
+    masks = [sample_masks(scheme, steps=steps, units=units, rate=rate, seed=seed + layer) for layer in range(2)]
     if ax is None:
         fig, ax = new_figure(TALL)
     else:
@@ -80,9 +128,18 @@ def draw_unrolled_lstm(scheme: str = "zaremba", *, steps: int = 3, units: int = 
     names = {0: "t−1", 1: "t", 2: "t+1"} if steps == 3 else {}
 
     def box(x, y, text, face):
-        ax.add_patch(FancyBboxPatch((x - _BOX_W / 2, y - _BOX_H / 2), _BOX_W, _BOX_H,
-                                    boxstyle="round,pad=0.02,rounding_size=0.12", facecolor=face,
-                                    edgecolor="#333333", linewidth=1.3, zorder=4))
+        ax.add_patch(
+            FancyBboxPatch(
+                (x - _BOX_W / 2, y - _BOX_H / 2),
+                _BOX_W,
+                _BOX_H,
+                boxstyle="round,pad=0.02,rounding_size=0.12",
+                facecolor=face,
+                edgecolor="#333333",
+                linewidth=1.3,
+                zorder=4,
+            )
+        )
         ax.text(x, y, text, ha="center", va="center", fontsize=13, zorder=7)
 
     for t, x in enumerate(xs):
@@ -92,8 +149,11 @@ def draw_unrolled_lstm(scheme: str = "zaremba", *, steps: int = 3, units: int = 
         box(x, rows[2], "LSTM 2", "#e8f0f8")
         box(x, rows["y"], "softmax", "#f2f2f2")
         # vertical (non-recurrent) connections
-        for conn, y0, y1 in (("input", rows["x"], rows[1]), ("between", rows[1], rows[2]),
-                             ("output", rows[2], rows["y"])):
+        for conn, y0, y1 in (
+            ("input", rows["x"], rows[1]),
+            ("between", rows[1], rows[2]),
+            ("output", rows[2], rows["y"]),
+        ):
             site = placed.get(conn)
             on = site is not None
             _arrow(ax, (x, y0 + _BOX_H / 2), (x, y1 - _BOX_H / 2), color if on else NEUTRAL, 2.6 if on else 1.4)
@@ -108,20 +168,36 @@ def draw_unrolled_lstm(scheme: str = "zaremba", *, steps: int = 3, units: int = 
             for conn, dy in (("c", 0.28), ("h", -0.28)):
                 site = placed.get(conn)
                 on = site is not None
-                _arrow(ax, (x_from, y + dy), (x - _BOX_W / 2, y + dy), color if on else NEUTRAL,
-                       2.6 if on else 1.4, ls="--" if on and site.mask == "zoneout" else "-")
+                _arrow(
+                    ax,
+                    (x_from, y + dy),
+                    (x - _BOX_W / 2, y + dy),
+                    color if on else NEUTRAL,
+                    2.6 if on else 1.4,
+                    ls="--" if on and site.mask == "zoneout" else "-",
+                )
                 xm = (x_from + x - _BOX_W / 2) / 2
                 if t == 0:
                     ax.text(x_from - 0.1, y + dy, conn, ha="right", va="center", fontsize=12, color="#555555")
                 if on and conn in m:
-                    _strip(ax, xm, y + dy + (0.22 if dy > 0 else -0.22), m[conn][t].tolist(), color,
-                           zoneout=site.mask == "zoneout")
+                    _strip(
+                        ax,
+                        xm,
+                        y + dy + (0.22 if dy > 0 else -0.22),
+                        m[conn][t].tolist(),
+                        color,
+                        zoneout=site.mask == "zoneout",
+                    )
             if "w_hh" in placed and "w_hh" in m:
                 xm = (x_from + x - _BOX_W / 2) / 2
                 _grid(ax, xm, y - 0.75, m["w_hh"][:3].numpy(), color)
                 _arrow(ax, (x_from, y - 0.28), (x - _BOX_W / 2, y - 0.28), color, 2.6)
-        ax.annotate("", (xs[-1] + _BOX_W / 2 + 0.9, y), (xs[-1] + _BOX_W / 2, y),
-                    arrowprops=dict(arrowstyle="-|>", color=NEUTRAL, linewidth=1.4))
+        ax.annotate(
+            "",
+            (xs[-1] + _BOX_W / 2 + 0.9, y),
+            (xs[-1] + _BOX_W / 2, y),
+            arrowprops=dict(arrowstyle="-|>", color=NEUTRAL, linewidth=1.4),
+        )
     ax.set_xlim(xs[0] - _DX / 2 - 1.0, xs[-1] + _BOX_W / 2 + 1.1)
     ax.set_ylim(rows["x"] - 0.9, rows["y"] + 0.8)
     info = SCHEME_INFO[scheme]
@@ -149,11 +225,22 @@ def draw_schemes(schemes: Sequence[str] = ("zaremba", "everywhere"), **kw) -> Fi
     for ax, s in zip(np.atleast_1d(axes), schemes):
         draw_unrolled_lstm(s, ax=ax, caption=False, **kw)
         path = masks_on_path(s, 2, kw.get("steps", 3) - 1)
-        ax.set_title(f"{s}: {path['applications']} masks on the path x(t−1) → … → y(t+1)", loc="left",
-                     color=SCHEME_COLORS[s], fontsize=14)
-    fig.text(0.01, 0.0, "Filled squares: dropped units of the mask drawn there by the model's own code "
-             "(rnnreg.analysis.schemes.sample_masks). Top arrows in a layer: c(t−1) → c(t); lower: h(t−1) → h(t).",
-             fontsize=11, color="#555555", ha="left", va="bottom")
+        ax.set_title(
+            f"{s}: {path['applications']} masks on the path x(t−1) → … → y(t+1)",
+            loc="left",
+            color=SCHEME_COLORS[s],
+            fontsize=14,
+        )
+    fig.text(
+        0.01,
+        0.0,
+        "Filled squares: dropped units of the mask drawn there by the model's own code "
+        "(rnnreg.analysis.schemes.sample_masks). Top arrows in a layer: c(t−1) → c(t); lower: h(t−1) → h(t).",
+        fontsize=11,
+        color="#555555",
+        ha="left",
+        va="bottom",
+    )
     fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
     return fig
 
@@ -182,8 +269,18 @@ def draw_lstm_cell(schemes: Sequence[str] = SCHEMES) -> Figure:
     ink = "#333333"
 
     def box(x, y, w, h, text, face="#f2f2f2", size=13):
-        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02,rounding_size=0.1",
-                                    facecolor=face, edgecolor=ink, linewidth=1.2, zorder=4))
+        ax.add_patch(
+            FancyBboxPatch(
+                (x - w / 2, y - h / 2),
+                w,
+                h,
+                boxstyle="round,pad=0.02,rounding_size=0.1",
+                facecolor=face,
+                edgecolor=ink,
+                linewidth=1.2,
+                zorder=4,
+            )
+        )
         ax.text(x, y, text, ha="center", va="center", fontsize=size, zorder=7)
 
     def node(x, y, text):
@@ -201,36 +298,41 @@ def draw_lstm_cell(schemes: Sequence[str] = SCHEMES) -> Figure:
     box(3.4, 0.0, 1.1, 0.8, "W_ih", "#e8f0f8")
     box(5.0, 1.2, 1.5, 1.6, "σ  σ\ntanh  σ", "#e8f0f8", size=12)
     ax.text(5.0, 2.2, "i  f  g  o", ha="center", va="bottom", fontsize=12, color="#555555")
-    line((0.0, 1.2), (1.45, 1.2))            # h(t-1) -> W_hh
-    line((2.55, 1.2), (4.25, 1.2))           # W_hh -> gates
-    line((3.4, -1.6), (3.4, -0.4))           # x -> W_ih
-    line((3.95, 0.0), (4.25, 0.7))           # W_ih -> gates
-    node(6.6, 4.0, "⊙")                       # f ⊙ c(t-1)
-    node(8.0, 4.0, "+")                       # + i ⊙ g
-    node(8.0, 2.6, "⊙")                       # i ⊙ g
+    line((0.0, 1.2), (1.45, 1.2))  # h(t-1) -> W_hh
+    line((2.55, 1.2), (4.25, 1.2))  # W_hh -> gates
+    line((3.4, -1.6), (3.4, -0.4))  # x -> W_ih
+    line((3.95, 0.0), (4.25, 0.7))  # W_ih -> gates
+    node(6.6, 4.0, "⊙")  # f ⊙ c(t-1)
+    node(8.0, 4.0, "+")  # + i ⊙ g
+    node(8.0, 2.6, "⊙")  # i ⊙ g
     box(9.4, 2.6, 0.9, 0.6, "tanh", size=11)
-    node(9.4, 1.2, "⊙")                       # o ⊙ tanh(c)
-    line((0.0, 4.0), (6.32, 4.0))            # c(t-1) -> f ⊙
-    line((5.4, 2.0), (6.6, 3.72))            # f
-    line((5.75, 1.6), (7.72, 2.6))           # i, g
-    line((8.0, 2.88), (8.0, 3.72))           # i ⊙ g -> +
+    node(9.4, 1.2, "⊙")  # o ⊙ tanh(c)
+    line((0.0, 4.0), (6.32, 4.0))  # c(t-1) -> f ⊙
+    line((5.4, 2.0), (6.6, 3.72))  # f
+    line((5.75, 1.6), (7.72, 2.6))  # i, g
+    line((8.0, 2.88), (8.0, 3.72))  # i ⊙ g -> +
     line((6.88, 4.0), (7.72, 4.0))
-    line((8.28, 4.0), (11.4, 4.0))           # c(t) ->
-    line((9.4, 4.0), (9.4, 2.9))             # c(t) -> tanh
-    line((9.4, 2.3), (9.4, 1.48))            # tanh -> ⊙
-    line((5.75, 1.0), (9.12, 1.2))           # o
-    line((9.68, 1.2), (11.4, 1.2))           # h(t) -> next step
-    line((10.4, 1.2), (10.4, -1.2))          # h(t) -> up (drawn downwards-free: a branch to the layer above)
+    line((8.28, 4.0), (11.4, 4.0))  # c(t) ->
+    line((9.4, 4.0), (9.4, 2.9))  # c(t) -> tanh
+    line((9.4, 2.3), (9.4, 1.48))  # tanh -> ⊙
+    line((5.75, 1.0), (9.12, 1.2))  # o
+    line((9.68, 1.2), (11.4, 1.2))  # h(t) -> next step
+    line((10.4, 1.2), (10.4, -1.2))  # h(t) -> up (drawn downwards-free: a branch to the layer above)
     ax.text(11.5, 4.0, "c(t)", ha="left", va="center", fontsize=13)
     ax.text(11.5, 1.2, "h(t)", ha="left", va="center", fontsize=13)
     ax.text(10.4, -1.35, "h(t) to the layer above\n/ the softmax", ha="center", va="top", fontsize=11)
 
     # where each connection's mask enters the picture: the first marker's place on its arrow and
     # the step to the next scheme's marker there
-    spots = {"input": ((3.05, -1.0), (-0.34, 0.0)), "output": ((10.75, -0.5), (0.34, 0.0)),
-             "h": ((0.45, 1.62), (0.34, 0.0)), "c": ((0.45, 4.42), (0.34, 0.0)),
-             "w_hh": ((2.0, 1.85), (0.34, 0.0)), "zoneout h": ((10.9, 1.62), (0.34, 0.0)),
-             "zoneout c": ((10.9, 4.42), (0.34, 0.0))}
+    spots = {
+        "input": ((3.05, -1.0), (-0.34, 0.0)),
+        "output": ((10.75, -0.5), (0.34, 0.0)),
+        "h": ((0.45, 1.62), (0.34, 0.0)),
+        "c": ((0.45, 4.42), (0.34, 0.0)),
+        "w_hh": ((2.0, 1.85), (0.34, 0.0)),
+        "zoneout h": ((10.9, 1.62), (0.34, 0.0)),
+        "zoneout c": ((10.9, 4.42), (0.34, 0.0)),
+    }
     placed: dict[str, int] = {}
     for scheme in schemes:
         for site in sites(scheme):
@@ -240,17 +342,42 @@ def draw_lstm_cell(schemes: Sequence[str] = SCHEMES) -> Figure:
             (x0, y0), (sx, sy) = spots[key]
             k = placed.get(key, 0)
             placed[key] = k + 1
-            ax.plot(x0 + k * sx, y0 + k * sy, MASK_MARKERS[site.mask], color=SCHEME_COLORS[scheme], markersize=11,
-                    markeredgecolor="white", markeredgewidth=0.8, zorder=8)
+            ax.plot(
+                x0 + k * sx,
+                y0 + k * sy,
+                MASK_MARKERS[site.mask],
+                color=SCHEME_COLORS[scheme],
+                markersize=11,
+                markeredgecolor="white",
+                markeredgewidth=0.8,
+                zorder=8,
+            )
     ax.set_xlim(-1.6, 12.6)
     ax.set_ylim(-2.6, 5.4)
-    handles = [Line2D([], [], color=SCHEME_COLORS[s], marker="o", linestyle="", markersize=10, label=s)
-               for s in schemes if s != "none"]
-    handles += [Line2D([], [], color=ink, marker=MASK_MARKERS[k], linestyle="", markersize=9, markerfacecolor="white",
-                       label=MASK_LABELS[k].split(" (")[0]) for k in MASK_KINDS]
+    handles = [
+        Line2D([], [], color=SCHEME_COLORS[s], marker="o", linestyle="", markersize=10, label=s)
+        for s in schemes
+        if s != "none"
+    ]
+    handles += [
+        Line2D(
+            [],
+            [],
+            color=ink,
+            marker=MASK_MARKERS[k],
+            linestyle="",
+            markersize=9,
+            markerfacecolor="white",
+            label=MASK_LABELS[k].split(" (")[0],
+        )
+        for k in MASK_KINDS
+    ]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=11)
-    ax.set_title("Zaremba masks only what goes in from below and up; later schemes add h(t−1), c(t−1) or W_hh",
-                 loc="left", fontsize=14)
+    ax.set_title(
+        "Zaremba masks only what goes in from below and up; later schemes add h(t−1), c(t−1) or W_hh",
+        loc="left",
+        fontsize=14,
+    )
     return fig
 
 
@@ -306,9 +433,18 @@ def draw_information_path(scheme: str = "zaremba", lag: int = 4, num_layers: int
     for t in range(lag + 1):
         for r in range(rows):
             label = "x" if r == 0 else ("softmax" if r == rows - 1 else f"L{r}")
-            ax.add_patch(FancyBboxPatch((t * dx - 0.4, r * dy - 0.25), 0.8, 0.5,
-                                        boxstyle="round,pad=0.02,rounding_size=0.08", facecolor="#f5f5f5",
-                                        edgecolor="#999999", linewidth=0.9, zorder=5))
+            ax.add_patch(
+                FancyBboxPatch(
+                    (t * dx - 0.4, r * dy - 0.25),
+                    0.8,
+                    0.5,
+                    boxstyle="round,pad=0.02,rounding_size=0.08",
+                    facecolor="#f5f5f5",
+                    edgecolor="#999999",
+                    linewidth=0.9,
+                    zorder=5,
+                )
+            )
             ax.text(t * dx, r * dy, label, ha="center", va="center", fontsize=10, color="#555555", zorder=5)
             if 0 < r < rows - 1 and t < lag:
                 _arrow(ax, (t * dx + 0.4, r * dy), ((t + 1) * dx - 0.4, r * dy), NEUTRAL, 1.0)
@@ -326,14 +462,19 @@ def draw_information_path(scheme: str = "zaremba", lag: int = 4, num_layers: int
     points = path_mask_points(scheme, lag, num_layers)
     for t, r, kind in points:  # a vertical hop from row r (whole t) or a step along layer r (t + 0.5)
         x, y = t * dx, (r + 0.5) * dy if float(t).is_integer() else r * dy
-        ax.plot(x, y, MASK_MARKERS[kind], color=color, markersize=13, markeredgecolor="white",
-                markeredgewidth=1.0, zorder=7)
+        ax.plot(
+            x, y, MASK_MARKERS[kind], color=color, markersize=13, markeredgecolor="white", markeredgewidth=1.0, zorder=7
+        )
     # the title counts with the analysis floor; tests/test_plots.py holds the markers equal to it
     n = masks_on_path(scheme, num_layers, lag, path=route)["applications"]
     ax.set_xlim(-1.0, lag * dx + 1.0)
     ax.set_ylim(-1.1, (rows - 1) * dy + 0.5)
     where = {"h": "along h", "c": "along the cell c"}[route]
-    ax.set_title(f"{scheme}: a signal from x(t−{lag}) to the softmax at t meets {n} dropout mask"
-                 f"{'s' if n != 1 else ''} ({where}; Zaremba: L + 1 = {num_layers + 1} at every lag)",
-                 loc="left", fontsize=13, color=color if scheme != "none" else "#333333")
+    ax.set_title(
+        f"{scheme}: a signal from x(t−{lag}) to the softmax at t meets {n} dropout mask"
+        f"{'s' if n != 1 else ''} ({where}; Zaremba: L + 1 = {num_layers + 1} at every lag)",
+        loc="left",
+        fontsize=13,
+        color=color if scheme != "none" else "#333333",
+    )
     return fig

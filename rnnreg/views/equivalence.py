@@ -19,6 +19,7 @@ as ``panel.state()``. Every control has a default, so a headless run shows the d
 ``EquivalencePanel``  pick a dropout rate and a metric → the p = 0 curve, the chosen rate's
                       cells, and for each cell the undropped size with the same perplexity
 """
+
 from __future__ import annotations
 
 import html
@@ -59,14 +60,28 @@ from .style import BOOK_RC, FIGSIZE, SCHEME_COLORS, WIDE, log_ticks, new_figure
 #: One colour per dropout rate of the grid (p = 0 in the colour of ``none``), Okabe-Ito.
 RATE_COLORS = {0.0: SCHEME_COLORS["none"], 0.2: "#E69F00", 0.35: "#009E73", 0.5: "#0072B2", 0.65: "#CC79A7"}
 #: One colour per theory candidate (same keys as :func:`rnnreg.analysis.equivalence.theory_candidates`).
-CANDIDATE_COLORS = {"units": "#D55E00", "pairs (seed's N·N)": "#D55E00", "pairs under zaremba": "#009E73",
-                    "weights of the LM under zaremba": "#CC79A7", "test time (all units)": "#4d4d4d"}
+CANDIDATE_COLORS = {
+    "units": "#D55E00",
+    "pairs (seed's N·N)": "#D55E00",
+    "pairs under zaremba": "#009E73",
+    "weights of the LM under zaremba": "#CC79A7",
+    "test time (all units)": "#4d4d4d",
+}
 #: Short legend names of the candidates.
-SHORT_NAMES = {"units": "units", "pairs (seed's N·N)": "seed's N·N pairs", "pairs under zaremba": "pairs, zaremba",
-               "weights of the LM under zaremba": "LM weights, zaremba", "test time (all units)": "test time"}
+SHORT_NAMES = {
+    "units": "units",
+    "pairs (seed's N·N)": "seed's N·N pairs",
+    "pairs under zaremba": "pairs, zaremba",
+    "weights of the LM under zaremba": "LM weights, zaremba",
+    "test time (all units)": "test time",
+}
 FIT_COLOR = "#0072B2"
-METRICS = {"train_eval_ppl": "train perplexity (eval mode)", "valid_ppl": "valid perplexity",
-           "gap": "gap valid / train (eval mode)", "train_dropout_ppl": "train perplexity (with dropout)"}
+METRICS = {
+    "train_eval_ppl": "train perplexity (eval mode)",
+    "valid_ppl": "valid perplexity",
+    "gap": "gap valid / train (eval mode)",
+    "train_dropout_ppl": "train perplexity (with dropout)",
+}
 #: Font sizes (points) that stay legible projected: notes under a figure, labels inside it.
 NOTE_SIZE = 12
 LABEL_SIZE = 13
@@ -77,8 +92,17 @@ def rate_color(p: float, i: int = 0) -> str:
 
 
 def _empty(ax, text: str) -> None:
-    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=LABEL_SIZE, color="#666666",
-            wrap=True)
+    ax.text(
+        0.5,
+        0.5,
+        text,
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=LABEL_SIZE,
+        color="#666666",
+        wrap=True,
+    )
     ax.set_xticks([])
     ax.set_yticks([])
 
@@ -97,8 +121,10 @@ def _note(fig: Figure, text: str) -> None:
 def _grid_note(grid: pd.DataFrame) -> str:
     """Which recorded runs a figure shows, and under which budget (figure text)."""
     st, b = grid_status(grid), GRID["budget"]
-    note = (f"results/{GRID_PATH}: {st.done} of {st.total} cells, seed {', '.join(map(str, GRID['seeds']))}; "
-            f"first {b['max_train_tokens']:,} PTB training tokens, {b['epochs']} epochs.")
+    note = (
+        f"results/{GRID_PATH}: {st.done} of {st.total} cells, seed {', '.join(map(str, GRID['seeds']))}; "
+        f"first {b['max_train_tokens']:,} PTB training tokens, {b['epochs']} epochs."
+    )
     return note + (f" {len(st.missing)} runs not yet recorded." if st.missing else "")
 
 
@@ -113,8 +139,9 @@ def size_axis(ax, sizes) -> None:
 # --------------------------------------------------------------------------------------------
 # Theory
 # --------------------------------------------------------------------------------------------
-def plot_theory(hidden_size: int = 200, dropout: float = 0.5, *, fixed_layout: bool = False,
-                title: str | None = None) -> Figure:
+def plot_theory(
+    hidden_size: int = 200, dropout: float = 0.5, *, fixed_layout: bool = False, title: str | None = None
+) -> Figure:
     """Left: each candidate's N_eq at (N, p) as a bar. Right: N_eq/N against p for every candidate,
     the current p marked. ``fixed_layout``: fixed margins (fast redraws in the panel)."""
     with mpl.rc_context(BOOK_RC):
@@ -129,9 +156,16 @@ def plot_theory(hidden_size: int = 200, dropout: float = 0.5, *, fixed_layout: b
     ax1.barh(ys, [cands[n] for n in names], color=colors, height=0.6)
     for y, n in zip(ys, names):  # inside the bar's end when it is long enough: clear of the dotted N line
         inside = cands[n] > 0.3 * hidden_size
-        ax1.annotate(f"{cands[n]:.1f}", (cands[n], y), xytext=(-5 if inside else 4, 0), textcoords="offset points",
-                     va="center", ha="right" if inside else "left", fontsize=LABEL_SIZE,
-                     color="white" if inside else "black")
+        ax1.annotate(
+            f"{cands[n]:.1f}",
+            (cands[n], y),
+            xytext=(-5 if inside else 4, 0),
+            textcoords="offset points",
+            va="center",
+            ha="right" if inside else "left",
+            fontsize=LABEL_SIZE,
+            color="white" if inside else "black",
+        )
     ax1.set_yticks(ys)
     ax1.set_yticklabels([n.replace(" under ", "\nunder ").replace(" (all", "\n(all") for n in names], fontsize=12)
     ax1.axvline(hidden_size, color="#333333", linestyle=":", linewidth=1.4)
@@ -152,8 +186,12 @@ def plot_theory(hidden_size: int = 200, dropout: float = 0.5, *, fixed_layout: b
     ax2.set_title("N_eq / N at every rate", loc="left", fontsize=14)
     ax2.legend(loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False, fontsize=12)  # clear of every curve
     lo = min(cands.values())
-    fig.suptitle(title or f"The counts disagree: N_eq from {lo:.0f} to {hidden_size} units at p = {dropout:.2f}",
-                 x=0.01, ha="left", fontsize=BOOK_RC["axes.titlesize"])
+    fig.suptitle(
+        title or f"The counts disagree: N_eq from {lo:.0f} to {hidden_size} units at p = {dropout:.2f}",
+        x=0.01,
+        ha="left",
+        fontsize=BOOK_RC["axes.titlesize"],
+    )
     note = "2 layers, 10k vocabulary; the seed's N·N pairs coincide with the units (dotted on top). No training."
     if fixed_layout:
         fig.text(0.01, 0.01, note, fontsize=NOTE_SIZE, color="#555555", ha="left", va="bottom")
@@ -165,8 +203,9 @@ def plot_theory(hidden_size: int = 200, dropout: float = 0.5, *, fixed_layout: b
 # --------------------------------------------------------------------------------------------
 # The grid
 # --------------------------------------------------------------------------------------------
-def plot_heatmaps(grid: pd.DataFrame, metrics=("train_eval_ppl", "valid_ppl", "gap"), *,
-                  title: str | None = None) -> Figure:
+def plot_heatmaps(
+    grid: pd.DataFrame, metrics=("train_eval_ppl", "valid_ppl", "gap"), *, title: str | None = None
+) -> Figure:
     """One heat map per metric over N × p, the value written in each cell; missing cells hatched."""
     fig, axes = new_figure((4.6 * len(metrics), 5.0), 1, len(metrics))
     axes = np.atleast_1d(axes)
@@ -178,19 +217,32 @@ def plot_heatmaps(grid: pd.DataFrame, metrics=("train_eval_ppl", "valid_ppl", "g
         cmap = mpl.colormaps["viridis_r"]
         if finite.size:
             lo, hi = float(finite.min()), float(finite.max())
-            norm = (mpl.colors.LogNorm(lo, max(hi, lo * 1.001)) if metric != "gap"
-                    else mpl.colors.Normalize(lo, max(hi, lo + 1e-3)))
+            norm = (
+                mpl.colors.LogNorm(lo, max(hi, lo * 1.001))
+                if metric != "gap"
+                else mpl.colors.Normalize(lo, max(hi, lo + 1e-3))
+            )
             ax.imshow(np.ma.masked_invalid(t), cmap=cmap, norm=norm, aspect="auto", origin="lower")
-        for i, p in enumerate(rates):
-            for j, n in enumerate(sizes):
+        for i in range(len(rates)):
+            for j in range(len(sizes)):
                 v = t[i, j]
                 if np.isfinite(v):
                     shade = norm(v)
-                    ax.text(j, i, f"{v:.2f}" if metric == "gap" else f"{v:.0f}", ha="center", va="center",
-                            fontsize=12, color="white" if shade > 0.55 else "black")
+                    ax.text(
+                        j,
+                        i,
+                        f"{v:.2f}" if metric == "gap" else f"{v:.0f}",
+                        ha="center",
+                        va="center",
+                        fontsize=12,
+                        color="white" if shade > 0.55 else "black",
+                    )
                 else:
-                    ax.add_patch(mpl.patches.Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="white",
-                                                       edgecolor="#bbbbbb", hatch="//", linewidth=0))
+                    ax.add_patch(
+                        mpl.patches.Rectangle(
+                            (j - 0.5, i - 0.5), 1, 1, facecolor="white", edgecolor="#bbbbbb", hatch="//", linewidth=0
+                        )
+                    )
                     ax.text(j, i, "—", ha="center", va="center", fontsize=12, color="#888888")
         ax.set_xlim(-0.5, len(sizes) - 0.5)
         ax.set_ylim(-0.5, len(rates) - 0.5)
@@ -203,8 +255,9 @@ def plot_heatmaps(grid: pd.DataFrame, metrics=("train_eval_ppl", "valid_ppl", "g
         for s in ax.spines.values():
             s.set_visible(False)
     axes[0].set_ylabel("dropout rate p")
-    fig.suptitle(title or "The grid: dropout rate p × hidden size N", x=0.01, ha="left",
-                 fontsize=BOOK_RC["axes.titlesize"])
+    fig.suptitle(
+        title or "The grid: dropout rate p × hidden size N", x=0.01, ha="left", fontsize=BOOK_RC["axes.titlesize"]
+    )
     _note(fig, _grid_note(grid) + " Darker = higher; hatched = not yet recorded.")
     return fig
 
@@ -227,8 +280,10 @@ def plot_vs_size(grid: pd.DataFrame, *, title: str | None = None) -> Figure:
         ax.set_yscale("log")
         log_ticks(ax, min(vals), max(vals))
         handles, labels = ax.get_legend_handles_labels()
-        handles += [mpl.lines.Line2D([], [], color="#555555", linestyle="--"),
-                    mpl.lines.Line2D([], [], color="#555555", linestyle="-")]
+        handles += [
+            mpl.lines.Line2D([], [], color="#555555", linestyle="--"),
+            mpl.lines.Line2D([], [], color="#555555", linestyle="-"),
+        ]
         labels += ["train, eval mode (dashed)", "valid (solid)"]
         ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=12)
     ax.set_xlabel("hidden size N (units per layer, log scale)")
@@ -260,18 +315,33 @@ def plot_equivalent_size(fit: AlphaFit, *, title: str | None = None) -> Figure:
             ok = part.status == "ok"
             if "n_eq_low" in part:
                 err = np.array([part.n_eq[ok] - part.n_eq_low[ok], part.n_eq_high[ok] - part.n_eq[ok]])
-                ax1.errorbar(x[ok], part.n_eq[ok], yerr=np.clip(np.nan_to_num(err), 0, None), fmt="none", ecolor=c,
-                             elinewidth=1.5)
+                ax1.errorbar(
+                    x[ok],
+                    part.n_eq[ok],
+                    yerr=np.clip(np.nan_to_num(err), 0, None),
+                    fmt="none",
+                    ecolor=c,
+                    elinewidth=1.5,
+                )
             ax1.plot(x[ok], part.n_eq[ok], "o", color=c, markersize=8)
             for marker, st in (("v", "worse"), ("^", "better"), ("D", "near smallest"), ("D", "near best")):
                 sel = part.status == st
                 if sel.any():
-                    ax1.plot(x[sel], part.bound[sel], marker, color=c, markersize=8, markerfacecolor="white",
-                             markeredgewidth=2)
+                    ax1.plot(
+                        x[sel],
+                        part.bound[sel],
+                        marker,
+                        color=c,
+                        markersize=8,
+                        markerfacecolor="white",
+                        markeredgewidth=2,
+                    )
         present = set(table.status)
-        for marker, sts, label in (("v", {"worse"}, f"worse than N = {min(sizes)}"),
-                                   ("^", {"better"}, "better than all p = 0"),
-                                   ("D", {"near smallest", "near best"}, "≈ an end of p = 0")):
+        for marker, sts, label in (
+            ("v", {"worse"}, f"worse than N = {min(sizes)}"),
+            ("^", {"better"}, "better than all p = 0"),
+            ("D", {"near smallest", "near best"}, "≈ an end of p = 0"),
+        ):
             if present & sts:
                 ax1.plot([], [], marker, color="#555555", markerfacecolor="white", label=label)
         ax1.set_xscale("log")
@@ -287,23 +357,44 @@ def plot_equivalent_size(fit: AlphaFit, *, title: str | None = None) -> Figure:
         # right: α per rate, the candidates as α(p), the pooled fit
         ps = np.linspace(0.05, 0.75, 40)
         curves = candidate_alpha_curves(max(sizes), ps)
-        labels = {"units": "α = 1: units, seed's N·N pairs", "weights of the LM under zaremba":
-                  f"weights of the LM (N = {max(sizes)})", "pairs under zaremba": "pairs under zaremba",
-                  "test time (all units)": "α = 0: test time"}
+        labels = {
+            "units": "α = 1: units, seed's N·N pairs",
+            "weights of the LM under zaremba": f"weights of the LM (N = {max(sizes)})",
+            "pairs under zaremba": "pairs under zaremba",
+            "test time (all units)": "α = 0: test time",
+        }
         for name, label in labels.items():
-            ax2.plot(ps, curves[name], color=CANDIDATE_COLORS[name], linewidth=1.5, label=label,
-                     linestyle="--" if name == "weights of the LM under zaremba" else "-")
+            ax2.plot(
+                ps,
+                curves[name],
+                color=CANDIDATE_COLORS[name],
+                linewidth=1.5,
+                label=label,
+                linestyle="--" if name == "weights of the LM under zaremba" else "-",
+            )
         if np.isfinite(fit.pooled["alpha"]):
-            ax2.axhline(fit.pooled["alpha"], color=FIT_COLOR, linestyle=":", linewidth=2,
-                        label=f"pooled fit: α = {fit.pooled['alpha']:.2f}")
+            ax2.axhline(
+                fit.pooled["alpha"],
+                color=FIT_COLOR,
+                linestyle=":",
+                linewidth=2,
+                label=f"pooled fit: α = {fit.pooled['alpha']:.2f}",
+            )
         has = by_rate[by_rate.n > 0]
         for i, (p, r) in enumerate(has.iterrows()):
             c = rate_color(p, i)
             if np.isfinite(r.se):
                 ax2.errorbar([p], [r.alpha], yerr=[fit.k * r.se], fmt="none", ecolor=c, elinewidth=2.5, capsize=6)
             band = f" ± {fit.k * r.se:.2f}" if np.isfinite(r.se) else ""
-            ax2.plot([p], [r.alpha], "o", color=c, markersize=10, markeredgecolor="white",
-                     label=f"p = {p:g}: α = {r.alpha:.2f}{band}")
+            ax2.plot(
+                [p],
+                [r.alpha],
+                "o",
+                color=c,
+                markersize=10,
+                markeredgecolor="white",
+                label=f"p = {p:g}: α = {r.alpha:.2f}{band}",
+            )
         top = float((has.alpha + fit.k * has.se.fillna(0)).max()) if len(has) else 1.0
         bottom = float((has.alpha - fit.k * has.se.fillna(0)).min()) if len(has) else 0.0
         ax2.set_ylim(min(-0.1, bottom - 0.1), max(1.3, top + 0.1))
@@ -318,13 +409,18 @@ def plot_equivalent_size(fit: AlphaFit, *, title: str | None = None) -> Figure:
     ax2.set_xlabel("dropout rate p")
     ax2.set_ylabel("α in N_eq = N(1−p)^α")
     ax2.set_title(f"α per dropout rate (± {fit.k:g} s.e.), beside the counts", loc="left", fontsize=14)
-    fig.suptitle(title or f"Equivalent size from {METRICS[fit.metric]}", x=0.01, ha="left",
-                 fontsize=BOOK_RC["axes.titlesize"])
+    fig.suptitle(
+        title or f"Equivalent size from {METRICS[fit.metric]}", x=0.01, ha="left", fontsize=BOOK_RC["axes.titlesize"]
+    )
     sd = fit.noise.sd
-    _note(fig, f"Left bars: central 95 % of N_eq over {fit.draws} redraws of every perplexity with the seed noise "
-               f"(sd of log perplexity {sd:.3f}). Right bars: ± {fit.k:g} s.e., seed noise and scatter over sizes."
-          if math.isfinite(sd) else "N_eq: the undropped size with the same perplexity (log-log interpolation); "
-                                    "no seed-noise estimate recorded.")
+    _note(
+        fig,
+        f"Left bars: central 95 % of N_eq over {fit.draws} redraws of every perplexity with the seed noise "
+        f"(sd of log perplexity {sd:.3f}). Right bars: ± {fit.k:g} s.e., seed noise and scatter over sizes."
+        if math.isfinite(sd)
+        else "N_eq: the undropped size with the same perplexity (log-log interpolation); "
+        "no seed-noise estimate recorded.",
+    )
     return fig
 
 
@@ -343,18 +439,26 @@ def plot_inference(inference: dict | None, *, title: str | None = None) -> Figur
         mc, ens = inference["mc_dropout_ppl"], inference["ensemble_ppl"]
         ws, dp, ep = s["weight_scaling"], s["dropout_parameters"], s["member_parameters"]
         c = RATE_COLORS[0.5]
-        ax.axhline(ws, color=c, linestyle=":", linewidth=2,
-                   label=f"weight scaling (1 pass, {dp / 1e6:.2f}M params): {ws:.1f}")
+        ax.axhline(
+            ws, color=c, linestyle=":", linewidth=2, label=f"weight scaling (1 pass, {dp / 1e6:.2f}M params): {ws:.1f}"
+        )
         ax.plot(range(1, len(mc) + 1), mc, "o-", color=c, label=f"MC dropout, S samples: {mc[-1]:.1f} at S = {len(mc)}")
-        ax.plot(range(1, len(ens) + 1), ens, "s-", color=SCHEME_COLORS["none"],
-                label=f"ensemble of K undropped ({ep / 1e6:.2f}M each): {ens[-1]:.1f} at K = {len(ens)}")
+        ax.plot(
+            range(1, len(ens) + 1),
+            ens,
+            "s-",
+            color=SCHEME_COLORS["none"],
+            label=f"ensemble of K undropped ({ep / 1e6:.2f}M each): {ens[-1]:.1f} at K = {len(ens)}",
+        )
         vals = [ws, *mc, *ens]
         ax.set_yscale("log")
         log_ticks(ax, min(vals), max(vals))
         ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
         ax.legend(loc="upper right", frameon=False, fontsize=12)
-        note = (f"results/{GRID_PATH}/inference.json ({inference.get('split', 'valid')} split): dropout model "
-                f"{s['cell']}; ensemble {inference['ensemble_cells'][0]} … {inference['ensemble_cells'][-1]}.")
+        note = (
+            f"results/{GRID_PATH}/inference.json ({inference.get('split', 'valid')} split): dropout model "
+            f"{s['cell']}; ensemble {inference['ensemble_cells'][0]} … {inference['ensemble_cells'][-1]}."
+        )
     ax.set_xlabel("forward passes averaged (S samples / K members)")
     ax.set_ylabel("perplexity")
     ax.set_title(title or "At inference: weight scaling, MC dropout, or an ensemble of small models", loc="left")
@@ -374,16 +478,24 @@ def _html_table(df: pd.DataFrame) -> str:
             f"<td style='padding:2px 10px;text-align:right'>{'' if pd.isna(v) else html.escape(str(v))}</td>" for v in r
         )
         rows.append(f"<tr><td style='padding:2px 10px'>{html.escape(str(idx))}</td>{cells}</tr>")
-    return (f"<table style='font-size:18px;border-collapse:collapse'><tr><th></th>{head}</tr>"
-            + "".join(rows) + "</table>")
+    return (
+        f"<table style='font-size:18px;border-collapse:collapse'><tr><th></th>{head}</tr>" + "".join(rows) + "</table>"
+    )
 
 
 class TheoryPanel(FigurePanel):
     """Sliders N (units per layer) and p → every candidate N_eq, its α, parameters and MACs."""
 
     def __init__(self, hidden_size: int = 200, dropout: float = 0.5):
-        self.size = W.IntSlider(value=hidden_size, min=10, max=1500, step=10, description="hidden size N",
-                                continuous_update=False, style=STYLE)
+        self.size = W.IntSlider(
+            value=hidden_size,
+            min=10,
+            max=1500,
+            step=10,
+            description="hidden size N",
+            continuous_update=False,
+            style=STYLE,
+        )
         self.rate = rate_slider(dropout, "dropout rate p", max=0.8)
         self.readout = W.HTML()
         self.image = image_widget()
@@ -408,8 +520,14 @@ class TheoryPanel(FigurePanel):
 #: Where a label may go around its point (offset in points, alignment), in order of preference.
 #: A point on the falling p = 0 curve has free space below-left of it; other labels try above first.
 _OK_SPOTS = ((-5, -5, "right", "top"), (5, -5, "left", "top"), (-5, 5, "right", "bottom"), (5, 5, "left", "bottom"))
-_OTHER_SPOTS = ((0, 9, "center", "bottom"), (0, -9, "center", "top"), (8, 8, "left", "bottom"),
-                (-8, 8, "right", "bottom"), (8, -8, "left", "top"), (-8, -8, "right", "top"))
+_OTHER_SPOTS = (
+    (0, 9, "center", "bottom"),
+    (0, -9, "center", "top"),
+    (8, 8, "left", "bottom"),
+    (-8, 8, "right", "bottom"),
+    (8, -8, "left", "top"),
+    (-8, -8, "right", "top"),
+)
 
 
 def _place(ax, renderer, text: str, xy, spots, obstacles: list, **kw):
@@ -424,8 +542,11 @@ def _place(ax, renderer, text: str, xy, spots, obstacles: list, **kw):
         label = ax.annotate(text, xy, xytext=(dx, dy), textcoords="offset points", ha=ha, va=va, **kw)
         ext = label.get_window_extent(renderer)
         inside = box.x0 <= ext.x0 and ext.x1 <= box.x1 and box.y0 <= ext.y0 and ext.y1 <= box.y1
-        if inside and not any(c.intersects_bbox(ext, filled=False) for c in curves) and \
-                not any(ext.overlaps(o) for o in obstacles):
+        if (
+            inside
+            and not any(c.intersects_bbox(ext, filled=False) for c in curves)
+            and not any(ext.overlaps(o) for o in obstacles)
+        ):
             break
     obstacles.append(label.get_window_extent(renderer))
     return label
@@ -442,11 +563,17 @@ def _label_cells(ax, cells, metric: str, color: str) -> None:
             ax.plot([n_eq], [v], "x", color="#333333", markersize=8)
     for n, v, n_eq, st in zip(cells.hidden_size, cells[metric], cells.n_eq, cells.status):
         if st == "ok":
-            _place(ax, renderer, f"N_eq ≈ {n_eq:.0f}", (n_eq, v), _OK_SPOTS, placed, fontsize=LABEL_SIZE,
-                   color="#222222")
+            _place(
+                ax, renderer, f"N_eq ≈ {n_eq:.0f}", (n_eq, v), _OK_SPOTS, placed, fontsize=LABEL_SIZE, color="#222222"
+            )
         else:
-            text = {"worse": f"N_eq < {min(GRID['sizes'])}", "better": "better than all p = 0",
-                    "near smallest": "≈ smallest p = 0", "near best": "≈ best p = 0", "no base": "no p = 0 row"}[st]
+            text = {
+                "worse": f"N_eq < {min(GRID['sizes'])}",
+                "better": "better than all p = 0",
+                "near smallest": "≈ smallest p = 0",
+                "near best": "≈ best p = 0",
+                "no base": "no p = 0 row",
+            }[st]
             _place(ax, renderer, text, (n, v), _OTHER_SPOTS, placed, fontsize=LABEL_SIZE - 1, color="#555555")
 
 
@@ -481,8 +608,10 @@ def equivalence_figure(grid: pd.DataFrame, dropout: float, metric: str = "train_
         ok = cells[cells.status == "ok"]
         if len(ok):
             ratio = ok.n_eq / ok.hidden_size
-            title = (f"At p = {dropout:g} each dropout model matches an undropped one "
-                     f"{ratio.min():.0%}–{ratio.max():.0%} its size")
+            title = (
+                f"At p = {dropout:g} each dropout model matches an undropped one "
+                f"{ratio.min():.0%}–{ratio.max():.0%} its size"
+            )
     ax.set_xlabel("hidden size N (log scale)")
     ax.set_ylabel(METRICS[metric])
     ax.set_title(title, loc="left")
@@ -496,10 +625,13 @@ class EquivalencePanel(FigurePanel):
     def __init__(self, grid: pd.DataFrame | None = None, dropout: float = 0.5, metric: str = "train_eval_ppl"):
         self.grid = load() if grid is None else grid
         rates = [p for p in GRID["rates"] if p > 0]
-        self.rate = W.ToggleButtons(options=[(f"{p:g}", p) for p in rates], value=dropout, description="p",
-                                    style=STYLE)
-        self.metric = W.ToggleButtons(options=[("train (eval mode)", "train_eval_ppl"), ("valid", "valid_ppl")],
-                                      value=metric, description="perplexity", style=STYLE)
+        self.rate = W.ToggleButtons(options=[(f"{p:g}", p) for p in rates], value=dropout, description="p", style=STYLE)
+        self.metric = W.ToggleButtons(
+            options=[("train (eval mode)", "train_eval_ppl"), ("valid", "valid_ppl")],
+            value=metric,
+            description="perplexity",
+            style=STYLE,
+        )
         self.readout = W.HTML()
         self.image = image_widget()
         super().__init__([self.rate, self.metric, self.readout, self.image])
@@ -516,6 +648,5 @@ class EquivalencePanel(FigurePanel):
 
     def update(self) -> None:
         st = self.state()
-        self.readout.value = (_html_table(st) if len(st) else
-                              f"<i>No recorded cell at p = {self.rate.value:g} yet.</i>")
+        self.readout.value = _html_table(st) if len(st) else f"<i>No recorded cell at p = {self.rate.value:g} yet.</i>"
         self._set_figure(equivalence_figure(self.grid, self.rate.value, self.metric.value))

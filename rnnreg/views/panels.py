@@ -16,24 +16,26 @@ Panels:
 ``PresetExplorer``  the paper's three configurations with their published perplexities
 ``TrainingPanel``   Train button + progress line + a live curve, for quick seeded runs on a PTB slice
 """
+
 from __future__ import annotations
 
 import base64
 import html
 import inspect
 import time
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import ipywidgets as W
 import pandas as pd
 
 from ..analysis.runs import parameter_count
 from ..analysis.schemes import CONNECTION_LABELS, SCHEME_INFO, sample_masks, sites
+from ..config import PRESETS, Config
 from ..data import Corpus
 from ..live import QUICK, estimate_seconds, quick_config, run_label, train_side_by_side, worker_count
 from ..model import LSTMLM, SCHEMES, lstm_step, recurrence_masks
 from ..published import MODEL_NAMES, reported
-from ..train import PRESETS, Config, curve_findings
+from ..train import curve_findings
 from .diagrams import draw_information_path, draw_unrolled_lstm
 from .plots import plot_comparison, plot_curves, plot_masks
 from .style import to_png
@@ -42,8 +44,22 @@ from .style import to_png
 RECURRENT_SWEEP_SCHEMES = ("everywhere", "memory", "variational", "weight_drop")
 RECURRENT_RATE_OPTIONS = (0.0, 0.1, 0.25, 0.5, 0.75)
 SCHEME_OPTIONS = [(f"{s} — {SCHEME_INFO[s]['title']}", s) for s in SCHEMES]
+PLOTS = ("curves", "comparison")
+MAX_SEED = 10_000  # the seed boxes' range
 _WIDE = W.Layout(width="auto")
 STYLE = {"description_width": "initial"}
+
+
+def check_range(option: str, value, lo, hi=None) -> None:
+    """Refuse a value outside ``[lo, hi]`` (a widget would clamp it without a word)."""
+    if not lo <= value <= (value if hi is None else hi):
+        allowed = f"at least {lo:,}" if hi is None else f"between {lo:,} and {hi:,}"
+        raise ValueError(f"{option} must be {allowed}, got {value!r}")
+
+
+def check_choice(option: str, value, choices: Sequence) -> None:
+    if value not in choices:
+        raise ValueError(f"{option} must be one of {', '.join(map(str, choices))}; got {value!r}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -51,29 +67,47 @@ STYLE = {"description_width": "initial"}
 # --------------------------------------------------------------------------------------------
 def scheme_picker(value: str = "zaremba", schemes: Sequence[str] = SCHEMES, description: str = "scheme") -> W.Dropdown:
     """A dropdown of dropout schemes (label: name and one-line description)."""
+    check_choice(description, value, schemes)
     options = [o for o in SCHEME_OPTIONS if o[1] in schemes]
-    return W.Dropdown(options=options, value=value, description=description, style=STYLE,
-                      layout=W.Layout(width="480px"))
+    return W.Dropdown(
+        options=options, value=value, description=description, style=STYLE, layout=W.Layout(width="480px")
+    )
 
 
-def schemes_picker(value: Sequence[str] = ("none", "zaremba"), schemes: Sequence[str] = SCHEMES,
-                   description: str = "schemes") -> W.SelectMultiple:
+def schemes_picker(
+    value: Sequence[str] = ("none", "zaremba"), schemes: Sequence[str] = SCHEMES, description: str = "schemes"
+) -> W.SelectMultiple:
     """Several schemes at once (ctrl/shift-click)."""
-    return W.SelectMultiple(options=list(schemes), value=tuple(value), description=description,
-                            rows=min(len(schemes), 7), style=STYLE)
+    for v in value:
+        check_choice(description, v, schemes)
+    return W.SelectMultiple(
+        options=list(schemes), value=tuple(value), description=description, rows=min(len(schemes), 7), style=STYLE
+    )
 
 
 def rate_slider(
-    value: float = 0.5, description: str = "dropout", max: float = 0.9, step: float = 0.05
+    value: float = 0.5, description: str = "dropout", max: float = 0.9, step: float = 0.05, option: str = ""
 ) -> W.FloatSlider:
-    """A probability slider in [0, max]."""
-    return W.FloatSlider(value=value, min=0.0, max=max, step=step, description=description,
-                         readout_format=".2f", continuous_update=False, style=STYLE)
+    """A probability slider in [0, max]; ``value`` outside it is a ValueError naming ``option``."""
+    check_range(option or description, value, 0.0, max)
+    return W.FloatSlider(
+        value=value,
+        min=0.0,
+        max=max,
+        step=step,
+        description=description,
+        readout_format=".2f",
+        continuous_update=False,
+        style=STYLE,
+    )
 
 
-def int_slider(value: int, lo: int, hi: int, step: int, description: str) -> W.IntSlider:
-    return W.IntSlider(value=value, min=lo, max=hi, step=step, description=description,
-                       continuous_update=False, style=STYLE)
+def int_slider(value: int, lo: int, hi: int, step: int, description: str, option: str = "") -> W.IntSlider:
+    """An integer slider in [lo, hi]; ``value`` outside it is a ValueError naming ``option``."""
+    check_range(option or description, value, lo, hi)
+    return W.IntSlider(
+        value=value, min=lo, max=hi, step=step, description=description, continuous_update=False, style=STYLE
+    )
 
 
 def image_widget() -> W.Image:
@@ -100,8 +134,9 @@ class StaticFallback:
     _display_handle = None
 
     def static_note(self) -> str:
-        return (f"[{type(self).__name__}: a still of its last state; its controls work in JupyterLab "
-                f"with a running kernel]")
+        return (
+            f"[{type(self).__name__}: a still of its last state; its controls work in JupyterLab with a running kernel]"
+        )
 
     def static_bundle(self) -> dict[str, str]:
         image = getattr(self, "image", None)
@@ -168,11 +203,13 @@ class MaskExplorer(FigurePanel):
 
     def __init__(self, scheme: str = "zaremba", rate: float = 0.5, steps: int = 20, units: int = 16, seed: int = 0):
         self.scheme = scheme_picker(scheme)
-        self.rate = rate_slider(rate, "dropout rate")
-        self.steps = int_slider(steps, 5, 50, 5, "time steps")
+        self.rate = rate_slider(rate, "dropout rate", option="rate")
+        self.steps = int_slider(steps, 5, 50, 5, "time steps", option="steps")
         self.units = int_slider(units, 4, 64, 4, "units")
-        self.seed = W.BoundedIntText(value=seed, min=0, max=10_000, description="seed", style=STYLE,
-                                     layout=W.Layout(width="160px"))
+        check_range("seed", seed, 0, MAX_SEED)
+        self.seed = W.BoundedIntText(
+            value=seed, min=0, max=MAX_SEED, description="seed", style=STYLE, layout=W.Layout(width="160px")
+        )
         self.image = image_widget()
         self.masks: dict = {}
         super().__init__([self.scheme, W.HBox([self.rate, self.steps]), W.HBox([self.units, self.seed]), self.image])
@@ -181,8 +218,9 @@ class MaskExplorer(FigurePanel):
 
     def update(self) -> None:
         s = self.scheme.value
-        self.masks = sample_masks(s, steps=self.steps.value, units=self.units.value,
-                                      rate=self.rate.value, seed=self.seed.value)
+        self.masks = sample_masks(
+            s, steps=self.steps.value, units=self.units.value, rate=self.rate.value, seed=self.seed.value
+        )
         if self.masks:
             fig = plot_masks(
                 self.masks,
@@ -199,7 +237,7 @@ class InformationPath(FigurePanel):
 
     def __init__(self, scheme: str = "zaremba", lag: int = 4):
         self.scheme = scheme_picker(scheme)
-        self.lag = int_slider(lag, 1, 8, 1, "lag (steps)")
+        self.lag = int_slider(lag, 1, 8, 1, "lag (steps)", option="lag")
         self.image = image_widget()
         super().__init__([W.HBox([self.scheme, self.lag]), self.image])
         self._observe(self.scheme, self.lag)
@@ -235,8 +273,10 @@ def source_html(objects: Iterable) -> str:
     parts = []
     for obj in objects:
         src = inspect.getsource(obj)
-        parts.append(f"<p><code>{html.escape(obj.__module__)}.{html.escape(obj.__qualname__)}</code></p>"
-                     + render(inspect.cleandoc("\n" + src) if src.startswith(" ") else src))
+        parts.append(
+            f"<p><code>{html.escape(obj.__module__)}.{html.escape(obj.__qualname__)}</code></p>"
+            + render(inspect.cleandoc("\n" + src) if src.startswith(" ") else src)
+        )
     return "\n".join(parts)
 
 
@@ -253,8 +293,10 @@ class CodeViewer(StaticFallback, W.VBox):
     def update(self) -> None:
         s = self.scheme.value
         site_text = ", ".join(f"{CONNECTION_LABELS[x.connection]} ({x.mask})" for x in sites(s)) or "none"
-        self.code.value = (f"<p><b>{html.escape(s)}</b>: {html.escape(SCHEME_INFO[s]['source'])}. "
-                           f"Sites: {html.escape(site_text)}.</p>" + source_html(SCHEME_CODE[s]))
+        self.code.value = (
+            f"<p><b>{html.escape(s)}</b>: {html.escape(SCHEME_INFO[s]['source'])}. "
+            f"Sites: {html.escape(site_text)}.</p>" + source_html(SCHEME_CODE[s])
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -266,18 +308,23 @@ def preset_row(name: str) -> dict:
     params = parameter_count(name)
     paper, tf = reported(name, "paper"), reported(name, "tf")
     return {
-        "model": MODEL_NAMES[name], "layers × units": f"{p['num_layers']} × {p['hidden_size']}",
-        "parameters (M)": round(params / 1e6, 2), "unroll steps": p["steps"], "init ±": p["init_scale"],
-        "dropout": p["dropout"], "epochs": p["epochs"],
+        "model": MODEL_NAMES[name],
+        "layers × units": f"{p['num_layers']} × {p['hidden_size']}",
+        "parameters (M)": round(params / 1e6, 2),
+        "unroll steps": p["steps"],
+        "init ±": p["init_scale"],
+        "dropout": p["dropout"],
+        "epochs": p["epochs"],
         "lr schedule": f"1, then ÷{p['lr_decay']:g} per epoch from epoch {first_decayed(name)} (the authors' code)",
-        "grad clip": p["clip"], "paper valid / test": f"{paper['valid']} / {paper['test']}",
+        "grad clip": p["clip"],
+        "paper valid / test": f"{paper['valid']} / {paper['test']}",
         "TF tutorial valid / test": f"{tf['valid']} / {tf['test']}",
     }
 
 
 def first_decayed(name: str) -> int:
     """The first epoch a preset trains at a decayed learning rate, by the schedule it runs."""
-    config = Config.preset(name)
+    config = Config.from_preset(name)
     return next(e for e in range(1, config.epochs + 1) if config.lr_at(e) < config.lr)
 
 
@@ -290,6 +337,7 @@ class PresetExplorer(StaticFallback, W.VBox):
     """Dropdown of the paper's three models -> their recipe and published numbers."""
 
     def __init__(self, preset: str = "medium"):
+        check_choice("preset", preset, list(PRESETS))
         self.preset = W.ToggleButtons(options=list(PRESETS), value=preset, description="model", style=STYLE)
         self.table = W.HTML()
         super().__init__([self.preset, self.table])
@@ -298,8 +346,11 @@ class PresetExplorer(StaticFallback, W.VBox):
 
     def update(self) -> None:
         row = preset_row(self.preset.value)
-        body = "".join(f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(k)}</th>"
-                       f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>" for k, v in row.items())
+        body = "".join(
+            f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(k)}</th>"
+            f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
+            for k, v in row.items()
+        )
         self.table.value = f"<table style='font-size:110%;margin-left:0'>{body}</table>"
 
 
@@ -314,18 +365,43 @@ class TrainingPanel(StaticFallback, W.VBox):
     events arrive from ``rnnreg.train.train(callbacks=...)``. ``run()`` does what a click does
     (headless default).
     ``table()`` gives the last epoch of each run as a DataFrame, rounded.
+
+    A value outside its control's range is a ``ValueError`` naming the option (a widget would clamp
+    it without a word); ``train_tokens`` or ``valid_tokens`` beyond a split mean the whole split.
     """
 
-    def __init__(self, corpus: Corpus, *, schemes: Sequence[str] = ("none", "zaremba"), choose_schemes: bool = False,
-                 hidden_size: int = QUICK["hidden_size"], train_tokens: int = QUICK["train_tokens"],
-                 valid_tokens: int = QUICK["valid_tokens"], epochs: int = QUICK["epochs"],
-                 dropout: float = QUICK["dropout"], batch_size: int = QUICK["batch_size"],
-                 steps: int = QUICK["steps"], seed: int = QUICK["seed"], plot: str = "curves",
-                 recurrent_rates: Sequence[float] | None = None,
-                 workers: int | None = None, log_every: int = 10, redraw_every_s: float = 2.0,
-                 title: str | None = None):
+    def __init__(
+        self,
+        corpus: Corpus,
+        *,
+        schemes: Sequence[str] = ("none", "zaremba"),
+        choose_schemes: bool = False,
+        hidden_size: int = QUICK["hidden_size"],
+        train_tokens: int = QUICK["train_tokens"],
+        valid_tokens: int = QUICK["valid_tokens"],
+        epochs: int = QUICK["epochs"],
+        dropout: float = QUICK["dropout"],
+        batch_size: int = QUICK["batch_size"],
+        steps: int = QUICK["steps"],
+        seed: int = QUICK["seed"],
+        plot: str = "curves",
+        recurrent_rates: Sequence[float] | None = None,
+        workers: int | None = None,
+        log_every: int = 10,
+        redraw_every_s: float = 2.0,
+        title: str | None = None,
+    ):
+        check_choice("plot", plot, PLOTS)
+        for scheme in schemes:
+            check_choice("schemes", scheme, SCHEMES)
+        check_range("batch_size", batch_size, 1)
+        check_range("valid_tokens", valid_tokens, 2 * batch_size)  # validation: two tokens a stream
+        check_range("train_tokens", train_tokens, 1_000)
+        check_range("seed", seed, 0, MAX_SEED)
         self.corpus = corpus
-        self.valid_tokens, self.batch_size = valid_tokens, batch_size
+        # beyond a split means the whole split: the slider and the figure's note say how many tokens that is
+        self.valid_tokens, self.batch_size = min(valid_tokens, len(corpus.valid)), batch_size
+        train_tokens = min(train_tokens, len(corpus.train))
         self.plot_kind, self.workers, self.log_every, self.redraw_every_s = plot, workers, log_every, redraw_every_s
         self.title = title
         self.schemes = schemes_picker(schemes) if choose_schemes else None
@@ -338,17 +414,25 @@ class TrainingPanel(StaticFallback, W.VBox):
                 raise ValueError(f"a recurrent-rate sweep takes one of {RECURRENT_SWEEP_SCHEMES}, got {tuple(schemes)}")
             self.schemes = scheme_picker(schemes[0], RECURRENT_SWEEP_SCHEMES)
             options = sorted(set(RECURRENT_RATE_OPTIONS) | set(recurrent_rates))
-            self.recurrent = W.SelectMultiple(options=options, value=tuple(recurrent_rates), rows=len(options),
-                                              description="recurrent rates", style=STYLE)
-        self.seed_box = W.BoundedIntText(value=seed, min=0, max=10_000, description="seed", style=STYLE,
-                                         layout=W.Layout(width="160px"))
+            self.recurrent = W.SelectMultiple(
+                options=options,
+                value=tuple(recurrent_rates),
+                rows=len(options),
+                description="recurrent rates",
+                style=STYLE,
+            )
+        self.seed_box = W.BoundedIntText(
+            value=seed, min=0, max=MAX_SEED, description="seed", style=STYLE, layout=W.Layout(width="160px")
+        )
         self.estimate = W.HTML()
-        self.hidden = int_slider(hidden_size, 16, 400, 8, "hidden size")
-        self.dropout = rate_slider(dropout, "dropout rate")
+        self.hidden = int_slider(hidden_size, 16, 400, 8, "hidden size", option="hidden_size")
+        self.dropout = rate_slider(dropout, "dropout rate", option="dropout")
         max_tokens = max(min(len(corpus.train), 200_000), train_tokens)
-        self.train_tokens = int_slider(train_tokens, 1_000, max_tokens, 1_000, "training slice (tokens)")
+        self.train_tokens = int_slider(
+            train_tokens, min(1_000, train_tokens), max_tokens, 1_000, "training slice (tokens)", option="train_tokens"
+        )
         self.epochs = int_slider(epochs, 1, 20, 1, "epochs")
-        self.steps = int_slider(steps, 5, 50, 5, "sequence length (BPTT)")
+        self.steps = int_slider(steps, 5, 50, 5, "sequence length (BPTT)", option="steps")
         self.button = W.Button(description="Train", button_style="primary")  # no icon: font-awesome is not vendored
         self.status = W.HTML()
         self.status.add_class("rnnreg-status")  # for the browser check: the status line, not the estimate
@@ -394,8 +478,9 @@ class TrainingPanel(StaticFallback, W.VBox):
         self._show_estimate()
         if self.results and not self.button.disabled:  # the figure still shows the last run
             shown = ", ".join(html.escape(k) for k in self.results)
-            self.status.value = (f"settings changed — press <b>Train</b> to run them; the curves still show the "
-                                 f"last run ({shown})")
+            self.status.value = (
+                f"settings changed — press <b>Train</b> to run them; the curves still show the last run ({shown})"
+            )
 
     # -- what a click does --------------------------------------------------------------
     def selected_schemes(self) -> tuple[str, ...]:
@@ -410,17 +495,32 @@ class TrainingPanel(StaticFallback, W.VBox):
             scheme, p = self.schemes.value, self.dropout.value
             for r in self.recurrent.value:
                 out[run_label(scheme, p, r)] = quick_config(
-                    scheme, hidden_size=self.hidden.value, train_tokens=self.train_tokens.value,
-                    epochs=self.epochs.value, dropout=p, recurrent_dropout=r, batch_size=self.batch_size,
-                    steps=self.steps.value, seed=self.seed)
+                    scheme,
+                    hidden_size=self.hidden.value,
+                    train_tokens=self.train_tokens.value,
+                    epochs=self.epochs.value,
+                    dropout=p,
+                    recurrent_dropout=r,
+                    batch_size=self.batch_size,
+                    steps=self.steps.value,
+                    seed=self.seed,
+                )
             return out
         for s in self.selected_schemes():
             out[run_label(s, self.dropout.value)] = quick_config(
-                s, hidden_size=self.hidden.value, train_tokens=self.train_tokens.value, epochs=self.epochs.value,
-                dropout=self.dropout.value, batch_size=self.batch_size, steps=self.steps.value, seed=self.seed)
+                s,
+                hidden_size=self.hidden.value,
+                train_tokens=self.train_tokens.value,
+                epochs=self.epochs.value,
+                dropout=self.dropout.value,
+                batch_size=self.batch_size,
+                steps=self.steps.value,
+                seed=self.seed,
+            )
         return out
 
     def data_note(self) -> str:
+        """What the figure says it trained on (the constructor caps both slices at their split's size)."""
         return (
             f"live: first {self.train_tokens.value:,} {self.corpus.name} train tokens, "
             f"first {self.valid_tokens:,} valid tokens; 2 layers × {self.hidden.value}, batch {self.batch_size}, "
@@ -441,8 +541,9 @@ class TrainingPanel(StaticFallback, W.VBox):
         data = self.corpus.head(valid=self.valid_tokens)
         self._show_where()
         try:
-            self.results = train_side_by_side(configs, data, workers=self.workers, log_every=self.log_every,
-                                              on_event=self._on_event)
+            self.results = train_side_by_side(
+                configs, data, workers=self.workers, log_every=self.log_every, on_event=self._on_event
+            )
             done = "; ".join(f"{html.escape(k)}: valid {r.log[-1]['valid_ppl']:.1f}" for k, r in self.results.items())
             self.status.value = f"done — last epoch: {done}"
         finally:
@@ -463,8 +564,10 @@ class TrainingPanel(StaticFallback, W.VBox):
             self._redraw()
         elif ev["event"] == "epoch":
             self.epoch_logs[label].append({k: ev[k] for k in ("epoch", "train_ppl", "valid_ppl")})
-            self._where[label] = (f"epoch {ev['epoch']}/{self.epochs.value} done, "
-                                  f"train {ev['train_ppl']:.1f}, valid {ev['valid_ppl']:.1f}")
+            self._where[label] = (
+                f"epoch {ev['epoch']}/{self.epochs.value} done, "
+                f"train {ev['train_ppl']:.1f}, valid {ev['valid_ppl']:.1f}"
+            )
             self._show_where()
             self._redraw(force=True)
 
@@ -475,11 +578,13 @@ class TrainingPanel(StaticFallback, W.VBox):
             return
         title = self.title or "train (dashed) and valid (solid) perplexity"
         if self.plot_kind == "comparison" and any(self.epoch_logs.values()):
-            fig = plot_comparison(self.epoch_logs, steps=self.step_points, title=title,
-                                        note=self.data_note(), xmax=self.epochs.value)
+            fig = plot_comparison(
+                self.epoch_logs, steps=self.step_points, title=title, note=self.data_note(), xmax=self.epochs.value
+            )
         else:
-            fig = plot_curves(self.epoch_logs, steps=self.step_points, title=title,
-                                    note=self.data_note(), xmax=self.epochs.value)
+            fig = plot_curves(
+                self.epoch_logs, steps=self.step_points, title=title, note=self.data_note(), xmax=self.epochs.value
+            )
         self.figure = fig
         self.image.value = to_png(fig)
         self._last_draw = time.monotonic()
@@ -495,10 +600,19 @@ class TrainingPanel(StaticFallback, W.VBox):
         rows = []
         for label, f in self.findings().items():
             config = self.results[label].config
-            rows.append({"run": label, "hidden": config.hidden_size, "train tokens": config.max_train_tokens,
-                         "epochs": f["epochs"], "train ppl": round(f["last_train"], digits),
-                         "valid ppl": round(f["last_valid"], digits), "best valid ppl": round(f["best_valid"], digits),
-                         "best epoch": f["best_epoch"], "valid/train": round(f["last_valid"] / f["last_train"], 2)})
+            rows.append(
+                {
+                    "run": label,
+                    "hidden": config.hidden_size,
+                    "train tokens": config.max_train_tokens,
+                    "epochs": f["epochs"],
+                    "train ppl": round(f["last_train"], digits),
+                    "valid ppl": round(f["last_valid"], digits),
+                    "best valid ppl": round(f["best_valid"], digits),
+                    "best epoch": f["best_epoch"],
+                    "valid/train": round(f["last_valid"] / f["last_train"], 2),
+                }
+            )
         return pd.DataFrame(rows).set_index("run") if rows else pd.DataFrame()
 
     def slice_unigram(self) -> float:
@@ -506,11 +620,14 @@ class TrainingPanel(StaticFallback, W.VBox):
         return self.corpus.head(train=self.train_tokens.value, valid=self.valid_tokens).unigram_perplexity("valid")
 
     def checks(self) -> dict[str, bool]:
-        """What holds for any healthy run on any machine (the chapters' nbval-checked cell)."""
+        """What holds for any healthy run on any machine (the chapters' nbval-checked cell); all False before a run."""
         runs, unigram = self.findings(), self.slice_unigram()
-        return {"every run finished its epochs": all(f["epochs"] == self.epochs.value for f in runs.values()),
-                "every run's best epoch beats the slice's unigram model":
-                    all(f["best_valid"] < unigram for f in runs.values())}
+        return {
+            "every run finished its epochs": bool(runs)
+            and all(f["epochs"] == self.epochs.value for f in runs.values()),
+            "every run's best epoch beats the slice's unigram model": bool(runs)
+            and all(f["best_valid"] < unigram for f in runs.values()),
+        }
 
     def logs(self) -> dict[str, list[dict]]:
         return {k: r.log for k, r in self.results.items()}

@@ -3,20 +3,18 @@ chapter 01's story, masks over time, Table 1 (the diagrams of the LSTM and its d
 in :mod:`rnnreg.views.diagrams`). The style and the toolkit (sizes, colours, :func:`show`, :func:`to_png`) live in
 :mod:`rnnreg.views.style`.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from ..analysis.schemes import (
-    CONNECTION_LABELS,
-    CONNECTIONS,
-)
+from ..analysis.schemes import CONNECTION_LABELS, CONNECTIONS
 from ..published import reported
 from .style import (
     BOOK_RC,
@@ -42,11 +40,42 @@ def _records(log) -> list[dict]:
 # --------------------------------------------------------------------------------------------
 # Learning curves
 # --------------------------------------------------------------------------------------------
-def plot_curves(logs: Mapping[str, object], *, ax=None, title: str | None = None,
-                steps: Mapping[str, Sequence[tuple[float, float]]] | None = None,
-                references: Sequence[tuple[str, float]] = (), colors: Mapping[str, str] | None = None,
-                logy: bool = True, show_train: bool = True, note: str | None = None,
-                xmax: float | None = None, legend: str = "right") -> Figure:
+def _draw_run(ax, label: str, color: str, recs: list, pts, show_train: bool) -> list[float]:
+    """One run's curves: the live running-train line (``pts``) and its per-epoch train and valid
+    perplexity (``recs``). Returns the values the y axis must span."""
+    span = []
+    if pts:
+        xs, ys = zip(*pts)
+        ax.plot(xs, ys, color=color, linewidth=1.0, alpha=0.5, **TRAIN_STYLE)
+        if len(recs) < 2:  # the live line is the curve: scale to it, past its first-steps spike
+            span += [y for x, y in pts if x >= 0.2 * xs[-1]] or list(ys)
+    if recs:
+        ep = [r["epoch"] for r in recs]
+        tr = [r["train_ppl"] for r in recs]
+        va = [r["valid_ppl"] for r in recs]
+        if show_train:
+            ax.plot(ep, tr, color=color, marker="o", markersize=4, **TRAIN_STYLE)
+        ax.plot(ep, va, color=color, marker="o", markersize=5, label=label, **VALID_STYLE)
+        span += (tr if show_train else []) + va
+    elif pts:
+        ax.plot([], [], color=color, label=label)
+    return span
+
+
+def plot_curves(
+    logs: Mapping[str, object],
+    *,
+    ax=None,
+    title: str | None = None,
+    steps: Mapping[str, Sequence[tuple[float, float]]] | None = None,
+    references: Sequence[tuple[str, float]] = (),
+    colors: Mapping[str, str] | None = None,
+    logy: bool = True,
+    show_train: bool = True,
+    note: str | None = None,
+    xmax: float | None = None,
+    legend: str = "right",
+) -> Figure:
     """Train (dashed) and validation (solid) perplexity per epoch for each labelled log.
 
     ``logs``: label -> per-epoch records (list of dicts, DataFrame, ``Run`` or ``RunResult``) with
@@ -61,32 +90,32 @@ def plot_curves(logs: Mapping[str, object], *, ax=None, title: str | None = None
         fig = ax.figure
     steps = steps or {}
     labels = list(dict.fromkeys([*logs, *steps]))
-    ymin, ymax = math.inf, 0.0
-    for i, label in enumerate(labels):
-        color = (colors or {}).get(label) or color_for(label, i)
-        recs = _records(logs.get(label, []))
-        pts = steps.get(label, ())
-        if pts:
-            xs, ys = zip(*pts)
-            ax.plot(xs, ys, color=color, linewidth=1.0, alpha=0.5, **TRAIN_STYLE)
-            if len(recs) < 2:  # the live line is the curve: scale to it, past its first-steps spike
-                settled = [y for x, y in pts if x >= 0.2 * xs[-1]] or list(ys)
-                ymin, ymax = min(ymin, min(settled)), max(ymax, max(settled))
-        if recs:
-            ep = [r["epoch"] for r in recs]
-            tr = [r["train_ppl"] for r in recs]
-            va = [r["valid_ppl"] for r in recs]
-            if show_train:
-                ax.plot(ep, tr, color=color, marker="o", markersize=4, **TRAIN_STYLE)
-            ax.plot(ep, va, color=color, marker="o", markersize=5, label=label, **VALID_STYLE)
-            vals = (tr if show_train else []) + va
-            ymin, ymax = min(ymin, *vals), max(ymax, *vals)
-        elif pts:
-            ax.plot([], [], color=color, label=label)
-    for j, (label, value) in enumerate(references):
+    drawn = [
+        v
+        for i, label in enumerate(labels)
+        for v in _draw_run(
+            ax,
+            label,
+            (colors or {}).get(label) or color_for(label, i),
+            _records(logs.get(label, [])),
+            steps.get(label, ()),
+            show_train,
+        )
+    ]
+    ymin, ymax = min(drawn, default=math.inf), max(drawn, default=0.0)
+    for label, value in references:
         ax.axhline(value, color="#333333", linestyle=":", linewidth=1.5)
-        ax.annotate(label, (0.0, value), xycoords=("axes fraction", "data"), xytext=(4, 3),
-                    textcoords="offset points", ha="left", va="bottom", fontsize=11, color="#333333")
+        ax.annotate(
+            label,
+            (0.0, value),
+            xycoords=("axes fraction", "data"),
+            xytext=(4, 3),
+            textcoords="offset points",
+            ha="left",
+            va="bottom",
+            fontsize=11,
+            color="#333333",
+        )
         ymin, ymax = min(ymin, value), max(ymax, value)
     if logy and ymax > 0 and math.isfinite(ymin):
         ax.set_yscale("log")
@@ -98,8 +127,10 @@ def plot_curves(logs: Mapping[str, object], *, ax=None, title: str | None = None
         ax.set_xlim(0, xmax + 0.3)
     # one legend for the runs (colours) and one for the line styles
     handles, lbls = ax.get_legend_handles_labels()
-    style = [mpl.lines.Line2D([], [], color="#555555", **TRAIN_STYLE),
-             mpl.lines.Line2D([], [], color="#555555", **VALID_STYLE)]
+    style = [
+        mpl.lines.Line2D([], [], color="#555555", **TRAIN_STYLE),
+        mpl.lines.Line2D([], [], color="#555555", **VALID_STYLE),
+    ]
     style_labels = ["train (dashed)", "valid (solid)"] if show_train else []
     if handles and legend == "below":
         # long run labels, one per line under the axes; the two line styles in the axes' top right,
@@ -109,9 +140,15 @@ def plot_curves(logs: Mapping[str, object], *, ax=None, title: str | None = None
         ax.legend(handles, lbls, loc="upper left", bbox_to_anchor=(0.0, -0.16), frameon=False, ncol=1)
     elif handles:
         # outside the axes: a legend inside covers the last epochs, where the curves part
-        handles, lbls = handles + style[:len(style_labels)], lbls + style_labels
-        ax.legend(handles, lbls, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
-                  ncol=1 if len(handles) < 9 else 2)
+        handles, lbls = handles + style[: len(style_labels)], lbls + style_labels
+        ax.legend(
+            handles,
+            lbls,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            frameon=False,
+            ncol=1 if len(handles) < 9 else 2,
+        )
     if title:
         ax.set_title(title, loc="left")
     if note:
@@ -120,9 +157,14 @@ def plot_curves(logs: Mapping[str, object], *, ax=None, title: str | None = None
     return fig
 
 
-
-def plot_final_bars(values: Mapping[str, float], *, ax=None, ylabel: str = "valid perplexity (last epoch)",
-                    title: str | None = None, digits: int = 1) -> Figure:
+def plot_final_bars(
+    values: Mapping[str, float],
+    *,
+    ax=None,
+    ylabel: str = "valid perplexity (last epoch)",
+    title: str | None = None,
+    digits: int = 1,
+) -> Figure:
     """One bar per label (coloured by scheme), the value written on it."""
     if ax is None:
         fig, ax = new_figure()
@@ -132,8 +174,15 @@ def plot_final_bars(values: Mapping[str, float], *, ax=None, ylabel: str = "vali
     ys = [values[k] for k in labels]
     bars = ax.bar(range(len(labels)), ys, color=[color_for(k, i) for i, k in enumerate(labels)])
     for b, y in zip(bars, ys):
-        ax.annotate(f"{y:.{digits}f}", (b.get_x() + b.get_width() / 2, y), xytext=(0, 3),
-                    textcoords="offset points", ha="center", va="bottom", fontsize=12)
+        ax.annotate(
+            f"{y:.{digits}f}",
+            (b.get_x() + b.get_width() / 2, y),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=12,
+        )
     ax.set_xticks(range(len(labels)))
     ax.set_xticklabels([str(k).replace(" ", "\n") for k in labels])
     ax.set_ylabel(ylabel)
@@ -145,9 +194,14 @@ def plot_final_bars(values: Mapping[str, float], *, ax=None, ylabel: str = "vali
     return fig
 
 
-def plot_comparison(logs: Mapping[str, object], *, title: str | None = None, note: str | None = None,
-                    steps: Mapping[str, Sequence[tuple[float, float]]] | None = None,
-                    xmax: float | None = None) -> Figure:
+def plot_comparison(
+    logs: Mapping[str, object],
+    *,
+    title: str | None = None,
+    note: str | None = None,
+    steps: Mapping[str, Sequence[tuple[float, float]]] | None = None,
+    xmax: float | None = None,
+) -> Figure:
     """Curves (left) and last-epoch validation perplexity per run (right): a quick scheme race."""
     fig, (ax1, ax2) = new_figure(WIDE, 1, 2, width_ratios=(1.6, 1))
     plot_curves(logs, ax=ax1, steps=steps, xmax=xmax)
@@ -177,9 +231,14 @@ def plot_run(run, *, label: str | None = None, model: str | None = None, title: 
         pass
     label = label or f"{run.config.get('scheme')}, {run.config.get('num_layers')}×{run.config.get('hidden_size')}"
     note = f"Recorded run {run.describe()}." + (" References: paper Table 1; TF ptb_word_lm.py." if refs else "")
-    return plot_curves({label: run.log}, references=refs, title=title or f"Recorded run {run.name}", note=note,
-                       colors={label: color_for(run.config.get("scheme", ""))},
-                       xmax=run.epochs_planned)
+    return plot_curves(
+        {label: run.log},
+        references=refs,
+        title=title or f"Recorded run {run.name}",
+        note=note,
+        colors={label: color_for(run.config.get("scheme", ""))},
+        xmax=run.epochs_planned,
+    )
 
 
 #: Colours of chapter 01's full-scale story (keyed by the run's name under results/<corpus>/).
@@ -190,26 +249,30 @@ def plot_story(story: Mapping[str, object], *, title: str | None = None) -> Figu
     """Chapter 01's full-scale story: train (dashed) and valid (solid) perplexity of each recorded run.
 
     ``story``: :func:`rnnreg.analysis.runs.story_runs` (label -> ``Run``). The x axis spans the longest
-    planned run, so a run still training shows how far it has come. A lost attempt of a run (its
-    checkpoint gone, its log kept) is drawn in a pale tint of the run's colour.
+    planned run, so a run still training shows how far it has come.
     """
-    colors = {}
-    for i, (label, run) in enumerate(story.items()):
-        name = run.path.parent.name if run.lost else run.path.name
-        color = STORY_COLORS.get(name, color_for(label, i))
-        colors[label] = mpl.colors.to_hex(0.45 * np.array(mpl.colors.to_rgb(color)) + 0.55) if run.lost else color
+    colors = {
+        label: STORY_COLORS.get(run.path.name, color_for(label, i)) for i, (label, run) in enumerate(story.items())
+    }
     xmax = max((run.epochs_planned or run.epochs_done for run in story.values()), default=None)
     fig, ax = new_figure(WIDE)
-    plot_curves({label: run.log for label, run in story.items()}, ax=ax, colors=colors, xmax=xmax, legend="below",
-                title=title or "Full PTB: the same 2×650 LSTM with and without dropout, beside the small model")
+    plot_curves(
+        {label: run.log for label, run in story.items()},
+        ax=ax,
+        colors=colors,
+        xmax=xmax,
+        legend="below",
+        title=title or "Full PTB: the same 2×650 LSTM with and without dropout, beside the small model",
+    )
     return fig
 
 
 # --------------------------------------------------------------------------------------------
 # Masks over time
 # --------------------------------------------------------------------------------------------
-def plot_masks(masks: Mapping, *, scheme: str | None = None, connections: Sequence[str] | None = None,
-               title: str | None = None) -> Figure:
+def plot_masks(
+    masks: Mapping, *, scheme: str | None = None, connections: Sequence[str] | None = None, title: str | None = None
+) -> Figure:
     """Dropout masks as images: time steps across, units down; dark = dropped.
 
     ``masks``: one scheme's ``{connection: tensor}`` (from :func:`rnnreg.analysis.schemes.sample_masks`,
@@ -237,8 +300,16 @@ def plot_masks(masks: Mapping, *, scheme: str | None = None, connections: Sequen
                 ax.set_yticks([])
                 for s in ax.spines.values():
                     s.set_visible(False)
-                ax.text(0.5, 0.5, "untouched", ha="center", va="center", transform=ax.transAxes,
-                        fontsize=13, color="#888888")
+                ax.text(
+                    0.5,
+                    0.5,
+                    "untouched",
+                    ha="center",
+                    va="center",
+                    transform=ax.transAxes,
+                    fontsize=13,
+                    color="#888888",
+                )
             else:
                 img = np.asarray(m[conn], dtype=float)
                 if conn == "w_hh":
@@ -255,12 +326,28 @@ def plot_masks(masks: Mapping, *, scheme: str | None = None, connections: Sequen
                 word = "updated" if zoneout and conn in ("h", "c") else "kept"
                 ax.set_title(f"{CONNECTION_LABELS[conn]}  ({word} {kept:.0%})", fontsize=12)
             if j == 0 and nrow > 1:
-                ax.annotate(name, (-0.3, 0.5), xycoords="axes fraction", rotation=90, ha="center",
-                            va="center", fontsize=14, color=color, fontweight="bold")
+                ax.annotate(
+                    name,
+                    (-0.3, 0.5),
+                    xycoords="axes fraction",
+                    rotation=90,
+                    ha="center",
+                    va="center",
+                    fontsize=14,
+                    color=color,
+                    fontweight="bold",
+                )
     if title:
         fig.suptitle(title, x=0.01, ha="left", fontsize=BOOK_RC["axes.titlesize"])
-    fig.text(0.99, 0.0, "coloured = dropped (zoneout: kept from t−1), light = passed", fontsize=10,
-             color="#555555", ha="right", va="bottom")
+    fig.text(
+        0.99,
+        0.0,
+        "coloured = dropped (zoneout: kept from t−1), light = passed",
+        fontsize=10,
+        color="#555555",
+        ha="right",
+        va="bottom",
+    )
     fig.get_layout_engine().set(rect=(0, 0.04, 1, 0.96))
     return fig
 
@@ -285,7 +372,7 @@ def plot_table1(df, *, title: str = "Table 1, single models: word-level PTB perp
     top = np.nanmax(values)
     for ax, split in zip(axes, ("valid", "test")):
         ax.grid(axis="x", visible=False)
-        for j, (src, label) in enumerate(sources):
+        for j, (src, _) in enumerate(sources):
             xs = np.arange(len(models)) + (j - 1) * width
             ys = df[f"{src}_{split}"].to_numpy(dtype=float)
             costs = (df.get(c, [math.nan] * len(df)) for c in ("cost_h", "left_h"))
@@ -299,8 +386,7 @@ def plot_table1(df, *, title: str = "Table 1, single models: word-level PTB perp
                         gap += f"\n(≈ {left:g} h left, 2 CPU cores)"
                     elif math.isfinite(cost):
                         gap += f"\n(full run ≈ {cost:.0f} h, 2 CPU cores)"
-                    ax.text(x, 0.02 * top, gap, rotation=90, ha="center", va="bottom", fontsize=9,
-                            color="#555555")
+                    ax.text(x, 0.02 * top, gap, rotation=90, ha="center", va="bottom", fontsize=9, color="#555555")
                 else:
                     ax.bar(x, y, width, color=SOURCE_COLORS[src])
                     ax.text(x, y + top * 0.01, f"{y:.1f}", ha="center", va="bottom", fontsize=9.5, rotation=90)
@@ -313,8 +399,10 @@ def plot_table1(df, *, title: str = "Table 1, single models: word-level PTB perp
     axes[1].legend(handles=handles, loc="upper right", ncol=3, frameon=True, framealpha=0.9, edgecolor="white")
     fig.suptitle(title, x=0.01, ha="left", fontsize=BOOK_RC["axes.titlesize"])
     runs = [f"{r} ({state})" for r, state in zip(df["here_run"], df["here_state"]) if state != "not run"]
-    note = ("Sources: paper = Zaremba et al. (2014) Table 1; TF = tensorflow/models ptb_word_lm.py. "
-            f"This project: {', '.join(runs) if runs else 'no recorded run yet'}.")
+    note = (
+        "Sources: paper = Zaremba et al. (2014) Table 1; TF = tensorflow/models ptb_word_lm.py. "
+        f"This project: {', '.join(runs) if runs else 'no recorded run yet'}."
+    )
     fig.text(0.01, 0.0, note, fontsize=10, color="#555555", ha="left", va="bottom")
     fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
     return fig

@@ -12,11 +12,12 @@ linear RNN with the chosen mixing matrix (dots, ±2 s.e.) next to the analytic r
 (dashed), and one LSTM layer's h response (squares). Simulations use small sample counts and are
 cached, so a slider move costs one redraw (well under 0.3 s).
 """
+
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Sequence
 
 import ipywidgets as W
 import matplotlib as mpl
@@ -38,8 +39,11 @@ from ..train import num_threads
 from .panels import STYLE, FigurePanel, image_widget, int_slider, rate_slider, scheme_picker
 from .style import BOOK_RC, WIDE, add_note, color_for, log_ticks, new_figure
 
-QUANTITIES = {"relative_variance": "relative variance Var/E²", "snr": "signal-to-noise ratio E²/Var",
-              "untouched": "fraction of units untouched"}
+QUANTITIES = {
+    "relative_variance": "relative variance Var/E²",
+    "snr": "signal-to-noise ratio E²/Var",
+    "untouched": "fraction of units untouched",
+}
 SHORT = {"relative_variance": "rel. variance", "snr": "SNR", "untouched": "untouched"}
 
 
@@ -58,8 +62,10 @@ def runs_label(loaded: dict) -> str:
     if loaded:
         shape = f"{b['num_layers']}×{b['hidden_size']}, dropout {b['dropout']} (none: 0)"
         tokens = f", first {b['max_train_tokens']:,} PTB train tokens" if b["max_train_tokens"] else ""
-        note = (f"Recorded runs: results/{b['zoo']}/<scheme>-seed{b['seed']} ({shape}{tokens}, {b['epochs']} epochs, "
-                f"seed {b['seed']}); measured on the validation text.")
+        note = (
+            f"Recorded runs: results/{b['zoo']}/<scheme>-seed{b['seed']} ({shape}{tokens}, {b['epochs']} epochs, "
+            f"seed {b['seed']}); measured on the validation text."
+        )
     else:
         note = "No recorded measurements yet."
     if b["missing"]:
@@ -74,9 +80,20 @@ def to_numpy(x) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # Analytic
 # --------------------------------------------------------------------------------------------
-def plot_analytic(p: float = 0.5, max_lag: int = 30, num_layers: int = 2, *, schemes: Sequence[str] = DROPOUT_SCHEMES,
-                  quantity: str = "relative_variance", path: str | None = None, highlight: str | None = None,
-                  mark_lag: int | None = None, ax=None, title: str | None = None, note: str | None = "auto") -> Figure:
+def plot_analytic(
+    p: float = 0.5,
+    max_lag: int = 30,
+    num_layers: int = 2,
+    *,
+    schemes: Sequence[str] = DROPOUT_SCHEMES,
+    quantity: str = "relative_variance",
+    path: str | None = None,
+    highlight: str | None = None,
+    mark_lag: int | None = None,
+    ax=None,
+    title: str | None = None,
+    note: str | None = "auto",
+) -> Figure:
     """``quantity`` of a signal from input t−k to output t, per scheme, vs the lag k (log y).
 
     Numbers from :func:`rnnreg.analysis.signal.analytic_curves` (masks on the path: L+1 non-recurrent plus
@@ -97,8 +114,15 @@ def plot_analytic(p: float = 0.5, max_lag: int = 30, num_layers: int = 2, *, sch
     for i, (_, members) in enumerate(groups.items()):
         lead = highlight if highlight in members else members[0]
         faint = highlight is not None and highlight not in members
-        ax.plot(lags, to_numpy(curves[lead][quantity]), color=color_for(lead, i), alpha=0.35 if faint else 1.0,
-                linewidth=1.5 if faint else 2.6, label=" = ".join(members), zorder=1 if faint else 3)
+        ax.plot(
+            lags,
+            to_numpy(curves[lead][quantity]),
+            color=color_for(lead, i),
+            alpha=0.35 if faint else 1.0,
+            linewidth=1.5 if faint else 2.6,
+            label=" = ".join(members),
+            zorder=1 if faint else 3,
+        )
     ax.set_yscale("log")
     ax.set_xlabel("lag k (steps between input and output)")
     ax.set_ylabel(QUANTITIES[quantity])
@@ -112,10 +136,17 @@ def plot_analytic(p: float = 0.5, max_lag: int = 30, num_layers: int = 2, *, sch
         right_half = mark_lag > max_lag / 2
         lo, hi = ax.get_ylim()
         upper = np.log(v / lo) / np.log(hi / lo) > 0.55 if v > 0 and hi > lo > 0 else False
-        ax.annotate(f"{s}, k={mark_lag}: {n} masks\n{SHORT[quantity]} {v:.3g}", (mark_lag, v),
-                    xytext=(-8 if right_half else 6, -10 if upper else 6), textcoords="offset points", fontsize=12,
-                    color="#222222", ha="right" if right_half else "left", va="top" if upper else "bottom",
-                    annotation_clip=True)
+        ax.annotate(
+            f"{s}, k={mark_lag}: {n} masks\n{SHORT[quantity]} {v:.3g}",
+            (mark_lag, v),
+            xytext=(-8 if right_half else 6, -10 if upper else 6),
+            textcoords="offset points",
+            fontsize=12,
+            color="#222222",
+            ha="right" if right_half else "left",
+            va="top" if upper else "bottom",
+            annotation_clip=True,
+        )
     # the curves rise to the upper right (relative variance) or fall to the lower right (SNR,
     # untouched): the opposite corner on the left is free for the legend
     ax.legend(loc="upper left" if quantity == "relative_variance" else "lower left", frameon=False, fontsize=11)
@@ -137,8 +168,16 @@ def draw_limit(ax, samples: int) -> None:
     """Where a Monte-Carlo estimate from N draws stops being trustworthy: at a relative variance of
     about N, a handful of rare draws carries most of the variance and N draws undersample them."""
     ax.axhline(samples, color="#888888", linestyle=":", linewidth=1.2)
-    ax.annotate(f"≈ limit of {samples} draws", (1.0, samples), xycoords=("axes fraction", "data"), xytext=(-4, -12),
-                textcoords="offset points", fontsize=10, color="#666666", ha="right")
+    ax.annotate(
+        f"≈ limit of {samples} draws",
+        (1.0, samples),
+        xycoords=("axes fraction", "data"),
+        xytext=(-4, -12),
+        textcoords="offset points",
+        fontsize=10,
+        color="#666666",
+        ha="right",
+    )
 
 
 def band(ax, est, color, label, marker="o"):
@@ -147,9 +186,18 @@ def band(ax, est, color, label, marker="o"):
     ax.plot(lag, mean, color=color, marker=marker, markersize=4, linewidth=1.2, label=label)
 
 
-def plot_simulated_linear(p: float = 0.5, max_lag: int = 10, *, schemes: Sequence[str] = ("everywhere", "variational"),
-                          mixings: Sequence[str] = ("orthogonal", "identity"), hidden: int = 32, samples: int = 1000,
-                          seed: int = 0, estimates: dict | None = None, title: str | None = None) -> Figure:
+def plot_simulated_linear(
+    p: float = 0.5,
+    max_lag: int = 10,
+    *,
+    schemes: Sequence[str] = ("everywhere", "variational"),
+    mixings: Sequence[str] = ("orthogonal", "identity"),
+    hidden: int = 32,
+    samples: int = 1000,
+    seed: int = 0,
+    estimates: dict | None = None,
+    title: str | None = None,
+) -> Figure:
     """The recurrent path alone: analytic (1−p)^(−r)−1 (lines) vs ``simulate_linear`` (markers, ±2
     stderr bands), one panel per mixing matrix W (orthogonal: units mix; identity: they do not).
 
@@ -172,14 +220,25 @@ def plot_simulated_linear(p: float = 0.5, max_lag: int = 10, *, schemes: Sequenc
     axes[0].set_ylabel("relative variance of h_k")
     axes[0].legend(loc="upper left", frameon=False, fontsize=10)
     _title(fig, axes[0], title or f"Recurrent path h_t = W·D_t(h_(t−1)), p = {p:g}: analytic vs simulated", True)
-    add_note(fig, f"rnnreg.analysis.signal.simulate_linear: {hidden} units, {samples} mask draws per lag, seed {seed}; "
-               "analytic counts masks on the recurrent path only (fresh: k, shared: 1).")
+    add_note(
+        fig,
+        f"rnnreg.analysis.signal.simulate_linear: {hidden} units, {samples} mask draws per lag, seed {seed}; "
+        "analytic counts masks on the recurrent path only (fresh: k, shared: 1).",
+    )
     return fig
 
 
-def plot_lstm_paths(p: float = 0.5, max_lag: int = 20, *, schemes: Sequence[str] = DROPOUT_SCHEMES, hidden: int = 32,
-                    samples: int = 300, seed: int = 0, results: dict | None = None,
-                    title: str | None = None) -> Figure:
+def plot_lstm_paths(
+    p: float = 0.5,
+    max_lag: int = 20,
+    *,
+    schemes: Sequence[str] = DROPOUT_SCHEMES,
+    hidden: int = 32,
+    samples: int = 300,
+    seed: int = 0,
+    results: dict | None = None,
+    title: str | None = None,
+) -> Figure:
     """One LSTM layer (``simulate_lstm``): relative variance of the response of h (left) and of the
     cell c (right) to a perturbed input at step 0, per scheme, vs lag. ``results``: precomputed
     ``{scheme: simulate_lstm(...)}``."""
@@ -291,8 +350,14 @@ def plot_mask_noise(records: list[dict], *, title: str | None = None, note: str 
         color = color_for(r["scheme"], i)
         style = RATE_STYLES[rates.index(r.get("recurrent_rate")) % len(RATE_STYLES)]
         ax.fill_between(lag, f - 2 * se, f + 2 * se, color=color, alpha=0.15, linewidth=0)
-        ax.plot(lag, f, color=color, linestyle=style, linewidth=2,
-                label=f"{r['scheme']}, recurrent rate {r.get('recurrent_rate'):g}")
+        ax.plot(
+            lag,
+            f,
+            color=color,
+            linestyle=style,
+            linewidth=2,
+            label=f"{r['scheme']}, recurrent rate {r.get('recurrent_rate'):g}",
+        )
     if records:
         ax.set_ylim(0, 1.05)
         ax.legend(loc="upper right", frameon=False, fontsize=10, ncol=2)
@@ -300,11 +365,23 @@ def plot_mask_noise(records: list[dict], *, title: str | None = None, note: str 
         ax.set_ylabel("signal fraction of ∂h(t)/∂x(t−k)")
     else:
         ax.set_axis_off()
-        ax.text(0.5, 0.5, "not yet recorded here: no mask_noise.json\n(python -m rnnreg measure RUN --what mask-noise)",
-                ha="center", va="center", transform=ax.transAxes, fontsize=13, color="#555555")
+        ax.text(
+            0.5,
+            0.5,
+            "not yet recorded here: no mask_noise.json\n(python -m rnnreg measure RUN --what mask-noise)",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+            fontsize=13,
+            color="#555555",
+        )
     ax.set_title(title or "Trained models, training masks on: how much of ∂h(t)/∂x(t−k) is signal", loc="left")
-    add_note(fig, note or "rnnreg.analysis.signal.mask_noise: ||E_mask J||² / E_mask ||J||², random probes, "
-             "independent mask draws per window; bands ±2 s.e. over windows.")
+    add_note(
+        fig,
+        note
+        or "rnnreg.analysis.signal.mask_noise: ||E_mask J||² / E_mask ||J||², random probes, "
+        "independent mask draws per window; bands ±2 s.e. over windows.",
+    )
     return fig
 
 
@@ -335,9 +412,18 @@ def signal_figure(scheme: str, p: float, lag: int, num_layers: int, mixing: str,
         fig = Figure(figsize=WIDE)
         ax1, ax2 = fig.subplots(1, 2)
         fig.subplots_adjust(left=0.07, right=0.99, bottom=0.2, top=0.91, wspace=0.22)
-    plot_analytic(p, MAX_LAG, num_layers, schemes=DROPOUT_SCHEMES, quantity=quantity, highlight=scheme,
-                  mark_lag=lag, ax=ax1, title=f"Analytic ({num_layers} layers): fresh recurrent masks compound",
-                  note=None)
+    plot_analytic(
+        p,
+        MAX_LAG,
+        num_layers,
+        schemes=DROPOUT_SCHEMES,
+        quantity=quantity,
+        highlight=scheme,
+        mark_lag=lag,
+        ax=ax1,
+        title=f"Analytic ({num_layers} layers): fresh recurrent masks compound",
+        note=None,
+    )
     ax1.legend(loc="upper left" if quantity == "relative_variance" else "lower left", frameon=False, fontsize=9)
     ax1.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
     ax2.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
@@ -364,9 +450,17 @@ def signal_figure(scheme: str, p: float, lag: int, num_layers: int, mixing: str,
     else:  # nothing to draw: say so instead of an empty axis with a meaningless range
         ax2.set_axis_off()
         ax2.set_title(f"{scheme}: no mask on the recurrent path", loc="left")
-        ax2.text(0.5, 0.5, f"{scheme} puts no mask on the recurrent path:\nthe linear RNN and the LSTM layer add\n"
-                 "no noise at any lag (relative variance 0)", transform=ax2.transAxes, ha="center", va="center",
-                 fontsize=12, color="#555555")
+        ax2.text(
+            0.5,
+            0.5,
+            f"{scheme} puts no mask on the recurrent path:\nthe linear RNN and the LSTM layer add\n"
+            "no noise at any lag (relative variance 0)",
+            transform=ax2.transAxes,
+            ha="center",
+            va="center",
+            fontsize=12,
+            color="#555555",
+        )
     fig.text(
         0.01,
         0.01,
@@ -385,20 +479,37 @@ def signal_figure(scheme: str, p: float, lag: int, num_layers: int, mixing: str,
 class SignalPanel(FigurePanel):
     """Sliders p, lag k, number of layers; scheme picker; mixing matrix of the simulated RNN."""
 
-    def __init__(self, scheme: str = "everywhere", p: float = 0.5, lag: int = 5, num_layers: int = 2,
-                 mixing: str = "orthogonal", quantity: str = "relative_variance"):
+    def __init__(
+        self,
+        scheme: str = "everywhere",
+        p: float = 0.5,
+        lag: int = 5,
+        num_layers: int = 2,
+        mixing: str = "orthogonal",
+        quantity: str = "relative_variance",
+    ):
         self.scheme = scheme_picker(scheme, schemes=[s for s in SCHEMES if s != "none"])
         self.rate = rate_slider(p, "dropout rate p", max=0.8)
         self.lag = int_slider(lag, 1, MAX_LAG, 1, "lag k")
         self.layers = int_slider(num_layers, 1, 4, 1, "layers L")
-        self.mixing = W.ToggleButtons(options=["orthogonal", "identity"], value=mixing, description="W",
-                                      style=STYLE)
-        self.quantity = W.ToggleButtons(options=[("relative variance", "relative_variance"), ("SNR", "snr")],
-                                        value=quantity, description="show", style=STYLE)
+        self.mixing = W.ToggleButtons(options=["orthogonal", "identity"], value=mixing, description="W", style=STYLE)
+        self.quantity = W.ToggleButtons(
+            options=[("relative variance", "relative_variance"), ("SNR", "snr")],
+            value=quantity,
+            description="show",
+            style=STYLE,
+        )
         self.readout = W.HTML()
         self.image = image_widget()
-        super().__init__([self.scheme, W.HBox([self.rate, self.lag, self.layers]),
-                          W.HBox([self.mixing, self.quantity]), self.readout, self.image])
+        super().__init__(
+            [
+                self.scheme,
+                W.HBox([self.rate, self.lag, self.layers]),
+                W.HBox([self.mixing, self.quantity]),
+                self.readout,
+                self.image,
+            ]
+        )
         self._observe(self.scheme, self.rate, self.lag, self.layers, self.mixing, self.quantity)
         self.update()
 
@@ -406,14 +517,24 @@ class SignalPanel(FigurePanel):
         """The analytic numbers at the current settings (what the readout line says)."""
         s, p, k, L = self.scheme.value, self.rate.value, self.lag.value, self.layers.value
         c = analytic_curves(s, p, [k], L)
-        return {"scheme": s, "p": p, "lag": k, "layers": L, "masks": int(c["masks"][0]),
-                "relative_variance": float(c["relative_variance"][0]), "snr": float(c["snr"][0]),
-                "untouched": float(c["untouched"][0])}
+        return {
+            "scheme": s,
+            "p": p,
+            "lag": k,
+            "layers": L,
+            "masks": int(c["masks"][0]),
+            "relative_variance": float(c["relative_variance"][0]),
+            "snr": float(c["snr"][0]),
+            "untouched": float(c["untouched"][0]),
+        }
 
     def update(self) -> None:
         st = self.state()
-        self.readout.value = (f"<b>{st['scheme']}</b>, p = {st['p']:.2f}, k = {st['lag']}, L = {st['layers']}: "
-                              f"{st['masks']} masks → relative variance {st['relative_variance']:.3g}, "
-                              f"SNR {st['snr']:.3g}, units untouched {st['untouched']:.2%}")
-        self._set_figure(signal_figure(st["scheme"], st["p"], st["lag"], st["layers"], self.mixing.value,
-                                       self.quantity.value))
+        self.readout.value = (
+            f"<b>{st['scheme']}</b>, p = {st['p']:.2f}, k = {st['lag']}, L = {st['layers']}: "
+            f"{st['masks']} masks → relative variance {st['relative_variance']:.3g}, "
+            f"SNR {st['snr']:.3g}, units untouched {st['untouched']:.2%}"
+        )
+        self._set_figure(
+            signal_figure(st["scheme"], st["p"], st["lag"], st["layers"], self.mixing.value, self.quantity.value)
+        )

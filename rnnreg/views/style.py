@@ -9,6 +9,7 @@ Colours: one per dropout scheme (:data:`SCHEME_COLORS`, Okabe-Ito, colour-blind 
 per source of numbers (:data:`SOURCE_COLORS`). Train perplexity is dashed, validation solid,
 everywhere in the book.
 """
+
 from __future__ import annotations
 
 import io
@@ -119,11 +120,9 @@ def color_for(label: str, i: int = 0) -> str:
     return SCHEME_COLORS.get(key, OTHER_COLORS[i % len(OTHER_COLORS)])
 
 
-
 def log_ticks(ax, lo: float, hi: float) -> None:
     """Readable perplexity ticks on a log axis (no 10^x labels)."""
-    candidates = [20, 30, 40, 50, 60, 80, 100, 120, 150, 200, 300, 400, 600, 800, 1000, 1500, 2000,
-                  3000, 5000, 10000]
+    candidates = [20, 30, 40, 50, 60, 80, 100, 120, 150, 200, 300, 400, 600, 800, 1000, 1500, 2000, 3000, 5000, 10000]
     ticks = [t for t in candidates if lo * 0.85 <= t <= hi * 1.15]
     if len(ticks) > 8:
         ticks = ticks[:: math.ceil(len(ticks) / 8)]
@@ -132,4 +131,3 @@ def log_ticks(ax, lo: float, hi: float) -> None:
         ax.set_yticklabels([str(t) for t in ticks])
         ax.yaxis.set_minor_locator(mpl.ticker.NullLocator())
     ax.set_ylim(lo * 0.85, hi * 1.15)
-

@@ -13,11 +13,12 @@ module; the last figure is kept as ``panel.figure`` and shown as PNG in an ``Ima
 ``ZooCurves``        pick schemes and a metric: per-epoch curves of the recorded zoo runs
 ``SchemeVsPapers``   pick a scheme: its result here beside what the follow-up papers report for it
 """
+
 from __future__ import annotations
 
 import html
 import math
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import ipywidgets as W
 import matplotlib as mpl
@@ -70,8 +71,10 @@ HERE = SOURCE_COLORS["here"]
 def budget_label() -> str:
     """The zoo's budget in a few words, read from ``analysis.zoo.BUDGET`` (for figure notes)."""
     c = run_config("zaremba")
-    return (f"{c.num_layers}×{c.hidden_size}, first {c.max_train_tokens:,} training tokens, {c.epochs} epochs, "
-            f"p = {BUDGET['dropout']:g}")
+    return (
+        f"{c.num_layers}×{c.hidden_size}, first {c.max_train_tokens:,} training tokens, {c.epochs} epochs, "
+        f"p = {BUDGET['dropout']:g}"
+    )
 
 
 def _missing_text(ax, text: str = "not yet recorded here") -> None:
@@ -117,10 +120,11 @@ def _dumbbells(ax, table: pd.DataFrame, per_run: pd.DataFrame, order: list[str],
     ax.grid(axis="y", visible=False)
 
 
-MARKER_KEY = [Line2D([], [], marker="o", color="#555555", linestyle="none", label="valid (last epoch)"),
-              Line2D([], [], marker="s", color="#555555", markerfacecolor="white", linestyle="none",
-                     label="test (batch 1)"),
-              Line2D([], [], marker="|", color="#555555", linestyle="none", markersize=10, label="one seed")]
+MARKER_KEY = [
+    Line2D([], [], marker="o", color="#555555", linestyle="none", label="valid (last epoch)"),
+    Line2D([], [], marker="s", color="#555555", markerfacecolor="white", linestyle="none", label="test (batch 1)"),
+    Line2D([], [], marker="|", color="#555555", linestyle="none", markersize=10, label="one seed"),
+]
 
 
 def _complete_runs(zoo: Mapping) -> pd.DataFrame:
@@ -151,8 +155,16 @@ def plot_schemes(zoo: Mapping, bench: dict | None = None, *, title: str | None =
     _dumbbells(ax1, table, per_run, order)
     ax1.set_xlabel("perplexity (lower is better)")
     ax1.set_title("valid ● and test ■", loc="left", fontsize=14)
-    ax1.legend(handles=MARKER_KEY, loc="lower left", bbox_to_anchor=(0.0, 1.06), ncol=3, frameon=False,
-               fontsize=10, handletextpad=0.2, columnspacing=0.8)
+    ax1.legend(
+        handles=MARKER_KEY,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.06),
+        ncol=3,
+        frameon=False,
+        fontsize=10,
+        handletextpad=0.2,
+        columnspacing=0.8,
+    )
     gap = table.loc[order, "gap"].to_numpy(dtype=float)
     ax2.barh(y, gap, color=colors)
     for i, g in enumerate(gap):
@@ -177,16 +189,22 @@ def plot_schemes(zoo: Mapping, bench: dict | None = None, *, title: str | None =
         win = order[-1]
         rec = [s for s in RECURRENT_SCHEMES if s in table.index]
         title = f"{win} ends lowest at this budget"
-        if "none" in table.index and rec and all(table.loc[s, "valid_ppl"] > table.loc["none", "valid_ppl"]
-                                                 for s in rec):
+        if (
+            "none" in table.index
+            and rec
+            and all(table.loc[s, "valid_ppl"] > table.loc["none", "valid_ppl"] for s in rec)
+        ):
             title += "; every recurrent scheme ends behind no dropout"
     fig.suptitle(title, x=0.01, ha="left", fontsize=15)
     n = sorted(set(table["seeds"]))
     seeds_txt = "one seed per scheme (no spread)" if n == [1] else f"{'–'.join(map(str, n))} seeds per scheme"
     gone = missing(zoo)
-    add_note(fig, f"Runs: results/{ZOO}/<scheme>-seed<k>, {seeds_txt}; {budget_label()} untuned. "
-                  "Speed: results/bench/cpu.json (small shape, fp32)."
-             + (f" Not yet recorded here: {', '.join(gone)}." if gone else ""))
+    add_note(
+        fig,
+        f"Runs: results/{ZOO}/<scheme>-seed<k>, {seeds_txt}; {budget_label()} untuned. "
+        "Speed: results/bench/cpu.json (small shape, fp32)."
+        + (f" Not yet recorded here: {', '.join(gone)}." if gone else ""),
+    )
     return fig
 
 
@@ -232,12 +250,16 @@ def plot_tuning(runs: pd.DataFrame, *, title: str | None = None) -> Figure:
         else:
             title = f"No recurrent scheme reaches zaremba so far ({n_done} of {n_planned} tuning runs recorded)"
     ax.set_title(title, loc="left")
-    pending = [name.rsplit("/", 1)[-1] for name, _ in found["running"]] + \
-              [f.rsplit("/", 1)[-1] for f in found["not_started"]]
-    add_note(fig, f"Runs: results/{ZOO} (p = {BUDGET['recurrent_rate']:g}, untuned) and results/{TUNED}; "
-                  f"{budget_label()} on the non-recurrent connections. Bands: zaremba's seeds (min–max), and that "
-                  f"range ± {found['margin']:.1f}, the widest seed range recorded here (the verdicts' range)."
-             + (f" Not yet complete: {', '.join(pending)}." if pending else ""))
+    pending = [name.rsplit("/", 1)[-1] for name, _ in found["running"]] + [
+        f.rsplit("/", 1)[-1] for f in found["not_started"]
+    ]
+    add_note(
+        fig,
+        f"Runs: results/{ZOO} (p = {BUDGET['recurrent_rate']:g}, untuned) and results/{TUNED}; "
+        f"{budget_label()} on the non-recurrent connections. Bands: zaremba's seeds (min–max), and that "
+        f"range ± {found['margin']:.1f}, the widest seed range recorded here (the verdicts' range)."
+        + (f" Not yet complete: {', '.join(pending)}." if pending else ""),
+    )
     return fig
 
 
@@ -256,8 +278,9 @@ def plot_literature(zoo: Mapping | None = None, *, title: str | None = None) -> 
     for yi, (_, r) in zip(y, lit.iterrows()):
         color = SCHEME_COLORS.get(r["scheme"], NEUTRAL) if isinstance(r["scheme"], str) else NEUTRAL
         ax1.plot(r["test"], yi, "s", color=color, markersize=9, markerfacecolor="white", markeredgewidth=2)
-        ax1.annotate(f"{r['test']:.1f}", (r["test"], yi), xytext=(8, 0), textcoords="offset points",
-                     va="center", fontsize=10)
+        ax1.annotate(
+            f"{r['test']:.1f}", (r["test"], yi), xytext=(8, 0), textcoords="offset points", va="center", fontsize=10
+        )
     ax1.set_yticks(y)
     ax1.set_yticklabels(lit["method"], fontsize=10)
     for lbl, s in zip(ax1.get_yticklabels(), lit["scheme"]):
@@ -278,21 +301,31 @@ def plot_literature(zoo: Mapping | None = None, *, title: str | None = None) -> 
         ax2.legend(handles=MARKER_KEY, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=10)
     size = zoo_parameters(zoo or {})
     c = run_config("zaremba")
-    ax2.set_title(f"here ({c.num_layers}×{c.hidden_size}" + (f", {size:.1f}M" if size else "") + ", untuned)",
-                  loc="left", fontsize=13)
+    ax2.set_title(
+        f"here ({c.num_layers}×{c.hidden_size}" + (f", {size:.1f}M" if size else "") + ", untuned)",
+        loc="left",
+        fontsize=13,
+    )
     if title is None:
         title = "Published numbers and this project's zoo: compare orders, not levels"
-        pub = {s: lit[(lit["scheme"] == s) & ~lit["method"].str.contains("MC")].set_index("params")["test"]
-               for s in ("zaremba", "variational")}
+        pub = {
+            s: lit[(lit["scheme"] == s) & ~lit["method"].str.contains("MC")].set_index("params")["test"]
+            for s in ("zaremba", "variational")
+        }
         common = sorted(set(pub["zaremba"].index) & set(pub["variational"].index))
         if common and {"zaremba", "variational"} <= set(table.index):
             published_ahead = all(pub["variational"][p] < pub["zaremba"][p] for p in common)
             here_ahead = bool(table.loc["variational", "valid_ppl"] < table.loc["zaremba", "valid_ppl"])
-            title = (f"variational {'beats' if published_ahead else 'trails'} zaremba in the papers; "
-                     f"here, untuned and small, it {'beats' if here_ahead else 'trails'} it")
+            title = (
+                f"variational {'beats' if published_ahead else 'trails'} zaremba in the papers; "
+                f"here, untuned and small, it {'beats' if here_ahead else 'trails'} it"
+            )
     fig.suptitle(title, x=0.01, ha="left", fontsize=15)
-    add_note(fig, "Sources: Zaremba et al. 2014; Gal & Ghahramani 2016; Merity et al. 2017; Melis et al. 2017 "
-                  f"(rnnreg.published.FOLLOW_UPS; methods without a verified number left out). Here: results/{ZOO}.")
+    add_note(
+        fig,
+        "Sources: Zaremba et al. 2014; Gal & Ghahramani 2016; Merity et al. 2017; Melis et al. 2017 "
+        f"(rnnreg.published.FOLLOW_UPS; methods without a verified number left out). Here: results/{ZOO}.",
+    )
     return fig
 
 
@@ -313,23 +346,41 @@ def _curves_title(data: Mapping[str, pd.DataFrame], metric: str) -> str:
     return f"Lowest valid perplexity at the last epoch: {s} ({last.loc[s, 'valid_ppl']:.1f})"
 
 
-def plot_zoo_curves(zoo: Mapping, schemes: Sequence[str] = ("zaremba", "variational"), metric: str = "both",
-                    *, ax=None, title: str | None = None) -> Figure:
+def plot_zoo_curves(
+    zoo: Mapping,
+    schemes: Sequence[str] = ("zaremba", "variational"),
+    metric: str = "both",
+    *,
+    ax=None,
+    title: str | None = None,
+) -> Figure:
     """Per-epoch curves of the chosen schemes (every recorded seed) for one metric of ``zoo.METRICS``."""
     data = curves(zoo, schemes, metric)
-    note = (f"Runs: results/{ZOO}/<scheme>-seed<k>. Train perplexity: the running average over each epoch, "
-            "measured with dropout on (none: off).")
+    note = (
+        f"Runs: results/{ZOO}/<scheme>-seed<k>. Train perplexity: the running average over each epoch, "
+        "measured with dropout on (none: off)."
+    )
     absent = [s for s in schemes if s not in zoo]
     if absent:
         note += " Not yet recorded here: " + ", ".join(absent) + "."
     heading = title or (_curves_title(data, metric) if data else f"{METRICS[metric]} per epoch")
     if metric in ("both", "valid_ppl"):
-        fig = plot_curves({k: v for k, v in data.items()}, ax=ax, show_train=metric == "both", title=heading,
-                          note=note, xmax=BUDGET["epochs"])
+        fig = plot_curves(
+            {k: v for k, v in data.items()},
+            ax=ax,
+            show_train=metric == "both",
+            title=heading,
+            note=note,
+            xmax=BUDGET["epochs"],
+        )
         legend = fig.axes[0].get_legend()
         if legend is not None:
-            _legend_outside(fig.axes[0], legend.legend_handles, [t.get_text() for t in legend.get_texts()],
-                            ncol=1 if len(data) < 9 else 2)
+            _legend_outside(
+                fig.axes[0],
+                legend.legend_handles,
+                [t.get_text() for t in legend.get_texts()],
+                ncol=1 if len(data) < 9 else 2,
+            )
         if not data:
             _missing_text(fig.axes[0], "no scheme chosen" if not schemes else "not yet recorded here")
         return fig
@@ -372,25 +423,56 @@ def plot_averaging(avg: dict | None, model: str = "small", *, title: str | None 
     for split, style, marker, va in (("valid", VALID_STYLE, "o", "bottom"), ("test", TRAIN_STYLE, "s", "top")):
         ax.plot(paper["members"], paper[split], color="#333333", marker=marker, label=f"paper, {split}", **style)
         for k, v in zip(paper["members"], paper[split]):
-            ax.annotate(f"{v:.1f}", (k, v), xytext=(7, 5 if va == "bottom" else -5), textcoords="offset points",
-                        fontsize=10, color="#333333", va=va)
+            ax.annotate(
+                f"{v:.1f}",
+                (k, v),
+                xytext=(7, 5 if va == "bottom" else -5),
+                textcoords="offset points",
+                fontsize=10,
+                color="#333333",
+                va=va,
+            )
     found = averaging_findings(avg, model)
     if found:
         ks = np.arange(1, len(found["averages"]) + 1)
         split = found["split"]
-        ax.plot(ks, found["averages"], color=HERE, marker="D",
-                markersize=8, label=f"here, {split}", **(VALID_STYLE if split == "valid" else TRAIN_STYLE))
+        ax.plot(
+            ks,
+            found["averages"],
+            color=HERE,
+            marker="D",
+            markersize=8,
+            label=f"here, {split}",
+            **(VALID_STYLE if split == "valid" else TRAIN_STYLE),
+        )
         for k, v in zip(ks, found["averages"]):
-            ax.annotate(f"{v:.1f}", (k, v), xytext=(-9, 0), textcoords="offset points", fontsize=10, color=HERE,
-                        ha="right", va="center")
+            ax.annotate(
+                f"{v:.1f}",
+                (k, v),
+                xytext=(-9, 0),
+                textcoords="offset points",
+                fontsize=10,
+                color=HERE,
+                ha="right",
+                va="center",
+            )
         members = ", ".join(str(m.get("run")) for m in avg["members"])
         note = f"Here: results/{AVERAGING} ({split}, members {members}). Paper: Table 1, model averaging."
         if title is None and found["two"] and found["paper_two"]:
-            title = (f"Averaging two models: {found['two'][2]:.0%} lower here, "
-                     f"{found['paper_two'][2]:.0%} in the paper ({split})")
+            title = (
+                f"Averaging two models: {found['two'][2]:.0%} lower here, "
+                f"{found['paper_two'][2]:.0%} in the paper ({split})"
+            )
     else:
-        ax.text(0.97, 0.9, "this project: not yet recorded here", transform=ax.transAxes, ha="right",
-                fontsize=12, color=HERE)
+        ax.text(
+            0.97,
+            0.9,
+            "this project: not yet recorded here",
+            transform=ax.transAxes,
+            ha="right",
+            fontsize=12,
+            color=HERE,
+        )
         note = f"Paper: Table 1, model averaging. Here: not yet recorded — {AVERAGE_COMMAND}"
     ax.set_xscale("log")
     ax.set_xticks(sorted(set(paper["members"]) | ({*range(1, len(avg["average_ppl"]) + 1)} if found else set())))
@@ -409,8 +491,15 @@ def plot_averaging(avg: dict | None, model: str = "small", *, title: str | None 
 # --------------------------------------------------------------------------------------------
 # Panels
 # --------------------------------------------------------------------------------------------
-METRIC_OPTIONS = [(label, key) for key, label in
-                  (("both", "train & valid"), ("valid_ppl", "valid"), ("train_ppl", "train"), ("gap", "valid − train"))]
+METRIC_OPTIONS = [
+    (label, key)
+    for key, label in (
+        ("both", "train & valid"),
+        ("valid_ppl", "valid"),
+        ("train_ppl", "train"),
+        ("gap", "valid − train"),
+    )
+]
 
 
 class ZooCurves(FigurePanel):
@@ -435,8 +524,10 @@ class ZooCurves(FigurePanel):
         parts = []
         for label, df in curves(self.zoo, self.chosen(), self.metric.value).items():
             last = df.iloc[-1]
-            parts.append(f"<b>{html.escape(label)}</b>: valid {last['valid_ppl']:.1f}, train {last['train_ppl']:.1f} "
-                         f"(epoch {int(last['epoch'])})")
+            parts.append(
+                f"<b>{html.escape(label)}</b>: valid {last['valid_ppl']:.1f}, train {last['train_ppl']:.1f} "
+                f"(epoch {int(last['epoch'])})"
+            )
         absent = [s for s in self.chosen() if s not in self.zoo]
         if absent:
             parts.append("not yet recorded here: " + ", ".join(absent))
@@ -482,9 +573,13 @@ class SchemeVsPapers(StaticFallback, W.VBox):
             cells = "".join(
                 f"<tr><td>{html.escape(str(x['method']))}</td><td>{_num(x['valid'])}</td><td>{_num(x['test'])}</td>"
                 f"<td>{_num(x['params (M)'], 0)}</td><td>{html.escape(str(x['differs']))}</td>"
-                f"<td>{html.escape(str(x['source']))}</td></tr>" for _, x in rows.iterrows())
-            body = ("<table><tr><th>published</th><th>valid</th><th>test</th><th>params (M)</th><th>what differs</th>"
-                    f"<th>source</th></tr>{cells}</table>")
+                f"<td>{html.escape(str(x['source']))}</td></tr>"
+                for _, x in rows.iterrows()
+            )
+            body = (
+                "<table><tr><th>published</th><th>valid</th><th>test</th><th>params (M)</th><th>what differs</th>"
+                f"<th>source</th></tr>{cells}</table>"
+            )
         self.out.value = f"<p><b>{html.escape(s)}</b>. {html.escape(here)}</p>{body}"
 
 

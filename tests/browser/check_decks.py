@@ -14,6 +14,7 @@ live widget.
 
     make slides && python tests/browser/check_decks.py --out results/browser/decks.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,8 +69,9 @@ MEASURE = """
 def git_commit() -> str:
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
-                               capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip()
         return sha + ("-dirty" if dirty else "")
     except OSError:
         return "unknown"
@@ -79,12 +81,15 @@ def check_deck(page, deck: Path, shots: Path) -> dict:
     page.goto(deck.resolve().as_uri())
     # nbconvert's deck loads reveal.js as a require.js module: fetch the same module object
     page.wait_for_function("() => window.require !== undefined", timeout=60_000)
-    page.evaluate("() => new Promise(done => require(['../vendor/reveal.js/dist/reveal.js'], "
-                  "R => { window.Reveal = R; done(true); }))")
+    page.evaluate(
+        "() => new Promise(done => require(['../vendor/reveal.js/dist/reveal.js'], "
+        "R => { window.Reveal = R; done(true); }))"
+    )
     page.wait_for_function("() => Reveal.isReady()", timeout=60_000)
     # MathJax typesets after Reveal is ready: wait for its queue to drain before measuring
-    page.evaluate("() => new Promise(done => (window.MathJax && MathJax.Hub) ? "
-                  "MathJax.Hub.Queue(() => done(true)) : done(false))")
+    page.evaluate(
+        "() => new Promise(done => (window.MathJax && MathJax.Hub) ? MathJax.Hub.Queue(() => done(true)) : done(false))"
+    )
     page.wait_for_timeout(200)
     height = page.evaluate("() => Reveal.getConfig().height")
     width = page.evaluate("() => Reveal.getConfig().width")
@@ -96,10 +101,15 @@ def check_deck(page, deck: Path, shots: Path) -> dict:
         page.screenshot(path=str(shots / f"slide-{s['index']:02d}.png"))
         s["overflow_px"] = max(0, s["content_px"] - height)
         s["overflows"] = s["overflow_px"] > TOLERANCE_PX
-    return {"deck": deck.name, "slides": len(slides), "config": {"width": width, "height": height},
-            "overflowing": [s["index"] for s in slides if s["overflows"]],
-            "live_widgets": sum(s["live_widgets"] for s in slides), "stills": sum(s["stills"] for s in slides),
-            "per_slide": slides}
+    return {
+        "deck": deck.name,
+        "slides": len(slides),
+        "config": {"width": width, "height": height},
+        "overflowing": [s["index"] for s in slides if s["overflows"]],
+        "live_widgets": sum(s["live_widgets"] for s in slides),
+        "stills": sum(s["stills"] for s in slides),
+        "per_slide": slides,
+    }
 
 
 def main(argv=None) -> int:
@@ -119,32 +129,58 @@ def main(argv=None) -> int:
     chromium = subprocess.run([args.chromium, "--version"], capture_output=True, text=True).stdout.strip()
     results = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=args.chromium, headless=True,
-                                     args=["--disable-gpu", "--disable-dev-shm-usage", "--no-sandbox",
-                                           "--disable-background-networking", "--disable-component-update",
-                                           "--no-first-run", "--disable-sync"])
+        browser = pw.chromium.launch(
+            executable_path=args.chromium,
+            headless=True,
+            args=[
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
         page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
         for deck in decks:
             r = check_deck(page, deck, Path(args.shots) / deck.name.replace(".slides.html", ""))
             results.append(r)
-            print(f"{deck.name}: {r['slides']} slides, {len(r['overflowing'])} overflow "
-                  f"{r['overflowing'] or ''}, {r['stills']} stills, {r['live_widgets']} live widgets")
+            print(
+                f"{deck.name}: {r['slides']} slides, {len(r['overflowing'])} overflow "
+                f"{r['overflowing'] or ''}, {r['stills']} stills, {r['live_widgets']} live widgets"
+            )
         browser.close()
-    record = {"command": "python " + " ".join([str(Path(sys.argv[0]).resolve().relative_to(REPO))
-                                               if Path(sys.argv[0]).exists() else "tests/browser/check_decks.py",
-                                               *(argv if argv is not None else sys.argv[1:])]),
-              "git_commit": git_commit(), "chromium": chromium, "window": {"width": WIDTH, "height": HEIGHT},
-              "tolerance_px": TOLERANCE_PX, "started": started.isoformat(timespec="seconds"),
-              "wall_s": round((dt.datetime.now(dt.timezone.utc) - started).total_seconds(), 1),
-              "decks": results,
-              "total": {"slides": sum(r["slides"] for r in results),
-                        "overflowing": sum(len(r["overflowing"]) for r in results),
-                        "live_widgets": sum(r["live_widgets"] for r in results)}}
+    record = {
+        "command": "python "
+        + " ".join(
+            [
+                str(Path(sys.argv[0]).resolve().relative_to(REPO))
+                if Path(sys.argv[0]).exists()
+                else "tests/browser/check_decks.py",
+                *(argv if argv is not None else sys.argv[1:]),
+            ]
+        ),
+        "git_commit": git_commit(),
+        "chromium": chromium,
+        "window": {"width": WIDTH, "height": HEIGHT},
+        "tolerance_px": TOLERANCE_PX,
+        "started": started.isoformat(timespec="seconds"),
+        "wall_s": round((dt.datetime.now(dt.timezone.utc) - started).total_seconds(), 1),
+        "decks": results,
+        "total": {
+            "slides": sum(r["slides"] for r in results),
+            "overflowing": sum(len(r["overflowing"]) for r in results),
+            "live_widgets": sum(r["live_widgets"] for r in results),
+        },
+    }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(record, indent=1) + "\n")
-    print(f"check_decks: {record['total']['slides']} slides, {record['total']['overflowing']} overflowing, "
-          f"{record['total']['live_widgets']} live widgets -> {out}")
+    print(
+        f"check_decks: {record['total']['slides']} slides, {record['total']['overflowing']} overflowing, "
+        f"{record['total']['live_widgets']} live widgets -> {out}"
+    )
     return 1 if record["total"]["overflowing"] or record["total"]["live_widgets"] else 0
 
 

@@ -31,6 +31,7 @@ With no notebook arguments it checks every ``book/NN_*.ipynb``. A notebook witho
 :data:`CHECKS` is still run (the ``run-all`` line) and reported as having no widget checks.
 To cover a new chapter add rows to :data:`CHECKS` (see the field list there).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,52 +71,157 @@ REPO = Path(__file__).resolve().parents[2]
 #   timeout_s how long the answer may take (default --timeout)
 # ------------------------------------------------------------------------------------------------
 CHECKS: list[dict] = [
-    dict(notebook="00", cell="views.panels.PresetExplorer(", name="PresetExplorer: model toggle -> recipe table",
-         steps=[("toggle", "model", "large")], target="html:.widget-html-content"),
-
-    dict(notebook="01", cell="views.panels.TrainingPanel(", name="TrainingPanel: sliders alone do not retrain",
-         steps=[("slider", "training slice (tokens)", ["Home"]), ("slider", "epochs", ["Home"])],
-         target="img", expect="unchanged", hold_s=8),
-    dict(notebook="01", cell="views.panels.TrainingPanel(", name="TrainingPanel: Train (1,000 tokens, 1 epoch) -> figure",
-         steps=[("button", "Train")], target="img", done="train", timeout_s=900),
-
-    dict(notebook="02", cell="views.panels.SchemeDiagram(", name="SchemeDiagram: scheme dropdown -> diagram",
-         steps=[("dropdown", "scheme", "everywhere")], target="img"),
-    dict(notebook="02", cell="views.panels.MaskExplorer(", name="MaskExplorer: dropout-rate slider -> masks",
-         steps=[("slider", "dropout rate", ["ArrowRight", "ArrowRight"])], target="img"),
-    dict(notebook="02", cell="views.panels.MaskExplorer(", name="MaskExplorer: scheme dropdown -> masks",
-         steps=[("dropdown", "scheme", "variational")], target="img"),
-    dict(notebook="02", cell="views.panels.CodeViewer(", name="CodeViewer: scheme dropdown -> shown code",
-         steps=[("dropdown", "scheme", "weight_drop")], target="html:.widget-html-content"),
-    dict(notebook="02", cell="views.panels.InformationPath(", name="InformationPath: lag slider -> path",
-         steps=[("slider", "lag (steps)", ["ArrowRight", "ArrowRight"])], target="img"),
-    dict(notebook="02", cell="views.panels.InformationPath(", name="InformationPath: scheme dropdown -> path",
-         steps=[("dropdown", "scheme", "memory")], target="img"),
-    dict(notebook="02", cell="views.panels.TrainingPanel(", name="TrainingPanel (rate sweep): Train (1 rate, 1,000 tokens, 1 epoch)",
-         steps=[("select", "recurrent rates", ["0.5"]), ("slider", "training slice (tokens)", ["Home"]),
-                ("slider", "epochs", ["Home"]), ("button", "Train")],
-         target="img", done="train", timeout_s=900),
-
-    dict(notebook="03", cell="views.signal.SignalPanel(", name="SignalPanel: p slider -> curves",
-         steps=[("slider", "dropout rate p", ["ArrowRight", "ArrowRight"])], target="img"),
-    dict(notebook="03", cell="views.signal.SignalPanel(", name="SignalPanel: lag slider -> curves",
-         steps=[("slider", "lag k", ["ArrowRight"])], target="img"),
-    dict(notebook="03", cell="views.signal.SignalPanel(", name="SignalPanel: scheme dropdown -> curves",
-         steps=[("dropdown", "scheme", "zaremba")], target="img"),
-    dict(notebook="04", cell="views.equivalence.TheoryPanel(", name="TheoryPanel: hidden-size slider -> candidates",
-         steps=[("slider", "hidden size N", ["ArrowRight"])], target="img"),
-    dict(notebook="04", cell="views.equivalence.TheoryPanel(", name="TheoryPanel: p slider -> candidates",
-         steps=[("slider", "dropout rate p", ["ArrowRight"])], target="img"),
-    dict(notebook="04", cell="views.equivalence.EquivalencePanel(", name="EquivalencePanel: p toggle -> equivalent sizes",
-         steps=[("toggle", "p", "0.35")], target="img"),
-    dict(notebook="04", cell="views.equivalence.EquivalencePanel(", name="EquivalencePanel: metric toggle -> equivalent sizes",
-         steps=[("toggle", "perplexity", "valid")], target="img"),
-    dict(notebook="05", cell="views.zoo.ZooCurves(", name="ZooCurves: metric toggle -> curves",
-         steps=[("toggle", "show", "valid − train")], target="img"),
-    dict(notebook="05", cell="views.zoo.ZooCurves(", name="ZooCurves: scheme list -> curves",
-         steps=[("select", "schemes", ["memory"])], target="img"),
-    dict(notebook="05", cell="views.zoo.SchemeVsPapers(", name="SchemeVsPapers: scheme dropdown -> table",
-         steps=[("dropdown", "scheme", "weight_drop")], target="html:.widget-html-content"),
+    dict(
+        notebook="00",
+        cell="views.panels.PresetExplorer(",
+        name="PresetExplorer: model toggle -> recipe table",
+        steps=[("toggle", "model", "large")],
+        target="html:.widget-html-content",
+    ),
+    dict(
+        notebook="01",
+        cell="views.panels.TrainingPanel(",
+        name="TrainingPanel: sliders alone do not retrain",
+        steps=[("slider", "training slice (tokens)", ["Home"]), ("slider", "epochs", ["Home"])],
+        target="img",
+        expect="unchanged",
+        hold_s=8,
+    ),
+    dict(
+        notebook="01",
+        cell="views.panels.TrainingPanel(",
+        name="TrainingPanel: Train (1,000 tokens, 1 epoch) -> figure",
+        steps=[("button", "Train")],
+        target="img",
+        done="train",
+        timeout_s=900,
+    ),
+    dict(
+        notebook="02",
+        cell="views.panels.SchemeDiagram(",
+        name="SchemeDiagram: scheme dropdown -> diagram",
+        steps=[("dropdown", "scheme", "everywhere")],
+        target="img",
+    ),
+    dict(
+        notebook="02",
+        cell="views.panels.MaskExplorer(",
+        name="MaskExplorer: dropout-rate slider -> masks",
+        steps=[("slider", "dropout rate", ["ArrowRight", "ArrowRight"])],
+        target="img",
+    ),
+    dict(
+        notebook="02",
+        cell="views.panels.MaskExplorer(",
+        name="MaskExplorer: scheme dropdown -> masks",
+        steps=[("dropdown", "scheme", "variational")],
+        target="img",
+    ),
+    dict(
+        notebook="02",
+        cell="views.panels.CodeViewer(",
+        name="CodeViewer: scheme dropdown -> shown code",
+        steps=[("dropdown", "scheme", "weight_drop")],
+        target="html:.widget-html-content",
+    ),
+    dict(
+        notebook="02",
+        cell="views.panels.InformationPath(",
+        name="InformationPath: lag slider -> path",
+        steps=[("slider", "lag (steps)", ["ArrowRight", "ArrowRight"])],
+        target="img",
+    ),
+    dict(
+        notebook="02",
+        cell="views.panels.InformationPath(",
+        name="InformationPath: scheme dropdown -> path",
+        steps=[("dropdown", "scheme", "memory")],
+        target="img",
+    ),
+    dict(
+        notebook="02",
+        cell="views.panels.TrainingPanel(",
+        name="TrainingPanel (rate sweep): Train (1 rate, 1,000 tokens, 1 epoch)",
+        steps=[
+            ("select", "recurrent rates", ["0.5"]),
+            ("slider", "training slice (tokens)", ["Home"]),
+            ("slider", "epochs", ["Home"]),
+            ("button", "Train"),
+        ],
+        target="img",
+        done="train",
+        timeout_s=900,
+    ),
+    dict(
+        notebook="03",
+        cell="views.signal.SignalPanel(",
+        name="SignalPanel: p slider -> curves",
+        steps=[("slider", "dropout rate p", ["ArrowRight", "ArrowRight"])],
+        target="img",
+    ),
+    dict(
+        notebook="03",
+        cell="views.signal.SignalPanel(",
+        name="SignalPanel: lag slider -> curves",
+        steps=[("slider", "lag k", ["ArrowRight"])],
+        target="img",
+    ),
+    dict(
+        notebook="03",
+        cell="views.signal.SignalPanel(",
+        name="SignalPanel: scheme dropdown -> curves",
+        steps=[("dropdown", "scheme", "zaremba")],
+        target="img",
+    ),
+    dict(
+        notebook="04",
+        cell="views.equivalence.TheoryPanel(",
+        name="TheoryPanel: hidden-size slider -> candidates",
+        steps=[("slider", "hidden size N", ["ArrowRight"])],
+        target="img",
+    ),
+    dict(
+        notebook="04",
+        cell="views.equivalence.TheoryPanel(",
+        name="TheoryPanel: p slider -> candidates",
+        steps=[("slider", "dropout rate p", ["ArrowRight"])],
+        target="img",
+    ),
+    dict(
+        notebook="04",
+        cell="views.equivalence.EquivalencePanel(",
+        name="EquivalencePanel: p toggle -> equivalent sizes",
+        steps=[("toggle", "p", "0.35")],
+        target="img",
+    ),
+    dict(
+        notebook="04",
+        cell="views.equivalence.EquivalencePanel(",
+        name="EquivalencePanel: metric toggle -> equivalent sizes",
+        steps=[("toggle", "perplexity", "valid")],
+        target="img",
+    ),
+    dict(
+        notebook="05",
+        cell="views.zoo.ZooCurves(",
+        name="ZooCurves: metric toggle -> curves",
+        steps=[("toggle", "show", "valid − train")],
+        target="img",
+    ),
+    dict(
+        notebook="05",
+        cell="views.zoo.ZooCurves(",
+        name="ZooCurves: scheme list -> curves",
+        steps=[("select", "schemes", ["memory"])],
+        target="img",
+    ),
+    dict(
+        notebook="05",
+        cell="views.zoo.SchemeVsPapers(",
+        name="SchemeVsPapers: scheme dropdown -> table",
+        steps=[("dropdown", "scheme", "weight_drop")],
+        target="html:.widget-html-content",
+    ),
 ]
 
 # JupyterLab user settings for the temporary settings dir
@@ -166,6 +272,7 @@ def free_port() -> int:
 
 def versions() -> dict:
     import importlib.metadata as md
+
     v = {"python": sys.version.split()[0]}
     for pkg in ("jupyterlab", "jupyter_server", "ipywidgets", "jupyterlab_widgets", "ipykernel", "playwright"):
         try:
@@ -178,10 +285,13 @@ def versions() -> dict:
 def git_info() -> dict:
     def git(*a):
         return subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True).stdout
+
     status = git("status", "--porcelain").splitlines()
-    return {"commit": git("rev-parse", "HEAD").strip(),
-            "modified_tracked_files": [l[3:] for l in status if l[:2] != "??"],
-            "untracked": [l[3:] for l in status if l[:2] == "??"]}
+    return {
+        "commit": git("rev-parse", "HEAD").strip(),
+        "modified_tracked_files": [l[3:] for l in status if l[:2] != "??"],
+        "untracked": [l[3:] for l in status if l[:2] == "??"],
+    }
 
 
 def strip_copy(src: Path, dst: Path) -> dict:
@@ -213,14 +323,28 @@ class Server:
         env = dict(os.environ)
         env.setdefault("OMP_NUM_THREADS", "1")
         env.setdefault("MKL_NUM_THREADS", "1")
-        env.update(JUPYTER_CONFIG_DIR=str(tmp / "config"), JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
-                   JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"),
-                   IPYTHONDIR=str(tmp / "ipython"), MPLBACKEND="module://matplotlib_inline.backend_inline")
-        cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
-               f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={self.token}",
-               "--ServerApp.port_retries=0", "--ServerApp.terminals_enabled=False",
-               "--LabApp.extension_manager=readonly"] + (["--allow-root"] if os.geteuid() == 0 else [])
-        self.log = open(logfile, "w")
+        env.update(
+            JUPYTER_CONFIG_DIR=str(tmp / "config"),
+            JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
+            JUPYTERLAB_SETTINGS_DIR=str(settings),
+            JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"),
+            IPYTHONDIR=str(tmp / "ipython"),
+            MPLBACKEND="module://matplotlib_inline.backend_inline",
+        )
+        cmd = [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            f"--port={self.port}",
+            "--ip=127.0.0.1",
+            f"--ServerApp.root_dir={root}",
+            f"--IdentityProvider.token={self.token}",
+            "--ServerApp.port_retries=0",
+            "--ServerApp.terminals_enabled=False",
+            "--LabApp.extension_manager=readonly",
+        ] + (["--allow-root"] if os.geteuid() == 0 else [])
+        self.log = open(logfile, "w")  # noqa: SIM115 - open for the server's lifetime, closed in stop()
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         self.base = f"http://127.0.0.1:{self.port}"
 
@@ -267,7 +391,7 @@ class Server:
 # ------------------------------------------------------------------------------------------------
 # Browser side
 # ------------------------------------------------------------------------------------------------
-def run_all(page, server: "Server", name: str, run_timeout: float) -> dict:
+def run_all(page, server: Server, name: str, run_timeout: float) -> dict:
     """Run > Run All Cells, then wait for every code cell to have an execution count."""
     nb = page.locator(ACTIVE_NB)
     nb.locator(".jp-Cell").first.wait_for(timeout=120_000)
@@ -284,8 +408,9 @@ def run_all(page, server: "Server", name: str, run_timeout: float) -> dict:
     how = "menu Run > Run All Cells"
     try:
         page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click(timeout=10_000)
-        page.locator(".lm-Menu-item:not(.lm-mod-disabled) .lm-Menu-itemLabel",
-                     has_text=re.compile(r"^Run All Cells$")).click(timeout=10_000)
+        page.locator(
+            ".lm-Menu-item:not(.lm-mod-disabled) .lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")
+        ).click(timeout=10_000)
     except Exception:  # noqa: BLE001  (menu layout changed: use the command palette)
         how = "command palette: Run All Cells"
         page.keyboard.press("Escape")
@@ -309,11 +434,20 @@ def run_all(page, server: "Server", name: str, run_timeout: float) -> dict:
             err = page.evaluate(f"""() => Array.from(document.querySelectorAll('{ACTIVE_NB} .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'))
                                       .map(e => e.innerText).join('\\n---\\n').slice(-3000)""")
             first = next((i for i, p in enumerate(prompts) if not re.fullmatch(r"\[\d+\]:", p)), None)
-            return {"ok": False, "seconds": round(time.time() - t0, 1), "how": how, "code_cells": len(prompts),
-                    "error": f"stopped before code cell #{first} (0-based among code cells); stderr: {err}"}
+            return {
+                "ok": False,
+                "seconds": round(time.time() - t0, 1),
+                "how": how,
+                "code_cells": len(prompts),
+                "error": f"stopped before code cell #{first} (0-based among code cells); stderr: {err}",
+            }
         time.sleep(2)
-    return {"ok": False, "seconds": round(time.time() - t0, 1), "how": how,
-            "error": f"timeout after {run_timeout}s; prompts {prompts}"}
+    return {
+        "ok": False,
+        "seconds": round(time.time() - t0, 1),
+        "how": how,
+        "error": f"timeout after {run_timeout}s; prompts {prompts}",
+    }
 
 
 def wait_text_change(loc, before: str, timeout_s: float = 20) -> str:
@@ -351,7 +485,9 @@ def do_step(page, out, step) -> str:
         else:
             texts = sel.evaluate("s => Array.from(s.options).map(o => o.text)")
             norm = [t.replace("\u00a0", " ") for t in texts]
-            match = [t for t, n in zip(texts, norm) if n == choice or n.split(" — ")[0] == choice or n.startswith(choice)]
+            match = [
+                t for t, n in zip(texts, norm) if n == choice or n.split(" — ")[0] == choice or n.startswith(choice)
+            ]
             if not match:
                 raise AssertionError(f"dropdown '{label}' has no option {choice!r}: {texts}")
             sel.select_option(label=match[0])
@@ -457,9 +593,12 @@ def check_control(page, nbjson: dict, chk: dict, outdir: Path, stem: str, idx: i
     time.sleep(0.5)  # let the browser paint the new picture before the screenshot
     out.scroll_into_view_if_needed()
     out.screenshot(path=str(outdir / f"{base}__after.png"))
-    res.update(ok=ok, before={k: before.get(k) for k in ("size", "hash", "w", "h", "text") if k in before},
-               after={k: after.get(k) for k in ("size", "hash", "w", "h", "text") if k in after},
-               screenshots=[f"{base}__before.png", f"{base}__after.png"])
+    res.update(
+        ok=ok,
+        before={k: before.get(k) for k in ("size", "hash", "w", "h", "text") if k in before},
+        after={k: after.get(k) for k in ("size", "hash", "w", "h", "text") if k in after},
+        screenshots=[f"{base}__before.png", f"{base}__after.png"],
+    )
     if why:
         res["error"] = why
     return res
@@ -489,11 +628,17 @@ def main(argv=None) -> int:
     for f in outdir.glob("*.png"):
         f.unlink()
     chromium_version = subprocess.run([args.chromium, "--version"], capture_output=True, text=True).stdout.strip()
-    record = {"date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-              "command": " ".join(["python", os.path.relpath(sys.argv[0], REPO), *(argv if argv is not None else sys.argv[1:])]),
-              "versions": {**versions(), "chromium": chromium_version}, "git": git_info(),
-              "env": {k: os.environ.get(k) for k in ("RNNREG_DATA", "OMP_NUM_THREADS")},
-              "notebooks": [], "checks": []}
+    record = {
+        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "command": " ".join(
+            ["python", os.path.relpath(sys.argv[0], REPO), *(argv if argv is not None else sys.argv[1:])]
+        ),
+        "versions": {**versions(), "chromium": chromium_version},
+        "git": git_info(),
+        "env": {k: os.environ.get(k) for k in ("RNNREG_DATA", "OMP_NUM_THREADS")},
+        "notebooks": [],
+        "checks": [],
+    }
     failures = 0
     tmp = Path(tempfile.mkdtemp(prefix="rnnreg-browser-"))
     root = tmp / "root"
@@ -503,8 +648,11 @@ def main(argv=None) -> int:
         server.wait_ready()
         log(f"jupyter lab on port {server.port}; chromium: {chromium_version}")
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=args.chromium, headless=not args.headed,
-                                         args=["--disable-gpu", "--disable-dev-shm-usage"])
+            browser = pw.chromium.launch(
+                executable_path=args.chromium,
+                headless=not args.headed,
+                args=["--disable-gpu", "--disable-dev-shm-usage"],
+            )
             for n, nbpath in enumerate(nbs):
                 stem = nbpath.stem
                 checks = [c for c in CHECKS if stem.startswith(c["notebook"])]
@@ -533,15 +681,22 @@ def main(argv=None) -> int:
                         try:
                             res = check_control(page, nbjson, chk, outdir, stem, i, args.timeout)
                         except Exception as e:  # noqa: BLE001
-                            res = {"notebook": stem, "name": chk["name"], "ok": False,
-                                   "error": f"{type(e).__name__}: {str(e)[:800]}"}
+                            res = {
+                                "notebook": stem,
+                                "name": chk["name"],
+                                "ok": False,
+                                "error": f"{type(e).__name__}: {str(e)[:800]}",
+                            }
                         record["checks"].append(res)
                         failures += not res["ok"]
                         t = f" ({res['seconds_to_update']} s)" if "seconds_to_update" in res else ""
                         extra = "; ".join(res.get("actions", []))
-                        print(f"{'PASS' if res['ok'] else 'FAIL'}  {stem}: {chk['name']}{t}"
-                              + (f"  [{extra}]" if extra else "")
-                              + ("" if res["ok"] else f"  -- {res.get('error')}"), flush=True)
+                        print(
+                            f"{'PASS' if res['ok'] else 'FAIL'}  {stem}: {chk['name']}{t}"
+                            + (f"  [{extra}]" if extra else "")
+                            + ("" if res["ok"] else f"  -- {res.get('error')}"),
+                            flush=True,
+                        )
                 server.shutdown_kernels()
                 ctx.close()
             browser.close()

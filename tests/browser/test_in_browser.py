@@ -4,6 +4,7 @@
 - every panel of every chapter responds when its controls move in JupyterLab (check_widgets.py);
 - every slide of every deck fits 1280x720 and shows stills, not dead controls (check_decks.py).
 """
+
 import os
 import shutil
 from pathlib import Path
@@ -15,7 +16,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(
     os.environ.get("RNNREG_BROWSER") != "1" or shutil.which("chromium") is None,
-    reason="browser checks run on demand: RNNREG_BROWSER=1 and chromium (make browser-check)")
+    reason="browser checks run on demand: RNNREG_BROWSER=1 and chromium (make browser-check)",
+)
 
 
 def test_every_slide_fits_1280x720_and_shows_stills():

@@ -1,0 +1,835 @@
+"""Every result of a completed run that a chapter types in its prose is read back from ``results/``.
+
+The chapters write their sentences in markdown; a number there that comes from a recorded run is
+typed by hand. Each row of :data:`QUOTES` is one typed phrase: the chapter, the phrase with its
+numbers as format fields (the format spec is the rounding), and the values that fill them, read
+from the run files (and ``rnnreg.published`` for the paper's numbers beside them). A rerun that
+moves a number, or an edit that mistypes one, fails here. Decisions the prose states (which
+scheme, which claim holds) are checked the same way, as the names or words they fill in.
+"""
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from rnnreg import live, published
+from rnnreg.analysis import equivalence, runs, signal_runs, zoo
+
+BOOK = Path(__file__).resolve().parent.parent / "book"
+
+
+@cache
+def run(name: str):
+    return runs.load_run(f"ptb/{name}")
+
+
+@cache
+def fit(name: str) -> dict:
+    return runs.overfitting(run(name))
+
+
+@cache
+def claims():
+    return signal_runs.scheme_claims(
+        signal_runs.load_signal_seeds(), signal_runs.load_mask_noise(), near=1, far=30, noise_near=1, noise_far=30
+    )
+
+
+@cache
+def by_lag():
+    """Claim (1) read at k = 10, 20, 30 for each run: [(run, [state at each lag])] of those whose state moves."""
+    table = signal_runs.wipe_by_lag(signal_runs.load_mask_noise())
+    moved = table[~table["same verdict"]]
+    return table, [
+        (name, [cell.split()[0] for cell in row[["k=10", "k=20", "k=30"]]]) for name, row in moved.iterrows()
+    ]
+
+
+def falls(scheme: str) -> tuple[int, int]:
+    """In how many of a scheme's measured runs the signal fraction falls clearly with the lag, of how many."""
+    noise = claims()[scheme].noise
+    return sum(n["falls"] for n in noise), len(noise)
+
+
+@cache
+def grid():
+    return equivalence.load()
+
+
+@cache
+def noise(metric: str):
+    return equivalence.seed_noise(grid(), metric)
+
+
+@cache
+def fit04(metric: str):
+    return equivalence.alpha_fit(grid(), metric, noise(metric))
+
+
+def alpha():
+    return fit04("train_eval_ppl").by_rate
+
+
+def listed(rates) -> str:
+    return ", ".join(f"{p:g}" for p in rates)
+
+
+def named(table) -> str:
+    """Grid cells as chapter 04 types them: "N = 200, p = 0.2; N = 200, p = 0.35"."""
+    return "; ".join(f"N = {n}, p = {p:g}" for n, p in zip(table.hidden_size, table.dropout))
+
+
+def valid04(status: str):
+    table = fit04("valid_ppl").table
+    return table[table.status == status]
+
+
+def gains04():
+    gains = equivalence.last_epoch_gains(grid(), noise("valid_ppl"))
+    return gains[gains.dropout > 0], gains[gains.dropout == 0]
+
+
+def worse04():
+    table = fit04("train_eval_ppl").table
+    worse = table[table.status == "worse"]
+    return worse, equivalence.plateau_cells(worse, equivalence.slice_unigram())
+
+
+@cache
+def tuned():
+    return zoo.tuning_findings(zoo.tuning_runs())
+
+
+@cache
+def zoo_found() -> dict:
+    return zoo.findings(zoo.load_zoo(), zoo.seed_reference())
+
+
+def names(schemes, last: str = ", ") -> str:
+    """Scheme names as the chapters type them: "`a`, `b` and `c`" (``last=" and "``) or "`a`, `b`, `c`"."""
+    quoted = [f"`{s}`" for s in schemes]
+    return last.join([", ".join(quoted[:-1]), quoted[-1]]) if len(quoted) > 1 else "".join(quoted)
+
+
+@cache
+def sweep(name: str) -> dict:
+    return live.sweep_findings(runs.load_sweep(f"live/{name}.json"))
+
+
+def sweep01() -> dict:
+    return sweep("01_defaults")
+
+
+def medium_reruns(split: str) -> tuple:
+    """The span of others' reruns of the medium recipe (:data:`rnnreg.published.RERUNS`)."""
+    reruns = [x for x in published.RERUNS if x["model"] == "medium"]
+    return min(x[split][0] for x in reruns), max(x[split][1] for x in reruns)
+
+
+def table1_line(model: str) -> tuple:
+    return (
+        paper(model, "valid"),
+        paper(model, "test"),
+        run(model).epochs_done,
+        run(model).final("valid_ppl"),
+        run(model).summary["test_ppl"],
+    )
+
+
+@cache
+def averaged() -> dict:
+    return zoo.averaging_findings(zoo.load_averaging())
+
+
+@cache
+def speed() -> dict:
+    return zoo.speed_findings(zoo.load_bench())
+
+
+def two_small_paper() -> tuple:
+    """Table 1's two averaged non-regularized models, valid and test."""
+    (row,) = [r for r in published.REPORTED_AVERAGING if r["model"] == "small" and r["members"] == 2]
+    return row["valid"], row["test"]
+
+
+def paper(model: str, split: str):
+    return published.reported(model, "paper")[split]
+
+
+def stall(name: str):
+    """The first epoch whose validation perplexity is within 1 % of the run's best."""
+    log = run(name).log
+    return log[log.valid_ppl <= 1.01 * fit(name)["best_valid"]].iloc[0]
+
+
+def only(mapping: dict):
+    """The one (key, value) of a mapping: the prose names a single scheme."""
+    (item,) = mapping.items()
+    return item
+
+
+QUOTES = [
+    # 00: the map
+    (
+        "00_guide.md",
+        "reproduces Table 1 (test {:.1f}, paper {})",
+        lambda: (run("small").summary["test_ppl"], paper("small", "test")),
+    ),
+    (
+        "00_guide.md",
+        "{} validation perplexity turns up while train keeps falling; with dropout 0.5 its best validation "
+        "perplexity is {:.1f}, {} the undropped model's {:.1f}, and its test {:.1f} (paper {})",
+        lambda: (
+            "without dropout" if runs.story_findings()["nodrop_overfits"] else "?",
+            fit("medium")["best_valid"],
+            "below" if runs.story_findings()["dropout_below"] else "above",
+            fit("medium-nodrop")["best_valid"],
+            run("medium").summary["test_ppl"],
+            paper("medium", "test"),
+        ),
+    ),
+    (
+        "00_guide.md",
+        "holds for {} of the {} schemes measured; masks on c shorten the memory (`{}`); “noise wipes out "
+        "the signal” holds for `{}` at recurrent rate {:g} only, and is at the threshold (within two "
+        "standard errors) at {:g}",
+        lambda: (
+            "none" if not signal_runs.claim_two(claims())["holds"] else "?",
+            "six" if len(signal_runs.claim_one(claims())["measured"]) == 6 else "?",
+            *signal_runs.claim_two(claims())["shorter_memory"],
+            only(signal_runs.claim_one(claims())["holds_at"])[0],
+            *only(signal_runs.claim_one(claims())["holds_at"])[1],
+            *only(signal_runs.claim_one(claims())["threshold_at"])[1],
+        ),
+    ),
+    (
+        "00_guide.md",
+        "α from {:.2f} (p = {:g}) to {:.2f} (p = {:g}) on training perplexity",
+        lambda: (alpha().alpha.iloc[0], alpha().index[0], alpha().alpha.iloc[-1], alpha().index[-1]),
+    ),
+    (
+        "00_guide.md",
+        "at one untuned budget `{}` leads and every recurrent scheme trails it; with its recurrent rate "
+        "tuned, {} reach `zaremba` within seed noise (all {} tuning runs recorded)",
+        lambda: (
+            zoo.findings(zoo.load_zoo())["winner"],
+            " and ".join(f"`{s}`" for s in tuned()["within"]),
+            len(tuned()["done"]) if tuned()["settled"] and len(tuned()["done"]) == tuned()["planned"] else "?",
+        ),
+    ),
+    # 01: the recorded small run
+    (
+        "01_why_regularize.md",
+        "Train perplexity falls from {:.1f} (epoch 1) to {:.1f} (epoch {}). Validation "
+        "perplexity falls with it only until epoch {:.0f} ({:.1f}), then stays within 1 % of that "
+        "(best {:.1f}, epoch {}) while train perplexity keeps falling from {:.1f} to {:.1f}: at "
+        "the end the two are a factor {:.2f} apart. The halving learning rate ({:.3f} at the "
+        "last epoch)",
+        lambda: (
+            run("small").log.train_ppl.iloc[0],
+            fit("small")["last_train"],
+            fit("small")["epochs"],
+            stall("small").epoch,
+            stall("small").valid_ppl,
+            fit("small")["best_valid"],
+            fit("small")["best_epoch"],
+            stall("small").train_ppl,
+            fit("small")["last_train"],
+            fit("small")["last_valid"] / fit("small")["last_train"],
+            run("small").log.lr.iloc[-1],
+        ),
+    ),
+    (
+        "01_why_regularize.md",
+        "the paper's protocol): {:.1f}; the paper reports {} / {} (valid / test, Table 1), the TF tutorial {} / {}",
+        lambda: (
+            run("small").summary["test_ppl"],
+            paper("small", "valid"),
+            paper("small", "test"),
+            published.reported("small", "tf")["valid"],
+            published.reported("small", "tf")["test"],
+        ),
+    ),
+    # 01: the full-scale story, each run's fit
+    (
+        "01_why_regularize.md",
+        "(`results/ptb/small`, {} epochs): valid {:.1f} at the last epoch, {}; train {:.1f}",
+        lambda: (
+            fit("small")["epochs"],
+            fit("small")["last_valid"],
+            "still falling" if fit("small")["rise"] == 0 else "?",
+            fit("small")["last_train"],
+        ),
+    ),
+    (
+        "01_why_regularize.md",
+        "(`results/ptb/medium-nodrop`, {} epochs): valid {:.1f} at the last epoch, up {:.1f} % "
+        "from its best (epoch {}, {:.1f}); train {:.1f}",
+        lambda: (
+            fit("medium-nodrop")["epochs"],
+            fit("medium-nodrop")["last_valid"],
+            100 * fit("medium-nodrop")["rise"],
+            fit("medium-nodrop")["best_epoch"],
+            fit("medium-nodrop")["best_valid"],
+            fit("medium-nodrop")["last_train"],
+        ),
+    ),
+    (
+        "01_why_regularize.md",
+        "(`results/ptb/medium`, {} epochs): valid {:.1f} at the last epoch, {} with its best "
+        "(epoch {}, {:.2f}); train {:.1f}",
+        lambda: (
+            fit("medium")["epochs"],
+            fit("medium")["last_valid"],
+            "level" if 0 < fit("medium")["rise"] < 0.0005 else "?",  # a rise that rounds to 0.0 %
+            fit("medium")["best_epoch"],
+            fit("medium")["best_valid"],
+            fit("medium")["last_train"],
+        ),
+    ),
+    # 01: the live sweep over three seeds
+    (
+        "01_why_regularize.md",
+        "In all {} seeds the undropped model's validation perplexity ends {:.0f} % to {:.0f} % "
+        "above its best epoch, and dropout 0.5 ends {:.0f} % to {:.0f} % below the undropped "
+        "model. Each seed's two runs took {:.0f}–{:.0f} s",
+        lambda: (
+            len(sweep01()["rise_none"]),
+            100 * min(sweep01()["rise_none"]),
+            100 * max(sweep01()["rise_none"]),
+            100 * min(sweep01()["dropout_below_none"]),
+            100 * max(sweep01()["dropout_below_none"]),
+            *sweep01()["seconds"],
+        ),
+    ),
+    # 01: the answer
+    (
+        "01_why_regularize.md",
+        "without dropout** — best valid {:.1f} at epoch {}, test {:.1f}",
+        lambda: (fit("small")["best_valid"], fit("small")["best_epoch"], run("small").summary["test_ppl"]),
+    ),
+    (
+        "01_why_regularize.md",
+        "2×650 without dropout** — best valid {:.1f} at epoch {}, last {:.1f}, test {:.1f}",
+        lambda: (
+            fit("medium-nodrop")["best_valid"],
+            fit("medium-nodrop")["best_epoch"],
+            fit("medium-nodrop")["last_valid"],
+            run("medium-nodrop").summary["test_ppl"],
+        ),
+    ),
+    (
+        "01_why_regularize.md",
+        "(the paper's medium model) — best valid {:.1f} at epoch {}, last {:.1f}, test {:.1f}; "
+        "the paper reports {} / {}",
+        lambda: (
+            fit("medium")["best_valid"],
+            fit("medium")["best_epoch"],
+            fit("medium")["last_valid"],
+            run("medium").summary["test_ppl"],
+            paper("medium", "valid"),
+            paper("medium", "test"),
+        ),
+    ),
+    (
+        "01_why_regularize.md",
+        "(recorded over seeds 1, 2, 3): without dropout validation perplexity turns up after "
+        "epoch {}–{} and ends {:.0f} %–{:.0f} % above its best; dropout ends below it in {} of {} "
+        "seeds",
+        lambda: (
+            min(sweep01()["turn_none"]),
+            max(sweep01()["turn_none"]),
+            100 * min(sweep01()["rise_none"]),
+            100 * max(sweep01()["rise_none"]),
+            sum(b > 0 for b in sweep01()["dropout_below_none"]),
+            len(sweep01()["dropout_below_none"]),
+        ),
+    ),
+    (
+        "01_why_regularize.md",
+        "{} the 2×650 model overfits at full scale: its validation perplexity turned up after "
+        "epoch {} while its train perplexity kept falling. With dropout its best validation "
+        "perplexity is {:.1f}, {} the undropped model's best ({:.1f})",
+        lambda: (
+            "Without dropout" if runs.story_findings()["nodrop_overfits"] else "?",
+            fit("medium-nodrop")["best_epoch"],
+            fit("medium")["best_valid"],
+            "below" if runs.story_findings()["dropout_below"] else "not below",
+            fit("medium-nodrop")["best_valid"],
+        ),
+    ),
+    # 02: the recorded sweep of the recurrent rate, the reruns, the answer
+    (
+        "02_where_dropout_goes.md",
+        "Best last-epoch validation perplexity per seed: {}. Over the seeds each rate ends "
+        "in: {}. Each seed's {} runs took {:.0f}–{:.0f} s ({} at a time, one core each)",
+        lambda: (
+            ", ".join(f"seed {k}: r = {sweep('02_rates')['rate'][b]:g}" for k, b in sweep("02_rates")["best"].items()),
+            "; ".join(
+                f"r = {sweep('02_rates')['rate'][k]:g} {lo:.0f}–{hi:.0f}"
+                for k, (lo, hi) in sweep("02_rates")["span"].items()
+            ),
+            len(sweep("02_rates")["rate"]),
+            *sweep("02_rates")["seconds"],
+            runs.load_sweep("live/02_rates.json")["workers"],
+        ),
+    ),
+    (
+        "02_where_dropout_goes.md",
+        "Others' reruns of the medium recipe ({} results in {} threads) span valid {:g}–{:g} "
+        "and test {:g}–{:g}; the paper's test {} is {} that range. This project's run lands "
+        "{} it too: valid {:.1f}, test {:.1f} ({:.1f} % below the paper's)",
+        lambda: (
+            sum(x["model"] == "medium" for x in published.RERUNS),
+            len({x["source"] for x in published.RERUNS if x["model"] == "medium"}),
+            *medium_reruns("valid"),
+            *medium_reruns("test"),
+            paper("medium", "test"),
+            "below" if paper("medium", "test") < medium_reruns("test")[0] else "?",
+            "below"
+            if run("medium").final("valid_ppl") < medium_reruns("valid")[0]
+            and run("medium").summary["test_ppl"] < medium_reruns("test")[0]
+            else "?",
+            run("medium").final("valid_ppl"),
+            run("medium").summary["test_ppl"],
+            -100 * (run("medium").summary["test_ppl"] / paper("medium", "test") - 1),
+        ),
+    ),
+    (
+        "02_where_dropout_goes.md",
+        "**Table 1, small** (paper {} / {}): `results/ptb/small`, {} epochs: valid {:.1f} / test {:.1f}",
+        lambda: table1_line("small"),
+    ),
+    (
+        "02_where_dropout_goes.md",
+        "**Table 1, medium** (paper {} / {}): `results/ptb/medium`, {} epochs: valid {:.1f} / test {:.1f}",
+        lambda: table1_line("medium"),
+    ),
+    (
+        "02_where_dropout_goes.md",
+        "**Table 1, large** (paper {} / {}): not run here (a full run ≈ {:.0f} h on two CPU cores)",
+        lambda: (paper("large", "valid"), paper("large", "test"), runs.cost_estimate("large")["hours"]),
+    ),
+    # 03: the retrain check, the figures' titles, the verdict, the summary
+    (
+        "03_signal_decay.md",
+        "gives train {:.3f}, valid {:.3f} both times, and so does the retrain's epoch 1; the "
+        "recorded run's epoch 1 is train {:.3f}, valid {:.3f}. The code's changes left epoch 1 {}",
+        lambda: (
+            zoo.retrain_cause()["checks"][0]["train_ppl"],
+            zoo.retrain_cause()["checks"][0]["valid_ppl"],
+            zoo.retrain_cause()["recorded"]["train_ppl"],
+            zoo.retrain_cause()["recorded"]["valid_ppl"],
+            "the same"
+            if all(zoo.retrain_cause()[k] for k in ("same_code", "same_setup", "retrain_matches"))
+            and not zoo.retrain_cause()["recorded_matches"]
+            else "?",
+        ),
+    ),
+    (
+        "03_signal_decay.md",
+        "the signal fraction falls with k in {} of {} runs of memory, none of the others",
+        lambda: (*falls("memory"), *([] if not any(falls(s)[0] for s in claims() if s != "memory") else ["?"])),
+    ),
+    (
+        "03_signal_decay.md",
+        "fades with the lag; {} forgets fastest",
+        lambda: (min((c.far_over_near[0], s) for s, c in claims().items() if c.seeds and c.seeds[0] == 1)[1],),
+    ),
+    (
+        "03_signal_decay.md",
+        "More context lowers every model's perplexity: all {} use their state",
+        lambda: (
+            (len(signal_runs.state_use_findings(signal_runs.load_signal_seeds()[1], short=5, long=50)),)
+            if not any(
+                u["category"] == "ignores"
+                for u in signal_runs.state_use_findings(signal_runs.load_signal_seeds()[1], short=5, long=50).values()
+            )
+            else ("?",)
+        ),
+    ),
+    (
+        "03_signal_decay.md",
+        "Read at $k$ = 10, 20 and 30, {} of {} runs keep one verdict; it moves with the lag for {}",
+        lambda: (
+            int(by_lag()[0]["same verdict"].sum()),
+            len(by_lag()[0]),
+            " and ".join(
+                f"`{name.split(', ')[0]}` at {name.split(', ', 1)[1]} ({', '.join(states)})"
+                for name, states in by_lag()[1]
+            ),
+        ),
+    ),
+    (
+        "03_signal_decay.md",
+        "holds for `{}` at recurrent rate {:g} only (at the threshold, within two standard errors, "
+        "at {:g}); the signal fraction falls clearly with the lag in {} of {} runs of `memory` and "
+        "in no run of the other {} schemes",
+        lambda: (
+            *only(signal_runs.claim_one(claims())["holds_at"])[:1],
+            *only(signal_runs.claim_one(claims())["holds_at"])[1],
+            *only(signal_runs.claim_one(claims())["threshold_at"])[1],
+            *falls("memory"),
+            "five" if sum(not falls(s)[0] for s in claims()) == 5 else "?",
+        ),
+    ),
+    (
+        "03_signal_decay.md",
+        "“the model ignores its state”: holds for {} of the six; a shorter memory for `{}`; neither for {} (seeds {})",
+        lambda: (
+            "none" if not signal_runs.claim_two(claims())["holds"] else "?",
+            *signal_runs.claim_two(claims())["shorter_memory"],
+            ", ".join(f"`{s}`" for s in signal_runs.claim_two(claims())["neither"]),
+            ", ".join(map(str, signal_runs.claim_two(claims())["seeds"])),
+        ),
+    ),
+    # 05: the tuning's verdict, the answer, the speed
+    (
+        "05_schemes_after_zaremba.md",
+        "“`zaremba` beats every recurrent scheme” **{}**: tuned, {} reach it within seed "
+        "noise; {} stay behind it, beyond seed noise. All {} planned runs are recorded",
+        lambda: (
+            "does not hold as stated" if tuned()["within"] or tuned()["ahead"] else "?",
+            names(tuned()["within"], " and "),
+            names(tuned()["behind"], " and "),
+            tuned()["planned"] if len(tuned()["done"]) == tuned()["planned"] and not tuned()["ahead"] else "?",
+        ),
+    ),
+    (
+        "05_schemes_after_zaremba.md",
+        "**At the untuned budget** `{}` has the lowest validation perplexity, {:.1f} (test "
+        "{:.1f}); `{}` is {:.1f} behind, the last, `{}`, {:.1f}. The test split gives {}",
+        lambda: (
+            zoo_found()["winner"],
+            zoo_found()["valid"][zoo_found()["winner"]],
+            zoo_found()["test"][zoo_found()["winner"]],
+            zoo_found()["second"],
+            zoo_found()["valid"][zoo_found()["second"]] - zoo_found()["valid"][zoo_found()["winner"]],
+            zoo_found()["last"],
+            zoo_found()["valid"][zoo_found()["last"]] - zoo_found()["valid"][zoo_found()["winner"]],
+            "the same order" if zoo_found()["test_same_order"] else "?",
+        ),
+    ),
+    (
+        "05_schemes_after_zaremba.md",
+        "**Seeds:** {} or more per scheme, validation spreads up to {:.1f}; the seed "
+        "ranges of `{}` and `{}` {} (suggestive, not a test). For scale, {} seeds of "
+        "chapter 04's 2×50 model end {:.1f} points ({:.1f} %) apart",
+        lambda: (
+            zoo_found()["min_seeds"],
+            max(zoo_found()["spread"].values()),
+            zoo_found()["winner"],
+            zoo_found()["second"],
+            "do not overlap" if zoo_found()["separated"] else "overlap",
+            zoo_found()["reference"]["runs"],
+            zoo_found()["reference"]["spread"],
+            100 * zoo_found()["reference"]["relative"],
+        ),
+    ),
+    (
+        "05_schemes_after_zaremba.md",
+        "**Still improving at the last epoch:** {}: the order measures how fast each "
+        "placement learns as much as how well it regularizes. `none` peaked at epoch {} "
+        "of {}",
+        lambda: (names(zoo_found()["improving"]), zoo_found()["none_best_epoch"], zoo_found()["last_epoch"]),
+    ),
+    (
+        "05_schemes_after_zaremba.md",
+        "here, untuned, `variational` is {:.1f} points {} `zaremba`; tuned (recurrent p = {:g}, {} seeds), {:.1f} {}",
+        lambda: (
+            abs(zoo_found()["valid"]["variational"] - zoo_found()["valid"]["zaremba"]),
+            "ahead of" if zoo_found()["published_order_here"] else "behind",
+            tuned()["best"].loc["variational", "best_rate"],
+            tuned()["best"].loc["variational", "seeds"],
+            abs(tuned()["best"].loc["variational", "vs_zaremba"]),
+            "ahead" if tuned()["best"].loc["variational", "vs_zaremba"] < 0 else "behind",
+        ),
+    ),
+    (
+        "05_schemes_after_zaremba.md",
+        "{} run on the fused `nn.LSTM` kernel; {} touch the recurrence at every step and "
+        "need the custom per-step cell of `rnnreg/model.py`: {:.2f}–{:.2f}× the "
+        "reference's speed here, {:.2f}–{:.2f}× `zaremba`'s",
+        lambda: (
+            names(speed()["fused"], " and "),
+            names(speed()["custom"], " and "),
+            *speed()["custom_vs_reference"],
+            *speed()["custom_vs_zaremba"],
+        ),
+    ),
+    (
+        "05_schemes_after_zaremba.md",
+        "**Reading.** `{}` leads and `{}` comes next; {} {} schemes that drop on the "
+        "recurrent path end behind both. Their training perplexity is {:.1f}–{:.1f}, "
+        "`zaremba`'s {:.1f}: they learn {}. `none` fits its training text far better "
+        "(train {:.1f}) yet ends only {:.1f} points behind `zaremba`",
+        lambda: (
+            zoo_found()["winner"],
+            zoo_found()["second"],
+            "all" if len(zoo_found()["recurrent_behind"]) == len(zoo_found()["recurrent"]) else "?",
+            len(zoo_found()["recurrent"]),
+            min(zoo_found()["train"][s] for s in zoo_found()["recurrent"]),
+            max(zoo_found()["train"][s] for s in zoo_found()["recurrent"]),
+            zoo_found()["train"]["zaremba"],
+            "more slowly"
+            if all(zoo_found()["train"][s] > zoo_found()["train"]["zaremba"] for s in zoo_found()["recurrent"])
+            else "?",
+            zoo_found()["train"]["none"],
+            zoo_found()["valid"]["none"] - zoo_found()["valid"]["zaremba"],
+        ),
+    ),
+    (
+        "05_schemes_after_zaremba.md",
+        "Each scheme's seeds end within {:.1f} points of each other",
+        lambda: (max(zoo_found()["spread"].values()),),
+    ),
+    (
+        "05_schemes_after_zaremba.md",
+        "Here ({} split, batch {}): single models {}; averaging {} gives {:.1f}, {:.1f} "
+        "below the best single model ({:.1f} %). In the paper: one model {}, two averaged "
+        "{} ({:.1f} % lower)",
+        lambda: (
+            averaged()["split"],
+            averaged()["batch_size"],
+            ", ".join(f"{p:.1f}" for p in averaged()["singles"]),
+            "both" if averaged()["members"] == 2 else "?",
+            averaged()["averages"][-1],
+            averaged()["gain"],
+            100 * averaged()["relative"],
+            *averaged()["paper_two"][:2],
+            100 * averaged()["paper_two"][2],
+        ),
+    ),
+    # 04: the seed noise, the α fits, the answer
+    (
+        "04_dropout_vs_smaller_model.md",
+        "except {}: {} runs with different seeds. Between them, log perplexity varies "
+        "with a standard deviation of {:.3f} for training perplexity (±{:.1f} %) and "
+        "{:.3f} for validation (±{:.1f} %), an estimate on {} degrees of freedom",
+        lambda: (
+            ", ".join(noise("train_eval_ppl").cells),
+            noise("train_eval_ppl").runs,
+            noise("train_eval_ppl").sd,
+            100 * noise("train_eval_ppl").relative,
+            noise("valid_ppl").sd,
+            100 * noise("valid_ppl").relative,
+            noise("train_eval_ppl").dof,
+        ),
+    ),
+    (
+        "04_dropout_vs_smaller_model.md",
+        "The pooled fit (α = {:.2f} ± {:.2f} over {} cells) is a line through the "
+        "origin in log(1−p), so it weighs a cell by log(1−p)²: a cell at p = {:g} "
+        "counts {:.0f} times one at p = {:g}, and the cells at p = {:g} carry {:.0f} % "
+        "of the fit. The pooled α is the high rates' α. With the scatter over sizes "
+        "alone, α = 1 (the unit count) lies outside two standard errors at p = {}; with "
+        "the seed noise added, only at p = {}",
+        lambda: (
+            fit04("train_eval_ppl").pooled["alpha"],
+            fit04("train_eval_ppl").pooled["se"],
+            fit04("train_eval_ppl").pooled["n"],
+            alpha().index[-1],
+            alpha().weight.iloc[-1],
+            alpha().index[0],
+            alpha().index[-1],
+            100 * alpha().share.iloc[-1],
+            listed(fit04("train_eval_ppl").ruled_out(se="se_fit")),
+            listed(fit04("train_eval_ppl").ruled_out()),
+        ),
+    ),
+    (
+        "04_dropout_vs_smaller_model.md",
+        "On validation text only {} of {} dropout cells have an undropped equivalent: "
+        "{} are worse than the smallest undropped model ({} more within seed noise of "
+        "it) and {} better than the best one by more than the seed noise ({}). Not "
+        "counted as better: {}, within noise of the best. With standard errors up to "
+        "{:.2f} and {}–{} cells per rate",
+        lambda: (
+            fit04("valid_ppl").pooled["n"],
+            len(fit04("valid_ppl").table),
+            fit04("valid_ppl").pooled["worse"],
+            fit04("valid_ppl").pooled["near smallest"],
+            fit04("valid_ppl").pooled["better"],
+            named(valid04("better")),
+            named(valid04("near best")),
+            fit04("valid_ppl").by_rate.se.max(),
+            fit04("valid_ppl").by_rate.n.min(),
+            fit04("valid_ppl").by_rate.n.max(),
+        ),
+    ),
+    (
+        "04_dropout_vs_smaller_model.md",
+        "**What was measured.** {} of {} cells with **one seed each**; only {} has {} "
+        "seeds, so every number here carries a seed noise of about ±{:.1f} % (training) "
+        "and ±{:.1f} % (validation perplexity), estimated from that one cell. After {} "
+        "epochs, {} of {} dropout cells (and {} of {} undropped ones) were **still "
+        "improving**",
+        lambda: (
+            equivalence.grid_status(grid()).done,
+            equivalence.grid_status(grid()).total,
+            ", ".join(noise("train_eval_ppl").cells),
+            noise("train_eval_ppl").runs,
+            100 * noise("train_eval_ppl").relative,
+            100 * noise("valid_ppl").relative,
+            equivalence.grid_config(200, 0.5).epochs,
+            gains04()[0].improving.sum(),
+            len(gains04()[0]),
+            gains04()[1].improving.sum(),
+            len(gains04()[1]),
+        ),
+    ),
+    (
+        "04_dropout_vs_smaller_model.md",
+        "but with one α per rate: {}. The unit count (α = 1, also the seed's N·N pairs) "
+        "is ruled out at two standard errors only at p = {}; no count gives more than "
+        "α = {:.2f} on this grid",
+        lambda: (
+            ", ".join(f"{a:.2f} ± {e:.2f} at p = {p:g}" for p, a, e in zip(alpha().index, alpha().alpha, alpha().se)),
+            listed(fit04("train_eval_ppl").ruled_out()),
+            max(
+                max(a)
+                for n in equivalence.GRID["sizes"]
+                for a in equivalence.candidate_alpha_curves(n, alpha().index).values()
+            ),
+        ),
+    ),
+    (
+        "04_dropout_vs_smaller_model.md",
+        "Of the {} cells worse than the smallest undropped model, {} sit on the unigram "
+        "plateau (within {:.0f} % of the slice's unigram perplexity, {:.1f})",
+        lambda: (len(worse04()[0]), len(worse04()[1]), 100 * equivalence.PLATEAU, equivalence.slice_unigram()),
+    ),
+    (
+        "04_dropout_vs_smaller_model.md",
+        "The best undropped model is N = {} ({:.1f}), the best dropout model N = {}, "
+        "p = {:g} ({:.1f}). {} dropout cells ({}) generalise better than every "
+        "undropped model by more than the seed noise",
+        lambda: (
+            *(lambda b: (b.idxmin(), b.min()))(equivalence.base_curve(equivalence.main_grid(grid()), "valid_ppl")),
+            *(lambda t: (t.hidden_size, t.dropout, t.valid_ppl))(
+                fit04("valid_ppl").table.loc[fit04("valid_ppl").table.valid_ppl.idxmin()]
+            ),
+            len(valid04("better")),
+            named(valid04("better")),
+        ),
+    ),
+    (
+        "04_dropout_vs_smaller_model.md",
+        "(Not counted: {}, within noise of the best.) No validation α is quoted: only "
+        "{} of {} cells have an equivalent",
+        lambda: (named(valid04("near best")), fit04("valid_ppl").pooled["n"], len(fit04("valid_ppl").table)),
+    ),
+    (
+        "04_dropout_vs_smaller_model.md",
+        "**Inference.** With all units present (weight scaling) the dropout model {} "
+        "scores {:.1f}; averaging {} MC-dropout passes gives {:.1f}; {} undropped "
+        "models of {:.2f}M parameters ({:.2f}M in all, against {:.2f}M) average to "
+        "{:.1f}, one alone {:.1f}",
+        lambda: (
+            lambda s: (
+                s["cell"],
+                s["weight_scaling"],
+                s["samples"],
+                s["mc"],
+                s["members"],
+                s["member_parameters"] / 1e6,
+                s["members"] * s["member_parameters"] / 1e6,
+                s["dropout_parameters"] / 1e6,
+                s["ensemble"],
+                s["single"],
+            )
+        )(equivalence.inference_summary(equivalence.load_inference())),
+    ),
+    # 06: the scorecard
+    (
+        "06_scorecard.md",
+        "| {} / {} valid / test | {:.1f} / {:.1f} (one seed); the same model without dropout is best at "
+        "{:.1f} valid, then overfits |",
+        lambda: (
+            paper("medium", "valid"),
+            paper("medium", "test"),
+            run("medium").final("valid_ppl"),
+            run("medium").summary["test_ppl"],
+            fit("medium-nodrop")["best_valid"],
+        ),
+    ),
+    (
+        "06_scorecard.md",
+        "| {} / {} | {:.1f} / {:.1f} | **holds** |",
+        lambda: (
+            paper("small", "valid"),
+            paper("small", "test"),
+            run("small").final("valid_ppl"),
+            run("small").summary["test_ppl"],
+        ),
+    ),
+    ("06_scorecard.md", "| {} / {} | test {:.1f} | **holds** |", lambda: (*two_small_paper(), averaged()["two"][1])),
+]
+
+
+@pytest.mark.parametrize("chapter,phrase,values", QUOTES, ids=[f"{c[:2]}:{p[:40]}" for c, p, _ in QUOTES])
+def test_each_typed_result_is_read_back_from_its_run(chapter, phrase, values):
+    text = " ".join((BOOK / chapter).read_text(encoding="utf-8").split())
+    said = phrase.format(*values())
+    assert said in text, f"book/{chapter} should say: {said}"
+
+
+def span(values, spec: str) -> str:
+    """A range over seeds as the chapter types it: one number when the seeds agree at the digits shown."""
+    low, high = signal_runs.SchemeClaims.spread(values)
+    return "–".join(dict.fromkeys(format(v, spec) for v in (low, high)))
+
+
+@pytest.mark.parametrize("scheme", ["zaremba", "everywhere", "memory", "variational", "weight_drop", "zoneout"])
+def test_chapter_03s_verdict_per_scheme_is_read_back(scheme):
+    """Chapter 03's list: each scheme's verdict on both claims, and the numbers behind them."""
+    c = claims()[scheme]
+    rates = lambda xs: ", ".join(f"{x:g}" for x in xs)  # noqa: E731
+    if c.wiped:
+        one = "**holds**"
+    elif c.wiped_at:
+        one = (
+            f"**holds at recurrent rate {rates(c.wiped_at)}**, at the threshold at {rates(c.threshold_at)}, "
+            f"not at {rates(c.kept_at)}"
+        )
+    else:
+        one = "does not hold"
+    runs_ = "; ".join(
+        f"rate {n['rate']:g}, seed {n['seed']}: {n['fraction_near']:.2f} → {n['fraction_far']:.2f}" for n in c.noise
+    )
+    two = (
+        "*a shorter memory*, the state still used"
+        if c.shorter_memory
+        else ("**holds**" if c.ignores_state else "does not hold")
+    )
+    gain = span(c.context_gain, ".1%").replace("%", " %")
+    pull = "" if scheme == c.reference else f"; {span(c.vs_reference, '.2g')}× as much as in `zaremba`"
+    line = f"(1) {one} ({runs_}); (2) {two} ({gain} lower{pull})."
+    text = " ".join((BOOK / "03_signal_decay.md").read_text(encoding="utf-8").split())
+    assert f"**`{scheme}`**" in text and line in text.split(f"**`{scheme}`**", 1)[1].split("\n- ")[0], line
+
+
+@pytest.mark.parametrize("scheme", ["zaremba", "everywhere", "memory", "variational", "weight_drop", "zoneout"])
+def test_chapter_05s_best_rate_per_scheme_is_read_back(scheme):
+    """Chapter 05's list: each recurrent scheme at its best tuned rate against zaremba's noise range."""
+    found = tuned()
+    if scheme == "zaremba":
+        (mean, low, high), (lo, hi) = found["zaremba"], found["noise_range"]
+        line = (
+            f"`zaremba` (nothing to tune): {mean:.1f}, seeds {low:.1f}–{high:.1f}; with the seed noise "
+            f"(± {found['margin']:.1f}) {lo:.1f}–{hi:.1f}"
+        )
+    else:
+        r = found["best"].loc[scheme]
+        verdict = {
+            "within": "within seed noise of `zaremba`",
+            "behind": f"behind `zaremba` beyond seed noise, by {r.beyond_noise:.1f}",
+            "ahead": f"ahead of `zaremba` beyond seed noise, by {r.beyond_noise:.1f}",
+        }[r.verdict]
+        line = (
+            f"`{scheme}`: p = {r.best_rate:g}, {r.valid_ppl:.1f} ({r.seeds} seeds; untuned {r.untuned_ppl:.1f}; "
+            f"rates recorded: {', '.join(f'{x:g}' for x in r.rates_done)}) — {verdict}"
+        )
+    text = " ".join((BOOK / "05_schemes_after_zaremba.md").read_text(encoding="utf-8").split())
+    assert f"- {line}" in text, line
