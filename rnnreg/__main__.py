@@ -43,10 +43,9 @@ try:  # Ctrl-C while torch loads (a second or two): one line and exit 130, not t
     from .live import DEMOS
     from .model import SCHEMES
     from .runfolder import (
-        CHECKPOINT,
-        CheckpointError,
         CheckpointMismatchError,
         RunFolderError,
+        check_run_folder,
         corpus_files,
         load_run_model,
         record,
@@ -147,15 +146,11 @@ def _overrides(args: argparse.Namespace) -> dict:
     return {k: v for k, v in vars(args).items() if k in fields and v is not None}
 
 
-def config_from_args(args: argparse.Namespace) -> Config:
-    return Config.from_preset(args.preset, **_overrides(args))
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     from .analysis.schemes import unused_option_warnings
     from .train import train
 
-    config = config_from_args(args)
+    config = Config.from_preset(args.preset, **_overrides(args))
     for warning in unused_option_warnings(config, _overrides(args)):
         print(f"rnnreg: warning: {warning}", file=sys.stderr)
     out = args.out or f"runs/{config.preset}-{config.scheme}-seed{config.seed}"
@@ -195,25 +190,13 @@ def _print_epoch(event: dict) -> None:
         )
 
 
-def check_run_folders(runs) -> None:
-    """A wrong run folder is said before any corpus is loaded (or downloaded)."""
-    for run in map(Path, runs):
-        if not run.is_dir():
-            raise CheckpointError(
-                f"the run folder {run} does not exist" if not run.exists() else f"{run} is a file, not a run folder"
-            )
-        if not (run / CHECKPOINT).exists():
-            raise CheckpointError(
-                f"{run} has no checkpoint.pt: it is not a run folder, or its first epoch never finished"
-            )
-
-
 def corpus_for_runs(args: argparse.Namespace, runs) -> Corpus:
     """``--data`` if given, else the corpus folder the runs recorded; PTB (or an older run that recorded
     none) by the usual lookup (RNNREG_DATA, then the user cache). Split files identical to those a run
     trained on are read with ``--unk``: the same ids whether or not it was trained with it. The runs'
     fingerprints are checked later (:func:`rnnreg.runfolder.load_run_model`)."""
-    check_run_folders(runs)
+    for run in runs:  # a wrong run folder is said before any corpus is loaded (or downloaded)
+        check_run_folder(Path(run))
     run, recorded = next(((r, c) for r in runs if (c := recorded_corpus(r))), (None, {}))
     folder = args.data
     if folder is None and recorded.get("folder"):
@@ -258,6 +241,27 @@ def cmd_record(args: argparse.Namespace) -> int:
     return 0
 
 
+SWAP_WARMUP, LONGEST_CONTEXT = 20, 50  # swap_sensitivity's stretches, context_ablation's longest context
+
+
+def _require_measure_tokens(args: argparse.Namespace, corpus: Corpus) -> None:
+    needs = [(0, "")]
+    if "signal" in args.what:
+        needs += [
+            (
+                SWAP_WARMUP + args.max_lag + 2,
+                f"--max-lag {args.max_lag} (stretches of {SWAP_WARMUP} + max-lag + 1 tokens)",
+            ),
+            (LONGEST_CONTEXT + 2, f"the context ablation (contexts up to {LONGEST_CONTEXT} tokens)"),
+        ]
+    if "mask-noise" in args.what:
+        needs.append((args.warmup + args.max_lag + 1, f"--warmup {args.warmup} with --max-lag {args.max_lag}"))
+    need, why = max(needs)
+    if len(corpus.valid) < need:
+        file = (corpus_files(corpus) or {}).get("valid", corpus.source)
+        raise DataError(f"the valid split ({file}) has {len(corpus.valid)} tokens; {why} needs at least {need}")
+
+
 def cmd_measure(args: argparse.Namespace) -> int:
     """Chapter 03's measurements of trained models, written beside each run: signal.json (swap
     sensitivity and context ablation) and/or mask_noise.json (signal vs mask noise in dh/dx)."""
@@ -266,23 +270,8 @@ def cmd_measure(args: argparse.Namespace) -> int:
     from .analysis.signal import context_ablation, mask_noise, swap_sensitivity
     from .analysis.zoo import recurrent_rate
 
-    swap_warmup, longest_context = 20, 50  # swap_sensitivity's stretches, context_ablation's longest context
     corpus = corpus_for_runs(args, args.runs)
-    needs = [(0, "")]
-    if "signal" in args.what:
-        needs += [
-            (
-                swap_warmup + args.max_lag + 2,
-                f"--max-lag {args.max_lag} (stretches of {swap_warmup} + max-lag + 1 tokens)",
-            ),
-            (longest_context + 2, f"the context ablation (contexts up to {longest_context} tokens)"),
-        ]
-    if "mask-noise" in args.what:
-        needs.append((args.warmup + args.max_lag + 1, f"--warmup {args.warmup} with --max-lag {args.max_lag}"))
-    need, why = max(needs)
-    if len(corpus.valid) < need:
-        file = (corpus_files(corpus) or {}).get("valid", corpus.source)
-        raise DataError(f"the valid split ({file}) has {len(corpus.valid)} tokens; {why} needs at least {need}")
+    _require_measure_tokens(args, corpus)
     for run in map(Path, args.runs):
         model, config, epoch = load_run_model(run, corpus=corpus)
         about = {"run": str(run), "scheme": config.scheme, "epoch": epoch, "split": "valid"}
@@ -291,7 +280,7 @@ def cmd_measure(args: argparse.Namespace) -> int:
             result = dict(about)
             for masks in (False, True):
                 r = swap_sensitivity(
-                    model, corpus.valid, args.max_lag, args.samples, swap_warmup, masks=masks, seed=args.seed
+                    model, corpus.valid, args.max_lag, args.samples, SWAP_WARMUP, masks=masks, seed=args.seed
                 )
                 result["swap_masks" if masks else "swap_eval"] = {k: v.tolist() for k, v in r.items()}
             r = context_ablation(model, corpus.valid, positions=args.positions, seed=args.seed)
@@ -302,19 +291,14 @@ def cmd_measure(args: argparse.Namespace) -> int:
         if "mask-noise" in args.what:
             start = time.perf_counter()
             r = mask_noise(model, corpus.valid, args.max_lag, args.windows, args.draws, args.warmup, seed=args.seed)
-            rate = recurrent_rate(config.to_dict(), no_site=0.0)
             result = {
                 **about,
                 "mode": "training",
                 "dropout": model.dropout,
-                "recurrent_rate": rate,
-                "recurrent_dropout": model.recurrent_dropout,
-                "zoneout_h": model.zoneout_h,
-                "zoneout_c": model.zoneout_c,
+                "recurrent_rate": recurrent_rate(config.to_dict(), no_site=0.0),
+                **{k: getattr(model, k) for k in ("recurrent_dropout", "zoneout_h", "zoneout_c")},
                 "seed": config.seed,
-                "windows": args.windows,
-                "draws": args.draws,
-                "warmup": args.warmup,
+                **{k: getattr(args, k) for k in ("windows", "draws", "warmup")},
                 "probe": "rademacher",
                 "start_state": "evaluation-mode state after reading the warmup tokens before each window",
                 "measure_seed": args.seed,
@@ -436,12 +420,13 @@ def cmd_zoo(args: argparse.Namespace) -> int:
 
 
 def distinct_members(runs) -> None:
-    """Refuse a member given twice: the same folder (another spelling too) or a copy of its checkpoint."""
-    seen = {}
-    for run in runs:
+    """Refuse a missing run folder, or a member given twice: the same folder (another spelling too) or a
+    copy of its checkpoint."""
+    checkpoints, seen = [check_run_folder(Path(run)) for run in runs], {}
+    for run, checkpoint in zip(runs, checkpoints):
         for key, how in (
             (Path(run).resolve(), "the same run folder"),
-            (sha256(Path(run) / CHECKPOINT), "the same checkpoint (a copy?)"),
+            (sha256(checkpoint), "the same checkpoint (a copy?)"),
         ):
             if key in seen:
                 raise ValueError(f"{seen[key]} and {run} are {how}: give each member of the average once")
@@ -458,7 +443,6 @@ def cmd_average(args: argparse.Namespace) -> int:
     from .analysis.averaging import averaged_perplexity, running_averages, target_log_probs
 
     start = time.perf_counter()
-    check_run_folders(args.runs)
     distinct_members(args.runs)
     corpus = corpus_for_runs(args, args.runs)
     ids = getattr(corpus, args.split)
@@ -472,17 +456,8 @@ def cmd_average(args: argparse.Namespace) -> int:
             }
             require_tokens(corpus, args.split, layout["batch_size"], f"averaging on the {args.split} split")
         log_probs.append(target_log_probs(model, ids, layout["batch_size"], layout["steps"]))
-        members.append(
-            {
-                "run": run,
-                "epoch": epoch,
-                "seed": config.seed,
-                "scheme": config.scheme,
-                "dropout": config.dropout,
-                "precision": config.precision,
-                "ppl": averaged_perplexity(log_probs[-1]),
-            }
-        )
+        about = {k: getattr(config, k) for k in ("seed", "scheme", "dropout", "precision")}
+        members.append({"run": run, "epoch": epoch, **about, "ppl": averaged_perplexity(log_probs[-1])})
         print(f"{run}: {members[-1]['ppl']:.2f}", flush=True)
     result = {
         "split": args.split,
@@ -523,55 +498,44 @@ def cmd_live(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run_bench
 
-    run_bench(
-        shapes=args.shapes,
-        schemes=args.schemes,
-        seconds=args.seconds,
-        out=args.out,
-        precisions=args.precisions,
-        compile=args.compile,
-        rounds=args.rounds,
-        command=args.command_line,
-    )
+    options = ("shapes", "schemes", "seconds", "out", "precisions", "compile", "rounds")
+    run_bench(**{k: getattr(args, k) for k in options}, command=args.command_line)
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m rnnreg",
-        description=__doc__,
-        allow_abbrev=False,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
+def _command(sub, name: str, func, help: str) -> argparse.ArgumentParser:
+    p = sub.add_parser(name, allow_abbrev=False, help=help)
+    p.set_defaults(func=func)
+    return p
 
-    p = sub.add_parser("train", allow_abbrev=False, help="train a model (resumes from the run folder's checkpoint)")
+
+def _add_train(sub) -> None:
+    p = _command(sub, "train", cmd_train, "train a model (resumes from the run folder's checkpoint)")
     _add_config_options(p)
     p.add_argument("--out", help="run folder (default runs/<preset>-<scheme>-seed<seed>)")
     _add_data_options(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("evaluate", allow_abbrev=False, help="valid and test perplexity of a run folder's checkpoint")
+
+def _add_evaluate_record(sub) -> None:
+    p = _command(sub, "evaluate", cmd_evaluate, "valid and test perplexity of a run folder's checkpoint")
     p.add_argument("run", help="run folder")
     _add_data_options(p, "the corpus the run was trained on")
     p.add_argument("--device")
-    p.set_defaults(func=cmd_evaluate)
-
-    p = sub.add_parser(
+    p = _command(
+        sub,
         "record",
-        allow_abbrev=False,
-        help="copy a run folder's config, log and summary (or progress.json while it trains) into "
+        cmd_record,
+        "copy a run folder's config, log and summary (or progress.json while it trains) into "
         "results/, without the checkpoint",
     )
     p.add_argument("run", help="run folder")
     p.add_argument("--to", required=True, help="folder to record it in, e.g. results/ptb/medium")
-    p.set_defaults(func=cmd_record)
 
-    p = sub.add_parser(
-        "measure",
-        allow_abbrev=False,
-        help="chapter 03: lag sensitivity, context ablation and mask noise of trained runs",
+
+def _add_measure(sub) -> None:
+    p = _command(
+        sub, "measure", cmd_measure, "chapter 03: lag sensitivity, context ablation and mask noise of trained runs"
     )
     p.add_argument("runs", nargs="+", help="run folders with a checkpoint")
     _add_data_options(p, "the corpus the runs were trained on")
@@ -597,12 +561,14 @@ def main(argv: list[str] | None = None) -> int:
         "--warmup", type=number(0), default=35, help="tokens read in evaluation mode before a window (mask-noise)"
     )
     p.add_argument("--seed", type=number(0, MAX_SEED), default=0)
-    p.set_defaults(func=cmd_measure)
 
-    p = sub.add_parser(
+
+def _add_grid_zoo(sub) -> None:
+    p = _command(
+        sub,
         "grid",
-        allow_abbrev=False,
-        help="chapter 04: hidden size x dropout grid, one train job per cell (local or SLURM); or --inference",
+        cmd_grid,
+        "chapter 04: hidden size x dropout grid, one train job per cell (local or SLURM); or --inference",
     )
     p.add_argument("--out", default="results/ptb/grid", help="grid folder (one run folder per cell)")
     p.add_argument("--sizes", nargs="+", type=int)
@@ -616,11 +582,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--samples", type=number(1), default=10, help="MC-dropout passes for --inference")
     _add_launcher_options(p)
-    p.set_defaults(func=cmd_grid)
-
-    p = sub.add_parser(
-        "zoo", allow_abbrev=False, help="chapter 05: every scheme at one budget, one train job per run (local or SLURM)"
-    )
+    p = _command(sub, "zoo", cmd_zoo, "chapter 05: every scheme at one budget, one train job per run (local or SLURM)")
     p.add_argument(
         "--budget",
         choices=["small", "medium"],
@@ -644,9 +606,10 @@ def main(argv: list[str] | None = None) -> int:
         "tuned, results/ptb/zoo-medium at the medium budget)",
     )
     _add_launcher_options(p)
-    p.set_defaults(func=cmd_zoo)
 
-    p = sub.add_parser("average", allow_abbrev=False, help="perplexity of the probability average of several runs")
+
+def _add_average_live(sub) -> None:
+    p = _command(sub, "average", cmd_average, "perplexity of the probability average of several runs")
     p.add_argument("runs", nargs="+", help="run folders with a checkpoint")
     p.add_argument("--split", choices=["valid", "test"], default="test")
     p.add_argument(
@@ -656,11 +619,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--out", help="write the result as JSON here")
     _add_data_options(p, "the corpus the runs were trained on")
-    p.set_defaults(func=cmd_average)
-
-    p = sub.add_parser(
-        "live", allow_abbrev=False, help="a chapter's live demo (its default settings) over several seeds, as JSON"
-    )
+    p = _command(sub, "live", cmd_live, "a chapter's live demo (its default settings) over several seeds, as JSON")
     p.add_argument(
         "--demo",
         default="01_defaults",
@@ -670,11 +629,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", nargs="+", type=number(0, MAX_SEED), default=[1, 2, 3])
     p.add_argument("--out", required=True, help="write the sweep as JSON here (e.g. results/live/01_defaults.json)")
     _add_data_options(p)
-    p.set_defaults(func=cmd_live)
 
-    p = sub.add_parser(
-        "bench", allow_abbrev=False, help="training tokens/s of every scheme against a plain PyTorch reference"
-    )
+
+def _add_bench(sub) -> None:
+    p = _command(sub, "bench", cmd_bench, "training tokens/s of every scheme against a plain PyTorch reference")
     p.add_argument("--shapes", nargs="+", default=["small", "medium"], choices=["small", "medium", "large"])
     p.add_argument("--schemes", nargs="+", default=list(SCHEMES), choices=SCHEMES)
     p.add_argument("--precisions", nargs="+", default=["fp32", "bf16"], choices=PRECISIONS)
@@ -687,8 +645,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=number(1), default=5, help="interleaved rounds; medians over them are reported")
     p.add_argument("--compile", action="store_true", help="add torch.compile'd rows for the fused schemes")
     p.add_argument("--out", help="write the results as JSON here")
-    p.set_defaults(func=cmd_bench)
 
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m rnnreg",
+        description=__doc__,
+        allow_abbrev=False,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for add in (_add_train, _add_evaluate_record, _add_measure, _add_grid_zoo, _add_average_live, _add_bench):
+        add(sub)
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     args.command_line = "python -m rnnreg " + shlex.join(argv)

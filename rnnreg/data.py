@@ -25,6 +25,7 @@ downloading PTB (a read timeout, a total deadline per file and mirror, a SHA-256
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import tempfile
@@ -49,7 +50,6 @@ __all__ = [
     "PTB_TOKENS",
     "PTB_VOCAB",
     "DataError",
-    "default_cache_dir",
     "split_files",
     "sha256",
     "download_ptb",
@@ -99,10 +99,6 @@ def _how_to_fix(folder: Path) -> str:
         f"{PTB_URLS[0].format(name='ptb.train.txt')} (and ptb.valid.txt, ptb.test.txt). "
         f"Your own corpus works too: a folder with train.txt, valid.txt and test.txt."
     )
-
-
-def default_cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rnnreg" / "ptb"
 
 
 def split_files(folder: Path) -> dict[str, Path] | None:
@@ -238,13 +234,12 @@ def download_ptb(
 
 
 def resolve_corpus_dir(path: str | os.PathLike | None = None, download: bool | None = None) -> dict[str, Path]:
-    """The corpus files: explicit ``path``, then ``$RNNREG_DATA``, then the user cache (downloaded into if empty).
-
-    An explicit path or ``RNNREG_DATA`` must hold the files (no silent fallback to the cache).
-    """
+    """The corpus files: explicit ``path``, then ``$RNNREG_DATA`` (either must hold them: no silent fallback),
+    then the user cache (downloaded into if empty)."""
     allowed, why = _downloads_allowed(download)  # a misspelt RNNREG_OFFLINE is an error even when unused
     explicit = path if path is not None else os.environ.get("RNNREG_DATA") or None
-    folder = default_cache_dir() if explicit is None else Path(explicit).expanduser()
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rnnreg" / "ptb"
+    folder = cache if explicit is None else Path(explicit).expanduser()
     files = split_files(folder)
     if files is None and explicit is not None:
         source = "the path given" if path is not None else "RNNREG_DATA"
@@ -387,10 +382,8 @@ class Corpus:
         notes: Sequence[str] = (),
         files: Mapping[str, Path] | None = None,
     ) -> Corpus:
-        """Tokenise and encode three texts (read from ``files``, for the error messages, when given).
-
-        ``unknown="unk"`` maps valid/test words unseen in train to ``<unk>``.
-        """
+        """Tokenise and encode three texts (read from ``files``, for the error messages, when given);
+        ``unknown="unk"`` maps valid/test words unseen in train to ``<unk>``."""
         if unknown not in UNKNOWN_POLICIES:
             raise ValueError(f"unknown must be one of {UNKNOWN_POLICIES}, got {unknown!r}")
         notes, tokens = list(notes), {}
@@ -424,15 +417,9 @@ class Corpus:
 
     def head(self, train: int | None = None, valid: int | None = None, test: int | None = None) -> Corpus:
         """The first tokens of each split (same vocabulary): a slice for quick demos."""
-        return Corpus(
-            self.train[:train],
-            self.valid[:valid],
-            self.test[:test],
-            self.vocab,
-            f"{self.source} (head: train {train}, valid {valid}, test {test})",
-            self.name,
-            list(self.notes),
-        )
+        source = f"{self.source} (head: train {train}, valid {valid}, test {test})"
+        split = {"train": self.train[:train], "valid": self.valid[:valid], "test": self.test[:test]}
+        return dataclasses.replace(self, **split, source=source, notes=list(self.notes))
 
     def unigram_perplexity(self, split: str = "valid") -> float:
         """Perplexity of the unigram model fit on train (add-one smoothed): the floor to beat."""
@@ -445,11 +432,8 @@ class Corpus:
 
 
 def load_corpus(path: str | os.PathLike | None = None, download: bool | None = None, unknown: str = "error") -> Corpus:
-    """Load a corpus folder (PTB by default; the module docstring says where it is looked for).
-
-    ``download=False`` (or ``RNNREG_OFFLINE=1``) never downloads; ``unknown="unk"`` maps
-    valid/test words unseen in train to ``<unk>`` instead of refusing them.
-    """
+    """Load a corpus folder (PTB by default; the module docstring says where it is looked for and the rules
+    it meets): ``download=False`` never downloads; ``unknown="unk"`` maps unseen valid/test words to ``<unk>``."""
     files = resolve_corpus_dir(path, download)
     folder = files["train"].parent
     notes = []

@@ -128,12 +128,11 @@ def worker_count(runs: int, workers: int | None = None) -> int:
 def estimate_seconds(
     configs: Sequence[Config], vocab_size: int, valid_tokens: int, workers: int | None = None
 ) -> float:
-    """How long training ``configs`` will take here, before pressing Train.
+    """How long training ``configs`` will take here, before pressing Train (the order of magnitude).
 
-    Each run: :func:`window_seconds` times the windows it sees, plus one validation pass per epoch at
-    a third of an update's cost per window. Runs go to ``workers`` parallel processes (default: one
-    per core, as :func:`train_side_by_side`), each to the least loaded one; the estimate is the
-    busiest process's total. A guide to the order of magnitude (the machine's load changes it).
+    Each run: :func:`window_seconds` times its windows, plus a validation pass per epoch at a third of
+    an update per window; each run goes to the least loaded of ``workers`` processes (as
+    :func:`train_side_by_side`), and the busiest one's total is the estimate.
     """
     loads = [0.0] * worker_count(len(configs), workers)
     for config in configs:
@@ -175,22 +174,14 @@ def train_side_by_side(
 
     ``workers``: processes at once (default one per core, at most one per run); with 1 the runs
     train here, one after the other. ``on_event(label, event)`` receives the events of
-    :func:`rnnreg.train.train` (``step``, ``epoch``, ``end``) in this process as they arrive, so a
-    panel can draw while its runs train. A run that fails raises a ``RuntimeError`` naming it
-    (the other processes are stopped); so does an interrupt.
+    :func:`rnnreg.train.train` in this process as they arrive, so a panel can draw while its runs
+    train. A run that fails raises a ``RuntimeError`` naming it (the others are stopped).
     """
     labels = list(configs)
     workers = worker_count(len(labels), workers)
     if workers == 1:
-        return {
-            label: _train_quick(
-                configs[label],
-                data,
-                log_every,
-                [] if on_event is None else [lambda ev, label=label: on_event(label, ev)],
-            )
-            for label in labels
-        }
+        forward = lambda label: [] if on_event is None else [lambda ev: on_event(label, ev)]
+        return {label: _train_quick(configs[label], data, log_every, forward(label)) for label in labels}
     ctx = multiprocessing.get_context()
     events = ctx.Queue()
     pending, running, out = list(labels), {}, {}
@@ -198,9 +189,8 @@ def train_side_by_side(
         while pending or running:
             while pending and len(running) < workers:
                 label = pending.pop(0)
-                proc = ctx.Process(
-                    target=_train_worker, args=(label, configs[label], data, log_every, events), daemon=True
-                )
+                args = (label, configs[label], data, log_every, events)
+                proc = ctx.Process(target=_train_worker, args=args, daemon=True)
                 proc.start()
                 running[label] = proc
             try:
@@ -213,10 +203,9 @@ def train_side_by_side(
                     ) from None
                 continue
             if ev["event"] == "done":
-                config = configs[label]
-                model = build_model(config, len(data.vocab))
+                model = build_model(configs[label], len(data.vocab))
                 model.load_state_dict(torch.load(io.BytesIO(ev["weights"]), weights_only=True))
-                out[label] = RunResult(config, ev["log"], model)
+                out[label] = RunResult(configs[label], ev["log"], model)
                 running.pop(label).join()
             elif ev["event"] == "error":
                 raise RuntimeError(f"the live run {label!r} failed: {ev['error']}")
@@ -239,12 +228,11 @@ def seed_sweep(
     **settings,
 ) -> dict:
     """Train each scheme (or, with ``recurrent_rates``, the one scheme at each recurrent rate) with
-    each seed on the slice a panel with ``settings`` would use.
+    each seed on the slice a panel with ``settings`` (over :data:`QUICK`, except ``seed``) would use.
 
-    ``settings`` override :data:`QUICK` (except ``seed``). One seed's runs train side by side
-    (:func:`train_side_by_side`), as a panel trains them on pressing Train, and ``seconds`` records
-    how long that took. Returns ``{"settings", "unigram_valid", "seconds": {seed: s}, "workers",
-    "runs": [{"seed", "scheme", "recurrent_rate", "label", "valid", "train"} ...]}`` with
+    One seed's runs train side by side (:func:`train_side_by_side`), as a panel trains them, and
+    ``seconds`` records how long that took. Returns ``{"settings", "unigram_valid", "seconds": {seed: s},
+    "workers", "runs": [{"seed", "scheme", "recurrent_rate", "label", "valid", "train"} ...]}`` with
     per-epoch perplexities.
     """
     s = {**QUICK, **settings}
@@ -252,28 +240,17 @@ def seed_sweep(
     unigram = corpus.head(train=s["train_tokens"], valid=s["valid_tokens"]).unigram_perplexity("valid")
     if recurrent_rates is not None and len(schemes) != 1:
         raise ValueError(f"a recurrent-rate sweep takes one scheme, got {tuple(schemes)}")
-    plan = (
-        [(schemes[0], r) for r in recurrent_rates]
-        if recurrent_rates is not None
-        else [(scheme, None) for scheme in schemes]
-    )
+    plan = [(schemes[0], r) for r in recurrent_rates] if recurrent_rates is not None else [(k, None) for k in schemes]
+    shape = {k: s[k] for k in ("hidden_size", "train_tokens", "epochs", "dropout", "batch_size", "steps")}
     runs, seconds = [], {}
     workers = worker_count(len(plan), workers)
     for seed in seeds:
-        configs = {}
-        for scheme, rate in plan:
-            extra = {} if rate is None else {"recurrent_dropout": rate}
-            configs[run_label(scheme, s["dropout"], rate)] = quick_config(
-                scheme,
-                hidden_size=s["hidden_size"],
-                train_tokens=s["train_tokens"],
-                epochs=s["epochs"],
-                dropout=s["dropout"],
-                batch_size=s["batch_size"],
-                steps=s["steps"],
-                seed=seed,
-                **extra,
+        configs = {
+            run_label(scheme, s["dropout"], rate): quick_config(
+                scheme, **shape, seed=seed, **({} if rate is None else {"recurrent_dropout": rate})
             )
+            for scheme, rate in plan
+        }
         start = time.perf_counter()
         results = train_side_by_side(configs, data, workers=workers)
         seconds[seed] = time.perf_counter() - start

@@ -62,6 +62,7 @@ __all__ = [
     "save_checkpoint",
     "load_checkpoint",
     "check_resume_corpus",
+    "check_run_folder",
     "load_run_model",
     "record",
     "git_commit",
@@ -106,24 +107,7 @@ class Interrupted(KeyboardInterrupt):
     """Ctrl-C (SIGINT) during training; the message says what was saved and how to resume."""
 
 
-# --------------------------------------------------------------------------------------------
-# Claiming a run folder
-# --------------------------------------------------------------------------------------------
-
 _HELD: dict[str, tuple[int, int]] = {}  # resolved run folder -> (pid, fd of its locked .lock)
-
-
-def _key(run_dir: Path) -> str:
-    return str(Path(run_dir).resolve())
-
-
-def _make_dir(run_dir: Path) -> None:
-    if run_dir.exists() and not run_dir.is_dir():
-        raise RunFolderError(f"{run_dir} is a file, not a run folder; choose another --out")
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise RunFolderError(f"cannot create the run folder {run_dir}: {exc.strerror or exc}") from None
 
 
 def _lock(fd: int) -> bool:
@@ -143,15 +127,10 @@ def _unlock(fd: int) -> None:
 
 
 def claim_run_dir(run_dir: str | os.PathLike) -> bool | None:
-    """Take ``run_dir`` for this process: an exclusive, non-blocking ``flock`` on ``<run_dir>/.lock``.
-
-    True: claimed now (give it back with :func:`release_run_dir`); None: this process already
-    holds it; False: another live process does. The lock lives as long as this process holds the
-    file open, so a crashed runner's folder is free again at once, and of several processes that
-    try at the same moment exactly one gets it.
-    """
+    """Take ``run_dir`` for this process (see the module docstring). True: claimed now (give it back
+    with :func:`release_run_dir`); None: this process already holds it; False: another live process does."""
     run_dir = Path(run_dir)
-    key = _key(run_dir)
+    key = str(run_dir.resolve())
     if key in _HELD:
         pid, fd = _HELD[key]
         if pid == os.getpid():
@@ -159,7 +138,12 @@ def claim_run_dir(run_dir: str | os.PathLike) -> bool | None:
         del _HELD[key]  # inherited through fork: the parent's lock, not ours
         with contextlib.suppress(OSError):
             os.close(fd)
-    _make_dir(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunFolderError(f"{run_dir} is a file, not a run folder; choose another --out")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunFolderError(f"cannot create the run folder {run_dir}: {exc.strerror or exc}") from None
     lock = run_dir / LOCK_NAME
     while True:
         try:
@@ -204,7 +188,7 @@ def run_dir_holder(run_dir: str | os.PathLike) -> str:
 
 def release_run_dir(run_dir: str | os.PathLike) -> None:
     """Give ``run_dir`` back. Never raises: a failure here must not hide the error that ended the run."""
-    key = _key(Path(run_dir))
+    key = str(Path(run_dir).resolve())
     held = _HELD.pop(key, None)
     if held is None or held[0] != os.getpid():
         return
@@ -216,16 +200,8 @@ def release_run_dir(run_dir: str | os.PathLike) -> None:
         print(f"rnnreg: warning: could not release the lock of {run_dir}: {exc}", file=sys.stderr)
 
 
-# --------------------------------------------------------------------------------------------
-# Atomic writers, readers that name the file
-# --------------------------------------------------------------------------------------------
-
-
 def _atomic(path: Path, write) -> None:
-    """``write(fh)`` into a temporary file of its own beside ``path``, fsync, rename over ``path``.
-
-    On any failure (disk full, read-only, Ctrl-C) the temporary file is removed.
-    """
+    """``write(fh)`` into a temporary file of its own beside ``path``, fsync, rename over ``path``."""
     path = Path(path)
     tmp = None
     try:
@@ -258,10 +234,8 @@ def write_json(path: str | os.PathLike, obj, indent: int | None = 2) -> None:
 
 
 def read_json(path: str | os.PathLike, kind: type | None = dict):
-    """A record's JSON (config, progress, summary), or None where the file is not there.
-
-    A file that is not JSON, or not a ``kind`` (None: anything), is a :class:`RunFolderError` naming it.
-    """
+    """A record's JSON, or None where the file is not there; not JSON, or not a ``kind`` (None: anything),
+    is a :class:`RunFolderError` naming it."""
     path = Path(path)
     if not path.is_file():
         return None
@@ -298,11 +272,6 @@ def read_log(path: str | os.PathLike) -> list[dict]:
 def log_text(log: list[dict]) -> str:
     """``log.jsonl``'s text: one JSON line per epoch."""
     return "".join(json.dumps(r) + "\n" for r in log)
-
-
-# --------------------------------------------------------------------------------------------
-# Checkpoints
-# --------------------------------------------------------------------------------------------
 
 
 def save_checkpoint(
@@ -451,15 +420,6 @@ def check_resume_corpus(ckpt: dict, path: Path, corpus: Corpus) -> None:
         )
 
 
-def _config_of(ckpt: dict, path: Path) -> Config:
-    try:
-        return Config.from_dict(ckpt["config"])
-    except (TypeError, ValueError) as exc:
-        raise CheckpointError(
-            f"{path} has a config this rnnreg does not accept ({exc}); it was written by another version or program"
-        ) from None
-
-
 def _warn_if_config_edited(run: Path, ckpt_config: dict) -> None:
     """``config.json`` is a record of the run; the checkpoint's own config is what the model is."""
     path = run / "config.json"
@@ -483,7 +443,8 @@ def _warn_if_config_edited(run: Path, ckpt_config: dict) -> None:
         )
 
 
-def _check_run_folder(run: Path) -> Path:
+def check_run_folder(run: Path) -> Path:
+    """``run``'s checkpoint path; a missing folder, a file or a folder without one is a :class:`CheckpointError`."""
     if not run.exists():
         raise CheckpointError(f"the run folder {run} does not exist")
     if not run.is_dir():
@@ -495,15 +456,17 @@ def _check_run_folder(run: Path) -> Path:
 
 
 def load_run_model(run: str | os.PathLike, vocab_size: int | None = None, corpus: Corpus | None = None):
-    """The model of a run folder's checkpoint (evaluation mode), its Config and its epoch.
-
-    ``corpus``: the corpus it will be evaluated on, checked against the fingerprint the run
-    recorded (another vocabulary is refused; other valid/test tokens are noted on stderr).
-    """
+    """The model of a run folder's checkpoint (evaluation mode), its Config and its epoch. ``corpus`` is
+    checked against the run's fingerprint (another vocabulary refused, other valid/test tokens noted)."""
     run = Path(run)
-    path = _check_run_folder(run)
+    path = check_run_folder(run)
     ckpt = load_checkpoint(path)
-    config = _config_of(ckpt, path)
+    try:
+        config = Config.from_dict(ckpt["config"])
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(
+            f"{path} has a config this rnnreg does not accept ({exc}); it was written by another version or program"
+        ) from None
     _warn_if_config_edited(run, ckpt["config"])
     if corpus is not None:
         current = corpus_fingerprint(corpus)
@@ -533,18 +496,9 @@ def load_run_model(run: str | os.PathLike, vocab_size: int | None = None, corpus
     return model.eval(), config, ckpt["epoch"]
 
 
-# --------------------------------------------------------------------------------------------
-# Recording a run into results/
-# --------------------------------------------------------------------------------------------
-
-
 def record(run: str | os.PathLike, dest: str | os.PathLike) -> list[Path]:
-    """Copy a run folder's record (never its checkpoint) into ``dest``, e.g. ``results/ptb/medium``.
-
-    A finished run gives config, log and summary. A run still training gives config and log plus
-    ``progress.json``, read from its checkpoint: epochs done of those planned, wall time and the
-    provenance of the process that wrote it. Returns the files written.
-    """
+    """Copy a run folder's record (never its checkpoint) into ``dest``; returns the files written. A run
+    still training gives config and log plus ``progress.json`` (epochs done, wall time, provenance)."""
     run, dest = Path(run), Path(dest)
     if dest.resolve() == run.resolve():
         raise RunFolderError(f"{dest} is the run folder itself; record it into another folder (results/...)")
@@ -579,10 +533,6 @@ def record(run: str | os.PathLike, dest: str | os.PathLike) -> list[Path]:
     )
     return [dest / "config.json", dest / "log.jsonl", dest / "progress.json"]
 
-
-# --------------------------------------------------------------------------------------------
-# Provenance
-# --------------------------------------------------------------------------------------------
 
 PROVENANCE_KEYS = ("command", "git_commit", "torch", "python", "device", "threads", "finished")
 
@@ -649,11 +599,6 @@ def recorded_threads(record: dict) -> int | None:
     return int(found[1]) if found else None
 
 
-# --------------------------------------------------------------------------------------------
-# Corpus fingerprint
-# --------------------------------------------------------------------------------------------
-
-
 def corpus_files(corpus: Corpus) -> dict[str, Path] | None:
     """The split files a corpus was read from, when its ``source`` is a corpus folder."""
     if not corpus.source:
@@ -696,12 +641,8 @@ def _describe(fp: dict) -> str:
 
 
 def check_corpus(recorded: dict | None, current: dict, what: str, splits=SPLITS) -> list[str]:
-    """Compare the fingerprint a run recorded with the corpus at hand.
-
-    Raises :class:`CorpusMismatchError` when the vocabularies differ (word ids would mean other
-    words). Returns the names of ``splits`` whose tokens differ (the caller decides whether that
-    is an error); nothing to compare when ``recorded`` is None (an older run).
-    """
+    """The names of ``splits`` whose tokens differ from those a run recorded (none when it recorded no
+    fingerprint); another vocabulary is a :class:`CorpusMismatchError` (word ids would mean other words)."""
     if not recorded:
         return []
     if recorded.get("vocab_sha256") not in (None, current["vocab_sha256"]):

@@ -73,7 +73,7 @@ fault tried                                how to reproduce                     
 #33 ``TrainingPanel.checks()`` before a    ``TrainingPanel(c).checks()``               every check False (before: all True, ``all()``
    run                                                                                 of nothing)
 #33 a panel given an unknown choice        ``SchemeDiagram("bogus")``,                 ValueError listing the valid choices (before:
-                                           ``PresetExplorer("huge")``                  ``TraitError: Invalid selection``, no choices)
+                                           ``TrainingPanel(c, plot="bogus")``          ``TraitError: Invalid selection``, no choices)
 =========================================  ==========================================  ==============================================
 """
 

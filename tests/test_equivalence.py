@@ -101,7 +101,7 @@ def test_equivalence_table_on_a_synthetic_grid_with_known_alpha():
     inside = table.dropna(subset=["n_eq"])
     assert len(inside) > 10  # the cells whose equivalent falls below the smallest size drop out
     assert np.allclose(inside.alpha, alpha)
-    assert equivalence.summarise_fit(table)["alpha"] == pytest.approx(alpha)
+    assert equivalence.fit_summary(table)["alpha"] == pytest.approx(alpha)
 
 
 # -- averaging ---------------------------------------------------------------------------
@@ -270,7 +270,8 @@ def test_load_reads_recorded_cells_and_their_last_gain(tmp_path):
             )
         )
         (d / "log.jsonl").write_text(
-            "\n".join(json.dumps({"epoch": e, "valid_ppl": v}) for e, v in ((1, 500.0), (2, 450.0))) + "\n"
+            "\n".join(json.dumps({"epoch": e, "train_ppl": v, "valid_ppl": v}) for e, v in ((1, 500.0), (2, 450.0)))
+            + "\n"
         )
     (root / equivalence.cell_name(25, 0.0)).mkdir()  # claimed, nothing written yet
     grid = equivalence.load(tmp_path)

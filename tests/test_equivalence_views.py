@@ -116,6 +116,7 @@ def test_alpha_figure_shows_each_rate_with_its_error_bar():
     assert [ln.get_xdata()[0] for ln in points] == list(fit.by_rate.index)
     assert [ln.get_ydata()[0] for ln in points] == pytest.approx(list(fit.by_rate.alpha))
     assert len(right.collections) == len(fit.by_rate)  # one error bar per rate
+    assert not any("pooled" in t.get_text() for t in right.get_legend().get_texts())  # one α does not fit all
     assert fig.get_suptitle() == "α rises with p" and smallest_text(fig) >= NOTE_SIZE
     valid = E.alpha_fit(grid, "valid_ppl", draws=10)
     ups = [

@@ -83,8 +83,22 @@ def test_a_one_epoch_run_is_scaled_to_its_live_curve_not_to_its_single_dots():
 def test_plot_comparison_and_bars():
     fig = plots.plot_comparison({"none": LOG, "everywhere p=0.5": LOG}, title="race", note="n")
     assert len(fig.axes) == 2
-    bars = fig.axes[1].patches
-    assert len(bars) == 2 and bars[0].get_height() == 197
+    dots = [line.get_ydata()[0] for line in fig.axes[1].get_lines()]
+    assert dots == [197, 197]
+
+
+def test_a_rate_sweep_gets_a_colour_a_short_label_and_an_axis_around_the_data_per_run():
+    logs = {
+        f"everywhere p=0.5 r={r}": [{"epoch": 1, "train_ppl": 900.0, "valid_ppl": v}]
+        for r, v in ((0, 862.0), (0.25, 870.0), (0.5, 881.0))
+    }
+    fig = plots.plot_comparison(logs)
+    dots = fig.axes[1].get_lines()
+    assert len({line.get_color() for line in dots}) == 3
+    assert [t.get_text() for t in fig.axes[1].get_xticklabels()] == ["r=0", "r=0.25", "r=0.5"]
+    assert fig.axes[1].get_xlabel() == "everywhere p=0.5"
+    low, high = fig.axes[1].get_ylim()
+    assert 800 < low < 862 and 881 < high < 950
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
@@ -112,7 +126,7 @@ def test_draw_schemes_side_by_side():
 
 def test_plot_masks_one_and_many():
     m = schemes.sample_masks("everywhere", steps=10, units=8)
-    fig = plots.plot_masks(m, scheme="everywhere")
+    fig = plots.plot_masks({"everywhere": m})
     assert len(fig.axes) == len(m)
     many = {s: schemes.sample_masks(s, steps=10, units=8) for s in ("zaremba", "variational")}
     fig = plots.plot_masks(many, connections=["input", "h"], title="fresh vs shared")
@@ -120,7 +134,7 @@ def test_plot_masks_one_and_many():
     assert "untouched" in texts(fig)  # zaremba leaves h(t-1) alone
     img = fig.axes[2].images[0].get_array()  # variational, input: (units, steps), constant along time
     assert (img == img[:, :1]).all()
-    fig = plots.plot_masks(schemes.sample_masks("weight_drop", steps=5, units=4), scheme="weight_drop")
+    fig = plots.plot_masks({"weight_drop": schemes.sample_masks("weight_drop", steps=5, units=4)})
     assert "W_hh" in texts(fig)
 
 

@@ -7,7 +7,11 @@ import pytest
 
 from rnnreg import published
 from rnnreg.analysis import runs
-from rnnreg.config import PRESETS, Config
+from rnnreg.config import PRESETS, Config, parameter_count
+
+
+def params(preset):
+    return parameter_count(Config.from_preset(preset), 10_000)
 
 
 def write_run(folder, preset="small", epochs_done=3, complete=False, **overrides):
@@ -215,7 +219,7 @@ def test_cost_is_measured_from_a_run_or_scaled_by_parameters(tmp_path):
     small = runs.load_run("ptb/small", results=tmp_path)
     tps = float(small.log["tokens_per_s"].median())
     medium = runs.cost_estimate("medium", results=tmp_path)
-    assert medium["tokens_per_s"] == pytest.approx(tps * runs.parameter_count("small") / runs.parameter_count("medium"))
+    assert medium["tokens_per_s"] == pytest.approx(tps * params("small") / params("medium"))
     assert medium["hours"] == pytest.approx(39 * 929_589 / medium["tokens_per_s"] / 3600)
     assert runs.cost_estimate("small", results=tmp_path)["measured"] and not medium["measured"]
     assert runs.cost_estimate("small", results=tmp_path)["hours_left"] == 0  # complete
@@ -225,11 +229,9 @@ def test_cost_is_measured_from_a_run_or_scaled_by_parameters(tmp_path):
     medium_tps = float(runs.load_run("ptb/medium", results=tmp_path).log["tokens_per_s"].median())
     large = runs.cost_estimate("large", results=tmp_path)
     assert (large["run"], large["reference"], large["measured"]) == ("results/ptb/medium", "medium", False)
-    assert large["tokens_per_s"] == pytest.approx(
-        medium_tps * runs.parameter_count("medium") / runs.parameter_count("large")
-    )
+    assert large["tokens_per_s"] == pytest.approx(medium_tps * params("medium") / params("large"))
     assert runs.cost_estimate("large", reference="small", results=tmp_path)["tokens_per_s"] == pytest.approx(
-        tps * runs.parameter_count("small") / runs.parameter_count("large")
+        tps * params("small") / params("large")
     )
 
 

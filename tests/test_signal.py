@@ -6,7 +6,7 @@ import torch
 from rnnreg.analysis.signal import (
     analytic_curves,
     analytic_table,
-    masks_on_path,
+    distinct_masks,
     recurrent_masks,
     relative_variance,
     simulate_linear,
@@ -27,12 +27,12 @@ def test_relative_variance_of_k_masks():
 
 def test_masks_met_on_the_way_from_input_to_softmax():
     lags = torch.arange(6)
-    assert masks_on_path("zaremba", lags, 2).tolist() == [3] * 6  # L+1 whatever the lag
-    assert masks_on_path("everywhere", lags, 2).tolist() == [3, 4, 5, 6, 7, 8]
-    assert masks_on_path("everywhere", lags, 2, path="c").tolist() == [3] * 6  # the cell path is free
-    assert masks_on_path("memory", lags, 2, path="c").tolist() == [3, 4, 5, 6, 7, 8]
-    assert masks_on_path("variational", lags, 3).tolist() == [4, 5, 5, 5, 5, 5]
-    assert masks_on_path("none", lags).tolist() == [0] * 6
+    assert distinct_masks("zaremba", lags, 2).tolist() == [3] * 6  # L+1 whatever the lag
+    assert distinct_masks("everywhere", lags, 2).tolist() == [3, 4, 5, 6, 7, 8]
+    assert distinct_masks("everywhere", lags, 2, path="c").tolist() == [3] * 6  # the cell path is free
+    assert distinct_masks("memory", lags, 2, path="c").tolist() == [3, 4, 5, 6, 7, 8]
+    assert distinct_masks("variational", lags, 3).tolist() == [4, 5, 5, 5, 5, 5]
+    assert distinct_masks("none", lags).tolist() == [0] * 6
     with pytest.raises(ValueError, match="unknown scheme"):
         recurrent_masks("bogus", lags)
 
@@ -80,14 +80,14 @@ def test_recurrent_noise_grows_with_lag_in_tanh_and_lstm():
 
 def test_chapters_02_and_03_count_the_same_masks_for_every_scheme():
     # chapter 02's path table (schemes.masks_on_path) and chapter 03's analytic curves
-    # (signal.masks_on_path, path=None: whichever path the scheme masks) must agree.
+    # (signal.distinct_masks, path=None: whichever path the scheme masks) must agree.
     from rnnreg.analysis import schemes
 
     for scheme in schemes.SCHEMES:
         for k in (0, 1, 5, 20):
-            assert masks_on_path(scheme, k, 2).item() == schemes.masks_on_path(scheme, 2, k)["distinct"], (scheme, k)
-    assert masks_on_path("memory", [0, 5], 2).tolist() == [3, 8]  # the cell path, a fresh mask per step
-    assert masks_on_path("memory", [0, 5], 2, path="h").tolist() == [3, 3]
+            assert distinct_masks(scheme, k, 2).item() == schemes.masks_on_path(scheme, 2, k)["distinct"], (scheme, k)
+    assert distinct_masks("memory", [0, 5], 2).tolist() == [3, 8]  # the cell path, a fresh mask per step
+    assert distinct_masks("memory", [0, 5], 2, path="h").tolist() == [3, 3]
 
 
 def test_analytic_table_counts_masks_per_lag():

@@ -57,20 +57,16 @@ def test_information_path_follows_lag_and_scheme():
     assert "meets 9 dropout masks" in panel.figure.axes[0].get_title("left")  # L + 1 + one per step
 
 
-def test_mask_explorer_redraws_with_the_model_masks():
-    panel = panels.MaskExplorer(steps=10, units=8)
-    assert set(panel.masks) == {"input", "between", "output"}
-    before = panel.image.value
-    panel.scheme.value = "variational"
-    assert set(panel.masks) == {"input", "between", "output", "h"}
-    assert (panel.masks["h"] == panel.masks["h"][:1]).all()  # one mask per sequence
-    assert panel.image.value != before
-    panel.rate.value = 0.85
-    assert float(panel.masks["input"].mean()) < 0.4
-    panel.rate.value = 0.0  # rate 0: the model draws no masks at all
-    assert panel.masks == {}
-    panel.scheme.value = "none"
-    assert panel.masks == {} and "no masks" in title_of(panel.figure)
+def test_the_masks_of_chapter_02_come_from_the_model():
+    from rnnreg.analysis.schemes import sample_masks
+
+    assert set(sample_masks("zaremba", steps=10, units=8)) == {"input", "between", "output"}
+    masks = sample_masks("variational", steps=10, units=8)
+    assert set(masks) == {"input", "between", "output", "h"}
+    assert (masks["h"] == masks["h"][:1]).all()  # one mask per sequence
+    assert float(sample_masks("zaremba", steps=10, units=8, rate=0.85)["input"].mean()) < 0.4
+    assert sample_masks("zaremba", rate=0.0) == {}  # rate 0: the model draws no masks at all
+    assert sample_masks("none") == {}
 
 
 def test_code_viewer_shows_the_scheme_source():
@@ -80,12 +76,9 @@ def test_code_viewer_shows_the_scheme_source():
     assert "recurrent_weight" in panel.code.value and "DropConnect" in panel.code.value
 
 
-def test_preset_explorer_and_table():
-    panel = panels.PresetExplorer()
-    assert "19.78" in panel.table.value  # medium: 19.78M parameters (reference notes)
-    panel.preset.value = "large"
-    assert "66.03" in panel.table.value and "82.2 / 78.4" in panel.table.value
+def test_presets_table():
     table = panels.presets_table()
+    assert table.loc["paper valid / test", "large"] == "82.2 / 78.4"
     assert list(table.columns) == ["small", "medium", "large"]
     assert table.loc["parameters (M)"].tolist() == [4.65, 19.78, 66.03]
 
@@ -134,10 +127,6 @@ def test_training_panel_refuses_values_out_of_range_naming_the_option(tiny_corpu
 
 
 def test_other_panels_refuse_values_their_controls_would_clamp():
-    with pytest.raises(ValueError, match="^steps must be between 5 and 50"):
-        panels.MaskExplorer(steps=1000)
-    with pytest.raises(ValueError, match="^seed must be between 0 and 10,000"):
-        panels.MaskExplorer(seed=-1)
     with pytest.raises(ValueError, match="^lag must be between 1 and 8"):
         panels.InformationPath(lag=0)
 
@@ -145,8 +134,6 @@ def test_other_panels_refuse_values_their_controls_would_clamp():
 def test_unknown_choices_are_refused_listing_the_valid_ones(tiny_corpus):
     with pytest.raises(ValueError, match="^scheme must be one of none, zaremba, .*; got 'bogus'"):
         panels.SchemeDiagram("bogus")
-    with pytest.raises(ValueError, match="^preset must be one of small, medium, large; got 'huge'"):
-        panels.PresetExplorer("huge")
     with pytest.raises(ValueError, match="^plot must be one of curves, comparison; got 'bars'"):
         make_panel(tiny_corpus, plot="bars")
     with pytest.raises(ValueError, match="^schemes must be one of none, zaremba, .*; got 'bogus'"):

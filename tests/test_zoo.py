@@ -163,7 +163,7 @@ def test_one_seed_tables(one_seed):
     assert table["valid_spread"].isna().all()
     assert table.loc["zaremba", "tokens/s"] == 7300 and table.loc["zaremba", "× reference"] == 1.05
     assert math.isnan(table.loc["none", "tokens/s"])  # not benchmarked in the fake bench
-    shown = analysis.zoo.pretty(table)
+    shown = analysis.runs.pretty(table)
     assert shown.loc["zaremba", "valid spread"] == "one seed" and shown.loc["none", "tokens/s"] == "–"
     status = analysis.zoo.status(zoo)
     assert status["seeds"] == {"none": [1], "zaremba": [1], "everywhere": [1], "variational": [1]}

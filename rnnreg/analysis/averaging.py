@@ -26,6 +26,8 @@ import torch.nn.functional as F
 from ..data import batchify, windows
 from ..model import LSTMLM
 
+__all__ = ["averaged_perplexity", "mc_dropout_log_probs", "running_averages", "target_log_probs"]
+
 
 @torch.no_grad()
 def target_log_probs(

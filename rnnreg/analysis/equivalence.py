@@ -30,14 +30,10 @@ measures the seed-to-seed spread of log perplexity there; :func:`alpha_fit` fits
 and propagates that noise to every N_eq and α by redrawing the grid's perplexities (a parametric
 bootstrap); :func:`equivalence_table` calls a cell "better than every undropped model" only when it
 is so by more than that noise; :func:`last_epoch_gains` says which cells were still improving.
-
-Everything here returns numbers, tables and small findings (dataclasses); the chapter writes the
-sentences. No matplotlib: the figures are in :mod:`rnnreg.views.equivalence`.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass
@@ -46,11 +42,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config import PRESETS
+from ..config import PRESETS, Config, parameter_count
 from ..data import Corpus, load_corpus
-from ..runfolder import load_run_model
-from ..sweeps import ENSEMBLE, GRID, cell_name, grid_cells, grid_config  # noqa: F401 (chapter 04 reads it here)
+from ..runfolder import RunFolderError, load_run_model, read_json, read_log
+from ..sweeps import ENSEMBLE, GRID, cell_name, grid_cells, grid_config
 from .runs import results_dir
+
+__all__ = [
+    "ENSEMBLE", "GRID", "GRID_COLUMNS", "GRID_COMMAND", "GRID_PATH", "INFERENCE_CELL", "INFERENCE_COMMAND",
+    "PLATEAU", "STATUS", "AlphaFit", "SeedNoise", "active_weights", "alpha_display", "alpha_fit", "alpha_of",
+    "base_curve", "candidate_alpha_curves", "candidate_ratio_curves", "cell_name", "dropout_effect",
+    "equivalence_display", "equivalence_frame", "equivalence_table", "equivalent_size", "fit_alpha", "fit_summary",
+    "format_theory_table", "grid_cells", "grid_config", "grid_status", "grid_table", "inference_comparison",
+    "inference_summary", "inference_table", "last_epoch_gains", "last_gain", "load", "load_grid", "load_inference",
+    "lstm_lm_macs", "lstm_lm_parameters", "main_grid", "missing_cells", "paper_table", "pivot", "plateau_cells",
+    "seed_noise", "slice_unigram", "theory_candidates", "theory_table",
+]  # fmt: skip
 
 # --------------------------------------------------------------------------------------------
 # Theory
@@ -59,9 +66,7 @@ from .runs import results_dir
 
 def lstm_lm_parameters(hidden_size: int, num_layers: int = 2, vocab_size: int = 10_000, tied: bool = False) -> int:
     """Parameters of the LSTM LM: embedding V·N, per layer 4N(2N) weights + 2·4N biases, softmax V·N + V."""
-    n, v = hidden_size, vocab_size
-    lstm = num_layers * (8 * n * n + 8 * n)
-    return (0 if tied else v * n) + lstm + v * n + v
+    return parameter_count(Config(hidden_size=hidden_size, num_layers=num_layers, tie_weights=tied), vocab_size)
 
 
 def lstm_lm_macs(hidden_size: int, num_layers: int = 2, vocab_size: int = 10_000) -> int:
@@ -205,23 +210,6 @@ def slice_unigram(corpus: Corpus | None = None) -> float:
     return corpus.head(train=GRID["budget"]["max_train_tokens"]).unigram_perplexity("train")
 
 
-@dataclass
-class GridCell:
-    hidden_size: int
-    dropout: float
-    seed: int
-    summary: dict | None
-    log: list[dict]
-
-
-def read_cell(path: Path) -> GridCell:
-    config = json.loads((path / "config.json").read_text())
-    summary = json.loads((path / "summary.json").read_text()) if (path / "summary.json").exists() else None
-    log_path = path / "log.jsonl"
-    log = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()] if log_path.exists() else []
-    return GridCell(config["hidden_size"], config["dropout"], config["seed"], summary, log)
-
-
 def last_gain(log: list[dict], key: str = "valid_ppl") -> float:
     """How much the last epoch lowered ``key``: log(value at the epoch before / value at the last);
     NaN with fewer than two epochs."""
@@ -235,23 +223,20 @@ def load_grid(root: str | os.PathLike) -> pd.DataFrame:
     and ``last_valid_gain`` (:func:`last_gain` of the validation perplexity in its log)."""
     rows = []
     for path in sorted(Path(root).glob("h*-p*-seed*")):
-        if not (path / "config.json").exists():
-            continue
-        cell = read_cell(path)
-        s = cell.summary
-        if not s or "train_eval_ppl" not in s:
+        config, s = read_json(path / "config.json"), read_json(path / "summary.json")
+        if not config or not s or "train_eval_ppl" not in s:
             continue
         rows.append(
             dict(
-                hidden_size=cell.hidden_size,
-                dropout=cell.dropout,
-                seed=cell.seed,
+                hidden_size=config["hidden_size"],
+                dropout=config["dropout"],
+                seed=config["seed"],
                 train_eval_ppl=s["train_eval_ppl"],
                 train_dropout_ppl=s["train_ppl"],
                 valid_ppl=s["valid_ppl"],
                 best_valid_ppl=s["best_valid_ppl"],
                 gap=s["valid_ppl"] / s["train_eval_ppl"],
-                last_valid_gain=last_gain(cell.log),
+                last_valid_gain=last_gain(read_log(path / "log.jsonl")),
                 parameters=s["parameters"],
                 wall_s=s["wall_s"],
                 run=path.name,
@@ -269,19 +254,9 @@ GRID_PATH = "ptb/grid"
 GRID_COMMAND = "python -m rnnreg grid --out results/ptb/grid"
 INFERENCE_COMMAND = "python -m rnnreg grid --inference"
 GRID_COLUMNS = [
-    "hidden_size",
-    "dropout",
-    "seed",
-    "train_eval_ppl",
-    "train_dropout_ppl",
-    "valid_ppl",
-    "best_valid_ppl",
-    "gap",
-    "last_valid_gain",
-    "parameters",
-    "wall_s",
-    "run",
-]
+    "hidden_size", "dropout", "seed", "train_eval_ppl", "train_dropout_ppl", "valid_ppl", "best_valid_ppl", "gap",
+    "last_valid_gain", "parameters", "wall_s", "run",
+]  # fmt: skip
 #: A cell whose training perplexity is this close (relative) to the unigram model's has learned no context.
 PLATEAU = 0.03
 #: How far outside the undropped row a cell must lie, in standard deviations of the difference of
@@ -298,14 +273,10 @@ STATUS = {
 }
 
 
-def grid_dir(results: str | os.PathLike | None = None) -> Path:
-    return results_dir(results) / GRID_PATH
-
-
 def load(results: str | os.PathLike | None = None) -> pd.DataFrame:
     """The finished cells of the recorded grid (:func:`load_grid`); an empty frame with the same
     columns when the folder does not exist or holds no finished cell."""
-    root = grid_dir(results)
+    root = results_dir(results) / GRID_PATH
     grid = load_grid(root) if root.is_dir() else pd.DataFrame()
     if grid.empty:
         return pd.DataFrame(columns=GRID_COLUMNS).astype({"hidden_size": int, "dropout": float, "seed": int})
@@ -476,11 +447,6 @@ def equivalence_table(
     return out
 
 
-def summarise_fit(table) -> dict:
-    """α fitted over every cell of an :func:`equivalence_table` that has an equivalent."""
-    return fit_alpha(table.hidden_size, table.dropout, table.n_eq)
-
-
 def equivalence_frame(
     grid: pd.DataFrame, metric: str = "train_eval_ppl", branch: str = "decreasing", noise_sd: float | None = None
 ) -> pd.DataFrame:
@@ -494,7 +460,7 @@ def equivalence_frame(
 
 def fit_summary(table: pd.DataFrame) -> dict:
     """The pooled α ± se over the cells with an equivalent, plus the number of cells of each status."""
-    fit = summarise_fit(table) if len(table) else {"alpha": math.nan, "se": math.nan, "n": 0}
+    fit = fit_alpha(table.hidden_size, table.dropout, table.n_eq) if len(table) else fit_alpha([], [], [])
     counts = table["status"].value_counts().to_dict() if len(table) else {}
     return {**fit, **{k: int(counts.get(k, 0)) for k in STATUS}}
 
@@ -519,16 +485,6 @@ def equivalence_display(table: pd.DataFrame, metric: str = "train_eval_ppl") -> 
     out["α"] = t.alpha.round(2).to_numpy()
     out["status"] = [STATUS[s] if s != "ok" else "" for s in t.status]
     return pd.DataFrame(out, index=[f"N={n}, p={p:g}" for n, p in zip(t.hidden_size, t.dropout)])
-
-
-def candidate_alphas(table: pd.DataFrame) -> dict:
-    """The α each theory candidate implies, averaged over the cells with an equivalent."""
-    ok = table[table.status == "ok"] if len(table) else table
-    out: dict[str, list[float]] = {}
-    for n, p in zip(ok.hidden_size, ok.dropout):
-        for name, v in theory_candidates(int(n), float(p)).items():
-            out.setdefault(name, []).append(alpha_of(n, p, v) if name != "test time (all units)" else 0.0)
-    return {k: float(np.mean(v)) for k, v in out.items()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -671,7 +627,7 @@ def alpha_fit(
         lowest = min(table.dropout)
         rows = {}
         for p, part in table.groupby("dropout"):
-            f = summarise_fit(part)
+            f = fit_alpha(part.hidden_size, part.dropout, part.n_eq)
             se_seed = _std(alphas[p]) if sampled else math.nan
             rows[float(p)] = dict(
                 cells=len(part),
@@ -780,10 +736,9 @@ def inference_comparison(
 
 def load_inference(results: str | os.PathLike | None = None) -> dict | None:
     """``inference.json`` of the recorded grid, or None when it is not recorded (or unreadable)."""
-    path = grid_dir(results) / "inference.json"
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
+        return read_json(results_dir(results) / GRID_PATH / "inference.json")
+    except RunFolderError:
         return None
 
 

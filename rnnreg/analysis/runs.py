@@ -1,13 +1,7 @@
-"""Recorded runs under ``results/`` as pandas tables, and the published numbers they are compared with.
+"""Recorded runs under ``results/`` as pandas tables, beside the published numbers (:mod:`rnnreg.published`).
 
-A recorded run is a folder ``results/<corpus>/<run-name>/`` written by ``rnnreg.train.train``:
-``config.json``, ``log.jsonl`` (one JSON object per finished epoch) and, once the run is
-complete, ``summary.json`` (final and test perplexity with provenance). A run that is still
-training has a log but no summary; :class:`Run` reports it as in progress.
-
-The published perplexities live in :mod:`rnnreg.published`, the one place in the code that holds
-them, each with its source; the tables here (:func:`reported_averaging`,
-:func:`follow_ups_table`, :func:`reruns_table`) read them from there.
+A run folder ``results/<corpus>/<name>/`` holds ``config.json``, ``log.jsonl`` (one line per epoch)
+and, once complete, ``summary.json``; a run still training has a log but no summary.
 """
 
 from __future__ import annotations
@@ -19,9 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import torch
 
-from ..config import PRESETS, Config, build_model
+from ..config import PRESETS, Config, parameter_count
 from ..live import sweep_findings
 from ..published import (
     FOLLOW_UP_SOURCES,
@@ -37,8 +30,11 @@ from ..published import (
 from ..runfolder import RunFolderError, read_json, read_log
 from ..train import curve_findings
 
-#: Where recorded runs live: $RNNREG_RESULTS, else ``results/`` beside the package.
-DEFAULT_RESULTS = Path(__file__).resolve().parents[2] / "results"
+__all__ = [
+    "Run", "STORY", "cost_estimate", "find_run", "follow_ups_table", "load_run", "load_runs", "load_sweep",
+    "overfitting", "paper_table1", "pretty", "reported_averaging", "reruns_table", "results_dir", "story_findings",
+    "story_runs", "sweep_table", "table1", "train_command",
+]  # fmt: skip
 
 
 def reported_averaging(model: str = "small") -> pd.DataFrame:
@@ -59,9 +55,10 @@ def follow_ups_table() -> pd.DataFrame:
 
 
 def results_dir(path: str | os.PathLike | None = None) -> Path:
+    """Where recorded runs live: ``path``, else $RNNREG_RESULTS, else ``results/`` beside the package."""
     if path is not None:
         return Path(path)
-    return Path(os.environ.get("RNNREG_RESULTS") or DEFAULT_RESULTS)
+    return Path(os.environ.get("RNNREG_RESULTS") or Path(__file__).resolve().parents[2] / "results")
 
 
 def train_command(preset: str, corpus: str = "ptb", device: str = "cuda") -> str:
@@ -69,10 +66,8 @@ def train_command(preset: str, corpus: str = "ptb", device: str = "cuda") -> str
     return f"python -m rnnreg train --preset {preset} --device {device} --out results/{corpus}/{preset}"
 
 
-def parameter_count(preset: str, vocab_size: int = 10_000) -> int:
-    """Parameters of a preset's model, counted without allocating them."""
-    with torch.device("meta"):
-        return build_model(Config.from_preset(preset), vocab_size).num_parameters()
+def _parameters(preset: str) -> int:
+    return parameter_count(Config.from_preset(preset), 10_000)
 
 
 RECENT_EPOCHS = 3  #: a run in progress is timed by its last epochs: thread counts and machines change
@@ -87,18 +82,12 @@ def cost_estimate(
 ) -> dict:
     """Hours a full run of ``preset`` takes on the CPUs that recorded this project's runs, and hours left.
 
-    Measured when ``results/<corpus>/<preset>`` has logged epochs: the median training speed of its
-    epochs, or of its last :data:`RECENT_EPOCHS` while it is still training (a run resumed across
-    sessions may have changed machine or thread count). Otherwise a reference run's median speed
-    scaled by the parameter count: ``reference``, or by default the recorded preset nearest in size
-    (the parameter count is a rough proxy for the cost per token: on this project's CPUs the small
-    run scaled to the medium predicted half the medium run's measured speed, hence the nearest).
-
-    Returns ``hours``, ``hours_left`` (the epochs not yet logged; 0 once complete), ``tokens_per_s``,
-    ``measured`` (True: from the preset's own run; False: scaled from another's), ``run`` (the run
-    the speed comes from), ``epochs_timed`` (how many of its epochs) and ``reference`` (the preset of
-    that run), or NaN hours and None with no run to scale from. Training only:
-    validation and the test pass add a few percent.
+    Measured: the median training speed of ``results/<corpus>/<preset>``'s epochs (of its last
+    :data:`RECENT_EPOCHS` while it trains). Otherwise a reference run's median speed scaled by the
+    parameter count: ``reference``, or the recorded preset nearest in size (the count is a rough
+    proxy: the small run scaled to the medium predicted half the medium's measured speed).
+    Keys: hours, hours_left, tokens_per_s, measured, run, epochs_timed, reference (NaN / None with
+    no run to scale from). Training only: validation and the test pass add a few percent.
     """
     epochs = PRESETS[preset]["epochs"]
     own = find_run(corpus, preset, results)
@@ -113,8 +102,7 @@ def cost_estimate(
             [reference]
             if reference
             else sorted(
-                (p for p in PRESETS if p != preset),
-                key=lambda p: abs(math.log(parameter_count(p) / parameter_count(preset))),
+                (p for p in PRESETS if p != preset), key=lambda p: abs(math.log(_parameters(p) / _parameters(preset)))
             )
         )
         ref_preset, ref = next(
@@ -135,7 +123,7 @@ def cost_estimate(
                 "epochs_timed": 0,
                 "reference": None,
             }
-        tps = float(ref.log["tokens_per_s"].median()) * parameter_count(ref_preset) / parameter_count(preset)
+        tps = float(ref.log["tokens_per_s"].median()) * _parameters(ref_preset) / _parameters(preset)
         source, timed = ref, ref.log
     epoch_h = train_tokens / tps / 3600
     return {
@@ -160,8 +148,7 @@ def load_sweep(path: str | os.PathLike, results: str | os.PathLike | None = None
 
 
 def sweep_table(sweep: dict, digits: int = 1) -> pd.DataFrame:
-    """One row per (seed, run): best valid and its epoch, last valid and last train, rounded
-    (:func:`rnnreg.live.sweep_findings` as a table)."""
+    """:func:`rnnreg.live.sweep_findings` as a table, one row per (seed, run), rounded."""
     rows = [
         {
             "seed": seed,
@@ -186,8 +173,7 @@ STORY = {
 
 
 def story_runs(corpus: str = "ptb", results: str | os.PathLike | None = None) -> dict[str, Run]:
-    """The recorded runs of :data:`STORY` with at least one logged epoch, labelled with what they are
-    and their status."""
+    """The recorded runs of :data:`STORY` with a logged epoch, labelled with what they are and their status."""
     out = {}
     for name, what in STORY.items():
         run = find_run(corpus, name, results)
@@ -197,20 +183,17 @@ def story_runs(corpus: str = "ptb", results: str | os.PathLike | None = None) ->
 
 
 def overfitting(run: Run) -> dict:
-    """How a run's validation perplexity behaves: :func:`rnnreg.train.curve_findings` of its log
-    (best epoch, how far valid rose after it, whether train kept falling)."""
+    """:func:`rnnreg.train.curve_findings` of the run's log (best epoch, rise after it, train falling)."""
     return curve_findings(run.log.to_dict("records"))
 
 
 def story_findings(corpus: str = "ptb", results: str | os.PathLike | None = None) -> dict:
-    """Chapter 01's full-scale answer in numbers and decisions, from the runs of :data:`STORY`.
+    """Chapter 01's full-scale answer from the runs of :data:`STORY`.
 
-    Per run name: None when nothing is recorded, else its folder, status, test perplexity (None
-    until complete) and :func:`overfitting`. ``nodrop_overfits``: the undropped 2×650 model's
-    validation perplexity turned up after its best epoch while its train perplexity kept falling
-    (False: not in the epochs logged so far; None: not recorded). ``dropout_below``: the dropout
-    model's best validation perplexity is below the undropped one's (None unless both are recorded).
-    ``corpus``: the corpus they were looked up on.
+    Per run name: None when not recorded, else run, status, complete, test and :func:`overfitting`.
+    ``nodrop_overfits``: the undropped 2×650 model's valid rose after its best epoch while train kept
+    falling; ``dropout_below``: the dropout model's best valid is below the undropped one's (None
+    unless recorded).
     """
     out: dict = {"corpus": corpus}
     for name in STORY:
@@ -245,7 +228,7 @@ class Run:
 
     @property
     def command(self) -> str | None:
-        """The command that trained it, as its summary (or while it trains, its progress) records it."""
+        """The command that trained it, from its summary (or its progress while it trains)."""
         return (self.summary or self.progress or {}).get("command")
 
     @property
@@ -314,15 +297,13 @@ class Run:
         }
 
     def describe(self) -> str:
-        """One line naming the run for figure notes: ``results/ptb/small (complete, 13 epochs)``."""
+        """``results/ptb/small (complete, 13 epochs)``, for figure notes."""
         return f"{self.name} ({self.status})"
 
 
 def load_run(path: str | os.PathLike, results: str | os.PathLike | None = None) -> Run:
-    """Load a run folder. A relative ``path`` is looked up under the results directory first.
-
-    ``Run.name`` is the path as the book cites it, e.g. ``results/ptb/small``.
-    """
+    """Load a run folder (a relative ``path``: under the results directory first); ``Run.name`` is the
+    path as the book cites it, e.g. ``results/ptb/small``."""
     p = Path(path)
     base = results_dir(results)
     if not p.is_absolute() and not p.exists() and (base / p).exists():
@@ -355,11 +336,8 @@ def find_run(corpus: str, name: str, results: str | os.PathLike | None = None) -
 
 
 def load_runs(pattern: str = "*/*", results: str | os.PathLike | None = None) -> pd.DataFrame:
-    """Every run folder matching ``pattern`` under the results directory, one row each.
-
-    Columns: run, preset, scheme, dropout, hidden_size, epochs (done/planned), status (words),
-    state (:attr:`Run.state`), train_ppl, valid_ppl (last epoch), best_valid_ppl, test_ppl (NaN until complete).
-    """
+    """Every run folder matching ``pattern`` under the results directory, one row each (train/valid:
+    last epoch; test NaN until complete). A corrupt record is skipped with a warning."""
     rows = []
     for cfg in sorted(results_dir(results).glob(f"{pattern}/config.json")):
         try:
@@ -384,35 +362,17 @@ def load_runs(pattern: str = "*/*", results: str | os.PathLike | None = None) ->
                 "test_ppl": s.get("test_ppl", math.nan) if s.get("test_ppl") is not None else math.nan,
             }
         )
-    columns = [
-        "run",
-        "preset",
-        "scheme",
-        "dropout",
-        "hidden_size",
-        "epochs",
-        "status",
-        "state",
-        "train_ppl",
-        "valid_ppl",
-        "best_valid_ppl",
-        "test_ppl",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    columns = "run preset scheme dropout hidden_size epochs status state train_ppl valid_ppl best_valid_ppl test_ppl"
+    return pd.DataFrame(rows, columns=columns.split())
 
 
 def table1(corpus: str = "ptb", results: str | os.PathLike | None = None, digits: int = 1) -> pd.DataFrame:
     """Table 1 side by side: the paper's, the TensorFlow tutorial's and this project's perplexities.
 
-    One row per model (small, medium, large). This project's numbers come from the recorded run
-    ``results/<corpus>/<model>`` (train and valid: last epoch; test: the paper's batch-1 protocol),
-    rounded to ``digits``. ``here_run`` names that run; ``here_status`` says "not yet run here"
-    when there is none (numbers NaN), ``here_state`` is :attr:`Run.state` or "not run" (for code to
-    test; :func:`pretty` leaves it out), and ``command`` is the command that records it (for a
-    recorded run, the command that trains or trained it: :attr:`Run.command`). For code, left out
-    by :func:`pretty`: ``here_gap`` (test against the paper's, unrounded), ``wall_h`` (a complete
-    run's measured wall time) and ``cost_h`` (a full run's hours by :func:`cost_estimate`; ``left_h``,
-    shown, the hours still to train).
+    One row per model. ``here_*``: the run ``results/<corpus>/<model>`` (train, valid: last epoch;
+    test: batch 1), NaN and "not yet run here" without one; ``command`` records (or recorded) it.
+    For code, hidden by :func:`pretty`: ``here_state`` (:attr:`Run.state` or "not run"), ``here_gap``
+    (test / paper's − 1), ``wall_h`` and ``cost_h`` (:func:`cost_estimate`; ``left_h`` is shown).
     """
     rows = []
     for model in MODELS:
@@ -455,7 +415,7 @@ def table1(corpus: str = "ptb", results: str | os.PathLike | None = None, digits
     return pd.DataFrame(rows).set_index("model")
 
 
-TABLE1_LABELS = {
+LABELS = {  # column names in words, for pretty
     "name": "model (paper's name)",
     "paper_valid": "paper valid",
     "paper_test": "paper test",
@@ -470,14 +430,20 @@ TABLE1_LABELS = {
     "command": "command",
     "cost_h": "full run (h, 2 CPU cores)",
     "left_h": "left (h, 2 CPU cores)",
+    "seeds": "seeds",
+    "valid_ppl": "valid",
+    "valid_spread": "valid spread",
+    "test_ppl": "test",
+    "test_spread": "test spread",
+    "train_ppl": "train (dropout on)",
+    "gap": "valid − train",
 }
 
 
 def paper_table1(table1: pd.DataFrame, averaged: dict[str, dict | None] | None = None, digits: int = 1) -> pd.DataFrame:
-    """The paper's whole Table 1 in its order (sections; other authors' rows first in each), with
-    this project's numbers beside the rows it recorded: the single models from :func:`table1`
-    (``results/ptb/<model>``, once complete), the averages from ``averaged`` ({model size: the JSON ``python -m
-    rnnreg average`` writes}, on the split it names). Missing numbers NaN."""
+    """The paper's whole Table 1 in its order, with this project's numbers beside the rows it recorded:
+    complete single models from :func:`table1`, averages from ``averaged`` ({model size: the JSON
+    ``python -m rnnreg average`` writes}, on its split). Missing numbers NaN."""
     rows = [dict(section=o["section"], model=o["method"], paper_test=o["test"]) for o in TABLE1_OTHERS]
     for _, r in table1.loc[list(MODELS)].iterrows():  # a run still training has no row here yet
         done = r.here_state == "complete"
@@ -515,10 +481,8 @@ def _span(low: float, high: float) -> str:
 
 
 def reruns_table(table1: pd.DataFrame, model: str = "medium") -> pd.DataFrame:
-    """One row of :func:`table1` beside others' reruns of the same recipe (:data:`RERUNS`): the paper,
-    the TF tutorial's own numbers, each rerun, and this project's run (valid of its last epoch; test
-    once complete). Perplexities as text, a range where a thread reports several runs; ``notes``: what
-    differs from the paper's recipe, or this project's run status."""
+    """One row of :func:`table1` beside the paper, the TF tutorial and others' reruns (:data:`RERUNS`),
+    perplexities as text (a range over several runs); ``notes``: what differs, or this run's status."""
     r = table1.loc[model]
     tf = reported(model, "tf")
     rows = [
@@ -549,9 +513,12 @@ def reruns_table(table1: pd.DataFrame, model: str = "medium") -> pd.DataFrame:
 
 
 def pretty(df: pd.DataFrame, missing: str = "–", commands: bool = False) -> pd.DataFrame:
-    """For display: missing numbers as a dash, column names in words, the command column only on request."""
+    """For display: missing numbers as a dash (a one-seed row's spread as "one seed"), column names in
+    words, the command column only on request."""
     # here_status says the state in words; the gap and wall time are for code
     hidden = ["here_state", "here_gap", "wall_h"] + ([] if commands else ["command", "cost_h"])
-    out = df.drop(columns=hidden, errors="ignore")
-    out = out.astype(object).where(out.notna(), missing)
-    return out.rename(columns=TABLE1_LABELS)
+    out = df.drop(columns=hidden, errors="ignore").astype(object)
+    for col in ("valid_spread", "test_spread") if "seeds" in df else ():
+        if col in df:
+            out[col] = [("one seed" if n == 1 else missing) if pd.isna(v) else v for v, n in zip(df[col], df["seeds"])]
+    return out.where(out.notna(), missing).rename(columns=LABELS)

@@ -18,9 +18,7 @@ and four ways of drawing a mask:
     zoneout   per step, per unit: keep the previous value instead of updating (Krueger et al. 2016)
 
 :data:`SCHEME_SITES` is the table the book draws and prints; :func:`sample_masks` draws the
-masks through the model's own methods (``LSTMLM.drop_nonrecurrent``, ``LSTMLM.step_masks``,
-``LSTMLM.recurrent_weight``), so a picture of a mask is a picture of what training uses.
-Numbers and structures only: drawing lives in ``rnnreg.views.plots``.
+masks through the model's own methods, so a picture of a mask is a picture of what training uses.
 """
 
 from __future__ import annotations
@@ -33,8 +31,14 @@ import torch
 from ..config import Config
 from ..model import LSTMLM, SCHEMES
 
+__all__ = [
+    "CONNECTIONS", "CONNECTION_LABELS", "MASK_KINDS", "MASK_LABELS", "PATH_OF", "SCHEME_INFO", "SCHEME_SITES",
+    "Site", "masks_on_path", "path_table", "sample_masks", "sites", "sites_table", "unused_option_warnings",
+]  # fmt: skip
+
 CONNECTIONS = ("input", "between", "output", "h", "c", "w_hh")
-RECURRENT = ("h", "c", "w_hh")
+#: The route through an LSTM layer each recurrent connection sits on: W_hh h_{t-1} or the cell.
+PATH_OF = {"h": "h", "w_hh": "h", "c": "c"}
 MASK_KINDS = ("fresh", "shared", "weights", "zoneout")
 
 CONNECTION_LABELS = {
@@ -67,7 +71,7 @@ class Site:
 
     @property
     def recurrent(self) -> bool:
-        return self.connection in RECURRENT
+        return self.connection in PATH_OF
 
 
 def _nonrecurrent(mask: str) -> tuple[Site, ...]:
@@ -112,24 +116,15 @@ def sites(scheme: str) -> tuple[Site, ...]:
     return SCHEME_SITES[scheme]
 
 
-def site_rows(schemes=SCHEMES) -> list[dict[str, str]]:
-    """One row per scheme, one column per connection: the mask kind there, or '' (untouched)."""
-    rows = []
-    for scheme in schemes:
-        by_conn = {s.connection: s.mask for s in sites(scheme)}
-        rows.append({"scheme": scheme, **{CONNECTION_LABELS[c]: by_conn.get(c, "") for c in CONNECTIONS}})
-    return rows
-
-
 def sites_table(schemes=SCHEMES):
-    """:func:`site_rows` as a pandas DataFrame indexed by scheme (pandas imported on demand)."""
+    """Scheme × connection: the mask kind there, or '' (untouched). Pandas imported on demand."""
     import pandas as pd
 
-    return pd.DataFrame(site_rows(schemes)).set_index("scheme")
-
-
-#: The route through an LSTM layer each recurrent connection sits on: W_hh h_{t-1} or the cell.
-PATH_OF = {"h": "h", "w_hh": "h", "c": "c"}
+    rows = {}
+    for scheme in schemes:
+        by_conn = {s.connection: s.mask for s in sites(scheme)}
+        rows[scheme] = {CONNECTION_LABELS[c]: by_conn.get(c, "") for c in CONNECTIONS}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("scheme")
 
 
 def masks_on_path(scheme: str, num_layers: int = 2, steps: int = 5, path: str | None = None) -> dict[str, int]:
@@ -140,8 +135,7 @@ def masks_on_path(scheme: str, num_layers: int = 2, steps: int = 5, path: str | 
     different masks those are (a shared or weight mask met at every step counts once).
     ``path``: ``"h"`` (through ``W_hh h_{t-1}``) or ``"c"`` (along the cell) counts only the masks
     on that route; ``None`` counts every recurrent site. Zoneout zeroes nothing on the recurrent
-    path (it copies), so its recurrent sites add 0. The one place the book counts masks
-    (chapter 02's table, chapter 03's formulas).
+    path (it copies), so its recurrent sites add 0. The one place the book counts masks.
     """
     if steps < 0 or num_layers < 1:
         raise ValueError("steps must be >= 0 and num_layers >= 1")

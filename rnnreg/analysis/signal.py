@@ -10,7 +10,7 @@ mean, while its second moment grows to ``(1 - p)^{-n}``:
 so the signal-to-noise ratio falls exponentially in ``n`` (for large ``n``, ``SNR ~ (1 - p)^n``),
 and the fraction of units through which the signal passes untouched is ``(1 - p)^n``. How many
 masks a signal meets on its way from the input at step ``t - k`` to the output at step ``t`` is
-what the schemes differ in (``masks_on_path``):
+what the schemes differ in (:func:`distinct_masks`):
 
 * ``zaremba``: ``L + 1`` (input, between layers, output), whatever the lag ``k``;
 * ``everywhere``: ``L + 1 + k``, one fresh mask on ``h`` per step travelled (in an LSTM only on
@@ -39,6 +39,13 @@ import torch
 from ..model import SCHEMES, dropout_mask, lstm_step, recurrence_masks
 from . import schemes
 
+__all__ = [
+    "DROPOUT_SCHEMES", "Estimate", "LSTMFindings", "MaskNoise", "analytic_curves", "analytic_table",
+    "context_ablation", "distinct_masks", "linear_estimates", "linear_findings", "linear_table", "lstm_findings",
+    "lstm_results", "lstm_table", "mask_noise", "recurrent_masks", "relative_variance", "simulate_linear",
+    "simulate_lstm", "simulate_tanh", "snr", "swap_sensitivity", "unbiased_mean_sq_norm",
+]  # fmt: skip
+
 #: Schemes with dropout somewhere (``none`` has no masks at all: infinite SNR).
 DROPOUT_SCHEMES = tuple(s for s in SCHEMES if s != "none")
 
@@ -54,12 +61,11 @@ def snr(p: float, n_masks) -> torch.Tensor:
     return 1 / relative_variance(p, n_masks)
 
 
-def masks_on_path(scheme: str, lag, num_layers: int = 2, path: str | None = None) -> torch.Tensor:
-    """Independent masks a signal meets from the input at t-k to the softmax at t, per lag: L+1
-    non-recurrent ones (none for ``none``) plus those on the recurrent ``path`` (``"h"`` through
-    ``W_hh h_{t-1}``, ``"c"`` along the cell, ``None``: whichever the scheme masks, as chapter 02
-    counts). Counted from each scheme's sites by
-    :func:`rnnreg.analysis.schemes.masks_on_path` (distinct masks: a mask reused at every step counts once)."""
+def distinct_masks(scheme: str, lag, num_layers: int = 2, path: str | None = None) -> torch.Tensor:
+    """Independent masks a signal meets from the input at t-k to the softmax at t, per lag (a tensor
+    shaped like ``lag``): the ``"distinct"`` count of :func:`rnnreg.analysis.schemes.masks_on_path`
+    (a mask reused at every step counts once). ``path``: ``"h"``, ``"c"`` or None (whichever the
+    scheme masks)."""
     lags = torch.as_tensor(lag, dtype=torch.float64)
     counts = [schemes.masks_on_path(scheme, num_layers, int(k), path)["distinct"] for k in lags.reshape(-1).tolist()]
     return torch.tensor(counts, dtype=torch.float64).reshape(lags.shape)
@@ -67,13 +73,13 @@ def masks_on_path(scheme: str, lag, num_layers: int = 2, path: str | None = None
 
 def recurrent_masks(scheme: str, lag, path: str = "h") -> torch.Tensor:
     """Independent masks on the recurrent ``path`` of one layer over ``lag`` steps."""
-    return masks_on_path(scheme, lag, 1, path) - masks_on_path(scheme, 0, 1, path)
+    return distinct_masks(scheme, lag, 1, path) - distinct_masks(scheme, 0, 1, path)
 
 
 def analytic_curves(scheme: str, p: float, lags, num_layers: int = 2, path: str | None = None) -> dict:
     """For each lag: masks met, relative variance, SNR and the fraction of units left untouched."""
     lags = torch.as_tensor(lags, dtype=torch.float64)
-    n = masks_on_path(scheme, lags, num_layers, path)
+    n = distinct_masks(scheme, lags, num_layers, path)
     return {
         "lag": lags,
         "masks": n,
@@ -326,7 +332,7 @@ def lstm_results(
     samples: int = 300,
     seed: int = 0,
 ) -> dict:
-    """``{scheme: simulate_lstm(...)}``, to draw (``views.signal.plot_lstm_paths(results=...)``) and tabulate."""
+    """``{scheme: simulate_lstm(...)}``, to draw and to tabulate the same numbers."""
     return {s: simulate_lstm(s, p, max_lag, hidden, samples, seed=seed) for s in schemes}
 
 

@@ -1,16 +1,11 @@
-"""Chapter 03's recorded measurements: the ``signal.json`` and ``mask_noise.json`` files that
-``python -m rnnreg measure`` writes beside each run of the scheme zoo (``results/ptb/zoo/``), its
-retrains with checkpoints kept (``results/ptb/zoo-control/``) and the tuned zoo (``zoo-tuned/``).
-
-Nothing here measures: it reads what was measured, lays it out as pandas DataFrames and reads
-the two claims of the chapter off it as numbers and decisions (the chapter words them). A run
-that has not been measured yet is simply absent; :func:`missing_schemes` lists it, so every view
-can say "not yet recorded here" instead of failing.
+"""Chapter 03's recorded measurements: the ``signal.json`` and ``mask_noise.json`` that
+``python -m rnnreg measure`` writes beside runs of the zoo (``ptb/zoo``, ``zoo-control``, ``zoo-tuned``),
+as tables, and the chapter's two claims read off them as numbers and decisions. A run not yet
+measured (or half-written) is absent: :func:`missing_schemes` lists it.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -19,12 +14,20 @@ from pathlib import Path
 import pandas as pd
 
 from ..model import SCHEMES
+from ..runfolder import RunFolderError, read_json
+from ..sweeps import SEEDS
 from .runs import results_dir as _results_dir
 from .zoo import CONTROL, TUNED, ZOO, recurrent_rate
 
-#: The seed chapter 03 reads first, and every seed (the zoo's folders: :mod:`rnnreg.analysis.zoo`).
+__all__ = [
+    "IGNORES_GAIN", "SEED", "SEEDS", "SHORTER", "WIPED", "SchemeClaims", "SignalRun", "claim_one", "claim_two",
+    "claims_table", "context_table", "format_span", "gain_category", "load_mask_noise", "load_signal_runs",
+    "load_signal_seeds", "mask_noise_table", "missing_schemes", "noise_finding", "runs_budget", "scheme_claims",
+    "sources", "state_use", "state_use_findings", "swap_table", "verdict_table", "wipe_by_lag",
+]  # fmt: skip
+
+#: The seed chapter 03 reads first (every seed: the zoo's, ``rnnreg.sweeps.SEEDS``).
 SEED = 1
-SEEDS = (1, 2)
 #: Lags and contexts shown in the tables.
 TABLE_LAGS = (1, 2, 5, 10, 20, 30)
 
@@ -52,10 +55,7 @@ def _frame(d: dict | None, columns) -> pd.DataFrame:
 def read_signal(path: str | os.PathLike) -> SignalRun:
     """Parse one run folder's ``signal.json`` (and its ``config.json`` when present)."""
     run = Path(path)
-    data = json.loads((run / "signal.json").read_text())
-    config = {}
-    if (run / "config.json").exists():
-        config = json.loads((run / "config.json").read_text())
+    data, config = read_json(run / "signal.json"), read_json(run / "config.json") or {}
     scheme = data.get("scheme") or config.get("scheme") or run.name.split("-seed")[0]
     return SignalRun(
         scheme=scheme,
@@ -72,14 +72,9 @@ def read_signal(path: str | os.PathLike) -> SignalRun:
 def load_signal_runs(
     results_dir: str | os.PathLike | None = None, seed: int = SEED, zoos=(ZOO, CONTROL)
 ) -> dict[str, SignalRun]:
-    """``{scheme: SignalRun}`` for every zoo run of ``seed`` that has a readable ``signal.json``.
-
-    ``zoos`` are searched in order, the first measured run of a scheme counts: the recorded zoo,
-    then its retrains with checkpoints kept (``CONTROL``: the original seed-2 runs kept none).
-    ``results_dir`` defaults to ``rnnreg.analysis.runs.results_dir()`` ($RNNREG_RESULTS or results/).
-    Missing folders, unmeasured runs and unreadable files are skipped (see :func:`missing_schemes`).
-    Ordered as ``rnnreg.model.SCHEMES``.
-    """
+    """``{scheme: SignalRun}`` (``SCHEMES`` order) for every zoo run of ``seed`` with a readable
+    ``signal.json``; ``zoos`` are searched in order, the first measured run of a scheme counts (the
+    recorded zoo, then its retrains with checkpoints kept: the original seed-2 runs kept none)."""
     root = _results_dir(results_dir)
     out: dict[str, SignalRun] = {}
     for scheme in SCHEMES:
@@ -90,7 +85,7 @@ def load_signal_runs(
             try:
                 out[scheme] = read_signal(run)
                 break
-            except (ValueError, KeyError, OSError):  # half-written or malformed: treat as not recorded
+            except (RunFolderError, ValueError, KeyError, OSError):  # half-written or malformed: not recorded
                 continue
     return out
 
@@ -123,9 +118,8 @@ def sources(by_seed: dict[int, dict[str, SignalRun]]) -> dict[int, dict[str, lis
 
 
 def runs_budget(loaded: dict, schemes=SCHEMES) -> dict:
-    """What the recorded runs in ``loaded`` are, as numbers: the zoo folder, the seed, the model
-    shape and training budget of a dropout run's ``config.json`` (``None`` where a field is not
-    recorded), and the schemes not yet recorded. Empty fields when nothing is loaded."""
+    """The model shape and training budget of a dropout run's ``config.json`` in ``loaded`` (None where
+    not recorded), the zoo folder, the runs and the schemes not yet recorded."""
     first = next((r for s, r in loaded.items() if s != "none"), next(iter(loaded.values()), None))
     c = first.config if first is not None else {}
     fields = ("num_layers", "hidden_size", "dropout", "recurrent_dropout", "max_train_tokens", "epochs", "seed")
@@ -199,20 +193,9 @@ def state_use(run: SignalRun, short: int = 5, long: int = 50, near: int = 1, far
     ``1 - ppl(long) / ppl(short)``, what tokens ``short+1..long`` back are worth; ``far_over_near``:
     swap sensitivity of h at lag ``far`` over lag ``near`` (evaluation mode).
     """
-    out = dict(
-        scheme=run.scheme,
-        short=short,
-        long=long,
-        near=near,
-        far=far,
-        ppl_first=None,
-        ppl_last=None,
-        context_first=None,
-        context_last=None,
-        context_drop=None,
-        context_gain=None,
-        far_over_near=None,
-    )
+    out = dict(scheme=run.scheme, short=short, long=long, near=near, far=far)
+    keys = ("ppl_first", "ppl_last", "context_first", "context_last", "context_drop", "context_gain", "far_over_near")
+    out |= dict.fromkeys(keys)
     if not run.context.empty:
         c = run.context.set_index("context")["ppl"]
         lo, hi = int(c.index.min()), int(c.index.max())
@@ -276,7 +259,7 @@ def read_mask_noise(path: str | os.PathLike) -> dict:
     and ``recurrent_rate`` (:func:`rnnreg.analysis.zoo.recurrent_rate` of its config fields, 0 for
     ``zaremba``: files written before it recorded the model's ``recurrent_dropout`` there)."""
     run = Path(path)
-    data = json.loads((run / MASK_NOISE).read_text())
+    data = read_json(run / MASK_NOISE)
     rate = recurrent_rate(data, no_site=0.0)  # no recurrent site (zaremba): no recurrent noise
     return {**data, "recurrent_rate": rate, "folder": run.name, "zoo": run.parent.name}
 
@@ -291,7 +274,7 @@ def load_mask_noise(results_dir: str | os.PathLike | None = None, zoos=(ZOO, CON
         for run in sorted(folder.glob(f"*/{MASK_NOISE}")) if folder.is_dir() else ():
             try:
                 out.append(read_mask_noise(run.parent))
-            except (ValueError, OSError):
+            except (RunFolderError, ValueError, OSError):
                 continue
     order = {s: i for i, s in enumerate(SCHEMES)}
     return sorted(

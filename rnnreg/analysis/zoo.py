@@ -1,23 +1,14 @@
-"""Chapter 05's data: the scheme zoo at one common budget, its tuned recurrent rates, training speed,
-and model averaging.
+"""Chapter 05's data, read from ``results/`` as tables and findings (numbers and decisions):
 
-Nothing here plots, trains or writes prose. The zoo's budget and one run's Config, ``train``
-command and folder are :mod:`rnnreg.sweeps`' (``python -m rnnreg zoo`` trains them); this module
-reads what was recorded under ``results/`` and returns tables and small findings (dicts of numbers
-and decisions); the chapter writes the sentences:
+- the scheme zoo ``ptb/zoo/<scheme>-seed<k>/``: every scheme at the untuned rate (:mod:`rnnreg.sweeps`);
+- the tuning ``ptb/zoo-tuned/<scheme>-r<NN>-seed<k>/``: the recurrent rate NN/100;
+- the training speed ``bench/cpu.json`` and the averaging ``ptb/averaging/small.json``.
 
-- the scheme zoo ``results/ptb/zoo/<scheme>-seed<k>/``: every scheme at the untuned rate;
-- the tuning ``results/ptb/zoo-tuned/<scheme>-r<NN>-seed<k>/``: the recurrent rate NN/100;
-- the training speed ``results/bench/cpu.json`` (``python -m rnnreg bench``);
-- the averaging result ``results/ptb/averaging/small.json`` (``python -m rnnreg average``).
-
-With one seed per scheme a table gives no spread; with two or more it gives the mean over the
-complete seeds and the spread (max − min).
+Over two or more complete seeds a table gives the mean and the spread (max − min).
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -28,20 +19,24 @@ import pandas as pd
 
 from ..model import FUSED_SCHEMES, SCHEMES
 from ..published import FOLLOW_UPS, MODELS
-from ..runfolder import recorded_threads
-from ..sweeps import BUDGET, RECURRENT_SCHEMES, SEEDS, TUNED, ZOO, rate_option, run_config, run_folder, zoo_command  # noqa: F401 (the chapter and the views read the zoo's budget and commands here)
+from ..runfolder import RunFolderError, read_json, recorded_threads
+from ..sweeps import BUDGET, RECURRENT_SCHEMES, SEEDS, TUNED, ZOO, rate_option, run_config, run_folder, zoo_command
 from .runs import Run, follow_ups_table, load_run, load_runs, reported_averaging, results_dir
 
+__all__ = [
+    "AVERAGE_COMMAND", "AVERAGING", "BENCH", "BUDGET", "CONTROL", "METRICS", "RECURRENT_SCHEMES", "TUNED",
+    "TUNING", "ZOO", "ZOO_COMMAND", "averaging_findings", "averaging_table", "best_epoch", "curves", "findings",
+    "literature_table", "load_averaging", "load_averagings", "load_bench", "load_zoo", "missing", "noise_range",
+    "ranking", "recurrent_rate", "retrain_cause", "retrain_table", "run_config", "runs_table", "scheme_table",
+    "seed_reference", "seeds", "separated", "speed_findings", "speed_table", "status", "tuning_findings",
+    "tuning_runs", "tuning_summary", "tuning_table", "zoo_command", "zoo_parameters",
+]  # fmt: skip
+
 #: Retrains of untuned zoo runs that keep their checkpoint, so mask noise can be measured on them
-#: (the recorded zoo kept none). A retrain is a run of its own, not a copy of the recorded one: on
-#: another CPU the ``zaremba-seed2`` retrain ends near, not bit-identical to, the recorded run
-#: (:func:`retrain_cause`).
+#: (a retrain ends near, not bit-identical to, the recorded run: :func:`retrain_cause`).
 CONTROL = "ptb/zoo-control"
-#: Epoch 1 of the zoo's ``zaremba-seed2`` command, rerun on one machine at the zoo's commit and at a
-#: later one (one folder each): does the code or the machine make a retrain differ?
+#: Epoch 1 of the zoo's ``zaremba-seed2`` command rerun at the zoo's commit and a later one.
 RETRAIN_CHECK = "ptb/retrain-check"
-#: Where the benchmark and the averaging result live under the results folder (the zoo's runs:
-#: ``rnnreg.sweeps.ZOO`` and ``TUNED``).
 BENCH = "bench/cpu.json"
 #: ``python -m rnnreg average ... --out results/ptb/averaging/<model>.json``: the file names the model size.
 AVERAGING_OF = "ptb/averaging/{model}.json"
@@ -71,22 +66,24 @@ _TUNED = re.compile(r"^(?P<scheme>.+)-r(?P<pct>\d+)-seed(?P<seed>\d+)$")
 # --------------------------------------------------------------------------------------------
 # Loading
 # --------------------------------------------------------------------------------------------
-def load_zoo(results: str | os.PathLike | None = None, zoo: str = ZOO) -> dict[str, list[Run]]:
-    """``{scheme: [Run, ...]}`` for every zoo folder with a ``config.json``, runs ordered by seed.
-
-    Schemes are ordered as ``rnnreg.model.SCHEMES``; schemes with no folder are absent (see
-    :func:`missing`). Runs still training are included (``Run.complete`` is False).
-    """
-    root = results_dir(results) / zoo
-    found: dict[str, list[tuple[int, Run]]] = {}
-    for cfg in sorted(root.glob("*-seed*/config.json")):
-        m = _SEED.match(cfg.parent.name)
+def _recorded(results, folder: str, pattern: re.Pattern):
+    """(name match, Run) of every run under ``folder`` named by ``pattern`` after a scheme of ``SCHEMES``."""
+    for cfg in sorted((results_dir(results) / folder).glob("*/config.json")):
+        m = pattern.match(cfg.parent.name)
         if not m or m["scheme"] not in SCHEMES:
             continue
         try:
             run = load_run(cfg.parent, results)
         except (ValueError, OSError):  # half-written: treat as not recorded
             continue
+        yield m, run
+
+
+def load_zoo(results: str | os.PathLike | None = None, zoo: str = ZOO) -> dict[str, list[Run]]:
+    """``{scheme: [Run, ...]}`` for every zoo folder with a ``config.json`` (in ``SCHEMES`` order, runs
+    by seed, runs still training included)."""
+    found: dict[str, list[tuple[int, Run]]] = {}
+    for m, run in _recorded(results, zoo, _SEED):
         found.setdefault(m["scheme"], []).append((int(m["seed"]), run))
     return {s: [r for _, r in sorted(found[s], key=lambda t: t[0])] for s in SCHEMES if s in found}
 
@@ -140,13 +137,11 @@ def retrain_table(results: str | os.PathLike | None = None, digits: int = 2) -> 
 
 def retrain_cause(results: str | os.PathLike | None = None, scheme: str = "zaremba", seed: int = 2) -> dict | None:
     """Why a retrain differs from the recorded run, from epoch 1 of each (None until
-    :data:`RETRAIN_CHECK` is recorded). ``checks``: each rerun of epoch 1 (its folder, commit,
-    device, torch, threads, corpus sizes, train and valid perplexity); ``retrain`` and ``recorded``:
-    the same for the :data:`CONTROL` retrain and the recorded zoo run; ``same_code``: every rerun
-    gives the same epoch 1 bit for bit whatever its commit; ``same_setup``: the reruns and the
-    recorded run name one torch, one thread count and one corpus (its sizes; every commit's
-    loader checks the PTB files' SHA-256); ``retrain_matches`` / ``recorded_matches``: the
-    reruns' epoch 1 equals the retrain's / the recorded run's, bit for bit."""
+    :data:`RETRAIN_CHECK` is recorded). ``checks``, ``retrain``, ``recorded``: epoch 1 of each rerun,
+    of the :data:`CONTROL` retrain and of the zoo run (commit, device, torch, threads, corpus sizes,
+    train and valid perplexity); ``same_code``: every rerun gives one epoch 1 bit for bit whatever
+    its commit; ``same_setup``: reruns and recorded run name one torch, thread count and corpus;
+    ``retrain_matches`` / ``recorded_matches``: the reruns' epoch 1 equals that run's, bit for bit."""
     root = results_dir(results)
     checks = [load_run(c.parent, results) for c in sorted((root / RETRAIN_CHECK).glob("*/config.json"))]
     pair = [next((r for r in load_zoo(results, z).get(scheme, []) if seed_of(r) == seed), None) for z in (CONTROL, ZOO)]
@@ -182,11 +177,10 @@ def retrain_cause(results: str | os.PathLike | None = None, scheme: str = "zarem
 
 
 def load_bench(results: str | os.PathLike | None = None, path: str = BENCH) -> dict | None:
-    """``results/bench/cpu.json`` or None when it is missing or unreadable."""
-    p = results_dir(results) / path
+    """``results/bench/cpu.json`` or None when it is missing or half-written."""
     try:
-        return json.loads(p.read_text())
-    except (OSError, ValueError):
+        return read_json(results_dir(results) / path)
+    except RunFolderError:
         return None
 
 
@@ -212,12 +206,9 @@ def speed_table(bench: dict | None, shape: str = "small", precision: str = "fp32
 
 
 def speed_findings(bench: dict | None, shape: str = "small", precision: str = "fp32") -> dict | None:
-    """What the benchmark says about a custom per-step cell (None without a benchmark).
-
-    ``fused`` / ``custom``: the schemes on the fused ``nn.LSTM`` kernel and those needing the
-    per-step cell; ``custom_vs_reference`` / ``custom_vs_zaremba``: (lowest, highest) speed ratio of
-    the custom schemes to the reference and to ``zaremba`` (NaN without that row).
-    """
+    """What the benchmark says about a custom per-step cell (None without a benchmark): ``fused`` /
+    ``custom`` schemes, and (lowest, highest) speed ratio of the custom ones to the reference and to
+    ``zaremba`` (NaN without that row)."""
     rows = _speed_rows(bench, shape, precision)
     if not rows:
         return None
@@ -240,8 +231,7 @@ def speed_findings(bench: dict | None, shape: str = "small", precision: str = "f
 # Tables
 # --------------------------------------------------------------------------------------------
 def runs_table(zoo: dict, digits: int = 1) -> pd.DataFrame:
-    """One row per recorded run: its status (words) and state (:attr:`Run.state`), last-epoch
-    train (dropout on) / valid, best valid, test, gap."""
+    """One row per recorded run: status, state, last-epoch train (dropout on) / valid, best valid, test, gap."""
     rows = []
     for scheme, rs in zoo.items():
         for r in rs:
@@ -269,14 +259,9 @@ def _spread(values: pd.Series) -> float:
 
 
 def scheme_table(zoo: dict, bench: dict | None = None, digits: int = 1) -> pd.DataFrame:
-    """One row per scheme over its complete seeds, in ``SCHEMES`` order.
-
-    ``valid_ppl`` / ``test_ppl``: mean over seeds (last epoch; test: batch 1, the paper's protocol);
-    ``*_spread``: max − min over seeds (NaN with one seed); ``train_ppl``: last epoch's running
-    training perplexity, *measured with dropout on* (none: off); ``gap``: valid − train;
-    ``tokens/s``, ``× reference``: from ``bench`` (the benchmark, not the zoo's own logs, whose
-    timings shared the machine with other jobs). Schemes with no complete run are left out.
-    """
+    """One row per scheme with a complete run: means over its complete seeds (last epoch; test: batch 1;
+    train: *with dropout on*), ``*_spread`` (max − min, NaN with one seed), gap (valid − train) and
+    the speed from ``bench`` (not the zoo's logs, whose timings shared the machine)."""
     table = runs_table(zoo, digits=12)
     table = table[table["state"] == "complete"]
     rows = {}
@@ -303,32 +288,9 @@ def scheme_table(zoo: dict, bench: dict | None = None, digits: int = 1) -> pd.Da
     return out
 
 
-LABELS = {
-    "seeds": "seeds",
-    "valid_ppl": "valid",
-    "valid_spread": "valid spread",
-    "test_ppl": "test",
-    "test_spread": "test spread",
-    "train_ppl": "train (dropout on)",
-    "gap": "valid − train",
-}
-
-
-def pretty(df: pd.DataFrame) -> pd.DataFrame:
-    """For display: spreads of one-seed rows as "one seed", other missing numbers as a dash."""
-    out = df.astype(object)
-    for col in ("valid_spread", "test_spread"):
-        if col in out:
-            one = df["seeds"] == 1 if "seeds" in df else pd.Series(False, index=df.index)
-            out[col] = [("one seed" if o else "–") if pd.isna(v) else v for v, o in zip(df[col], one)]
-    out = out.where(df.notna() | out.isin(["one seed"]), "–")
-    return out.rename(columns=LABELS)
-
-
 def literature_table(zoo: dict | None = None, digits: int = 1) -> pd.DataFrame:
-    """The follow-up papers' PTB numbers (``rnnreg.published.FOLLOW_UPS``) with this project's zoo
-    result of the same scheme beside them (``here valid`` / ``here test``: the untuned zoo at
-    :data:`BUDGET`, far smaller and shorter than the published runs: comparable in order, not level)."""
+    """The follow-up papers' PTB numbers beside this project's untuned zoo result of the same scheme
+    (far smaller and shorter runs: comparable in order, not level)."""
     lit = follow_ups_table()
     here = scheme_table(zoo or {}, digits=digits)
     lit["here valid"] = [here["valid_ppl"].get(s, math.nan) if s else math.nan for s in lit["scheme"]]
@@ -340,9 +302,8 @@ def literature_table(zoo: dict | None = None, digits: int = 1) -> pd.DataFrame:
 
 
 def seed_reference(pattern: str = "ptb/grid/h0050-p00-seed*", results: str | os.PathLike | None = None) -> dict | None:
-    """Seed-to-seed spread of one configuration recorded with several seeds (chapter 04's grid
-    has several seeds of a 2×50 model): ``{"runs", "valid_min", "valid_max", "spread", "relative"}``,
-    or None with fewer than two complete runs."""
+    """Seed-to-seed spread of validation perplexity over the complete runs matching ``pattern``
+    (chapter 04's 2×50 seeds), or None with fewer than two."""
     df = load_runs(pattern, results)
     done = df[df["state"] == "complete"]
     if len(done) < 2:
@@ -362,11 +323,8 @@ def seed_reference(pattern: str = "ptb/grid/h0050-p00-seed*", results: str | os.
 # Curves
 # --------------------------------------------------------------------------------------------
 def curves(zoo: dict, schemes=SCHEMES, metric: str = "valid_ppl") -> dict[str, pd.DataFrame]:
-    """``{"<scheme> seed<k>": per-epoch frame}`` with columns epoch, train_ppl, valid_ppl, gap, lr.
-
-    ``metric`` only checks the name here (the figure picks the columns); every run with at least
-    one epoch is included, complete or not.
-    """
+    """``{"<scheme> seed<k>": per-epoch frame}`` (epoch, lr, train_ppl, valid_ppl, gap) of every run with
+    an epoch; ``metric`` is only checked here (the figure picks the columns)."""
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
     out = {}
@@ -384,15 +342,12 @@ def curves(zoo: dict, schemes=SCHEMES, metric: str = "valid_ppl") -> dict[str, p
 # Model averaging
 # --------------------------------------------------------------------------------------------
 def load_averaging(results: str | os.PathLike | None = None, path: str = AVERAGING) -> dict | None:
-    """The JSON ``python -m rnnreg average`` wrote, or None while it is missing or unreadable."""
-    p = results_dir(results) / path
+    """The JSON ``python -m rnnreg average`` wrote, or None while it is missing or half-written."""
     try:
-        data = json.loads(p.read_text())
-    except (OSError, ValueError):
+        data = read_json(results_dir(results) / path)
+    except RunFolderError:
         return None
-    if not data.get("members") or not data.get("average_ppl"):
-        return None
-    return data
+    return data if data and data.get("members") and data.get("average_ppl") else None
 
 
 def load_averagings(results: str | os.PathLike | None = None) -> dict[str, dict]:
@@ -415,13 +370,9 @@ def averaging_table(avg: dict | None, model: str = "small", digits: int = 1) -> 
 
 
 def averaging_findings(avg: dict | None, model: str = "small") -> dict | None:
-    """The averaging experiment in numbers (None while it is not recorded).
-
-    ``singles``: each member's own perplexity; ``averages``: perplexity of the average of the first
-    k members; ``best_single``, ``gain`` (best single − average of all) and ``relative`` (gain / best
-    single); ``two``: (one model, two averaged, relative drop) here and ``paper_two`` in the paper's
-    Table 1 on the same split (None when it has no such row).
-    """
+    """The averaging experiment in numbers (None while it is not recorded): ``singles`` (each member),
+    ``averages`` (of the first k members), ``gain`` = best single − average of all, ``relative``;
+    ``two`` / ``paper_two``: (one model, two averaged, relative drop) here and in Table 1."""
     if not avg:
         return None
     split = avg.get("split", "test")
@@ -498,19 +449,11 @@ def published_tests(scheme: str) -> dict[float, float]:
 
 
 def findings(zoo: dict, reference: dict | None = None) -> dict | None:
-    """The untuned zoo's answer in numbers and decisions (None with fewer than two complete schemes).
-
-    ``order``: schemes by mean validation perplexity, best first; ``valid`` / ``test`` / ``train``:
-    means per scheme; ``test_same_order``; ``improving``: dropout schemes whose best epoch is their
-    last; ``none_best_epoch`` / ``last_epoch``; ``min_seeds``; ``single_seed``: schemes with one
-    seed; ``separated``: do the seed ranges of first and second not overlap (None with one seed);
-    ``recurrent``: the recurrent schemes recorded; ``recurrent_behind``: those behind both ``zaremba``
-    and ``none``;
-    ``spread``: validation spread per scheme; ``reference``: as given (:func:`seed_reference`);
-    ``published``: :func:`published_tests` of zaremba / variational / weight_drop;
-    ``published_order_here``: is ``variational`` ahead of ``zaremba`` here, as published;
-    ``size_ratio``: (lowest, highest) published parameter count over the zoo's.
-    """
+    """The untuned zoo's answer (None with fewer than two complete schemes): ``order`` (by mean valid,
+    best first), per-scheme means, ``improving`` (best epoch is the last), ``separated`` (first and
+    second's seed ranges do not overlap), ``recurrent_behind`` (behind both zaremba and none),
+    ``published_order_here`` (variational ahead of zaremba, as published), ``size_ratio``
+    (published parameter counts over the zoo's), and the rest as named."""
     table = scheme_table(zoo, digits=12)
     if len(table) < 2:
         return None
@@ -552,9 +495,8 @@ def findings(zoo: dict, reference: dict | None = None) -> dict | None:
 # Tuned recurrent rates
 # --------------------------------------------------------------------------------------------
 def recurrent_rate(config: Mapping, scheme: str | None = None, no_site: float = math.nan) -> float:
-    """The rate on a run's recurrent site, read from its config fields (:func:`rate_option`):
-    zoneout's ``zoneout_c``, else ``recurrent_dropout``, which unset means ``dropout``; ``no_site``
-    for a scheme without a recurrent site (``none``, ``zaremba``). ``scheme``: default the config's."""
+    """The rate on a run's recurrent site from its config (:func:`rate_option`; unset ``recurrent_dropout``
+    means ``dropout``), ``no_site`` for a scheme without one (``none``, ``zaremba``)."""
     option = rate_option(scheme or config["scheme"])
     if option is None:
         return no_site
@@ -563,23 +505,11 @@ def recurrent_rate(config: Mapping, scheme: str | None = None, no_site: float = 
 
 
 def tuning_runs(results: str | os.PathLike | None = None) -> pd.DataFrame:
-    """Every run of the tuning: the untuned zoo (rate ``BUDGET["recurrent_rate"]``; NaN for
-    ``none`` and ``zaremba``, which have no recurrent site) merged with ``results/ptb/zoo-tuned``.
-
-    One row per run folder with a ``config.json``: scheme, rate (read from the config), seed,
-    run (as the book cites it), status, complete (a ``summary.json`` is there), valid_ppl (last
-    epoch), test_ppl (NaN until complete).
-    """
+    """Every run of the tuning, one row per folder: the untuned zoo (rate NaN without a recurrent site)
+    and ``results/ptb/zoo-tuned``; valid_ppl of the last epoch, test_ppl NaN until complete."""
     rows = []
-    for root, pattern in ((ZOO, _SEED), (TUNED, _TUNED)):
-        for cfg in sorted((results_dir(results) / root).glob("*/config.json")):
-            m = pattern.match(cfg.parent.name)
-            if not m or m["scheme"] not in SCHEMES:
-                continue
-            try:
-                run = load_run(cfg.parent, results)
-            except (ValueError, OSError):
-                continue
+    for folder, pattern in ((ZOO, _SEED), (TUNED, _TUNED)):
+        for m, run in _recorded(results, folder, pattern):
             s = run.summary or {}
             rows.append(
                 {
@@ -600,35 +530,23 @@ def tuning_runs(results: str | os.PathLike | None = None) -> pd.DataFrame:
 
 
 def tuning_summary(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per (scheme, rate): complete ``seeds``, mean ``valid_ppl`` / ``test_ppl`` over them,
-    ``valid_min`` / ``valid_max``, ``sweep_ppl`` (mean validation perplexity of the sweep's seeds,
-    ``TUNING["seeds"]``, the only ones the best rate is chosen on), and ``running`` (runs with a
-    folder but no summary yet)."""
+    """Per (scheme, rate) over complete seeds: mean / min / max valid, mean test, ``sweep_ppl`` (the
+    sweep's seeds, ``TUNING["seeds"]``, the only ones the best rate is chosen on), ``running``."""
     rows = []
     for (scheme, rate), g in runs.groupby(["scheme", "rate"], sort=False, dropna=False):
         done = g[g["complete"]]
         sweep = done[done["seed"].isin(TUNING["seeds"])]
-        rows.append(
-            {
-                "scheme": scheme,
-                "rate": rate,
-                "seeds": len(done),
-                "valid_ppl": done["valid_ppl"].mean() if len(done) else math.nan,
-                "valid_min": done["valid_ppl"].min() if len(done) else math.nan,
-                "valid_max": done["valid_ppl"].max() if len(done) else math.nan,
-                "test_ppl": done["test_ppl"].mean() if len(done) else math.nan,
-                "sweep_ppl": sweep["valid_ppl"].mean() if len(sweep) else math.nan,
-                "running": int((~g["complete"]).sum()),
-            }
-        )
+        valid = done["valid_ppl"]  # empty: NaN statistics
+        row = dict(scheme=scheme, rate=rate, seeds=len(done), valid_ppl=valid.mean(), valid_min=valid.min())
+        row |= dict(valid_max=valid.max(), test_ppl=done["test_ppl"].mean(), sweep_ppl=sweep["valid_ppl"].mean())
+        rows.append(row | {"running": int((~g["complete"]).sum())})
     cols = ["scheme", "rate", "seeds", "valid_ppl", "valid_min", "valid_max", "test_ppl", "sweep_ppl", "running"]
     return pd.DataFrame(rows, columns=cols)
 
 
 def tuning_table(summary: pd.DataFrame, rates=TUNING["rates"], digits: int = 1) -> pd.DataFrame:
-    """Scheme × recurrent rate, for display: mean validation perplexity and the number of complete
-    seeds (``"201.4 (2)"``), ``"running"`` while a run has a folder but no summary, ``"–"`` when not
-    started. ``zaremba`` (no recurrent site, nothing to tune) is the first row, the same under every rate."""
+    """Scheme × recurrent rate for display: ``"201.4 (2)"`` (mean valid, seeds), ``"running"`` or ``"–"``;
+    ``zaremba`` (nothing to tune) first, the same under every rate."""
     zar = summary[summary["scheme"] == "zaremba"]
     out = {}
     for scheme in ("zaremba",) + RECURRENT_SCHEMES:
@@ -652,8 +570,7 @@ def tuning_table(summary: pd.DataFrame, rates=TUNING["rates"], digits: int = 1) 
 
 
 def seed_margin(summary: pd.DataFrame) -> float:
-    """The widest validation range over seeds of any (scheme, rate) with two seeds or more in
-    ``summary``: the seed noise at this budget, as measured here (0 when nothing has two seeds)."""
+    """The widest validation range over the seeds of any (scheme, rate): the seed noise at this budget."""
     multi = summary[summary["seeds"] >= 2]
     return float((multi["valid_max"] - multi["valid_min"]).max()) if len(multi) else 0.0
 
@@ -671,20 +588,11 @@ def noise_range(summary: pd.DataFrame) -> tuple[float, float]:
 def best_rates(summary: pd.DataFrame, rates=TUNING["rates"]) -> pd.DataFrame:
     """Per recurrent scheme, the best recurrent rate on validation among the rates recorded so far.
 
-    The rate is chosen on the sweep's seeds only (``TUNING["seeds"]``); the further seeds then
-    measure the chosen rate and never move the choice. (Choosing on means over all seeds would set a
-    two-seed mean against one lucky seed at another rate, and the plan could chase the choice from
-    rate to rate.)
-
-    Columns: ``rates_done`` (rates with a complete run), ``sweep_complete`` (all of ``rates``),
-    ``best_rate``, ``valid_ppl`` / ``test_ppl`` / ``seeds`` at that rate (over all its complete
-    seeds), ``sweep_ppl`` (the sweep seeds' value the choice was made on), ``untuned_ppl`` (at
-    ``BUDGET["recurrent_rate"]``), ``vs_zaremba`` (best − zaremba's mean), ``beyond_noise`` (how far
-    the best lies outside the noise range, 0 inside it), and ``verdict`` against
-    :func:`noise_range`, zaremba's seed range widened by :func:`seed_margin` (two seeds understate
-    the noise; a single tuned seed can land anywhere in a range that wide): ``ahead`` (below it),
-    ``within``, ``behind`` (above it); ``untuned only`` while no other rate is complete; ``no run``
-    without any.
+    The rate is chosen on the sweep's seeds only (``TUNING["seeds"]``); further seeds measure it and
+    never move the choice (a two-seed mean against one lucky seed could chase it from rate to rate).
+    ``verdict`` against :func:`noise_range` (zaremba's seed range widened by :func:`seed_margin`: two
+    seeds understate the noise): ``ahead`` (below), ``within``, ``behind``; ``untuned only``, ``no run``.
+    ``beyond_noise``: how far the best lies outside that range (0 inside).
     """
     zar = summary[summary["scheme"] == "zaremba"]
     z_mean = float(zar["valid_ppl"].iloc[0]) if len(zar) else math.nan
@@ -693,19 +601,10 @@ def best_rates(summary: pd.DataFrame, rates=TUNING["rates"]) -> pd.DataFrame:
     for scheme in RECURRENT_SCHEMES:
         g = summary[(summary["scheme"] == scheme) & (summary["seeds"] > 0)]
         done = sorted(float(r) for r in g["rate"])
-        row = {
-            "rates_done": done,
-            "sweep_complete": all(any(math.isclose(r, d) for d in done) for r in rates),
-            "best_rate": math.nan,
-            "valid_ppl": math.nan,
-            "test_ppl": math.nan,
-            "seeds": 0,
-            "sweep_ppl": math.nan,
-            "untuned_ppl": math.nan,
-            "vs_zaremba": math.nan,
-            "beyond_noise": math.nan,
-            "verdict": "no run",
-        }
+        nan = math.nan
+        row = dict(rates_done=done, sweep_complete=all(any(math.isclose(r, d) for d in done) for r in rates))
+        row |= dict(best_rate=nan, valid_ppl=nan, test_ppl=nan, seeds=0, sweep_ppl=nan, untuned_ppl=nan)
+        row |= dict(vs_zaremba=nan, beyond_noise=nan, verdict="no run")
         untuned = g[g["rate"].sub(BUDGET["recurrent_rate"]).abs().lt(1e-9)]
         if len(untuned):
             row["untuned_ppl"] = float(untuned["valid_ppl"].iloc[0])
@@ -749,17 +648,11 @@ def tuning_plan(summary: pd.DataFrame, best: pd.DataFrame | None = None) -> list
 def tuning_findings(runs: pd.DataFrame) -> dict:
     """What the tuning shows so far about "zaremba beats every recurrent scheme".
 
-    ``zaremba``: (mean, lowest, highest) validation perplexity over its seeds; ``margin``:
-    :func:`seed_margin`; ``noise_range``: :func:`noise_range`; ``best``: :func:`best_rates`;
-    ``ahead`` / ``within`` / ``behind`` /
-    ``untested``: recurrent schemes by verdict (``untested``: no tuned rate complete yet);
-    ``holds_so_far``: no tested scheme is ahead of or within zaremba's widened seed range;
-    ``settled``: every sweep and every best rate's seeds are complete; ``done``: complete runs of
-    :func:`tuning_plan` (as the book cites them), ``planned``: how many it has; ``running``: (run,
-    status) of those with a folder but no summary (training, or stopped); ``not_started``: folders
-    of the rest; ``commands``: the ``python -m rnnreg zoo``
-    commands that record what is missing (finished runs are skipped); ``after_sweep``: schemes
-    whose best rate's extra seeds wait for their sweep to complete.
+    ``zaremba``: (mean, lowest, highest) valid; ``ahead`` / ``within`` / ``behind`` / ``untested``:
+    recurrent schemes by verdict (:func:`best_rates`); ``holds_so_far``: none is ahead or within;
+    ``settled``: every sweep and best rate's seeds complete; ``done`` / ``running`` / ``not_started``:
+    the runs of :func:`tuning_plan`; ``commands``: the ``python -m rnnreg zoo`` commands that record
+    what is missing; ``after_sweep``: schemes whose extra seeds wait for their sweep.
     """
     summary = tuning_summary(runs)
     best = best_rates(summary)

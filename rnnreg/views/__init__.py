@@ -4,7 +4,7 @@
 ``style``        the book's plot style and toolkit: sizes, colours, show, to_png, notes, log ticks
 ``plots``        learning curves, recorded runs, chapter 01's story, masks over time, Table 1
 ``diagrams``     the unrolled LSTM with each scheme's sites, the LSTM cell, the paper's Figure 3 path
-``panels``       the shared panel pattern (FigurePanel, pickers, sliders) and chapters 00-02's panels
+``panels``       the shared panel pattern (FigurePanel, pickers, sliders) and chapters 01-02's panels
 ``signal``       chapter 03's figures and its panel
 ``equivalence``  chapter 04's figures, tables, answer text and panels
 ``zoo``          chapter 05's figures and panels

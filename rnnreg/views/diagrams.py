@@ -1,8 +1,6 @@
-"""The book's diagrams: the two-layer LSTM unrolled with each scheme's dropout sites, the LSTM
-cell at gate level with a marker per scheme, and the paper's Figure 3 (the information path from
-x(t−k) to the softmax at t, with every mask it meets). Counts come from
-:mod:`rnnreg.analysis.schemes`; the style from :mod:`rnnreg.views.style`.
-"""
+"""The book's diagrams: the unrolled two-layer LSTM with each scheme's dropout sites, the LSTM cell with
+a marker per scheme, and the paper's Figure 3 (every mask on the path from x(t−k) to the softmax at t).
+Counts come from :mod:`rnnreg.analysis.schemes`."""
 
 from __future__ import annotations
 
@@ -15,69 +13,51 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
 from ..analysis.schemes import MASK_KINDS, MASK_LABELS, PATH_OF, SCHEME_INFO, masks_on_path, sample_masks, sites
 from ..model import SCHEMES
-from .style import NEUTRAL, SCHEME_COLORS, TALL, new_figure
+from .style import NEUTRAL, SCHEME_COLORS, TALL, add_note, new_figure
+
+__all__ = [
+    "MASK_MARKERS",
+    "draw_unrolled_lstm",
+    "draw_schemes",
+    "draw_lstm_cell",
+    "information_route",
+    "path_mask_points",
+    "draw_information_path",
+]
 
 _BOX_W, _BOX_H, _DX, _DY = 1.5, 1.0, 3.4, 1.9
 
 
-def _strip(ax, x, y, keep_row, color, cell=0.16, zoneout=False):
-    """A row of squares, one per unit: filled = dropped (or, for zoneout, copied from t-1)."""
-    n = len(keep_row)
-    x0 = x - n * cell / 2
-    ax.add_patch(
-        Rectangle(
-            (x0 - 0.04, y - cell / 2 - 0.04),
-            n * cell + 0.08,
-            cell + 0.08,
-            facecolor="white",
-            edgecolor=color,
-            linewidth=1.2,
-            zorder=5,
-        )
-    )
-    for k, keep in enumerate(keep_row):
-        face = "white" if keep else (color if not zoneout else "#bbbbbb")
-        ax.add_patch(
-            Rectangle(
-                (x0 + k * cell, y - cell / 2),
-                cell,
-                cell,
-                facecolor=face,
-                edgecolor=color,
-                linewidth=0.6,
-                hatch=None if keep or not zoneout else "///",
-                zorder=6,
-            )
-        )
-
-
-def _grid(ax, x, y, mask, color, cell=0.12):
+def _cells(ax, x, y, mask, color, cell=0.16, zoneout=False):
+    """One square per unit (rows x columns of ``mask``), framed, centred on (x, y): filled = dropped
+    (zoneout: hatched grey = copied from t−1)."""
+    mask = np.atleast_2d(np.asarray(mask))
     rows, cols = mask.shape
     x0, y0 = x - cols * cell / 2, y + rows * cell / 2
+    frame = (x0 - 0.04, y0 - rows * cell - 0.04), cols * cell + 0.08, rows * cell + 0.08
+    ax.add_patch(Rectangle(*frame, facecolor="white", edgecolor=color, linewidth=1.2, zorder=5))
+    for (r, c), keep in np.ndenumerate(mask):
+        face = "white" if keep else ("#bbbbbb" if zoneout else color)
+        hatch = "///" if zoneout and not keep else None
+        corner = (x0 + c * cell, y0 - (r + 1) * cell)
+        ax.add_patch(Rectangle(corner, cell, cell, facecolor=face, edgecolor=color, lw=0.6, hatch=hatch, zorder=6))
+
+
+def _box(ax, x, y, w, h, text, face, size=13, edge="#333333", lw=1.3, zorder=4, color=None):
+    """A rounded box centred on (x, y) with its label."""
     ax.add_patch(
-        Rectangle(
-            (x0 - 0.04, y0 - rows * cell - 0.04),
-            cols * cell + 0.08,
-            rows * cell + 0.08,
-            facecolor="white",
-            edgecolor=color,
-            linewidth=1.2,
-            zorder=5,
+        FancyBboxPatch(
+            (x - w / 2, y - h / 2),
+            w,
+            h,
+            boxstyle=f"round,pad=0.02,rounding_size={min(w, h) / 6:.3f}",
+            facecolor=face,
+            edgecolor=edge,
+            linewidth=lw,
+            zorder=zorder,
         )
     )
-    for r in range(rows):
-        for c in range(cols):
-            ax.add_patch(
-                Rectangle(
-                    (x0 + c * cell, y0 - (r + 1) * cell),
-                    cell,
-                    cell,
-                    zorder=6,
-                    facecolor="white" if mask[r, c] else color,
-                    edgecolor=color,
-                    linewidth=0.5,
-                )
-            )
+    ax.text(x, y, text, ha="center", va="center", fontsize=size, color=color, zorder=max(zorder, 7))
 
 
 def _arrow(ax, p, q, color, width, style="-|>", ls="-"):
@@ -107,13 +87,8 @@ def draw_unrolled_lstm(
     ax=None,
     caption: bool = True,
 ) -> Figure:
-    """The two-layer LSTM unrolled over ``steps`` time steps, with the scheme's dropout sites.
-
-    Every connection the scheme perturbs is drawn in the scheme's colour and carries a strip
-    of ``units`` squares: the mask the model draws there (via :func:`rnnreg.analysis.schemes.sample_masks`;
-    filled = unit dropped). Fresh masks change from column to column; shared ones repeat.
-    Recurrent arrows: c(t-1) -> c(t) on top, h(t-1) -> h(t) below, inside each layer.
-    """
+    """The two-layer LSTM unrolled over ``steps`` steps: each connection the scheme perturbs in its
+    colour, with the mask the model draws there (filled = dropped; fresh masks change column to column)."""
     placed = {s.connection: s for s in sites(scheme)}
     color = SCHEME_COLORS[scheme]
     masks = [sample_masks(scheme, steps=steps, units=units, rate=rate, seed=seed + layer) for layer in range(2)]
@@ -128,19 +103,7 @@ def draw_unrolled_lstm(
     names = {0: "t−1", 1: "t", 2: "t+1"} if steps == 3 else {}
 
     def box(x, y, text, face):
-        ax.add_patch(
-            FancyBboxPatch(
-                (x - _BOX_W / 2, y - _BOX_H / 2),
-                _BOX_W,
-                _BOX_H,
-                boxstyle="round,pad=0.02,rounding_size=0.12",
-                facecolor=face,
-                edgecolor="#333333",
-                linewidth=1.3,
-                zorder=4,
-            )
-        )
-        ax.text(x, y, text, ha="center", va="center", fontsize=13, zorder=7)
+        _box(ax, x, y, _BOX_W, _BOX_H, text, face)
 
     for t, x in enumerate(xs):
         tn = names.get(t, str(t))
@@ -158,7 +121,7 @@ def draw_unrolled_lstm(
             on = site is not None
             _arrow(ax, (x, y0 + _BOX_H / 2), (x, y1 - _BOX_H / 2), color if on else NEUTRAL, 2.6 if on else 1.4)
             if on:
-                _strip(ax, x, (y0 + y1) / 2, masks[0][conn][t].tolist(), color)
+                _cells(ax, x, (y0 + y1) / 2, masks[0][conn][t].tolist(), color)
     # recurrent connections, entering each column from the left (state of the previous step)
     for layer in (1, 2):
         y = rows[layer]
@@ -180,17 +143,11 @@ def draw_unrolled_lstm(
                 if t == 0:
                     ax.text(x_from - 0.1, y + dy, conn, ha="right", va="center", fontsize=12, color="#555555")
                 if on and conn in m:
-                    _strip(
-                        ax,
-                        xm,
-                        y + dy + (0.22 if dy > 0 else -0.22),
-                        m[conn][t].tolist(),
-                        color,
-                        zoneout=site.mask == "zoneout",
-                    )
+                    y_strip = y + dy + (0.22 if dy > 0 else -0.22)
+                    _cells(ax, xm, y_strip, m[conn][t].tolist(), color, zoneout=site.mask == "zoneout")
             if "w_hh" in placed and "w_hh" in m:
                 xm = (x_from + x - _BOX_W / 2) / 2
-                _grid(ax, xm, y - 0.75, m["w_hh"][:3].numpy(), color)
+                _cells(ax, xm, y - 0.75, m["w_hh"][:3].numpy(), color, cell=0.12)
                 _arrow(ax, (x_from, y - 0.28), (x - _BOX_W / 2, y - 0.28), color, 2.6)
         ax.annotate(
             "",
@@ -214,8 +171,7 @@ def draw_unrolled_lstm(
             + (", hatched = copied from t−1" if scheme == "zoneout" else "")
             + "."
         )
-        fig.text(0.01, 0.005, text, fontsize=11, color="#333333", ha="left", va="bottom", wrap=True)
-        fig.get_layout_engine().set(rect=(0, 0.09, 1, 0.91))
+        add_note(fig, text, 11)
     return fig
 
 
@@ -231,17 +187,12 @@ def draw_schemes(schemes: Sequence[str] = ("zaremba", "everywhere"), **kw) -> Fi
             color=SCHEME_COLORS[s],
             fontsize=14,
         )
-    fig.text(
-        0.01,
-        0.0,
+    add_note(
+        fig,
         "Filled squares: dropped units of the mask drawn there by the model's own code "
         "(rnnreg.analysis.schemes.sample_masks). Top arrows in a layer: c(t−1) → c(t); lower: h(t−1) → h(t).",
-        fontsize=11,
-        color="#555555",
-        ha="left",
-        va="bottom",
+        11,
     )
-    fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
     return fig
 
 
@@ -250,17 +201,8 @@ MASK_MARKERS = {"fresh": "o", "shared": "s", "weights": "D", "zoneout": "^"}
 
 
 def draw_lstm_cell(schemes: Sequence[str] = SCHEMES) -> Figure:
-    """One LSTM layer at one time step, gate by gate, with a marker wherever a scheme puts a mask.
-
-    The paper's equations (one layer l, inputs from below and from the previous step)::
-
-        (i, f, g, o) = (σ, σ, tanh, σ)(W_ih D(h^{l-1}_t) + W_hh h^l_{t-1} + b)
-        c^l_t = f ⊙ c^l_{t-1} + i ⊙ g,      h^l_t = o ⊙ tanh(c^l_t)
-
-    ``D`` sits on the input from below (and, for the layer above / the softmax, on h^l_t going up):
-    Zaremba's placement. Each other scheme adds a site on x, h(t−1), c(t−1), W_hh or the outputs
-    (:data:`rnnreg.analysis.schemes.SCHEME_SITES`); colour = scheme, shape = kind of mask.
-    """
+    """One LSTM layer at one step, gate by gate, with a marker (colour: scheme, shape: kind of mask)
+    wherever a scheme puts a mask (:data:`rnnreg.analysis.schemes.SCHEME_SITES`)."""
     from matplotlib.lines import Line2D
 
     fig, ax = new_figure((12.0, 6.4))
@@ -269,19 +211,7 @@ def draw_lstm_cell(schemes: Sequence[str] = SCHEMES) -> Figure:
     ink = "#333333"
 
     def box(x, y, w, h, text, face="#f2f2f2", size=13):
-        ax.add_patch(
-            FancyBboxPatch(
-                (x - w / 2, y - h / 2),
-                w,
-                h,
-                boxstyle="round,pad=0.02,rounding_size=0.1",
-                facecolor=face,
-                edgecolor=ink,
-                linewidth=1.2,
-                zorder=4,
-            )
-        )
-        ax.text(x, y, text, ha="center", va="center", fontsize=size, zorder=7)
+        _box(ax, x, y, w, h, text, face, size, lw=1.2)
 
     def node(x, y, text):
         ax.add_patch(mpl.patches.Circle((x, y), 0.28, facecolor="white", edgecolor=ink, linewidth=1.2, zorder=4))
@@ -394,14 +324,8 @@ def path_climbs(lag: int, num_layers: int = 2) -> list[int]:
 
 
 def path_mask_points(scheme: str, lag: int, num_layers: int = 2) -> list[tuple[float, int, str]]:
-    """Where the signal of the paper's Figure 3 meets a mask: ``(time, layer, kind)`` per multiplication.
-
-    The path climbs from x(t−lag) into layer 1, runs along layer 1 for the first half of the lag,
-    climbs, runs along the top layer for the rest, and leaves through the softmax at t (time is
-    counted 0..lag). Vertical hops meet the scheme's non-recurrent masks (L + 1 of them); each step
-    along a layer meets the scheme's masks on the route it travels (:func:`information_route`).
-    Counted the same way as :func:`rnnreg.analysis.schemes.masks_on_path`.
-    """
+    """Where the paper's Figure 3 path meets a mask: ``(time, layer, kind)`` per multiplication, time
+    counted 0..lag; counted as :func:`rnnreg.analysis.schemes.masks_on_path` counts."""
     ss = sites(scheme)
     route = information_route(scheme)
     climbs = path_climbs(lag, num_layers)  # time of each vertical hop
@@ -433,19 +357,7 @@ def draw_information_path(scheme: str = "zaremba", lag: int = 4, num_layers: int
     for t in range(lag + 1):
         for r in range(rows):
             label = "x" if r == 0 else ("softmax" if r == rows - 1 else f"L{r}")
-            ax.add_patch(
-                FancyBboxPatch(
-                    (t * dx - 0.4, r * dy - 0.25),
-                    0.8,
-                    0.5,
-                    boxstyle="round,pad=0.02,rounding_size=0.08",
-                    facecolor="#f5f5f5",
-                    edgecolor="#999999",
-                    linewidth=0.9,
-                    zorder=5,
-                )
-            )
-            ax.text(t * dx, r * dy, label, ha="center", va="center", fontsize=10, color="#555555", zorder=5)
+            _box(ax, t * dx, r * dy, 0.8, 0.5, label, "#f5f5f5", 10, "#999999", 0.9, 5, "#555555")
             if 0 < r < rows - 1 and t < lag:
                 _arrow(ax, (t * dx + 0.4, r * dy), ((t + 1) * dx - 0.4, r * dy), NEUTRAL, 1.0)
             if r < rows - 1:

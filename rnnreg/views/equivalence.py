@@ -1,30 +1,11 @@
-"""Chapter 04's figures and panels: is a big model with dropout a smaller model?
-
-Every number comes from :mod:`rnnreg.analysis.equivalence` (theory candidates, the recorded grid,
-the equivalent sizes, the α fits with their seed noise, the inference comparison); this module
-only draws them. Figures draw what is recorded (hatched gaps for cells still training) and say
-"not yet recorded" for what is absent. A figure's title is a plain description unless the caller
-passes ``title=``: the chapter passes the claim the figure shows, computed from the same numbers.
-
-Figures: :func:`plot_theory` (candidates at N, p), :func:`plot_heatmaps` and :func:`plot_vs_size`
-(the grid), :func:`plot_equivalent_size` (N_eq per cell and α per dropout rate, with seed noise),
-:func:`plot_inference` (weight scaling vs MC dropout vs an ensemble).
-
-Panels follow ``rnnreg.views.panels``' pattern: controls redraw one figure into an
-``ipywidgets.Image`` (PNG); the last figure is kept as ``panel.figure`` and the numbers behind it
-as ``panel.state()``. Every control has a default, so a headless run shows the default state.
-
-``TheoryPanel``       sliders N and p → the candidate N_eq as a table (with parameters and MACs)
-                      and as bars / curves (:func:`plot_theory`)
-``EquivalencePanel``  pick a dropout rate and a metric → the p = 0 curve, the chosen rate's
-                      cells, and for each cell the undropped size with the same perplexity
-"""
+"""Chapter 04's figures and panels: is a big model with dropout a smaller model? Numbers come from
+:mod:`rnnreg.analysis.equivalence`; what is not recorded says so. ``TheoryPanel``: N and p → the candidate
+N_eq; ``EquivalencePanel``: a dropout rate and a metric → each cell's undropped equivalent."""
 
 from __future__ import annotations
 
 import html
 import math
-import textwrap
 
 import ipywidgets as W
 import matplotlib as mpl
@@ -55,7 +36,19 @@ from ..analysis.equivalence import (
     theory_table,
 )
 from .panels import STYLE, FigurePanel, image_widget, rate_slider
-from .style import BOOK_RC, FIGSIZE, SCHEME_COLORS, WIDE, log_ticks, new_figure
+from .style import BOOK_RC, FIGSIZE, SCHEME_COLORS, WIDE, add_note, empty_note, log_ticks, new_figure, suptitle
+
+__all__ = [
+    "NOTE_SIZE",
+    "plot_theory",
+    "plot_heatmaps",
+    "plot_vs_size",
+    "plot_equivalent_size",
+    "plot_inference",
+    "equivalence_figure",
+    "TheoryPanel",
+    "EquivalencePanel",
+]
 
 #: One colour per dropout rate of the grid (p = 0 in the colour of ``none``), Okabe-Ito.
 RATE_COLORS = {0.0: SCHEME_COLORS["none"], 0.2: "#E69F00", 0.35: "#009E73", 0.5: "#0072B2", 0.65: "#CC79A7"}
@@ -75,7 +68,6 @@ SHORT_NAMES = {
     "weights of the LM under zaremba": "LM weights, zaremba",
     "test time (all units)": "test time",
 }
-FIT_COLOR = "#0072B2"
 METRICS = {
     "train_eval_ppl": "train perplexity (eval mode)",
     "valid_ppl": "valid perplexity",
@@ -89,33 +81,6 @@ LABEL_SIZE = 13
 
 def rate_color(p: float, i: int = 0) -> str:
     return RATE_COLORS.get(round(float(p), 2), ("#56B4E9", "#E69F00", "#009E73")[i % 3])
-
-
-def _empty(ax, text: str) -> None:
-    ax.text(
-        0.5,
-        0.5,
-        text,
-        transform=ax.transAxes,
-        ha="center",
-        va="center",
-        fontsize=LABEL_SIZE,
-        color="#666666",
-        wrap=True,
-    )
-    ax.set_xticks([])
-    ax.set_yticks([])
-
-
-def _note(fig: Figure, text: str) -> None:
-    """A grey note under the plot (what it shows, from where), in a size that stays legible."""
-    text = textwrap.fill(text, width=int(fig.get_figwidth() * 12))
-    lines = text.count("\n") + 1
-    fig.text(0.01, 0.0, text, fontsize=NOTE_SIZE, color="#555555", ha="left", va="bottom")
-    bottom = 0.02 + 0.055 * lines * FIGSIZE[1] / fig.get_figheight()
-    engine = fig.get_layout_engine()
-    if engine is not None:
-        engine.set(rect=(0, bottom, 1, 1 - bottom))
 
 
 def _grid_note(grid: pd.DataFrame) -> str:
@@ -186,17 +151,9 @@ def plot_theory(
     ax2.set_title("N_eq / N at every rate", loc="left", fontsize=14)
     ax2.legend(loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False, fontsize=12)  # clear of every curve
     lo = min(cands.values())
-    fig.suptitle(
-        title or f"The counts disagree: N_eq from {lo:.0f} to {hidden_size} units at p = {dropout:.2f}",
-        x=0.01,
-        ha="left",
-        fontsize=BOOK_RC["axes.titlesize"],
-    )
+    suptitle(fig, title or f"The counts disagree: N_eq from {lo:.0f} to {hidden_size} units at p = {dropout:.2f}")
     note = "2 layers, 10k vocabulary; the seed's N·N pairs coincide with the units (dotted on top). No training."
-    if fixed_layout:
-        fig.text(0.01, 0.01, note, fontsize=NOTE_SIZE, color="#555555", ha="left", va="bottom")
-    else:
-        _note(fig, note)
+    add_note(fig, note, NOTE_SIZE)
     return fig
 
 
@@ -252,13 +209,11 @@ def plot_heatmaps(
         ax.set_yticklabels([f"{p:g}" for p in rates])
         ax.set_xlabel("hidden size N")
         ax.set_title(METRICS[metric], fontsize=14)
-        for s in ax.spines.values():
-            s.set_visible(False)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
     axes[0].set_ylabel("dropout rate p")
-    fig.suptitle(
-        title or "The grid: dropout rate p × hidden size N", x=0.01, ha="left", fontsize=BOOK_RC["axes.titlesize"]
-    )
-    _note(fig, _grid_note(grid) + " Darker = higher; hatched = not yet recorded.")
+    suptitle(fig, title or "The grid: dropout rate p × hidden size N")
+    add_note(fig, _grid_note(grid) + " Darker = higher; hatched = not yet recorded.", NOTE_SIZE)
     return fig
 
 
@@ -267,7 +222,7 @@ def plot_vs_size(grid: pd.DataFrame, *, title: str | None = None) -> Figure:
     fig, ax = new_figure()
     g = main_grid(grid)
     if g.empty:
-        _empty(ax, f"Grid not yet recorded here: run `{GRID_COMMAND}`.")
+        empty_note(ax, f"Grid not yet recorded here: run `{GRID_COMMAND}`.")
     else:
         vals = []
         for i, (p, part) in enumerate(g.groupby("dropout")):
@@ -289,7 +244,7 @@ def plot_vs_size(grid: pd.DataFrame, *, title: str | None = None) -> Figure:
     ax.set_xlabel("hidden size N (units per layer, log scale)")
     ax.set_ylabel("perplexity")
     ax.set_title(title or "Perplexity against size, one line per dropout rate", loc="left")
-    _note(fig, _grid_note(grid))
+    add_note(fig, _grid_note(grid), NOTE_SIZE)
     return fig
 
 
@@ -299,13 +254,13 @@ def plot_vs_size(grid: pd.DataFrame, *, title: str | None = None) -> Figure:
 def plot_equivalent_size(fit: AlphaFit, *, title: str | None = None) -> Figure:
     """Left: measured N_eq against N(1−p) (log-log; α = 1 is the diagonal), with the seed-noise range
     of each N_eq; cells with no equivalent drawn as open markers at the bound they pass. Right: α per
-    dropout rate with ± k standard errors, beside the theory candidates and the pooled fit."""
+    dropout rate with ± k standard errors, beside the theory candidates (no pooled α: one α does not fit every rate)."""
     table, by_rate = fit.table, fit.by_rate
     fig, (ax1, ax2) = new_figure((13.0, 5.2), 1, 2, width_ratios=(1, 1.15))
     sizes = GRID["sizes"]
     if table.empty:
         for ax in (ax1, ax2):
-            _empty(ax, "Grid not yet recorded here.")
+            empty_note(ax, "Grid not yet recorded here.")
     else:
         lo, hi = min(sizes) * (1 - max(GRID["rates"])) * 0.8, max(sizes) * 1.3
         ax1.plot([lo, hi], [lo, hi], color=CANDIDATE_COLORS["units"], linewidth=1.5, label="α = 1: units")
@@ -354,7 +309,7 @@ def plot_equivalent_size(fit: AlphaFit, *, title: str | None = None) -> Figure:
             axis.set_major_formatter(mpl.ticker.FixedFormatter([str(t) for t in ticks]))
             axis.set_minor_locator(mpl.ticker.NullLocator())
         ax1.legend(loc="lower right", frameon=False, fontsize=12)
-        # right: α per rate, the candidates as α(p), the pooled fit
+        # right: α per rate and the candidates as α(p)
         ps = np.linspace(0.05, 0.75, 40)
         curves = candidate_alpha_curves(max(sizes), ps)
         labels = {
@@ -371,14 +326,6 @@ def plot_equivalent_size(fit: AlphaFit, *, title: str | None = None) -> Figure:
                 linewidth=1.5,
                 label=label,
                 linestyle="--" if name == "weights of the LM under zaremba" else "-",
-            )
-        if np.isfinite(fit.pooled["alpha"]):
-            ax2.axhline(
-                fit.pooled["alpha"],
-                color=FIT_COLOR,
-                linestyle=":",
-                linewidth=2,
-                label=f"pooled fit: α = {fit.pooled['alpha']:.2f}",
             )
         has = by_rate[by_rate.n > 0]
         for i, (p, r) in enumerate(has.iterrows()):
@@ -409,17 +356,16 @@ def plot_equivalent_size(fit: AlphaFit, *, title: str | None = None) -> Figure:
     ax2.set_xlabel("dropout rate p")
     ax2.set_ylabel("α in N_eq = N(1−p)^α")
     ax2.set_title(f"α per dropout rate (± {fit.k:g} s.e.), beside the counts", loc="left", fontsize=14)
-    fig.suptitle(
-        title or f"Equivalent size from {METRICS[fit.metric]}", x=0.01, ha="left", fontsize=BOOK_RC["axes.titlesize"]
-    )
+    suptitle(fig, title or f"Equivalent size from {METRICS[fit.metric]}")
     sd = fit.noise.sd
-    _note(
+    add_note(
         fig,
         f"Left bars: central 95 % of N_eq over {fit.draws} redraws of every perplexity with the seed noise "
         f"(sd of log perplexity {sd:.3f}). Right bars: ± {fit.k:g} s.e., seed noise and scatter over sizes."
         if math.isfinite(sd)
         else "N_eq: the undropped size with the same perplexity (log-log interpolation); "
         "no seed-noise estimate recorded.",
+        NOTE_SIZE,
     )
     return fig
 
@@ -433,7 +379,7 @@ def plot_inference(inference: dict | None, *, title: str | None = None) -> Figur
     fig, ax = new_figure()
     s = inference_summary(inference)
     if not s:
-        _empty(ax, f"inference.json not yet recorded here.\nRun `{INFERENCE_COMMAND}` once the grid is complete.")
+        empty_note(ax, f"inference.json not yet recorded here.\nRun `{INFERENCE_COMMAND}` once the grid is complete.")
         note = f"Not yet recorded: results/{GRID_PATH}/inference.json."
     else:
         mc, ens = inference["mc_dropout_ppl"], inference["ensemble_ppl"]
@@ -462,7 +408,7 @@ def plot_inference(inference: dict | None, *, title: str | None = None) -> Figur
     ax.set_xlabel("forward passes averaged (S samples / K members)")
     ax.set_ylabel("perplexity")
     ax.set_title(title or "At inference: weight scaling, MC dropout, or an ensemble of small models", loc="left")
-    _note(fig, note)
+    add_note(fig, note, NOTE_SIZE)
     return fig
 
 
@@ -592,7 +538,7 @@ def equivalence_figure(grid: pd.DataFrame, dropout: float, metric: str = "train_
     color = rate_color(dropout)
     title = f"Reading off N_eq: p = {dropout:g} against the undropped row"
     if base.empty and cells.empty:
-        _empty(ax, f"Grid not yet recorded here: run `{GRID_COMMAND}`.")
+        empty_note(ax, f"Grid not yet recorded here: run `{GRID_COMMAND}`.")
     else:
         vals = list(base.values) + list(cells[metric])
         if len(base):
@@ -615,7 +561,7 @@ def equivalence_figure(grid: pd.DataFrame, dropout: float, metric: str = "train_
     ax.set_xlabel("hidden size N (log scale)")
     ax.set_ylabel(METRICS[metric])
     ax.set_title(title, loc="left")
-    fig.text(0.01, 0.01, _grid_note(grid), fontsize=NOTE_SIZE, color="#555555", ha="left", va="bottom")
+    add_note(fig, _grid_note(grid), NOTE_SIZE)
     return fig
 
 

@@ -1,20 +1,6 @@
-"""Reusable ipywidgets panels for the book: scheme pickers, rate sliders, the live training view.
-
-Every panel is an ``ipywidgets.VBox``: display it (last line of a cell) and it renders with
-sensible defaults, so a headless run shows the default state. Each control's callback calls
-one library function and one plot function (``rnnreg.views.plots``); the figure goes into an
-``ipywidgets.Image`` as PNG, so the notebook's widget state (and the static HTML export)
-holds the last picture, and nbval sees no stray outputs. The figure of the last update is
-kept as ``panel.figure`` for tests and for saving.
-
-Panels:
-
-``SchemeDiagram``   the unrolled 2-layer LSTM with the chosen scheme's dropout sites
-``MaskExplorer``    the masks a scheme draws over time (fresh vs shared), from the model's own code
-``InformationPath`` the paper's Figure 3: the masks a signal meets on its way from x(t − lag) to the softmax
-``CodeViewer``      the library source that implements the chosen scheme
-``PresetExplorer``  the paper's three configurations with their published perplexities
-``TrainingPanel``   Train button + progress line + a live curve, for quick seeded runs on a PTB slice
+"""The book's ipywidgets panels. Each is an ``ipywidgets.VBox`` that renders its default state when
+displayed; a control's callback calls one library function and one figure, shown as PNG in an ``Image``
+(so a static export keeps the last picture); the last figure is kept as ``panel.figure``.
 """
 
 from __future__ import annotations
@@ -28,17 +14,32 @@ from collections.abc import Iterable, Sequence
 import ipywidgets as W
 import pandas as pd
 
-from ..analysis.runs import parameter_count
-from ..analysis.schemes import CONNECTION_LABELS, SCHEME_INFO, sample_masks, sites
-from ..config import PRESETS, Config
+from ..analysis.schemes import CONNECTION_LABELS, SCHEME_INFO, sites
+from ..config import PRESETS, Config, parameter_count
 from ..data import Corpus
 from ..live import QUICK, estimate_seconds, quick_config, run_label, train_side_by_side, worker_count
 from ..model import LSTMLM, SCHEMES, lstm_step, recurrence_masks
 from ..published import MODEL_NAMES, reported
 from ..train import curve_findings
 from .diagrams import draw_information_path, draw_unrolled_lstm
-from .plots import plot_comparison, plot_curves, plot_masks
+from .plots import plot_comparison, plot_curves
 from .style import to_png
+
+__all__ = [
+    "STYLE",
+    "StaticFallback",
+    "FigurePanel",
+    "scheme_picker",
+    "schemes_picker",
+    "rate_slider",
+    "int_slider",
+    "image_widget",
+    "SchemeDiagram",
+    "InformationPath",
+    "CodeViewer",
+    "presets_table",
+    "TrainingPanel",
+]
 
 #: Schemes with a recurrent rate of their own (``recurrent_dropout``), and the rates a sweep offers.
 RECURRENT_SWEEP_SCHEMES = ("everywhere", "memory", "variational", "weight_drop")
@@ -46,7 +47,6 @@ RECURRENT_RATE_OPTIONS = (0.0, 0.1, 0.25, 0.5, 0.75)
 SCHEME_OPTIONS = [(f"{s} — {SCHEME_INFO[s]['title']}", s) for s in SCHEMES]
 PLOTS = ("curves", "comparison")
 MAX_SEED = 10_000  # the seed boxes' range
-_WIDE = W.Layout(width="auto")
 STYLE = {"description_width": "initial"}
 
 
@@ -121,15 +121,9 @@ def _descendants(widget) -> Iterable:
 
 
 class StaticFallback:
-    """A still of the panel beside its live view, for places without a kernel.
-
-    Displaying a panel stores, next to the widget view, a PNG of its current figure (or the HTML it
-    shows) and a one-line note. JupyterLab with a kernel renders the live widget; a static deck, a
-    static page or a viewer without the widget manager renders the still and the note instead of
-    controls that look live but are not (the book's nbconvert templates pick it: see
-    ``scripts/nbconvert_templates``). A panel that changes after it is displayed (a training run)
-    refreshes its still through :meth:`show`'s display handle.
-    """
+    """A still of the panel beside its live view, for places without a kernel: a static deck or page
+    renders the PNG (or HTML) and a one-line note instead of controls that look live but are not
+    (``scripts/nbconvert_templates``). :meth:`show` keeps a handle so a training run can refresh the still."""
 
     _display_handle = None
 
@@ -192,44 +186,6 @@ class SchemeDiagram(FigurePanel):
 
     def update(self) -> None:
         self._set_figure(draw_unrolled_lstm(self.scheme.value, seed=self.seed))
-
-
-class MaskExplorer(FigurePanel):
-    """The masks one training forward pass draws (layer 1), time across, units down.
-
-    Drawn by ``rnnreg.analysis.schemes.sample_masks``, i.e. by ``LSTMLM.drop_nonrecurrent`` /
-    ``step_masks`` / ``recurrent_weight`` themselves.
-    """
-
-    def __init__(self, scheme: str = "zaremba", rate: float = 0.5, steps: int = 20, units: int = 16, seed: int = 0):
-        self.scheme = scheme_picker(scheme)
-        self.rate = rate_slider(rate, "dropout rate", option="rate")
-        self.steps = int_slider(steps, 5, 50, 5, "time steps", option="steps")
-        self.units = int_slider(units, 4, 64, 4, "units")
-        check_range("seed", seed, 0, MAX_SEED)
-        self.seed = W.BoundedIntText(
-            value=seed, min=0, max=MAX_SEED, description="seed", style=STYLE, layout=W.Layout(width="160px")
-        )
-        self.image = image_widget()
-        self.masks: dict = {}
-        super().__init__([self.scheme, W.HBox([self.rate, self.steps]), W.HBox([self.units, self.seed]), self.image])
-        self._observe(self.scheme, self.rate, self.steps, self.units, self.seed)
-        self.update()
-
-    def update(self) -> None:
-        s = self.scheme.value
-        self.masks = sample_masks(
-            s, steps=self.steps.value, units=self.units.value, rate=self.rate.value, seed=self.seed.value
-        )
-        if self.masks:
-            fig = plot_masks(
-                self.masks,
-                scheme=s,
-                title=f"{s}: the masks of one forward pass (seed {self.seed.value}; recurrent masks of layer 1)",
-            )
-        else:
-            fig = plot_masks({s: {}}, connections=["input"], title=f"{s}: no masks anywhere")
-        self._set_figure(fig)
 
 
 class InformationPath(FigurePanel):
@@ -305,7 +261,7 @@ class CodeViewer(StaticFallback, W.VBox):
 def preset_row(name: str) -> dict:
     """The preset's hyperparameters, its parameter count and the published perplexities."""
     p = PRESETS[name]
-    params = parameter_count(name)
+    params = parameter_count(Config.from_preset(name), 10_000)
     paper, tf = reported(name, "paper"), reported(name, "tf")
     return {
         "model": MODEL_NAMES[name],
@@ -333,42 +289,15 @@ def presets_table() -> pd.DataFrame:
     return pd.DataFrame({name: preset_row(name) for name in PRESETS})
 
 
-class PresetExplorer(StaticFallback, W.VBox):
-    """Dropdown of the paper's three models -> their recipe and published numbers."""
-
-    def __init__(self, preset: str = "medium"):
-        check_choice("preset", preset, list(PRESETS))
-        self.preset = W.ToggleButtons(options=list(PRESETS), value=preset, description="model", style=STYLE)
-        self.table = W.HTML()
-        super().__init__([self.preset, self.table])
-        self.preset.observe(lambda change: self.update(), names="value")
-        self.update()
-
-    def update(self) -> None:
-        row = preset_row(self.preset.value)
-        body = "".join(
-            f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(k)}</th>"
-            f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
-            for k, v in row.items()
-        )
-        self.table.value = f"<table style='font-size:110%;margin-left:0'>{body}</table>"
-
-
 # --------------------------------------------------------------------------------------------
 # The live training view
 # --------------------------------------------------------------------------------------------
 class TrainingPanel(StaticFallback, W.VBox):
-    """Train button + a status line + a live learning curve, for seeded quick runs on a corpus slice.
+    """Train button, status line and live learning curve for seeded quick runs on a corpus slice.
 
-    Each click trains every selected scheme with the current settings (same seed, same data),
-    side by side (``workers`` processes, default one per core); the curve redraws as step and epoch
-    events arrive from ``rnnreg.train.train(callbacks=...)``. ``run()`` does what a click does
-    (headless default).
-    ``table()`` gives the last epoch of each run as a DataFrame, rounded.
-
-    A value outside its control's range is a ``ValueError`` naming the option (a widget would clamp
-    it without a word); ``train_tokens`` or ``valid_tokens`` beyond a split mean the whole split.
-    """
+    A click (or ``run()``) trains every selected scheme side by side, same seed and data; the curve redraws
+    as events arrive. A value outside its control's range is a ``ValueError`` naming the option; slices
+    beyond a split mean the whole split."""
 
     def __init__(
         self,
@@ -490,33 +419,24 @@ class TrainingPanel(StaticFallback, W.VBox):
 
     def configs(self) -> dict[str, Config]:
         """The configs the next run will train, by label."""
+        p = self.dropout.value
+        if self.recurrent is not None:  # one scheme, one run per recurrent rate
+            runs = [(self.schemes.value, r) for r in self.recurrent.value]
+        else:
+            runs = [(s, None) for s in self.selected_schemes()]
+        settings = dict(
+            hidden_size=self.hidden.value,
+            train_tokens=self.train_tokens.value,
+            epochs=self.epochs.value,
+            dropout=p,
+            batch_size=self.batch_size,
+            steps=self.steps.value,
+            seed=self.seed,
+        )
         out = {}
-        if self.recurrent is not None:
-            scheme, p = self.schemes.value, self.dropout.value
-            for r in self.recurrent.value:
-                out[run_label(scheme, p, r)] = quick_config(
-                    scheme,
-                    hidden_size=self.hidden.value,
-                    train_tokens=self.train_tokens.value,
-                    epochs=self.epochs.value,
-                    dropout=p,
-                    recurrent_dropout=r,
-                    batch_size=self.batch_size,
-                    steps=self.steps.value,
-                    seed=self.seed,
-                )
-            return out
-        for s in self.selected_schemes():
-            out[run_label(s, self.dropout.value)] = quick_config(
-                s,
-                hidden_size=self.hidden.value,
-                train_tokens=self.train_tokens.value,
-                epochs=self.epochs.value,
-                dropout=self.dropout.value,
-                batch_size=self.batch_size,
-                steps=self.steps.value,
-                seed=self.seed,
-            )
+        for s, r in runs:
+            recurrent = {} if r is None else {"recurrent_dropout": r}
+            out[run_label(s, p, r)] = quick_config(s, **settings, **recurrent)
         return out
 
     def data_note(self) -> str:

@@ -1,8 +1,5 @@
-"""The figures the chapters draw from runs and scheme tables: learning curves, a recorded run,
-chapter 01's story, masks over time, Table 1 (the diagrams of the LSTM and its dropout sites are
-in :mod:`rnnreg.views.diagrams`). The style and the toolkit (sizes, colours, :func:`show`, :func:`to_png`) live in
-:mod:`rnnreg.views.style`.
-"""
+"""Figures from runs and scheme tables: learning curves, a recorded run, chapter 01's story, masks over
+time, Table 1."""
 
 from __future__ import annotations
 
@@ -17,16 +14,21 @@ from matplotlib.patches import Patch
 from ..analysis.schemes import CONNECTION_LABELS, CONNECTIONS
 from ..published import reported
 from .style import (
-    BOOK_RC,
+    OTHER_COLORS,
     SCHEME_COLORS,
     SOURCE_COLORS,
     TRAIN_STYLE,
     VALID_STYLE,
     WIDE,
+    add_note,
     color_for,
+    empty_note,
     log_ticks,
     new_figure,
+    suptitle,
 )
+
+__all__ = ["plot_curves", "plot_comparison", "plot_run", "plot_story", "plot_masks", "plot_table1"]
 
 
 def _records(log) -> list[dict]:
@@ -76,14 +78,11 @@ def plot_curves(
     xmax: float | None = None,
     legend: str = "right",
 ) -> Figure:
-    """Train (dashed) and validation (solid) perplexity per epoch for each labelled log.
+    """Train (dashed) and validation (solid) perplexity per epoch, one colour per labelled log.
 
-    ``logs``: label -> per-epoch records (list of dicts, DataFrame, ``Run`` or ``RunResult``) with
-    ``epoch``, ``train_ppl``, ``valid_ppl``. ``steps``: label -> (fractional epoch, running train
-    ppl) points drawn as a thin line (the live view). ``references``: (label, value) horizontal
-    dotted lines, e.g. the paper's numbers. ``note``: a line under the plot naming the runs shown.
-    ``legend``: ``"right"`` of the axes, or ``"below"`` them (long labels leave the axes their width).
-    """
+    ``logs``: label -> records (list of dicts, DataFrame, ``Run`` or ``RunResult``); ``steps``: label ->
+    (fractional epoch, running train ppl), the live line; ``references``: (label, value) dotted lines;
+    ``legend``: ``"right"`` of the axes or ``"below"`` them."""
     if ax is None:
         fig, ax = new_figure()
     else:
@@ -151,46 +150,7 @@ def plot_curves(
         )
     if title:
         ax.set_title(title, loc="left")
-    if note:
-        fig.text(0.01, 0.0, note, fontsize=10, color="#555555", ha="left", va="bottom")
-        fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
-    return fig
-
-
-def plot_final_bars(
-    values: Mapping[str, float],
-    *,
-    ax=None,
-    ylabel: str = "valid perplexity (last epoch)",
-    title: str | None = None,
-    digits: int = 1,
-) -> Figure:
-    """One bar per label (coloured by scheme), the value written on it."""
-    if ax is None:
-        fig, ax = new_figure()
-    else:
-        fig = ax.figure
-    labels = list(values)
-    ys = [values[k] for k in labels]
-    bars = ax.bar(range(len(labels)), ys, color=[color_for(k, i) for i, k in enumerate(labels)])
-    for b, y in zip(bars, ys):
-        ax.annotate(
-            f"{y:.{digits}f}",
-            (b.get_x() + b.get_width() / 2, y),
-            xytext=(0, 3),
-            textcoords="offset points",
-            ha="center",
-            va="bottom",
-            fontsize=12,
-        )
-    ax.set_xticks(range(len(labels)))
-    ax.set_xticklabels([str(k).replace(" ", "\n") for k in labels])
-    ax.set_ylabel(ylabel)
-    ax.grid(axis="x", visible=False)
-    if ys:
-        ax.set_ylim(0, max(ys) * 1.15)
-    if title:
-        ax.set_title(title, loc="left")
+    add_note(fig, note)
     return fig
 
 
@@ -202,26 +162,39 @@ def plot_comparison(
     steps: Mapping[str, Sequence[tuple[float, float]]] | None = None,
     xmax: float | None = None,
 ) -> Figure:
-    """Curves (left) and last-epoch validation perplexity per run (right): a quick scheme race."""
+    """Curves (left) and last-epoch validation perplexity per run (right), on an axis around the data."""
     fig, (ax1, ax2) = new_figure(WIDE, 1, 2, width_ratios=(1.6, 1))
-    plot_curves(logs, ax=ax1, steps=steps, xmax=xmax)
+    labels = list(dict.fromkeys([*logs, *(steps or {})]))
+    colors = {k: color_for(k, i) for i, k in enumerate(labels)}
+    if len(set(colors.values())) < len(colors):  # runs of one scheme: one colour each
+        colors = {k: OTHER_COLORS[i % len(OTHER_COLORS)] for i, k in enumerate(labels)}
+    plot_curves(logs, ax=ax1, steps=steps, xmax=xmax, colors=colors)
     finals = {k: _records(v)[-1]["valid_ppl"] for k, v in logs.items() if len(_records(v))}
-    plot_final_bars(finals, ax=ax2)
+    # the words every label shares name the axis; the ticks keep what differs (r=0, r=0.25, ...)
+    words = [k.split() for k in finals]
+    shared = [w for w in words[0] if all(w in ws for ws in words)] if len(words) > 1 else []
+    ticks = [" ".join(w for w in ws if w not in shared) or k for ws, k in zip(words, finals)]
+    ys = list(finals.values())
+    for i, (k, y) in enumerate(finals.items()):
+        ax2.plot(i, y, "o", markersize=11, color=colors[k])
+        ax2.annotate(f"{y:.1f}", (i, y), xytext=(12, 0), textcoords="offset points", va="center", fontsize=12)
+    ax2.set_xticks(range(len(ticks)), [t.replace(" ", "\n") for t in ticks])
+    ax2.set_xlim(-0.5, len(ticks) - 0.2)
+    ax2.set_xlabel(" ".join(shared))
+    ax2.set_ylabel("valid perplexity (last epoch)")
+    ax2.grid(axis="x", visible=False)
+    if ys:
+        pad = max(0.15 * (max(ys) - min(ys)), 0.01 * max(ys))
+        ax2.set_ylim(min(ys) - pad, max(ys) + pad)
     if title:
-        fig.suptitle(title, x=0.01, ha="left", fontsize=BOOK_RC["axes.titlesize"])
-    if note:
-        fig.text(0.01, 0.0, note, fontsize=10, color="#555555", ha="left", va="bottom")
-        fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
+        suptitle(fig, title)
+    add_note(fig, note)
     return fig
 
 
 def plot_run(run, *, label: str | None = None, model: str | None = None, title: str | None = None) -> Figure:
-    """A recorded run's curves, with the published numbers of ``model`` as dotted references.
-
-    ``run``: an ``rnnreg.analysis.runs.Run``. ``model`` (default: the run's preset) picks the paper's
-    valid perplexity and the TF tutorial's train perplexity from ``rnnreg.published.REPORTED``.
-    The footnote names the run and the sources.
-    """
+    """A recorded ``Run``'s curves, with the paper's valid and the TF tutorial's train perplexity of
+    ``model`` (default: the run's preset) as dotted references."""
     model = model or run.config.get("preset")
     refs = []
     try:
@@ -246,11 +219,8 @@ STORY_COLORS = {"small": "#999999", "medium-nodrop": SCHEME_COLORS["none"], "med
 
 
 def plot_story(story: Mapping[str, object], *, title: str | None = None) -> Figure:
-    """Chapter 01's full-scale story: train (dashed) and valid (solid) perplexity of each recorded run.
-
-    ``story``: :func:`rnnreg.analysis.runs.story_runs` (label -> ``Run``). The x axis spans the longest
-    planned run, so a run still training shows how far it has come.
-    """
+    """Chapter 01's story (:func:`rnnreg.analysis.runs.story_runs`): each recorded run's curves, the x
+    axis spanning the longest planned run."""
     colors = {
         label: STORY_COLORS.get(run.path.name, color_for(label, i)) for i, (label, run) in enumerate(story.items())
     }
@@ -270,61 +240,35 @@ def plot_story(story: Mapping[str, object], *, title: str | None = None) -> Figu
 # --------------------------------------------------------------------------------------------
 # Masks over time
 # --------------------------------------------------------------------------------------------
-def plot_masks(
-    masks: Mapping, *, scheme: str | None = None, connections: Sequence[str] | None = None, title: str | None = None
-) -> Figure:
-    """Dropout masks as images: time steps across, units down; dark = dropped.
+def plot_masks(masks: Mapping, *, connections: Sequence[str] | None = None, title: str | None = None) -> Figure:
+    """Dropout masks as images, one row per scheme: time steps across, units down, coloured = dropped.
 
-    ``masks``: one scheme's ``{connection: tensor}`` (from :func:`rnnreg.analysis.schemes.sample_masks`,
-    pass ``scheme=``) or several schemes' ``{scheme: {connection: tensor}}``, one row each.
-    ``connections``: the columns (default: every connection present). A scheme that leaves a
-    connection alone shows "untouched" there. ``w_hh`` is shown as a matrix (the same at every step).
+    ``masks``: ``{scheme: {connection: tensor}}`` from :func:`rnnreg.analysis.schemes.sample_masks`.
+    ``connections``: the columns (default: every one present); ``w_hh`` is drawn as a matrix.
     """
-    if masks and all(hasattr(v, "shape") for v in masks.values()):
-        masks = {scheme or "masks": masks}
     if connections is None:
         present = {c for m in masks.values() for c in m}
         connections = [c for c in CONNECTIONS if c in present] or ["input"]
     nrow, ncol = len(masks), len(connections)
     fig, axes = new_figure((max(4.0 * ncol, 8.0), 2.3 * nrow + 1.0), nrow, ncol)
-    axes = np.atleast_2d(np.asarray(axes).reshape(nrow, ncol))
+    axes = np.asarray(axes).reshape(nrow, ncol)
     for i, (name, m) in enumerate(masks.items()):
-        color = SCHEME_COLORS.get(name, SCHEME_COLORS.get(scheme or "", "#333333"))
+        color = SCHEME_COLORS.get(name, "#333333")
         cmap = mpl.colors.ListedColormap([color, "#f4f4f4"])
-        zoneout = name == "zoneout" or scheme == "zoneout"
         for j, conn in enumerate(connections):
             ax = axes[i, j]
             ax.grid(False)
             if conn not in m:
-                ax.set_xticks([])
-                ax.set_yticks([])
-                for s in ax.spines.values():
-                    s.set_visible(False)
-                ax.text(
-                    0.5,
-                    0.5,
-                    "untouched",
-                    ha="center",
-                    va="center",
-                    transform=ax.transAxes,
-                    fontsize=13,
-                    color="#888888",
-                )
+                empty_note(ax, "untouched")
             else:
                 img = np.asarray(m[conn], dtype=float)
-                if conn == "w_hh":
-                    n = img.shape[1]
-                    ax.imshow(img[:n], cmap=cmap, vmin=0, vmax=1, aspect="auto", interpolation="nearest")
-                    ax.set_xlabel("from unit (h at t−1)")
-                    ax.set_ylabel("to gate unit")
-                else:
-                    ax.imshow(img.T, cmap=cmap, vmin=0, vmax=1, aspect="auto", interpolation="nearest")
-                    ax.set_xlabel("time step")
-                    if j == 0:
-                        ax.set_ylabel("unit")
-                kept = img.mean()
-                word = "updated" if zoneout and conn in ("h", "c") else "kept"
-                ax.set_title(f"{CONNECTION_LABELS[conn]}  ({word} {kept:.0%})", fontsize=12)
+                matrix = conn == "w_hh"  # the same at every step
+                ax.imshow(img[: img.shape[1]] if matrix else img.T, cmap=cmap, vmin=0, vmax=1, aspect="auto")
+                ax.set_xlabel("from unit (h at t−1)" if matrix else "time step")
+                if matrix or j == 0:
+                    ax.set_ylabel("to gate unit" if matrix else "unit")
+                word = "updated" if name == "zoneout" and conn in ("h", "c") else "kept"
+                ax.set_title(f"{CONNECTION_LABELS[conn]}  ({word} {img.mean():.0%})", fontsize=12)
             if j == 0 and nrow > 1:
                 ax.annotate(
                     name,
@@ -333,22 +277,12 @@ def plot_masks(
                     rotation=90,
                     ha="center",
                     va="center",
-                    fontsize=14,
                     color=color,
                     fontweight="bold",
                 )
     if title:
-        fig.suptitle(title, x=0.01, ha="left", fontsize=BOOK_RC["axes.titlesize"])
-    fig.text(
-        0.99,
-        0.0,
-        "coloured = dropped (zoneout: kept from t−1), light = passed",
-        fontsize=10,
-        color="#555555",
-        ha="right",
-        va="bottom",
-    )
-    fig.get_layout_engine().set(rect=(0, 0.04, 1, 0.96))
+        suptitle(fig, title)
+    add_note(fig, "coloured = dropped (zoneout: kept from t−1), light = passed")
     return fig
 
 
@@ -356,12 +290,8 @@ def plot_masks(
 # Table 1
 # --------------------------------------------------------------------------------------------
 def plot_table1(df, *, title: str = "Table 1, single models: word-level PTB perplexity") -> Figure:
-    """Grouped bars per model size: the paper, the TF tutorial and this project (valid | test).
-
-    ``df``: :func:`rnnreg.analysis.runs.table1`. Where this project has no number, there is no bar: the
-    slot says "not run here" (or the run's progress) and the full run's estimated cost, so that
-    nothing that is not data looks like data. The footnote names the recorded runs it shows.
-    """
+    """Table 1 as grouped bars per model size: paper, TF tutorial, this project (valid | test). Where
+    this project has no final number, the slot says so and what a full run costs: no bar that is not data."""
     fig, axes = new_figure(WIDE, 1, 2, sharey=True)
     sources = (("paper", "paper"), ("tf", "TF tutorial"), ("here", "this project"))
     models = list(df.index)
@@ -397,12 +327,11 @@ def plot_table1(df, *, title: str = "Table 1, single models: word-level PTB perp
     axes[0].set_ylabel("perplexity (lower is better)")
     handles = [Patch(facecolor=SOURCE_COLORS[src], label=label) for src, label in sources]
     axes[1].legend(handles=handles, loc="upper right", ncol=3, frameon=True, framealpha=0.9, edgecolor="white")
-    fig.suptitle(title, x=0.01, ha="left", fontsize=BOOK_RC["axes.titlesize"])
+    suptitle(fig, title)
     runs = [f"{r} ({state})" for r, state in zip(df["here_run"], df["here_state"]) if state != "not run"]
     note = (
         "Sources: paper = Zaremba et al. (2014) Table 1; TF = tensorflow/models ptb_word_lm.py. "
         f"This project: {', '.join(runs) if runs else 'no recorded run yet'}."
     )
-    fig.text(0.01, 0.0, note, fontsize=10, color="#555555", ha="left", va="bottom")
-    fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
+    add_note(fig, note)
     return fig

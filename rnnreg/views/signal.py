@@ -1,17 +1,6 @@
-"""Chapter 03's figures and panel: how much signal survives repeated dropout, in the book's style.
-
-Every number comes from :mod:`rnnreg.analysis.signal` (analytic curves and simulations) or from the
-recorded ``signal.json`` files (:mod:`rnnreg.analysis.signal_runs`); this module only draws. Each figure
-carries a note line naming what it shows (formula, simulation settings, or the recorded runs).
-
-The panel, ``SignalPanel``: how fast does dropout's noise grow with the lag? It follows
-``rnnreg.views.panels``' pattern: controls redraw one figure into an ``ipywidgets.Image`` (PNG), the
-last figure is kept as ``panel.figure``. Left: the analytic curves (all schemes, the chosen one
-thick, its value at lag k written on it). Right: the chosen scheme's recurrent path simulated — a
-linear RNN with the chosen mixing matrix (dots, ±2 s.e.) next to the analytic recurrent-path curve
-(dashed), and one LSTM layer's h response (squares). Simulations use small sample counts and are
-cached, so a slider move costs one redraw (well under 0.3 s).
-"""
+"""Chapter 03's figures and panel: how much signal survives repeated dropout. Numbers come from
+:mod:`rnnreg.analysis.signal` (analytic, simulated) and :mod:`rnnreg.analysis.signal_runs` (recorded);
+each figure's note names its source."""
 
 from __future__ import annotations
 
@@ -37,7 +26,20 @@ from ..analysis.signal_runs import missing_schemes, runs_budget
 from ..model import SCHEMES
 from ..train import num_threads
 from .panels import STYLE, FigurePanel, image_widget, int_slider, rate_slider, scheme_picker
-from .style import BOOK_RC, WIDE, add_note, color_for, log_ticks, new_figure
+from .style import BOOK_RC, WIDE, add_note, color_for, empty_note, log_ticks, new_figure, suptitle
+
+__all__ = [
+    "to_numpy",
+    "band",
+    "plot_analytic",
+    "plot_simulated_linear",
+    "plot_lstm_paths",
+    "plot_swap",
+    "plot_context",
+    "plot_mask_noise",
+    "signal_figure",
+    "SignalPanel",
+]
 
 QUANTITIES = {
     "relative_variance": "relative variance Var/E²",
@@ -45,15 +47,6 @@ QUANTITIES = {
     "untouched": "fraction of units untouched",
 }
 SHORT = {"relative_variance": "rel. variance", "snr": "SNR", "untouched": "untouched"}
-
-
-def _title(fig: Figure, ax, title: str | None, multi: bool) -> None:
-    if not title:
-        return
-    if multi:
-        fig.suptitle(title, x=0.01, ha="left", fontsize=BOOK_RC["axes.titlesize"])
-    else:
-        ax.set_title(title, loc="left")
 
 
 def runs_label(loaded: dict) -> str:
@@ -94,14 +87,9 @@ def plot_analytic(
     title: str | None = None,
     note: str | None = "auto",
 ) -> Figure:
-    """``quantity`` of a signal from input t−k to output t, per scheme, vs the lag k (log y).
-
-    Numbers from :func:`rnnreg.analysis.signal.analytic_curves` (masks on the path: L+1 non-recurrent plus
-    the scheme's recurrent ones, on h or on c, whichever it masks; ``path`` picks one). Schemes
-    with the same curve are drawn on top of each other, so the legend says which coincide.
-    ``highlight``: one scheme thick, the others faint.
-    ``mark_lag``: a vertical line with the highlighted scheme's value written on it.
-    """
+    """``quantity`` of a signal from input t−k to output t against the lag k, per scheme (log y), from
+    :func:`rnnreg.analysis.signal.analytic_curves`; schemes with one curve share a legend entry. ``highlight``:
+    one scheme thick; ``mark_lag``: its value at that lag written on it."""
     if ax is None:
         fig, ax = new_figure()
     else:
@@ -198,11 +186,8 @@ def plot_simulated_linear(
     estimates: dict | None = None,
     title: str | None = None,
 ) -> Figure:
-    """The recurrent path alone: analytic (1−p)^(−r)−1 (lines) vs ``simulate_linear`` (markers, ±2
-    stderr bands), one panel per mixing matrix W (orthogonal: units mix; identity: they do not).
-
-    ``estimates``: precomputed ``{(scheme, mixing): Estimate}`` (the panel's cache); else simulated here.
-    """
+    """The recurrent path alone, one panel per mixing matrix W: analytic (1−p)^(−r)−1 (dashed) vs
+    ``simulate_linear`` (±2 s.e. bands). ``estimates``: precomputed ``{(scheme, mixing): Estimate}``."""
     fig, axes = new_figure(WIDE, 1, len(mixings), sharey=True)
     axes = np.atleast_1d(axes)
     lags = list(range(1, max_lag + 1))
@@ -219,7 +204,7 @@ def plot_simulated_linear(
         ax.set_xlabel("lag k")
     axes[0].set_ylabel("relative variance of h_k")
     axes[0].legend(loc="upper left", frameon=False, fontsize=10)
-    _title(fig, axes[0], title or f"Recurrent path h_t = W·D_t(h_(t−1)), p = {p:g}: analytic vs simulated", True)
+    suptitle(fig, title or f"Recurrent path h_t = W·D_t(h_(t−1)), p = {p:g}: analytic vs simulated")
     add_note(
         fig,
         f"rnnreg.analysis.signal.simulate_linear: {hidden} units, {samples} mask draws per lag, seed {seed}; "
@@ -259,7 +244,7 @@ def plot_lstm_paths(
         ax.set_title(f"{path} path: response of {path}_k", loc="left")
     axes[0].set_ylabel("relative variance")
     axes[0].legend(loc="upper left", frameon=False, fontsize=10)
-    _title(fig, axes[0], title or f"One LSTM layer, p = {p:g}: noise on the h path and on the cell path", True)
+    suptitle(fig, title or f"One LSTM layer, p = {p:g}: noise on the h path and on the cell path")
     add_note(
         fig,
         f"rnnreg.analysis.signal.simulate_lstm: {hidden} units, weights U(−0.5, 0.5), {samples} mask draws, "
@@ -272,10 +257,7 @@ def plot_lstm_paths(
 # Measured in trained models
 # --------------------------------------------------------------------------------------------
 def _empty(ax, loaded):
-    text = "not yet recorded here:\n" + textwrap.fill(", ".join(missing_schemes(loaded)), width=36)
-    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, fontsize=13, color="#555555")
-    ax.set_xticks([])
-    ax.set_yticks([])
+    empty_note(ax, "not yet recorded here:\n" + textwrap.fill(", ".join(missing_schemes(loaded)), width=36))
 
 
 def plot_swap(loaded: dict, key: str = "relative_dh", *, title: str | None = None) -> Figure:
@@ -301,7 +283,7 @@ def plot_swap(loaded: dict, key: str = "relative_dh", *, title: str | None = Non
     axes[0].set_ylabel(ylabel)
     if any(ax.get_legend_handles_labels()[0] for ax in axes):  # below the curves, which start high on the left
         axes[0].legend(loc="lower left", frameon=False, fontsize=10, ncol=2)
-    _title(fig, axes[0], title or "Measured: how much a token k steps back still moves the model", True)
+    suptitle(fig, title or "Measured: how much a token k steps back still moves the model")
     add_note(fig, runs_label(loaded))
     return fig
 
@@ -338,11 +320,8 @@ RATE_STYLES = ("-", "--", ":", "-.")
 
 
 def plot_mask_noise(records: list[dict], *, title: str | None = None, note: str | None = None) -> Figure:
-    """Measured in trained models with their training masks on: the signal fraction
-    ``||E_mask J||² / E_mask ||J||²`` of ``J = ∂h_t/∂x_(t−k)`` per lag (1: no mask noise, 0: all
-    noise), one line per recorded ``mask_noise.json`` (colour: scheme, line style: recurrent rate,
-    zoneout's that of c),
-    bands ±2 s.e. over windows. ``records`` from :func:`rnnreg.analysis.signal_runs.load_mask_noise`."""
+    """Trained models, training masks on: the signal fraction of ∂h_t/∂x_(t−k) per lag (1: no mask
+    noise), one line per ``mask_noise.json`` record (colour: scheme, style: recurrent rate), ±2 s.e. bands."""
     fig, ax = new_figure()
     rates = sorted({r.get("recurrent_rate") for r in records})
     for i, r in enumerate(records):
@@ -364,17 +343,7 @@ def plot_mask_noise(records: list[dict], *, title: str | None = None, note: str 
         ax.set_xlabel("lag k (steps between the input x(t−k) and h(t))")
         ax.set_ylabel("signal fraction of ∂h(t)/∂x(t−k)")
     else:
-        ax.set_axis_off()
-        ax.text(
-            0.5,
-            0.5,
-            "not yet recorded here: no mask_noise.json\n(python -m rnnreg measure RUN --what mask-noise)",
-            ha="center",
-            va="center",
-            transform=ax.transAxes,
-            fontsize=13,
-            color="#555555",
-        )
+        empty_note(ax, "not yet recorded here: no mask_noise.json\n(python -m rnnreg measure RUN --what mask-noise)")
     ax.set_title(title or "Trained models, training masks on: how much of ∂h(t)/∂x(t−k) is signal", loc="left")
     add_note(
         fig,
@@ -445,31 +414,15 @@ def signal_figure(scheme: str, p: float, lag: int, num_layers: int, mixing: str,
         ax2.axvline(lag, color="#333333", linestyle=":", linewidth=1.4)
         ax2.set_xlabel("lag k")
         ax2.set_ylabel("relative variance")
-        ax2.set_title(f"{scheme}: the recurrent path's noise grows with k", loc="left")
+        ax2.set_title(f"{scheme}: recurrent-path noise vs k", loc="left")
         ax2.legend(loc="upper left", frameon=False, fontsize=9)
     else:  # nothing to draw: say so instead of an empty axis with a meaningless range
-        ax2.set_axis_off()
         ax2.set_title(f"{scheme}: no mask on the recurrent path", loc="left")
-        ax2.text(
-            0.5,
-            0.5,
-            f"{scheme} puts no mask on the recurrent path:\nthe linear RNN and the LSTM layer add\n"
-            "no noise at any lag (relative variance 0)",
-            transform=ax2.transAxes,
-            ha="center",
-            va="center",
-            fontsize=12,
-            color="#555555",
-        )
-    fig.text(
-        0.01,
-        0.01,
+        empty_note(ax2, "the linear RNN and the LSTM layer\nadd no noise at any lag", 12)
+    add_note(
+        fig,
         f"p = {p:.2f}. Simulations: rnnreg.analysis.signal.simulate_linear ({SIM_HIDDEN} units, {SIM_SAMPLES} draws) "
         f"and simulate_lstm ({LSTM_SAMPLES} draws), seed 0, cached; bands ±2 s.e.",
-        fontsize=10,
-        color="#555555",
-        ha="left",
-        va="bottom",
     )
     for ax in (ax1, ax2):  # minor ticks of the log axes were ~half the redraw time; decades suffice here
         ax.yaxis.set_minor_locator(mpl.ticker.NullLocator())

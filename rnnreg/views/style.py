@@ -1,13 +1,6 @@
-"""The book's one plot style, and the toolkit every figure is built with.
-
-Figures are built with ``matplotlib.figure.Figure`` directly, not through ``pyplot``: nothing
-is registered globally, nothing is shown twice by the inline backend, and a figure is shown
-exactly when a cell calls :func:`show` (or returns it). Sizes and fonts are chosen to stay
-legible in a reveal.js deck on a projector (10 x 4.5 inches at 100 dpi, 14 pt text).
-
-Colours: one per dropout scheme (:data:`SCHEME_COLORS`, Okabe-Ito, colour-blind safe) and one
-per source of numbers (:data:`SOURCE_COLORS`). Train perplexity is dashed, validation solid,
-everywhere in the book.
+"""The book's plot style and toolkit. Figures are built on ``matplotlib.figure.Figure`` (no pyplot: nothing
+registered globally, nothing shown twice) and sized for a projected deck (10 x 4.5 in, 14 pt). One colour per
+scheme (Okabe-Ito) and per source; train dashed, validation solid, everywhere.
 """
 
 from __future__ import annotations
@@ -21,6 +14,28 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..model import SCHEMES
+
+__all__ = [
+    "BOOK_RC",
+    "FIGSIZE",
+    "WIDE",
+    "TALL",
+    "SCHEME_COLORS",
+    "SOURCE_COLORS",
+    "OTHER_COLORS",
+    "NEUTRAL",
+    "TRAIN_STYLE",
+    "VALID_STYLE",
+    "use_book_style",
+    "new_figure",
+    "show",
+    "to_png",
+    "add_note",
+    "empty_note",
+    "suptitle",
+    "color_for",
+    "log_ticks",
+]
 
 #: rcParams of the book (applied to every figure built here; :func:`use_book_style` sets them globally).
 BOOK_RC = {
@@ -104,14 +119,25 @@ def to_png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def add_note(fig: Figure, text: str | None) -> None:
-    """A grey note line (wrapped) under the plot: what the figure shows, from where."""
+def add_note(fig: Figure, text: str | None, fontsize: float = 10) -> None:
+    """A grey note (wrapped) under the plot: what the figure shows, from where."""
     if text:
-        text = textwrap.fill(text, width=int(fig.get_figwidth() * 13))
-        lines = text.count("\n") + 1
-        fig.text(0.01, 0.0, text, fontsize=10, color="#555555", ha="left", va="bottom")
-        bottom = 0.015 + 0.045 * lines
-        fig.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom))
+        text = textwrap.fill(text, width=int(fig.get_figwidth() * 130 / fontsize))
+        fig.text(0.01, 0.0, text, fontsize=fontsize, color="#555555", ha="left", va="bottom")
+        bottom = 0.015 + (text.count("\n") + 1) * fontsize * 1.45 / 72 / fig.get_figheight()
+        if fig.get_layout_engine() is not None:
+            fig.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom))
+
+
+def empty_note(ax, text: str, fontsize: float = 13) -> None:
+    """An axes with nothing to draw says why, in grey, in its middle, without axis lines or ticks."""
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=fontsize, color="#666666")
+
+
+def suptitle(fig: Figure, title: str) -> None:
+    """A figure title, left-aligned like the axes titles."""
+    fig.suptitle(title, x=0.01, ha="left", fontsize=BOOK_RC["axes.titlesize"])
 
 
 def color_for(label: str, i: int = 0) -> str:

@@ -1,18 +1,6 @@
 """Chapter 05's figures and panels: the scheme zoo at one budget, its tuned recurrent rates, the published
-numbers, curves, averaging.
-
-Every function takes what ``rnnreg.analysis.zoo`` loaded and returns a ``matplotlib.figure.Figure`` in the
-book's style (``rnnreg.views.plots``: one colour per scheme, train dashed, valid solid). A figure's title
-states what it shows, computed from the data; a footnote names the recorded runs or sources — and says so
-when something is not recorded yet.
-
-The panels, in the pattern of ``rnnreg.views.panels``: each is an
-``ipywidgets.VBox`` whose controls call one ``rnnreg.analysis.zoo`` function and one figure of this
-module; the last figure is kept as ``panel.figure`` and shown as PNG in an ``Image`` widget.
-
-``ZooCurves``        pick schemes and a metric: per-epoch curves of the recorded zoo runs
-``SchemeVsPapers``   pick a scheme: its result here beside what the follow-up papers report for it
-"""
+numbers, curves, averaging. Numbers come from :mod:`rnnreg.analysis.zoo`; each figure's note names the runs
+or sources, and what is not recorded yet."""
 
 from __future__ import annotations
 
@@ -61,9 +49,22 @@ from .style import (
     WIDE,
     add_note,
     color_for,
+    empty_note,
     log_ticks,
     new_figure,
+    suptitle,
 )
+
+__all__ = [
+    "HERE",
+    "plot_schemes",
+    "plot_tuning",
+    "plot_literature",
+    "plot_zoo_curves",
+    "plot_averaging",
+    "ZooCurves",
+    "SchemeVsPapers",
+]
 
 HERE = SOURCE_COLORS["here"]
 
@@ -75,10 +76,6 @@ def budget_label() -> str:
         f"{c.num_layers}×{c.hidden_size}, first {c.max_train_tokens:,} training tokens, {c.epochs} epochs, "
         f"p = {BUDGET['dropout']:g}"
     )
-
-
-def _missing_text(ax, text: str = "not yet recorded here") -> None:
-    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=13, color="#777777")
 
 
 def _legend_outside(ax, handles=None, labels=None, **kw) -> None:
@@ -136,17 +133,14 @@ def _complete_runs(zoo: Mapping) -> pd.DataFrame:
 # All schemes at one budget
 # --------------------------------------------------------------------------------------------
 def plot_schemes(zoo: Mapping, bench: dict | None = None, *, title: str | None = None) -> Figure:
-    """Three panels, one row per scheme (best validation perplexity on top):
-
-    perplexity (valid ●, test ■; each seed a tick when there are several), the gap valid −
-    train (train measured with dropout on), and training speed from the benchmark (tokens/s).
-    """
+    """One row per scheme, best on top: perplexity (valid ●, test ■, a tick per seed), the gap valid −
+    train (train with dropout on), and training speed from the benchmark."""
     table = scheme_table(zoo, bench, digits=12)
     per_run = _complete_runs(zoo)
     fig, (ax1, ax2, ax3) = new_figure((13.0, 5.0), 1, 3, width_ratios=(1.7, 1, 1), sharey=True)
     if table.empty:
         for ax in (ax1, ax2, ax3):
-            _missing_text(ax)
+            empty_note(ax, "not yet recorded here")
         add_note(fig, f"No complete zoo run under results/{ZOO}. Record them with: {ZOO_COMMAND}")
         return fig
     order = table["valid_ppl"].sort_values(ascending=False).index.tolist()  # best at the top
@@ -183,7 +177,7 @@ def plot_schemes(zoo: Mapping, bench: dict | None = None, *, title: str | None =
         ax3.set_xlabel("training tokens/s (CPU)")
         ax3.set_title("speed (× PyTorch reference)", loc="left", fontsize=14)
     else:
-        _missing_text(ax3, "no benchmark\n(results/bench/cpu.json)")
+        empty_note(ax3, "no benchmark\n(results/bench/cpu.json)")
     ax3.grid(axis="y", visible=False)
     if title is None:
         win = order[-1]
@@ -195,7 +189,7 @@ def plot_schemes(zoo: Mapping, bench: dict | None = None, *, title: str | None =
             and all(table.loc[s, "valid_ppl"] > table.loc["none", "valid_ppl"] for s in rec)
         ):
             title += "; every recurrent scheme ends behind no dropout"
-    fig.suptitle(title, x=0.01, ha="left", fontsize=15)
+    suptitle(fig, title)
     n = sorted(set(table["seeds"]))
     seeds_txt = "one seed per scheme (no spread)" if n == [1] else f"{'–'.join(map(str, n))} seeds per scheme"
     gone = missing(zoo)
@@ -293,7 +287,7 @@ def plot_literature(zoo: Mapping | None = None, *, title: str | None = None) -> 
     ax1.set_title(f"published (full PTB, {params.min():.0f}–{params.max():.0f}M parameters)", loc="left", fontsize=13)
     table = scheme_table(zoo or {}, digits=12)
     if table.empty:
-        _missing_text(ax2)
+        empty_note(ax2, "not yet recorded here")
     else:
         order = table["valid_ppl"].sort_values(ascending=False).index.tolist()
         _dumbbells(ax2, table, _complete_runs(zoo), order)
@@ -320,7 +314,7 @@ def plot_literature(zoo: Mapping | None = None, *, title: str | None = None) -> 
                 f"variational {'beats' if published_ahead else 'trails'} zaremba in the papers; "
                 f"here, untuned and small, it {'beats' if here_ahead else 'trails'} it"
             )
-    fig.suptitle(title, x=0.01, ha="left", fontsize=15)
+    suptitle(fig, title)
     add_note(
         fig,
         "Sources: Zaremba et al. 2014; Gal & Ghahramani 2016; Merity et al. 2017; Melis et al. 2017 "
@@ -382,7 +376,7 @@ def plot_zoo_curves(
                 ncol=1 if len(data) < 9 else 2,
             )
         if not data:
-            _missing_text(fig.axes[0], "no scheme chosen" if not schemes else "not yet recorded here")
+            empty_note(fig.axes[0], "no scheme chosen" if not schemes else "not yet recorded here")
         return fig
     if ax is None:
         fig, ax = new_figure()
@@ -406,7 +400,7 @@ def plot_zoo_curves(
     if data:
         _legend_outside(ax, ncol=1 if len(data) < 9 else 2)
     else:
-        _missing_text(ax, "no scheme chosen" if not schemes else "not yet recorded here")
+        empty_note(ax, "no scheme chosen" if not schemes else "not yet recorded here")
     ax.set_title(heading, loc="left")
     add_note(fig, note)
     return fig
@@ -415,47 +409,32 @@ def plot_zoo_curves(
 # --------------------------------------------------------------------------------------------
 # Model averaging
 # --------------------------------------------------------------------------------------------
+def _value_labels(ax, xs, ys, color: str, offset: tuple[float, float]) -> None:
+    """Each point's value written ``offset`` points away from it (the signs pick the side)."""
+    side = {1: ("left", "bottom"), -1: ("right", "top"), 0: ("center", "center")}
+    ha, va = side[int(np.sign(offset[0]))][0], side[int(np.sign(offset[1]))][1]
+    for x, y in zip(xs, ys):
+        ax.annotate(
+            f"{y:.1f}", (x, y), xytext=offset, textcoords="offset points", fontsize=10, color=color, ha=ha, va=va
+        )
+
+
 def plot_averaging(avg: dict | None, model: str = "small", *, title: str | None = None) -> Figure:
     """Perplexity against the number of models averaged: the paper's Table 1 rows (valid, test)
     and this project's (on its recorded split) — or a note that it is not yet recorded here."""
     paper = reported_averaging(model)
     fig, ax = new_figure()
-    for split, style, marker, va in (("valid", VALID_STYLE, "o", "bottom"), ("test", TRAIN_STYLE, "s", "top")):
+    # value labels clear of markers and lines: the paper's valid above right, its test below, ours to the left
+    for split, style, marker, offset in (("valid", VALID_STYLE, "o", (12, 8)), ("test", TRAIN_STYLE, "s", (0, -12))):
         ax.plot(paper["members"], paper[split], color="#333333", marker=marker, label=f"paper, {split}", **style)
-        for k, v in zip(paper["members"], paper[split]):
-            ax.annotate(
-                f"{v:.1f}",
-                (k, v),
-                xytext=(7, 5 if va == "bottom" else -5),
-                textcoords="offset points",
-                fontsize=10,
-                color="#333333",
-                va=va,
-            )
+        _value_labels(ax, paper["members"], paper[split], "#333333", offset)
     found = averaging_findings(avg, model)
     if found:
         ks = np.arange(1, len(found["averages"]) + 1)
         split = found["split"]
-        ax.plot(
-            ks,
-            found["averages"],
-            color=HERE,
-            marker="D",
-            markersize=8,
-            label=f"here, {split}",
-            **(VALID_STYLE if split == "valid" else TRAIN_STYLE),
-        )
-        for k, v in zip(ks, found["averages"]):
-            ax.annotate(
-                f"{v:.1f}",
-                (k, v),
-                xytext=(-9, 0),
-                textcoords="offset points",
-                fontsize=10,
-                color=HERE,
-                ha="right",
-                va="center",
-            )
+        style = VALID_STYLE if split == "valid" else TRAIN_STYLE
+        ax.plot(ks, found["averages"], color=HERE, marker="D", markersize=8, label=f"here, {split}", **style)
+        _value_labels(ax, ks, found["averages"], HERE, (-16, 0))
         members = ", ".join(str(m.get("run")) for m in avg["members"])
         note = f"Here: results/{AVERAGING} ({split}, members {members}). Paper: Table 1, model averaging."
         if title is None and found["two"] and found["paper_two"]:
@@ -479,7 +458,7 @@ def plot_averaging(avg: dict | None, model: str = "small", *, title: str | None 
     ax.get_xaxis().set_major_formatter(mpl.ticker.ScalarFormatter())
     ax.xaxis.set_minor_locator(mpl.ticker.NullLocator())
     ax.set_xlim(0.75, float(paper["members"].max()) * 1.35)
-    ax.margins(y=0.12)
+    ax.margins(y=0.15)
     ax.set_xlabel("models averaged (probabilities)")
     ax.set_ylabel("perplexity")
     _legend_outside(ax)

@@ -72,13 +72,6 @@ REPO = Path(__file__).resolve().parents[2]
 # ------------------------------------------------------------------------------------------------
 CHECKS: list[dict] = [
     dict(
-        notebook="00",
-        cell="views.panels.PresetExplorer(",
-        name="PresetExplorer: model toggle -> recipe table",
-        steps=[("toggle", "model", "large")],
-        target="html:.widget-html-content",
-    ),
-    dict(
         notebook="01",
         cell="views.panels.TrainingPanel(",
         name="TrainingPanel: sliders alone do not retrain",
@@ -101,20 +94,6 @@ CHECKS: list[dict] = [
         cell="views.panels.SchemeDiagram(",
         name="SchemeDiagram: scheme dropdown -> diagram",
         steps=[("dropdown", "scheme", "everywhere")],
-        target="img",
-    ),
-    dict(
-        notebook="02",
-        cell="views.panels.MaskExplorer(",
-        name="MaskExplorer: dropout-rate slider -> masks",
-        steps=[("slider", "dropout rate", ["ArrowRight", "ArrowRight"])],
-        target="img",
-    ),
-    dict(
-        notebook="02",
-        cell="views.panels.MaskExplorer(",
-        name="MaskExplorer: scheme dropdown -> masks",
-        steps=[("dropdown", "scheme", "variational")],
         target="img",
     ),
     dict(
