@@ -1137,6 +1137,46 @@ QUOTES += [
 ]
 
 
+def solutions00() -> tuple:
+    """Chapter 00's solutions: the presets' parameter counts, alpha at p = 0.65, masks on a 3-layer path."""
+    from rnnreg.analysis import schemes
+    from rnnreg.config import Config, parameter_count
+
+    small, medium = (parameter_count(Config.from_preset(p), 10_000) for p in ("small", "medium"))
+    alpha65 = alpha().alpha.loc[0.65]
+    masks = [schemes.masks_on_path(s, num_layers=3, steps=20)["applications"] for s in ("zaremba", "everywhere")]
+    (ten,) = [r["test"] for r in published.REPORTED_AVERAGING if r["model"] == "small" and r["members"] == 10]
+    return small, medium, alpha65, 1500 * 0.35**alpha65, masks, ten
+
+
+QUOTES += [
+    ("00_guide.md", "In all {:,}, the table's count", lambda: (solutions00()[1],)),
+    (
+        "00_guide.md",
+        "At p = 0.65 the training fit gives α = {:.2f}, so $N_{{eq}} = 1500 \\cdot 0.35^{{{:.2f}}} \\approx {:.0f}$",
+        lambda: (solutions00()[2], solutions00()[2], solutions00()[3]),
+    ),
+    (
+        "00_guide.md",
+        "Under `zaremba` {} masks (L + 1, whatever the number of steps); under `everywhere` {}:",
+        lambda: tuple(solutions00()[4]),
+    ),
+    (
+        "00_guide.md",
+        "Ten averaged small models: test {}, against {} for one medium model, so the ensemble is better; it "
+        "also has {:.1f} times the parameters (10 × {:,} = {:,} against {:,}).",
+        lambda: (
+            solutions00()[5],
+            paper("medium", "test"),
+            10 * solutions00()[0] / solutions00()[1],
+            solutions00()[0],
+            10 * solutions00()[0],
+            solutions00()[1],
+        ),
+    ),
+]
+
+
 @pytest.mark.parametrize("chapter,phrase,values", QUOTES, ids=[f"{c[:2]}:{p[:40]}" for c, p, _ in QUOTES])
 def test_each_typed_result_is_read_back_from_its_run(chapter, phrase, values):
     text = " ".join((BOOK / chapter).read_text(encoding="utf-8").split())
