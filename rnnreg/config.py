@@ -1,4 +1,5 @@
-"""Every knob of a run: :class:`Config`, the paper's three :data:`PRESETS` and the learning-rate schedule.
+"""Every knob of a run: :class:`Config`, the paper's three :data:`PRESETS`, the learning-rate schedule,
+and :data:`BOUNDS`, the one table of what every numeric option (of Config and of the commands) may be.
 
 Learning rate: ``lr`` for the first epochs, then divided by ``lr_decay`` every epoch. Where the
 decay starts is ambiguous by one epoch:
@@ -8,10 +9,6 @@ decay starts is ambiguous by one epoch:
   (small preset: epochs 1-5 at lr 1, epoch 6 at 0.5);
 * ``decay_start="text"``: the paper's text and TensorFlow's tutorial; the first decayed epoch
   is ``decay_after + 1``.
-
-:meth:`Config.validate` checks every option once, before a run folder is claimed or a model
-built: types, finite numbers, sane bounds, and a rough estimate of the memory the parameters
-need against the memory of this machine.
 """
 
 from __future__ import annotations
@@ -21,7 +18,7 @@ import math
 import os
 from dataclasses import dataclass
 
-from .model import LSTMLM, SCHEMES, check_rate
+from .model import LSTMLM, SCHEMES
 
 DECAY_STARTS = ("code", "text")
 PRECISIONS = ("fp32", "bf16")
@@ -39,33 +36,36 @@ PRESETS: dict[str, dict] = {
     )
 }
 
-#: Fields that may differ between a checkpoint and the run resuming it. ``epochs`` may change
-#: too (end a run sooner, or train it on): ``lr_at`` does not depend on the epoch count.
+#: Fields that may differ between a checkpoint and the run resuming it (``lr_at`` ignores ``epochs``).
 RESUMABLE_DIFFERENCES = ("device", "compile", "epochs")
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-#: What :meth:`Config.validate` checks of plain fields: (fields, test of a value, what it says otherwise).
-_RULES = (
-    ("num_layers hidden_size steps batch_size epochs", lambda v: _is_int(v) and v > 0, "must be a positive integer"),
-    ("lr init_scale clip", lambda v: _is_number(v) and 0 < v < math.inf, "must be positive and finite"),
-    ("lr_decay", lambda v: _is_number(v) and 1 <= v < math.inf, "is a divisor and must be a finite number >= 1"),
-    ("decay_after", lambda v: _is_int(v) and v >= 0, "must be a non-negative integer"),
-    ("seed", lambda v: _is_int(v) and 0 <= v <= MAX_SEED, "must be an integer from 0 to 2**64 - 1"),
+_RULES = (  # (names, integer?, test of a finite value, what it says otherwise)
+    ("num_layers hidden_size steps batch_size epochs", True, lambda v: v > 0, "must be a positive integer"),
+    ("max_train_tokens samples positions rounds cpus time", True, lambda v: v > 0, "must be a positive integer"),
+    ("lr init_scale clip seconds", False, lambda v: v > 0, "must be positive and finite"),
+    ("dropout recurrent_dropout zoneout_h zoneout_c", False, lambda v: 0 <= v < 1, "must be a probability in [0, 1)"),
+    ("lr_decay", False, lambda v: v >= 1, "is a divisor and must be a finite number >= 1"),
+    ("decay_after max_lag warmup", True, lambda v: v >= 0, "must be a non-negative integer"),
+    ("windows draws", True, lambda v: v >= 2, "must be an integer >= 2"),
+    ("seed", True, lambda v: 0 <= v <= MAX_SEED, "must be an integer from 0 to 2**64 - 1"),
 )
-_CHOICES = (
-    ("decay_start", lambda v: v in DECAY_STARTS, f"must be one of {DECAY_STARTS}"),
-    ("precision", lambda v: v in PRECISIONS, f"must be one of {PRECISIONS}"),
-    ("tie_weights compile", lambda v: isinstance(v, bool), "must be true or false"),
-    ("device", lambda v: isinstance(v, str), "must be a name such as 'auto', 'cpu' or 'cuda'"),
-)
+#: Every numeric option, of Config and of the commands (measure, bench, average, the sweeps' launcher):
+#: its name -> (integer?, test of a finite value, what it says otherwise).
+BOUNDS = {name: rule for names, *rule in _RULES for name in names.split()}
+
+
+def check_option(name: str, value, label: str | None = None):
+    """``value`` if it is what :data:`BOUNDS` allows for ``name``; else a ValueError naming ``label`` (or ``name``)."""
+    integer, test, says = BOUNDS[name]
+    number = isinstance(value, int) or (not integer and isinstance(value, float) and math.isfinite(value))
+    if isinstance(value, bool) or not (number and test(value)):
+        raise ValueError(f"{label or name} {says}, got {value!r}")
+    return value
+
+
+#: The fields that name one of a few choices.
+CHOICES = {"preset": PRESETS, "scheme": SCHEMES, "decay_start": DECAY_STARTS, "precision": PRECISIONS}
 
 
 @dataclass
@@ -98,11 +98,9 @@ class Config:
 
     @classmethod
     def from_preset(cls, name: str, **overrides) -> Config:
-        _check_choice("preset", name, PRESETS)
-        unknown = set(overrides) - {f.name for f in dataclasses.fields(cls)}
-        if unknown:
+        if unknown := set(overrides) - {f.name for f in dataclasses.fields(cls)}:
             raise ValueError(f"unknown config field(s): {', '.join(sorted(unknown))}")
-        return cls(**{**PRESETS[name], "preset": name, **overrides}).validate()
+        return cls(**{**PRESETS.get(name, {}), "preset": name, **overrides}).validate()
 
     @classmethod
     def from_dict(cls, d: dict) -> Config:
@@ -117,22 +115,25 @@ class Config:
         return self.lr / self.lr_decay ** max(0, epoch - first_decayed + 1)
 
     def validate(self, vocab_size: int = 0) -> Config:
-        """Check every option (and, with ``vocab_size``, the parameters' memory); one ValueError naming it."""
-        _apply(self, _RULES)
-        for name in ("dropout", "recurrent_dropout", "zoneout_h", "zoneout_c"):
-            if not (name == "recurrent_dropout" and self.recurrent_dropout is None):
-                check_rate(name, getattr(self, name))
+        """Check every field (and, with ``vocab_size``, the parameters' memory); one ValueError naming it."""
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name in BOUNDS and not (value is None and f.default is None):
+                check_option(f.name, value)
         need = self.batch_size * (self.steps + 1)
-        if self.max_train_tokens is not None and not (_is_int(self.max_train_tokens) and self.max_train_tokens >= need):
-            raise ValueError(
-                f"max_train_tokens={self.max_train_tokens!r} is too small for "
-                f"{self.batch_size} streams of {self.steps} steps (at least {need})"
-            )
-        _check_choice("preset", self.preset, PRESETS)
-        _check_choice("scheme", self.scheme, SCHEMES)
+        if self.max_train_tokens is not None and self.max_train_tokens < need:
+            streams = f"{self.batch_size} streams of {self.steps} steps (at least {need})"
+            raise ValueError(f"max_train_tokens={self.max_train_tokens!r} is too small for {streams}")
+        for name, choices in CHOICES.items():
+            if getattr(self, name) not in choices:
+                raise ValueError(f"unknown {name} {getattr(self, name)!r}; choose one of {', '.join(choices)}")
+        for name in ("tie_weights", "compile"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
+        if not isinstance(self.device, str):
+            raise ValueError(f"device must be a name such as 'auto', 'cpu' or 'cuda', got {self.device!r}")
         if self.scheme == "none" and (self.dropout > 0 or self.recurrent_dropout):
             raise ValueError("scheme 'none' takes no dropout; choose a scheme such as 'zaremba' to use dropout")
-        _apply(self, _CHOICES)
         need, have = parameter_count(self, vocab_size) * BYTES_PER_PARAMETER, physical_memory()
         if have and need > have:
             raise ValueError(
@@ -140,18 +141,6 @@ class Config:
                 f"{need / 2**30:.3g} GiB for its parameters; this machine has {have / 2**30:.3g} GiB"
             )
         return self
-
-
-def _apply(config: Config, rules) -> None:
-    for names, ok, says in rules:
-        for name in names.split():
-            if not ok(getattr(config, name)):
-                raise ValueError(f"{name} {says}, got {getattr(config, name)!r}")
-
-
-def _check_choice(what: str, name: str, choices) -> None:
-    if name not in choices:
-        raise ValueError(f"unknown {what} {name!r}; choose one of {', '.join(choices)}")
 
 
 def parameter_count(config: Config, vocab_size: int = 0) -> int:
@@ -170,15 +159,8 @@ def physical_memory() -> int | None:
 
 def build_model(config: Config, vocab_size: int) -> LSTMLM:
     """The model ``config`` describes, for a vocabulary of ``vocab_size`` words (initialized from torch's RNG)."""
+    c = config
     return LSTMLM(
-        vocab_size,
-        config.hidden_size,
-        config.num_layers,
-        config.scheme,
-        config.dropout,
-        config.recurrent_dropout,
-        config.zoneout_h,
-        config.zoneout_c,
-        config.init_scale,
-        config.tie_weights,
-    )
+        vocab_size, c.hidden_size, c.num_layers, c.scheme, c.dropout, c.recurrent_dropout,
+        c.zoneout_h, c.zoneout_c, c.init_scale, c.tie_weights,
+    )  # fmt: skip

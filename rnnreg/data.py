@@ -1,26 +1,12 @@
 """Word-level corpora: finding, downloading, checking, tokenising and batching.
 
-A corpus is a folder with ``ptb.train.txt``, ``ptb.valid.txt``, ``ptb.test.txt`` (the Penn
-Treebank names) or ``train.txt``, ``valid.txt``, ``test.txt`` (your own), one sentence per line.
-As in the paper's code (``data.lua``) and TensorFlow's ``ptb_word_lm``, every newline becomes
-``<eos>`` and the text is split on whitespace; the vocabulary is train's words in order of first
-appearance. A token stream is batched as ``batch_size`` contiguous streams (a ``(N // B, B)``
-tensor) read in truncated-BPTT windows of ``steps`` tokens.
-
-A corpus is looked for in an explicit path, then ``$RNNREG_DATA``, then the cache
-``$XDG_CACHE_HOME/rnnreg/ptb`` (default ``~/.cache/rnnreg/ptb``). Only the cache is filled by
-downloading PTB (a read timeout, a total deadline per file and mirror, a SHA-256 check), unless
-``download=False`` or ``RNNREG_OFFLINE=1``. Rules a corpus meets (each a ``DataError`` saying what to do):
-
-- **Names.** ``ptb.*`` files win over plain names in one folder (a warning and a note say so),
-  and must be Mikolov's PTB split (SHA-256). ``Corpus.name`` is "PTB" for them, else the folder's.
-- **Encoding.** UTF-8; a byte-order mark at the start is stripped (noted), one inside refused.
-  Text is normalised to Unicode NFC (noted when that changes a split): a word typed as NFD in
-  one split and NFC in another is one word. Line ends ``\\n``, ``\\r\\n`` or ``\\r``.
-- **Words.** A split of blank lines is refused (a few ``<eos>`` would make its perplexity); an
-  empty valid or test split is left to the size checks of training and evaluation.
-- **Closed vocabulary.** A valid or test word not in train is refused (counted per split, the
-  first listed with their lines); ``unknown="unk"`` (``--unk``) maps them to ``<unk>`` instead.
+A corpus is a folder with ``ptb.train.txt``, ``ptb.valid.txt``, ``ptb.test.txt`` (Mikolov's PTB split,
+checked by SHA-256) or ``train.txt``, ``valid.txt``, ``test.txt`` (your own; not both), one sentence per
+line, looked for in an explicit path, then ``$RNNREG_DATA``, then the cache ``$XDG_CACHE_HOME/rnnreg/ptb``
+(filled by downloading PTB unless ``download=False`` or ``RNNREG_OFFLINE=1``). As in the paper's code, every
+newline becomes ``<eos>`` and the text is split on whitespace; the vocabulary is train's words in order of
+first appearance. Text is UTF-8 (a leading byte-order mark stripped), normalised to NFC; a split without
+words, and a valid or test word not in train, are refused (unless ``unknown="unk"``: mapped to ``<unk>``).
 """
 
 from __future__ import annotations
@@ -33,41 +19,15 @@ import threading
 import time
 import unicodedata
 import urllib.request
-import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-__all__ = [
-    "EOS",
-    "UNK",
-    "SPLITS",
-    "OFFLINE_ENV",
-    "PTB_SHA256",
-    "PTB_URLS",
-    "PTB_TOKENS",
-    "PTB_VOCAB",
-    "DataError",
-    "split_files",
-    "sha256",
-    "download_ptb",
-    "resolve_corpus_dir",
-    "read_text",
-    "tokenize",
-    "Vocabulary",
-    "Corpus",
-    "load_corpus",
-    "batchify",
-    "num_windows",
-    "windows",
-]
-
 EOS = "<eos>"
 UNK = "<unk>"
 SPLITS = ("train", "valid", "test")
-UNKNOWN_POLICIES = ("error", "unk")  # refuse valid/test words not in train, or map them to <unk>
 OFFLINE_ENV = "RNNREG_OFFLINE"  # 1 (true, yes, on): never download
 DOWNLOAD_DEADLINE_S = 300.0  # one file from one mirror, in all; then the next mirror
 
@@ -97,57 +57,37 @@ def _how_to_fix(folder: Path) -> str:
         f"Put ptb.train.txt, ptb.valid.txt and ptb.test.txt (Mikolov's PTB split, as used by Zaremba et al. "
         f"2014) into {folder}, or point RNNREG_DATA at a folder that has them. They are at "
         f"{PTB_URLS[0].format(name='ptb.train.txt')} (and ptb.valid.txt, ptb.test.txt). "
-        f"Your own corpus works too: a folder with train.txt, valid.txt and test.txt."
+        f"Your own corpus works too: a folder with train.txt, valid.txt and test.txt. Offline: {OFFLINE_ENV}=1."
     )
 
 
+def _found(folder: Path) -> dict[str, list[str]]:
+    return {p: [p.format(s) for s in SPLITS if (folder / p.format(s)).is_file()] for p in ("ptb.{}.txt", "{}.txt")}
+
+
 def split_files(folder: Path) -> dict[str, Path] | None:
-    """The three split files of ``folder`` (PTB names first, then plain ones), or None if incomplete."""
-    for pattern in ("ptb.{}.txt", "{}.txt"):
-        files = {s: folder / pattern.format(s) for s in SPLITS}
-        if all(f.is_file() for f in files.values()):
-            return files
-    return None
-
-
-def _naming_note(folder: Path) -> str:
-    """One line when ``folder`` holds both PTB and plain split names (else ""): which set is read."""
-    ptb = [s for s in SPLITS if (folder / f"ptb.{s}.txt").is_file()]
-    plain = [s for s in SPLITS if (folder / f"{s}.txt").is_file()]
-    if ptb and len(plain) == len(SPLITS) and len(ptb) < len(SPLITS):
-        return (
-            f"{folder} has train.txt, valid.txt, test.txt and an incomplete PTB set "
-            f"({', '.join(f'ptb.{s}.txt' for s in ptb)}): using train.txt, valid.txt, test.txt"
-        )
-    if plain and len(ptb) == len(SPLITS):
-        return (
-            f"{folder} has both ptb.*.txt and {'/'.join(s + '.txt' for s in plain)}: using ptb.train.txt, "
-            f"ptb.valid.txt, ptb.test.txt (the PTB names always win; move the other files away to use them)"
-        )
-    return ""
+    """The three split files of ``folder``, or None; PTB and plain names side by side are a DataError."""
+    found = _found(folder)
+    if all(found.values()):  # which corpus is meant? (a half download beside your own, or the reverse)
+        raise DataError(f"{folder} has both {', '.join(sum(found.values(), []))}: move one set of names away")
+    return next(({s: folder / p.format(s) for s in SPLITS} for p, f in found.items() if len(f) == 3), None)
 
 
 def _missing(folder: Path) -> str:
-    """What a folder without a complete corpus has (for the error message)."""
+    found = sum(_found(folder).values(), [])
     if not folder.is_dir():
         return f"{folder} is not a folder"
-    found = [f"{p}{s}.txt" for p in ("", "ptb.") for s in SPLITS if (folder / f"{p}{s}.txt").is_file()]
-    return f"it has {', '.join(found)} but not all three splits under one naming" if found else "it has no split files"
+    return f"it has {', '.join(found)} but not all three splits" if found else "it has no split files"
 
 
 def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _verify(files: dict[str, Path]) -> None:
-    """Files with PTB names claim to be Mikolov's split: check their SHA-256 (a corpus of your own is not checked)."""
+    """Files with PTB names claim to be Mikolov's split: check their SHA-256."""
     for path in files.values():
-        expected = PTB_SHA256.get(path.name)
-        if expected is not None and sha256(path) != expected:
+        if path.name in PTB_SHA256 and sha256(path) != PTB_SHA256[path.name]:
             raise DataError(
                 f"{path} has a PTB name but not the bytes of the PTB file the paper used (its SHA-256 "
                 f"differs). A corpus of your own goes under the names train.txt, valid.txt, test.txt; "
@@ -155,7 +95,6 @@ def _verify(files: dict[str, Path]) -> None:
             )
 
 
-# -- downloading ------------------------------------------------------------------------------
 def _downloads_allowed(download: bool | None = None) -> tuple[bool, str]:
     """``(allowed, why not)``: ``RNNREG_OFFLINE`` forbids downloading whatever ``download`` says."""
     value = os.environ.get(OFFLINE_ENV, "").strip().lower()
@@ -163,16 +102,14 @@ def _downloads_allowed(download: bool | None = None) -> tuple[bool, str]:
         return False, f"downloading is off ({OFFLINE_ENV}={os.environ[OFFLINE_ENV]})"
     if value not in ("", "0", "false", "no", "off"):
         raise DataError(
-            f"{OFFLINE_ENV}={os.environ[OFFLINE_ENV]!r} is neither on (1, true, yes, on) "
-            f"nor off (0, false, no, off, or unset)."
+            f"{OFFLINE_ENV}={os.environ[OFFLINE_ENV]!r} is neither on (1, true, yes, on) nor off (0, false, no, off)"
         )
     return (False, "downloading is off (download=False)") if download is False else (True, "")
 
 
 def _fetch(url: str, timeout: float, deadline: float) -> bytes:
-    """The bytes at ``url``: ``timeout`` bounds each read, ``deadline`` the whole. A mirror that trickles
-    a byte at a time never trips a read timeout, even in its headers: so a thread reads (and stops
-    itself at the deadline, checked between reads), and the caller waits for it no longer than that."""
+    """The bytes at ``url``: ``timeout`` bounds each read, ``deadline`` the whole. A mirror that trickles a
+    byte at a time (even its headers) never trips a read timeout: so a thread reads, given up at the deadline."""
     end, result = time.monotonic() + deadline, {}
     late = DataError(f"gave up after the {deadline:g} s deadline for one file")
 
@@ -198,8 +135,7 @@ def _fetch(url: str, timeout: float, deadline: float) -> bytes:
 def download_ptb(
     folder: Path, urls: Sequence[str] | None = None, timeout: float = 30.0, deadline: float = DOWNLOAD_DEADLINE_S
 ) -> dict[str, Path]:
-    """Download the PTB split into ``folder``, each file from the first mirror that gives its SHA-256;
-    written under a temporary name and renamed into place, so a reader never sees half a file."""
+    """Download PTB into ``folder``, each file from the first mirror that gives its SHA-256, renamed into place."""
     allowed, why = _downloads_allowed()
     if not allowed:
         raise DataError(f"Not downloading PTB into {folder}: {why}. " + _how_to_fix(folder))
@@ -219,13 +155,8 @@ def download_ptb(
             except Exception as exc:  # noqa: BLE001 - try the next mirror, report all at the end
                 errors.append(f"{url}: {exc}")
         else:
-            raise DataError(
-                f"Could not download {name} into {folder} (offline?). Tried:\n  "
-                + "\n  ".join(errors)
-                + "\n"
-                + _how_to_fix(folder)
-                + f" On a machine without network, set {OFFLINE_ENV}=1 to skip downloading."
-            )
+            tried = "\n  ".join(errors)
+            raise DataError(f"Could not download {name} into {folder}. Tried:\n  {tried}\n{_how_to_fix(folder)}")
         fd, partial = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
         with os.fdopen(fd, "wb") as out:
             out.write(body)
@@ -234,8 +165,7 @@ def download_ptb(
 
 
 def resolve_corpus_dir(path: str | os.PathLike | None = None, download: bool | None = None) -> dict[str, Path]:
-    """The corpus files: explicit ``path``, then ``$RNNREG_DATA`` (either must hold them: no silent fallback),
-    then the user cache (downloaded into if empty)."""
+    """The corpus files: ``path``, then ``$RNNREG_DATA`` (either must hold them), then the cache (downloaded)."""
     allowed, why = _downloads_allowed(download)  # a misspelt RNNREG_OFFLINE is an error even when unused
     explicit = path if path is not None else os.environ.get("RNNREG_DATA") or None
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rnnreg" / "ptb"
@@ -252,11 +182,9 @@ def resolve_corpus_dir(path: str | os.PathLike | None = None, download: bool | N
     return files
 
 
-# -- reading ------------------------------------------------------------------------------------
 def read_text(path: Path) -> tuple[str, list[str]]:
     """A corpus file as text, and notes: UTF-8, a leading byte-order mark stripped, newlines as text mode."""
-    path = Path(path)
-    raw = path.read_bytes()
+    path, raw = Path(path), Path(path).read_bytes()
     notes = []
     try:
         text = raw.decode("utf-8")
@@ -284,7 +212,7 @@ def read_text(path: Path) -> tuple[str, list[str]]:
 
 
 def tokenize(text: str) -> list[str]:
-    """Each newline becomes ``<eos>``; then split on whitespace (the paper's reader)."""
+    """Each newline becomes ``<eos>``; then split on whitespace."""
     return text.replace("\n", f" {EOS} ").split()
 
 
@@ -303,25 +231,19 @@ class Vocabulary:
         return len(self.words)
 
     def unknown(self, tokens: Sequence[str]) -> dict[str, list[int]]:
-        """Tokens not in the vocabulary: ``{word: [line of each occurrence]}``, in order of first appearance."""
-        found: dict[str, list[int]] = {}
-        line = 1
+        """Tokens not in the vocabulary: ``{word: [line of each occurrence]}``."""
+        found, line = {}, 1
         for t in tokens:
             if t not in self.index:
                 found.setdefault(t, []).append(line)
-            if t == EOS:
-                line += 1
+            line += t == EOS
         return found
 
-    def encode(self, tokens: Sequence[str], split: str = "", unk: str | None = None) -> torch.Tensor:
-        """Token ids; a word not in the vocabulary is a ``DataError``, or ``unk``'s id when given."""
-        if unk is not None:
-            fallback = self.index[unk]
-            return torch.tensor([self.index.get(t, fallback) for t in tokens], dtype=torch.long)
-        try:
-            return torch.tensor([self.index[t] for t in tokens], dtype=torch.long)
-        except KeyError:
-            raise DataError(_unknown_message({split or "given": self.unknown(tokens)})) from None
+    def encode(self, tokens: Sequence[str], unk: str | None = None) -> torch.Tensor:
+        """Token ids; a word not in the vocabulary gets ``unk``'s id (without ``unk``: a KeyError)."""
+        fallback = self.index[unk] if unk is not None else None
+        ids = [self.index[t] if fallback is None else self.index.get(t, fallback) for t in tokens]
+        return torch.tensor(ids, dtype=torch.long)
 
     def decode(self, ids) -> list[str]:
         return [self.words[int(i)] for i in ids]
@@ -332,16 +254,14 @@ def _plural(n: int, word: str) -> str:
 
 
 def _unknown_message(unknown: dict[str, dict[str, list[int]]], source: str = "") -> str:
-    parts = []
-    for split, found in unknown.items():
-        if found:
-            tokens = sum(len(lines) for lines in found.values())
-            first = ", ".join(f"{w!r} (line {lines[0]})" for w, lines in list(found.items())[:5])
-            more = f", ... ({len(found) - 5} more)" if len(found) > 5 else ""
-            parts.append(
-                f"the {split} split has {_plural(len(found), 'word')} not in the training vocabulary "
-                f"({_plural(len(found), 'type')}, {_plural(tokens, 'token')}): {first}{more}"
-            )
+    parts = [
+        f"the {split} split has {_plural(len(found), 'word')} not in the training vocabulary "
+        f"({_plural(len(found), 'type')}, {_plural(sum(map(len, found.values())), 'token')}): "
+        + ", ".join(f"{w!r} (line {lines[0]})" for w, lines in list(found.items())[:5])
+        + (f", ... ({len(found) - 5} more)" if len(found) > 5 else "")
+        for split, found in unknown.items()
+        if found
+    ]
     return (
         f"Closed vocabulary{f' ({source})' if source else ''}: {'; '.join(parts)}. Every valid and test word "
         f'must occur in train. To map such words to {UNK} instead, pass unknown="unk" to load_corpus() or '
@@ -351,12 +271,8 @@ def _unknown_message(unknown: dict[str, dict[str, list[int]]], source: str = "")
 
 @dataclass
 class Corpus:
-    """Token ids of the three splits and the vocabulary (built from train).
-
-    ``name`` is what figures and widgets call the corpus ("PTB" for the checksummed PTB files,
-    else the folder's name); ``notes`` are one-line remarks made while loading (a stripped
-    byte-order mark, words mapped to ``<unk>``, which file names were used).
-    """
+    """Token ids of the three splits and the vocabulary (built from train). ``name``: "PTB" for the PTB
+    files, else the folder's; ``notes``: remarks made while loading."""
 
     train: torch.Tensor
     valid: torch.Tensor
@@ -371,21 +287,11 @@ class Corpus:
             self.name = (Path(self.source).name or self.source) if self.source else "corpus"
 
     @classmethod
-    def from_texts(
-        cls,
-        train: str,
-        valid: str,
-        test: str,
-        source: str = "",
-        unknown: str = "error",
-        name: str = "",
-        notes: Sequence[str] = (),
-        files: Mapping[str, Path] | None = None,
-    ) -> Corpus:
-        """Tokenise and encode three texts (read from ``files``, for the error messages, when given);
-        ``unknown="unk"`` maps valid/test words unseen in train to ``<unk>``."""
-        if unknown not in UNKNOWN_POLICIES:
-            raise ValueError(f"unknown must be one of {UNKNOWN_POLICIES}, got {unknown!r}")
+    def from_texts(cls, train, valid, test, source="", unknown="error", name="", notes=(), files=None) -> Corpus:
+        """Tokenise and encode three texts (``files``: where they were read, for the messages); ``unknown="unk"``
+        maps valid/test words not in train to ``<unk>``."""
+        if unknown not in ("error", "unk"):
+            raise ValueError(f"unknown must be one of ('error', 'unk'), got {unknown!r}")
         notes, tokens = list(notes), {}
         for split, text in zip(SPLITS, (train, valid, test)):
             if (nfc := unicodedata.normalize("NFC", text)) != text:
@@ -405,14 +311,14 @@ class Corpus:
                 vocab = Vocabulary(vocab.words + [UNK])
                 notes.append(f"{UNK} is not in train: added to the vocabulary (id {len(vocab) - 1})")
             unk = UNK
-            for split, words in found.items():
-                if words:
-                    n = sum(len(lines) for lines in words.values())
-                    notes.append(
-                        f"{split}: {_plural(len(words), 'word')} not in train ({_plural(n, 'token')}) "
-                        f"mapped to {UNK}; first: {', '.join(map(repr, list(words)[:5]))}"
-                    )
-        ids = {s: vocab.encode(tokens[s], s, unk=unk if s != "train" else None) for s in SPLITS}
+            notes += [
+                f"{split}: {_plural(len(words), 'word')} not in train "
+                f"({_plural(sum(map(len, words.values())), 'token')}) mapped to {UNK}; "
+                f"first: {', '.join(map(repr, list(words)[:5]))}"
+                for split, words in found.items()
+                if words
+            ]
+        ids = {s: vocab.encode(tokens[s], unk if s != "train" else None) for s in SPLITS}
         return cls(ids["train"], ids["valid"], ids["test"], vocab, source, name, notes)
 
     def head(self, train: int | None = None, valid: int | None = None, test: int | None = None) -> Corpus:
@@ -432,31 +338,18 @@ class Corpus:
 
 
 def load_corpus(path: str | os.PathLike | None = None, download: bool | None = None, unknown: str = "error") -> Corpus:
-    """Load a corpus folder (PTB by default; the module docstring says where it is looked for and the rules
-    it meets): ``download=False`` never downloads; ``unknown="unk"`` maps unseen valid/test words to ``<unk>``."""
+    """Load a corpus folder (PTB by default; see the module docstring)."""
     files = resolve_corpus_dir(path, download)
     folder = files["train"].parent
-    notes = []
-    if note := _naming_note(folder):
-        notes.append(note)
-        warnings.warn(note, stacklevel=2)
-    texts = []
-    for s in SPLITS:
-        text, file_notes = read_text(files[s])
-        texts.append(text)
-        notes += file_notes
+    texts, file_notes = zip(*(read_text(files[s]) for s in SPLITS))
+    notes = [note for some in file_notes for note in some]
     name = "PTB" if all(p.name in PTB_SHA256 for p in files.values()) else (folder.resolve().name or str(folder))
     return Corpus.from_texts(*texts, source=str(folder), unknown=unknown, name=name, notes=notes, files=files)
 
 
 def batchify(ids: torch.Tensor, batch_size: int) -> torch.Tensor:
-    """Lay a token stream out as ``batch_size`` contiguous streams: shape ``(N // B, B)``.
-
-    Column b holds tokens ``[b * N//B, (b + 1) * N//B)``; the tail that does not fill a row is
-    dropped, as in the paper's code.
-    """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    """``batch_size`` contiguous streams, shape ``(N // B, B)``: column b holds tokens ``[b * N//B, (b + 1) * N//B)``
+    (the tail that does not fill a row is dropped, as in the paper's code)."""
     n = len(ids) // batch_size
     if n < 2:
         raise DataError(f"{len(ids)} tokens are too few for {batch_size} streams")
@@ -470,11 +363,8 @@ def num_windows(streams: torch.Tensor, steps: int, drop_last: bool = True) -> in
 
 def windows(streams: torch.Tensor, steps: int, drop_last: bool = True) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Truncated-BPTT windows ``(inputs, targets)``, each ``(steps, B)``; targets are inputs shifted by one.
-
-    Training drops the last partial window (as the paper's code and TensorFlow's reader: 2,323
-    windows an epoch for the small preset); evaluation keeps it, so every token but the first is
-    predicted exactly once.
-    """
+    Training drops the last partial window (as the paper's code); evaluation keeps it, so that every token
+    but the first is predicted exactly once."""
     for w in range(num_windows(streams, steps, drop_last)):
         i = w * steps
         length = min(steps, streams.size(0) - 1 - i)

@@ -1,33 +1,25 @@
 """Every number quoted from the literature, with its source: the one place in the code that holds them.
-
-:data:`REPORTED`: Table 1's single models (Zaremba, Sutskever & Vinyals 2014) and the TensorFlow
-tutorial's reproduction; :data:`REPORTED_AVERAGING`: Table 1's model-averaging rows;
-:data:`TABLE1_OTHERS`: its rows for other authors' models; :data:`RERUNS`: others' reruns of its recipe;
-:data:`FOLLOW_UPS`: the follow-up papers behind the book's schemes. Each table is a tuple of dicts,
-written one row a line; the tables built from them live in :mod:`rnnreg.analysis.runs`.
-"""
+Each table is a tuple of dicts, one row a line; :mod:`rnnreg.analysis.runs` builds tables from them."""
 
 from __future__ import annotations
 
 
 def _table(columns: str, *rows: tuple) -> tuple[dict, ...]:
-    """Rows of values as dicts keyed by ``columns`` (names separated by spaces)."""
+    """Rows as dicts keyed by ``columns`` (space-separated)."""
     return tuple(dict(zip(columns.split(), row, strict=True)) for row in rows)
 
 
+def _value(cell: str):
+    """A cell of :func:`_text_table`: ``-`` is None, a number an int or float, else text."""
+    try:
+        return None if cell == "-" else int(cell) if cell.isdigit() else float(cell)
+    except ValueError:
+        return cell
+
+
 def _text_table(columns: str, *rows: str) -> tuple[dict, ...]:
-    """Rows written as text, cells separated by `` | ``: ``-`` is None, a number a float (an int
-    where it has no decimal point), anything else text."""
-
-    def value(cell: str):
-        if cell == "-":
-            return None
-        try:
-            return int(cell) if cell.isdigit() else float(cell)
-        except ValueError:
-            return cell
-
-    return _table(columns, *(tuple(value(cell.strip()) for cell in row.split(" | ")) for row in rows))
+    """Rows as text, cells separated by `` | ``."""
+    return _table(columns, *(tuple(_value(cell.strip()) for cell in row.split(" | ")) for row in rows))
 
 
 #: Sources of the published numbers below (cite these, not this file).
@@ -36,8 +28,7 @@ SOURCES = {
     "tf": "TensorFlow tutorial tensorflow/models tutorials/rnn/ptb/ptb_word_lm.py (results in its docstring)",
 }
 
-#: Word-level PTB perplexity of the paper's three single models, as published. ``train`` is only
-#: reported by the TensorFlow tutorial. (Table 1's other rows: :data:`REPORTED_AVERAGING`, :data:`TABLE1_OTHERS`.)
+#: Word-level PTB perplexity of Table 1's three single models; ``train`` only from the TF tutorial.
 REPORTED = _table(
     "source model train valid test",
     ("paper", "small", None, 120.7, 114.5),  # non-regularized LSTM
@@ -48,15 +39,14 @@ REPORTED = _table(
     ("tf", "large", 37.87, 82.62, 78.29),
 )
 #: The paper's names for the three models (Table 1).
-MODEL_NAMES = {
-    "small": "non-regularized LSTM (2×200)",
-    "medium": "medium regularized LSTM (2×650)",
-    "large": "large regularized LSTM (2×1500)",
-}
+MODEL_NAMES = dict(
+    small="non-regularized LSTM (2×200)",
+    medium="medium regularized LSTM (2×650)",
+    large="large regularized LSTM (2×1500)",
+)
 MODELS = ("small", "medium", "large")
 
-#: Table 1's model-averaging rows: the probabilities of ``members`` independently trained models of
-#: one size averaged. ``small`` = "non-regularized LSTMs"; ``medium`` / ``large`` = "regularized LSTMs".
+#: Table 1's model-averaging rows: the probabilities of ``members`` models of one size averaged.
 REPORTED_AVERAGING = _table(
     "source model members valid test",
     ("paper", "small", 2, 100.4, 96.1),
@@ -70,8 +60,7 @@ REPORTED_AVERAGING = _table(
     ("paper", "large", 38, 71.9, 68.7),
 )
 
-#: The rest of Table 1: other authors' models, as the paper lists them (test perplexity only), with
-#: the section of the table each sits in (:data:`TABLE1_SECTIONS`).
+#: The rest of Table 1: other authors' models (test perplexity only), by section (:data:`TABLE1_SECTIONS`).
 TABLE1_OTHERS = _table(
     "section method test",
     ("single", "Pascanu et al. (2013)", 107.5),
@@ -80,14 +69,11 @@ TABLE1_OTHERS = _table(
     ("averaging", "Cheng et al.", 80.6),
     ("dynamic", "Mikolov & Zweig (2012)", 72.9),
 )
-#: Table 1's three sections, in its order. The paper's headings: "A single model", "Model averaging",
-#: "Model averaging with dynamic RNNs and n-gram models" (shortened here to fit a slide).
+#: Table 1's three sections, in its order (headings shortened to fit a slide).
 TABLE1_SECTIONS = {"single": "single model", "averaging": "averaging", "dynamic": "+ dynamic RNNs, n-grams"}
 
-#: Others' reruns of the paper's recipe with the TensorFlow tutorial, as reported in its public issue
-#: threads (the reference notes, "What reproducers struggle with"): perplexity as (low, high) over
-#: ``runs`` runs (None: the thread does not say how many), and what differs from the paper's recipe.
-#: The tutorial's own numbers are :data:`REPORTED`'s ``tf`` rows.
+#: Others' reruns of the recipe with the TF tutorial, from its issue threads (the reference notes): perplexity
+#: as (low, high) over ``runs`` runs (None: not said), and what differs from the paper's recipe.
 _TF = "tensorflow/models "
 RERUNS = _table(
     "model source runs valid test differs",
@@ -99,10 +85,8 @@ RERUNS = _table(
     ("large", _TF + "PR #2276", None, (82.75, 82.75), (78.49, 78.49), "TF tutorial, BLOCK cell, Titan X"),
 )
 
-#: The paper's image-captioning experiment (Table 4, MSCOCO, a one-layer LSTM on frozen CNN features):
-#: BLEU of one model without dropout, one with dropout, and the average of ``members`` models without
-#: dropout. The paper's "dropout ≈ an ensemble of ten" is this result, not a PTB one. (Its captioning
-#: perplexities could not be verified and are not quoted.)
+#: The paper's image captioning (Table 4, MSCOCO): BLEU of one model without dropout, one with, and the
+#: average of ``members`` without. Its "dropout ≈ an ensemble of ten" is this result, not a PTB one.
 CAPTIONING = dict(source="paper", metric="BLEU", single=23.5, dropout=24.3, ensemble=24.4, members=10)
 
 #: Sources of the follow-up papers' numbers in :data:`FOLLOW_UPS`.
@@ -115,13 +99,10 @@ FOLLOW_UP_SOURCES = {
     "krueger2016": "Krueger et al. (2016), arXiv:1606.01305",
 }
 
-#: Word-level PTB perplexity (single models unless said) reported by the papers behind the book's
-#: schemes. ``scheme``: the project's scheme that places dropout like the method (None: no single
-#: one). ``params``: millions. ``differs``: what differs from the scheme zoo's runs besides the budget
-#: (the zoo's is ``rnnreg.analysis.zoo.BUDGET``; these train for tens of epochs on all of PTB).
-#: None (``-``) = no number quoted: the reference notes could not verify it from the paper.
-#: Gal & Ghahramani's "tied" LSTM computes the four gates from one matrix, so one mask on x and one on
-#: h(t−1) serve all gates: the book's `variational`. "Untied" draws a separate mask per gate.
+#: Word-level PTB perplexity reported by the papers behind the book's schemes. ``scheme``: the project's
+#: scheme that places dropout like the method (None: none). ``params``: millions. ``differs``: what differs
+#: from the zoo's runs besides the budget. ``-``: not verified, not quoted. Gal & Ghahramani's "tied" LSTM
+#: shares one mask on x and one on h(t−1) by all gates (the book's `variational`); "untied" has one per gate.
 FOLLOW_UPS = _text_table(
     "source scheme method valid test params differs",  # a row: a string, continued on the next lines till its comma
     "paper | zaremba | Zaremba medium regularized LSTM (2×650) | 86.2 | 82.7 | 20 | "

@@ -1,17 +1,9 @@
-"""Sweeps: the runs the chapters train, and how they are sent out.
+"""Sweeps: the runs the chapters train (chapter 04's grid, chapter 05's zoo), and how they are sent out.
 
-A sweep is a list of :class:`Run`, each a run folder and the ``python -m rnnreg train`` arguments
-that fill it. :func:`launch` sends every run not yet finished as one job through submitit
-(``pip install submitit``): ``local`` runs the jobs on this machine, ``slurm`` submits them to a
-cluster as one job array. A job runs the command a user would type, so launching a sweep again
-skips its finished runs (``summary.json`` there) and resumes the others from their checkpoints.
-
-- chapter 04's grid (:data:`GRID`): :func:`grid_runs`; once trained, a cell also records its
-  training perplexity in evaluation mode (:func:`record_train_eval`);
-- chapter 05's zoo (:data:`BUDGETS`): :func:`zoo_runs`. One zoo run is ``(scheme, seed, rate,
-  budget)``, ``rate`` its recurrent rate (None or the budget's ``recurrent_rate``: untuned); its
-  Config, name, folder (under ``root`` when given) and command: :func:`run_config`, :func:`run_name`,
-  :func:`run_folder`, :func:`run_command`.
+A sweep is a list of :class:`Run`, each a run folder and the ``python -m rnnreg train`` arguments that
+fill it. :func:`launch` sends every run not yet finished as one job through submitit (``pip install
+submitit``): ``local`` on this machine, ``slurm`` as one job array on a cluster. A job runs the command a
+user would type, so launching a sweep again skips its finished runs and resumes the others.
 """
 
 from __future__ import annotations
@@ -25,15 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import Config
+from .config import Config, check_option
 from .data import load_corpus
 from .live import cores
-from .model import SCHEMES, check_rate
-from .runfolder import load_run_model, read_json, recorded_corpus_folder, write_json
+from .model import SCHEMES
+from .runfolder import load_run_model, read_json, recorded_corpus, write_json
 from .train import evaluate, num_threads
 
 
-# --- A run, and the job that trains it ---------------------------------------------------------
 @dataclass(frozen=True)
 class Run:
     folder: str
@@ -58,10 +49,8 @@ def train_argv(preset: str, overrides: dict, folder: str) -> list[str]:
 
 
 class Job:
-    """One job, on whatever machine runs it: ``python -m rnnreg train <argv>`` on ``threads`` threads
-    (in this process; it resumes from the folder's checkpoint) unless the run is trained, then what
-    the sweep adds. When SLURM stops a job (time limit, preemption) submitit calls :meth:`checkpoint`
-    and requeues the job as it was: it resumes from the checkpoint the run saved last."""
+    """One job: ``python -m rnnreg train <argv>`` on ``threads`` threads, then what the sweep adds. Stopped by
+    SLURM (time limit, preemption), submitit calls :meth:`checkpoint` and requeues it (it resumes)."""
 
     def __init__(self, run: Run, threads: int = 1):
         self.run, self.threads = run, threads
@@ -70,10 +59,8 @@ class Job:
         from .__main__ import main
 
         with num_threads(self.threads):
-            if read_json(Path(self.run.folder) / "summary.json") is None:
-                rc = main(["train", *self.run.argv])
-                if rc:
-                    raise RuntimeError(f"{self.run.command} exited with status {rc}")
+            if read_json(Path(self.run.folder) / "summary.json") is None and (rc := main(["train", *self.run.argv])):
+                raise RuntimeError(f"{self.run.command} exited with status {rc}")
             if self.run.train_eval and not self.run.finished():
                 record_train_eval(self.run.folder, unknown="unk" if "--unk" in self.run.argv else "error")
         return self.run.folder
@@ -84,9 +71,7 @@ class Job:
         return submitit.helpers.DelayedSubmission(self)
 
 
-# --- Sending runs out: submitit, on this machine or to SLURM -----------------------------------
-#: A job's time limit when none is asked for: a day on SLURM, none to speak of here.
-DEFAULT_MINUTES = {"local": 365 * 24 * 60, "slurm": 24 * 60}
+DEFAULT_MINUTES = {"local": 365 * 24 * 60, "slurm": 24 * 60}  # a job's time limit: a day on SLURM, none here
 LOGS = "runs/submitit"  # submitit's folder for the jobs' output
 
 
@@ -94,10 +79,9 @@ def executor_parameters(launcher="local", partition=None, minutes=None, cpus=1, 
     """What submitit's ``executor.update_parameters`` receives (``slurm_*``: SLURM's only)."""
     if launcher not in DEFAULT_MINUTES:
         raise ValueError(f"--launcher must be one of {', '.join(DEFAULT_MINUTES)}, got {launcher!r}")
-    if not (isinstance(cpus, int) and cpus >= 1):
-        raise ValueError(f"--cpus must be a whole number >= 1, got {cpus!r}")
-    if minutes is not None and not (isinstance(minutes, int) and minutes >= 1):
-        raise ValueError(f"--time must be whole minutes >= 1, got {minutes!r}")
+    check_option("cpus", cpus, "--cpus")
+    if minutes is not None:
+        check_option("time", minutes, "--time")
     params = dict(name=name, timeout_min=minutes or DEFAULT_MINUTES[launcher], cpus_per_task=cpus)
     return {**params, "slurm_partition": partition} if launcher == "slurm" and partition else params
 
@@ -105,21 +89,12 @@ def executor_parameters(launcher="local", partition=None, minutes=None, cpus=1, 
 def launch(
     runs, launcher="local", logs=LOGS, partition=None, minutes=None, cpus=1, dry_run=False, name="rnnreg", log=print
 ) -> tuple[list[Run], list[Run]]:
-    """Send each run not yet finished as one job; ``(submitted, failed)``.
-
-    ``local``: at most one job per ``cpus`` cores at a time, each training on ``cpus`` threads; waits
-    for every job (Ctrl-C cancels them) and returns the runs that failed. ``slurm``: one job array
-    (one job for a single run), ``cpus`` CPUs and ``minutes`` per job on ``partition``; returns at
-    once, nothing failed yet. ``logs``: submitit's folder (the jobs' output; on SLURM it must be on a
-    file system the nodes share). ``dry_run``: say the executor's parameters and each job's command.
-    """
+    """Send each unfinished run as one job with ``cpus`` threads; ``(submitted, failed)``. ``local``: one job
+    per ``cpus`` cores at a time, waiting for all; ``slurm``: one job array. ``dry_run``: say each command."""
     params = executor_parameters(launcher, partition, minutes, cpus, name)
-    todo = []
-    for run in runs:
-        if run.finished():
-            log(f"{run.folder}: complete, skipped")
-        else:
-            todo.append(run)
+    todo = [run for run in runs if not run.finished()]
+    for run in [r for r in runs if r not in todo]:
+        log(f"{run.folder}: complete, skipped")
     if dry_run:
         if launcher == "slurm":
             log(f"slurm: {json.dumps(params)}")
@@ -170,11 +145,9 @@ def _run_here(executor, runs: list[Run], cpus: int, log) -> list[Run]:
 
 
 # --- Chapter 04: the grid ----------------------------------------------------------------------
-#: The measured grid (one source of truth): the paper's small recipe (2 layers, 20 steps, init 0.1,
-#: clip 5, lr 1 halved each epoch from epoch 4) with ``zaremba`` dropout, on the first 100,000
-#: PTB training tokens for 6 epochs; validation on the full valid split. Sizes stop at the paper's
-#: small model (200): a 2 x 400 row would cost as much again as the whole grid on 2 CPU cores;
-#: they start at 5 so that most dropout cells have an undropped model at least as bad as they are.
+#: The measured grid: the small recipe with ``zaremba`` dropout on the first 100,000 PTB training tokens for
+#: 6 epochs. Sizes stop at the paper's small model (a 2 x 400 row would cost as much again as the whole grid
+#: on 2 cores); they start at 5 so that most dropout cells have an undropped model at least as bad as they are.
 GRID = dict(
     sizes=(5, 10, 25, 50, 100, 200),
     rates=(0.0, 0.2, 0.35, 0.5, 0.65),
@@ -187,7 +160,7 @@ ENSEMBLE = dict(hidden_size=50, seeds=(1, 2, 3, 4, 5))
 
 
 def grid_overrides(hidden_size: int, dropout: float, seed: int = 1) -> dict:
-    """The ``small`` preset's overrides of one grid cell, in the order its ``train`` command gives them."""
+    """The ``small`` preset's overrides of one grid cell, in its ``train`` command's order."""
     scheme = "zaremba" if dropout > 0 else "none"
     return dict(scheme=scheme, dropout=float(dropout), hidden_size=hidden_size, seed=seed, **GRID["budget"])
 
@@ -203,8 +176,6 @@ def cell_name(hidden_size: int, dropout: float, seed: int = 1) -> str:
 def grid_cells(sizes=None, rates=None, seeds=None, ensemble: bool = True) -> list[tuple[int, float, int]]:
     """(N, p, seed) of every cell, cheapest first, ensemble seeds included."""
     sizes, rates, seeds = sizes or GRID["sizes"], rates or GRID["rates"], seeds or GRID["seeds"]
-    for p in rates:
-        check_rate("--rates", p)
     cells = {(n, p, s) for n in sizes for p in rates for s in seeds}
     if ensemble:
         cells |= {(ENSEMBLE["hidden_size"], 0.0, s) for s in ENSEMBLE["seeds"]}
@@ -212,8 +183,7 @@ def grid_cells(sizes=None, rates=None, seeds=None, ensemble: bool = True) -> lis
 
 
 def grid_runs(root: str, cells=None, data: Sequence[str] = ()) -> list[Run]:
-    """One run per cell (default: every cell of :func:`grid_cells`) in ``root/<cell_name>``; ``data``:
-    the corpus options each ``train`` command ends with."""
+    """One run per cell (default: :func:`grid_cells`) in ``root/<cell_name>``; ``data``: corpus options."""
     runs = []
     for n, p, s in grid_cells() if cells is None else cells:
         grid_config(n, p, s)  # a wrong size or seed is said here, before any job starts
@@ -223,12 +193,11 @@ def grid_runs(root: str, cells=None, data: Sequence[str] = ()) -> list[Run]:
 
 
 def record_train_eval(folder: str | os.PathLike, unknown: str = "error") -> dict:
-    """Add a trained cell's training perplexity in evaluation mode (the fit the whole network reaches,
-    dropout off) to its summary.json: its checkpoint on the training slice it saw, laid out as
-    validation. The summary, as written."""
+    """Add a trained cell's training perplexity in evaluation mode (the fit the network reaches, dropout
+    off: the training slice it saw, laid out as validation) to its summary.json; the summary."""
     start, folder = time.perf_counter(), Path(folder)
     summary = read_json(folder / "summary.json")
-    corpus = load_corpus(recorded_corpus_folder(folder), download=False, unknown=unknown)
+    corpus = load_corpus(recorded_corpus(folder)["folder"], download=False, unknown=unknown)
     model, config, _ = load_run_model(folder, corpus=corpus)
     train_ids = corpus.train[: config.max_train_tokens]
     summary["train_eval_ppl"] = evaluate(model, train_ids, config.batch_size, config.steps)
@@ -239,53 +208,39 @@ def record_train_eval(folder: str | os.PathLike, unknown: str = "error") -> dict
 
 
 # --- Chapter 05: the scheme zoo ----------------------------------------------------------------
-#: Where the untuned zoo and its tuning live under the results folder.
-ZOO = "ptb/zoo"
-TUNED = "ptb/zoo-tuned"
+ZOO, TUNED = "ptb/zoo", "ptb/zoo-tuned"  # the untuned zoo and its tuning, under results/
 
-#: The zoo's budgets, the one place that names them. Every zoo run is ``Config.from_preset(preset)``
-#: with these overrides: ``dropout`` on the non-recurrent connections (scheme ``none``: 0);
-#: ``recurrent_rate``, the untuned rate on the recurrent site (``recurrent_dropout`` of
-#: everywhere / memory / variational / weight_drop, left unset so that it equals ``dropout``;
-#: ``zoneout_c`` of zoneout); ``zoneout_h`` (zoneout keeps h with 0.05, never tuned); and, where
-#: given, the first ``max_train_tokens`` training tokens, ``epochs`` epochs, learning-rate decay
-#: after ``decay_after``. ``small`` is chapter 05's zoo; ``medium`` the paper's medium recipe
-#: (2 x 650, all of PTB, 39 epochs; its runs live in ``results/ptb/zoo-medium``).
+#: The zoo's budgets: a preset with ``dropout`` on the non-recurrent connections (scheme ``none``: 0),
+#: ``recurrent_rate`` the untuned rate on the recurrent site (``recurrent_dropout`` unset, so as ``dropout``;
+#: zoneout's ``zoneout_c``), ``zoneout_h`` (never tuned) and, where given, ``max_train_tokens``, ``epochs``,
+#: ``decay_after``. ``small``: chapter 05's zoo; ``medium``: the paper's medium recipe (``results/ptb/zoo-medium``).
 _RATES = dict(dropout=0.5, recurrent_rate=0.5, zoneout_h=0.05)
 BUDGETS = {
     "small": dict(preset="small", **_RATES, max_train_tokens=300_000, epochs=6, decay_after=2),
     "medium": dict(preset="medium", **_RATES),
 }
 BUDGET = BUDGETS["small"]
-#: Seeds of the untuned zoo.
-SEEDS = (1, 2)
-#: What ``zoo --budget medium`` trains unless told otherwise: the schemes with a recurrent dropout
-#: rate, at the rate the small zoo's tuning chose (issue #29's 2 x 650 runs).
+SEEDS = (1, 2)  # of the untuned zoo
+#: ``zoo --budget medium``'s default: the schemes with a recurrent dropout rate, at the small zoo's tuned rate.
 MEDIUM = dict(schemes=("variational", "everywhere", "weight_drop", "memory"), rates=(0.1,), seeds=(1,))
-#: The Config field that holds each scheme's recurrent rate (the sites: ``analysis.schemes.SCHEME_SITES``).
-#: Zoneout's c rate is tuned; its h rate stays at the budget's ``zoneout_h``.
-RATE_OPTION = {
-    **dict.fromkeys(("everywhere", "memory", "variational", "weight_drop"), "recurrent_dropout"),
-    "zoneout": "zoneout_c",
-}
+#: The Config field that holds each scheme's recurrent rate (zoneout's h rate is never tuned).
+RATE_OPTION = dict.fromkeys(("everywhere", "memory", "variational", "weight_drop"), "recurrent_dropout")
+RATE_OPTION["zoneout"] = "zoneout_c"
 RECURRENT_SCHEMES = tuple(s for s in SCHEMES if s in RATE_OPTION)
 
 
 def rate_option(scheme: str) -> str | None:
-    """The Config field that holds a scheme's recurrent rate (None: the scheme has no recurrent site)."""
-    return RATE_OPTION.get(scheme)
+    return RATE_OPTION.get(scheme)  # None: the scheme has no recurrent site
 
 
 def tuned_rate(scheme: str, rate: float | None, budget: str = "small") -> float | None:
     """``rate`` if it differs from the untuned one for a scheme with a recurrent site, else None (untuned)."""
-    if rate is None or rate_option(scheme) is None or math.isclose(rate, BUDGETS[budget]["recurrent_rate"]):
-        return None
-    return float(rate)
+    untuned = rate is None or rate_option(scheme) is None or math.isclose(rate, BUDGETS[budget]["recurrent_rate"])
+    return None if untuned else float(rate)
 
 
 def run_overrides(scheme: str, seed=1, rate=None, budget="small") -> dict:
-    """The Config overrides of one zoo run, in the order its ``train`` command gives them: each one
-    the budget sets that the preset's Config does not already hold."""
+    """The Config overrides of one zoo run (those the preset does not hold), in its command's order."""
     if scheme not in SCHEMES:
         raise ValueError(f"unknown scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
     b, base = BUDGETS[budget], Config.from_preset(BUDGETS[budget]["preset"])
@@ -301,7 +256,6 @@ def run_overrides(scheme: str, seed=1, rate=None, budget="small") -> dict:
 
 
 def run_config(scheme: str, seed=1, rate=None, budget="small") -> Config:
-    """The Config of one zoo run (see :data:`BUDGETS`)."""
     return Config.from_preset(BUDGETS[budget]["preset"], **run_overrides(scheme, seed, rate, budget))
 
 
@@ -319,22 +273,21 @@ def run_folder(scheme: str, seed=1, rate=None, root=None, budget="small") -> str
     return f"{root.rstrip('/')}/{run_name(scheme, seed, rate, budget)}"
 
 
-def run_argv(scheme: str, seed=1, rate=None, root=None, budget="small") -> list[str]:
-    """The ``python -m rnnreg train`` arguments of one zoo run (what its summary.json records)."""
-    overrides, folder = run_overrides(scheme, seed, rate, budget), run_folder(scheme, seed, rate, root, budget)
-    return train_argv(BUDGETS[budget]["preset"], overrides, folder)
+def _run(scheme: str, seed=1, rate=None, root=None, budget="small", data: Sequence[str] = ()) -> Run:
+    """One zoo run: its folder and ``python -m rnnreg train`` arguments (what its summary.json records)."""
+    folder = run_folder(scheme, seed, rate, root, budget)
+    return Run(
+        folder, (*train_argv(BUDGETS[budget]["preset"], run_overrides(scheme, seed, rate, budget), folder), *data)
+    )
 
 
 def run_command(scheme: str, seed=1, rate=None, root=None, extra: Sequence[str] = (), budget="small") -> str:
-    """The ``python -m rnnreg train`` command line of one zoo run, ``extra`` arguments appended."""
-    return "python -m rnnreg train " + shlex.join([*run_argv(scheme, seed, rate, root, budget), *extra])
+    return _run(scheme, seed, rate, root, budget, extra).command
 
 
 def plan(schemes=SCHEMES, seeds=SEEDS, rates=None, budget="small") -> list[tuple[str, int, float | None]]:
-    """``(scheme, seed, rate)`` of every run asked for, without repeats; ``rate`` None = untuned.
-    A rate asked for a scheme without a recurrent site (``none``, ``zaremba``) gives its untuned run."""
-    for rate in rates or ():
-        check_rate("--recurrent-dropout", rate)
+    """``(scheme, seed, rate)`` of every run asked for, without repeats; ``rate`` None = untuned (also the
+    rate asked for a scheme without a recurrent site)."""
     runs = [(s, seed, tuned_rate(s, r, budget)) for seed in seeds for s in schemes for r in rates or [None]]
     return list(dict.fromkeys(runs))
 
@@ -344,9 +297,7 @@ def zoo_runs(schemes=SCHEMES, seeds=SEEDS, rates=None, root=None, budget="small"
     runs = plan(schemes, seeds, rates, budget)
     for s, seed, r in runs:
         run_config(s, seed, r, budget)  # a wrong seed is said here, before any job starts
-    return [
-        Run(run_folder(s, seed, r, root, budget), (*run_argv(s, seed, r, root, budget), *data)) for s, seed, r in runs
-    ]
+    return [_run(s, seed, r, root, budget, data) for s, seed, r in runs]
 
 
 def zoo_command(schemes=None, seeds=SEEDS, rates=None) -> str:

@@ -9,12 +9,9 @@ its gradient clipped to norm ``clip``, then plain SGD at ``lr`` (:meth:`rnnreg.c
 (A token-mean loss, PyTorch's default, makes every gradient T times smaller: lr 1 and clip 5 would
 have to become lr T and clip 5/T.) Perplexity is ``exp(total NLL / number of predicted tokens)``.
 
-With a run folder (:mod:`rnnreg.runfolder`) each epoch ends in ``checkpoint.pt`` and a line of
-``log.jsonl``; the same command resumes, bit for bit (only ``epochs`` may change), on the same
-corpus only, and a complete run writes ``summary.json``. Every option and split is checked before
-the run folder is claimed; a loss that is not finite, or far above a uniform guess's ``log V``
-(:data:`DIVERGENCE_FACTOR`), stops the run keeping the last good checkpoint; Ctrl-C (and
-``kill``) says which epoch the checkpoint holds.
+With a run folder (:mod:`rnnreg.runfolder`) each epoch ends in ``checkpoint.pt`` and a line of ``log.jsonl``;
+the same command resumes, bit for bit, on the same corpus only. Options and splits are checked before the
+folder is claimed; a loss not finite, or above :data:`DIVERGENCE_FACTOR` ``* log V``, stops the run.
 """
 
 from __future__ import annotations
@@ -58,19 +55,11 @@ def resolve_device(name: str) -> torch.device:
         device = torch.device(name)
     except (RuntimeError, TypeError, ValueError):
         raise ValueError(f"unknown device {name!r}; use auto, cpu, cuda, cuda:1, mps ...") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        why = "this PyTorch is built without CUDA" if torch.version.cuda is None else "no CUDA GPU is visible"
-        raise ValueError(f"device {name!r} is not available: {why}; use --device cpu (or auto)")
-    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
-        count = torch.cuda.device_count()
-        raise ValueError(f"device {name!r} does not exist: {count} CUDA GPU(s) visible, the last cuda:{count - 1}")
-    if device.type == "meta":  # tensors without data: nothing could be trained or measured
-        raise ValueError(f"device {name!r} holds no data; use --device cpu, cuda or auto")
-    if device.type not in ("cuda", "cpu"):  # mps, xpu, ...
-        try:
-            torch.empty(1, device=device)
-        except Exception as exc:  # noqa: BLE001 - any failure means the device is unusable
-            raise ValueError(f"device {name!r} is not usable here ({type(exc).__name__}); use --device cpu") from None
+    try:  # a tensor there and back: no CUDA, no such GPU, mps missing, meta (it holds no data) all fail here
+        torch.empty(1, device=device).cpu()
+    except Exception as exc:  # noqa: BLE001 - any failure means the device is unusable
+        why = str(exc).strip().split("\n")[0].split(". ")[0] or type(exc).__name__  # its first sentence
+        raise ValueError(f"device {name!r} is not available here ({why}); use --device cpu (or auto)") from None
     return device
 
 
@@ -87,9 +76,8 @@ def bf16_supported(device: torch.device) -> bool:
 
 @contextlib.contextmanager
 def num_threads(n: int = 1):
-    """Run the enclosed torch work on ``n`` intra-op threads. The book's live demos use one: their
-    numbers then do not depend on the reader's core count (a parallel reduction sums in another order,
-    and a few epochs of SGD grow last-bit differences to ~0.5 % in perplexity)."""
+    """Run the enclosed torch work on ``n`` intra-op threads (the live demos use one: a parallel reduction
+    sums in another order, and a few epochs grow last-bit differences to ~0.5 % in perplexity)."""
     before = torch.get_num_threads()
     torch.set_num_threads(n)
     try:
@@ -109,24 +97,16 @@ def perplexity(nll_sum: float, tokens: int) -> float:
 
 
 def curve_findings(log: Sequence[dict]) -> dict:
-    """Where a run's validation perplexity bottomed out, from its per-epoch log (``epoch``,
-    ``valid_ppl``, ``train_ppl``): the one definition of "the curve turned up" that chapters, panels
-    and sweeps share. ``best_epoch``/``best_valid``: the (first) lowest valid perplexity; ``rise``:
-    last valid over best, minus 1; ``train_falling``: train perplexity fell after the best epoch
-    (None when the best is the last)."""
+    """Where a run's validation perplexity bottomed out (the one definition chapters, panels and sweeps
+    share): the first lowest valid perplexity; ``rise``: last valid over best, minus 1; ``train_falling``:
+    train perplexity fell after the best epoch (None when the best is the last)."""
     if not log:
         raise ValueError("curve_findings needs at least one logged epoch")
     valid, train_ppl = [float(r["valid_ppl"]) for r in log], [float(r["train_ppl"]) for r in log]
     best = valid.index(min(valid))
-    return {
-        "epochs": int(log[-1]["epoch"]),
-        "best_epoch": int(log[best]["epoch"]),
-        "best_valid": valid[best],
-        "last_valid": valid[-1],
-        "last_train": train_ppl[-1],
-        "rise": valid[-1] / valid[best] - 1,
-        "train_falling": train_ppl[-1] < train_ppl[best] if best < len(log) - 1 else None,
-    }
+    found = {"epochs": int(log[-1]["epoch"]), "best_epoch": int(log[best]["epoch"]), "best_valid": valid[best]}
+    found |= {"last_valid": valid[-1], "last_train": train_ppl[-1], "rise": valid[-1] / valid[best] - 1}
+    return found | {"train_falling": train_ppl[-1] < train_ppl[best] if best < len(log) - 1 else None}
 
 
 def require_tokens(corpus: Corpus, split: str, batch_size: int, purpose: str, steps: int = 1, limit=None) -> None:
@@ -153,12 +133,8 @@ def window_nll(model: LSTMLM, x, y, state, device, precision):
 
 
 class WindowLoss:
-    """``(x, y, state) -> (summed NLL, new state)`` of one model, through ``torch.compile`` when asked.
-
-    Compilation fuses the softmax layer's pointwise work (the bf16 -> fp32 cast, log-softmax and
-    NLL and their backward): within noise in fp32, a few percent in bf16 (``rnnreg bench --compile``).
-    It costs tens of seconds on first use, so it is opt-in (``Config.compile``).
-    """
+    """``(x, y, state) -> (summed NLL, new state)`` of one model, through ``torch.compile`` when asked
+    (``Config.compile``: it fuses the softmax layer's pointwise work, at tens of seconds on first use)."""
 
     def __init__(self, model: LSTMLM, device: torch.device, precision: str = "fp32", compile: bool = False):
         self.compiled = compile
@@ -218,11 +194,9 @@ def train(
 ) -> RunResult:
     """Train (or resume) a model with the paper's recipe on ``corpus`` (default: :func:`load_corpus`).
 
-    ``run_dir``: where config, log, checkpoint and summary go; a checkpoint there is resumed
-    (and must match ``config`` and the corpus). ``None`` keeps everything in memory (notebook demos).
-    ``callbacks`` receive event dicts: ``{"event": "step", ...}`` every ``log_every`` steps,
-    ``{"event": "epoch", ...}`` with the epoch's log record, ``{"event": "end", ...}`` with the summary.
-    ``test``: evaluate the test split at the end (batch 1, the paper's protocol).
+    ``run_dir``: where config, log, checkpoint and summary go; a checkpoint there is resumed (None: in
+    memory). ``callbacks`` receive ``{"event": "step" | "epoch" | "end", ...}`` dicts (every ``log_every``
+    steps, the epoch's log record, the summary). ``test``: evaluate the test split at the end (batch 1).
     """
     config.validate()
     device = resolve_device(config.device)
@@ -253,7 +227,7 @@ def train(
 
 @dataclass
 class _Loop:
-    """The body of :func:`train`, once the run folder (``folder``; None: in memory) is this process's."""
+    """The body of :func:`train`, once the run folder (None: in memory) is this process's."""
 
     config: Config
     corpus: Corpus
@@ -326,7 +300,7 @@ class _Loop:
         path = self.folder / runfolder.CHECKPOINT
         if path.exists():
             ckpt = runfolder.load_checkpoint(path, self.config)
-            runfolder.check_resume_corpus(ckpt, path, self.corpus)
+            runfolder.check_corpus(ckpt, path, self.corpus, resume=True)
             return ckpt
         paths = (self.folder / "summary.json", self.folder / "log.jsonl")
         records = [p.name for p in paths if p.is_file() and p.stat().st_size > 0]
@@ -358,12 +332,9 @@ class _Loop:
         state = model.init_state(config.batch_size)
         total, count = torch.zeros((), dtype=torch.float64, device=device), 0
         steps_per_epoch, t0 = num_windows(streams, config.steps), time.perf_counter()
-        # tqdm: a widget in Jupyter, text in a terminal. mininterval 1 s: in a notebook each redraw is a kernel
-        # message, and a cell that sends thousands overflows the client's queue (nbval never sees it end)
+        # mininterval 1 s: in a notebook each redraw is a kernel message, and thousands overflow the client's queue
         desc, quiet = f"epoch {epoch}/{config.epochs}", not self.progress
-        with tqdm(
-            total=steps_per_epoch, desc=desc, leave=False, mininterval=1.0, disable=quiet
-        ) as bar:  # closed on errors too
+        with tqdm(total=steps_per_epoch, desc=desc, leave=False, mininterval=1.0, disable=quiet) as bar:
             for step, (x, y) in enumerate(windows(streams, config.steps), 1):
                 nll, state = train_step(model, optimizer, x, y, state, config.clip, device, self.precision, loss_fn)
                 total += nll.double()
@@ -380,35 +351,19 @@ class _Loop:
         train_s = time.perf_counter() - t0
         valid_ppl = evaluate(model, self.corpus.valid, config.batch_size, config.steps, device, self.precision)
         self.check_loss(math.log(valid_ppl) if valid_ppl > 0 else math.nan, "on the valid split", epoch)
-        return {
-            "epoch": epoch,
-            "lr": lr,
-            "train_ppl": perplexity(total.item(), count),
-            "valid_ppl": valid_ppl,
-            "tokens_per_s": count / train_s,
-            "epoch_s": time.perf_counter() - t0,
-        }
+        record = dict(epoch=epoch, lr=lr, train_ppl=perplexity(total.item(), count), valid_ppl=valid_ppl)
+        return record | dict(tokens_per_s=count / train_s, epoch_s=time.perf_counter() - t0)
 
     def summary(self, log: list[dict]) -> dict:
         """A complete run's record: its numbers, the test perplexity (the paper's protocol), its provenance."""
         config, corpus, device = self.config, self.corpus, self.device
         test_ppl = evaluate(self.model, corpus.test, 1, config.steps, device, self.precision) if self.test else None
-        return {
-            "train_ppl": log[-1]["train_ppl"],
-            "valid_ppl": log[-1]["valid_ppl"],
-            "best_valid_ppl": min(r["valid_ppl"] for r in log),
-            "epochs": len(log),
-            "test_ppl": test_ppl,
-            "test_protocol": "batch 1, one sequential stream (the paper's code)",
-            "decay_start": config.decay_start,
-            "precision": self.precision,
-            "compiled": config.compile,
-            "parameters": self.model.num_parameters(),
-            **runfolder.provenance(self.command, device),
-            "corpus": corpus.source,
-            "corpus_sizes": corpus.sizes(),
-            "corpus_fingerprint": self.fingerprint,
-        }
+        summary = {k: log[-1][k] for k in ("train_ppl", "valid_ppl")}
+        summary |= {"best_valid_ppl": min(r["valid_ppl"] for r in log), "epochs": len(log), "test_ppl": test_ppl}
+        summary["test_protocol"] = "batch 1, one sequential stream (the paper's code)"
+        summary |= dict(decay_start=config.decay_start, precision=self.precision, compiled=config.compile)
+        summary |= {"parameters": self.model.num_parameters(), **runfolder.provenance(self.command, device)}
+        return summary | dict(corpus=corpus.source, corpus_sizes=corpus.sizes(), corpus_fingerprint=self.fingerprint)
 
     def check_loss(self, value: float, where: str, epoch: int) -> None:
         """Stop a diverged run: a loss per token that is NaN, inf, or beyond ``DIVERGENCE_FACTOR * log V``."""

@@ -66,6 +66,19 @@ def test_bad_options_exit_2_with_a_clear_message(tiny_dir, tmp_path, capsys, arg
     assert message in capsys.readouterr().err
 
 
+def test_a_numeric_option_has_one_rule_wherever_it_is_given(tmp_path, capsys):
+    """Train's --seed is checked by Config, the other commands' as the command line is read: one rule, one sentence."""
+    said = []
+    for argv in (["measure", "run", "--seed", "-1"], ["live", "--out", "x", "--seeds", "-1"], ["zoo", "--seeds", "-1"]):
+        with pytest.raises(SystemExit):
+            main(argv)
+        said.append(capsys.readouterr().err.strip().rsplit(": ", 1)[-1])
+    assert main(["train", "--seed", "-1", "--data", str(tmp_path), "--out", str(tmp_path / "run")]) == 2
+    said.append(capsys.readouterr().err.strip().rsplit(": ", 1)[-1])
+    assert said == ["seed must be an integer from 0 to 2**64 - 1, got -1"] * 4
+    assert not (tmp_path / "run").exists()
+
+
 def test_missing_data_exits_2_naming_the_folder(tmp_path, capsys):
     assert main(["train", "--data", str(tmp_path / "none"), "--out", str(tmp_path / "r"), "--quiet"]) == 2
     err = capsys.readouterr().err

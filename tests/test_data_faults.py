@@ -57,8 +57,8 @@ fault tried                                how to reproduce                     
 7. opt in: ``unknown="unk"``               same texts, ``unknown="unk"``               mapped to ``<unk>`` (train's id if train has
                                                                                        it, else ``<unk>`` appended last); counts in
                                                                                        ``notes``; train ids unchanged
-7. folder with ``ptb.*`` and plain names   both sets in one folder                     ``ptb.*`` used (as before), now said by a
-                                                                                       UserWarning and a line in ``notes``
+7. folder with ``ptb.*`` and plain names   both sets in one folder (or a half PTB      DataError naming the folder and both sets'
+                                           download beside your own)                   files (was: ``ptb.*`` used, with a warning)
 #33 a folder named ``train.txt``           ``mkdir train.txt`` beside valid.txt,       DataError "it has valid.txt, test.txt but not
                                            test.txt                                    all three splits" (before: listed train.txt
                                                                                        among the files found)
@@ -392,21 +392,18 @@ def test_opt_in_without_unknown_words_changes_nothing_and_bad_policy_is_refused(
         load_corpus(tiny_dir, unknown="drop")
 
 
-def test_ptb_and_plain_names_in_one_folder_use_ptb_and_say_so(tmp_path, monkeypatch):
+def test_ptb_and_plain_names_in_one_folder_are_refused_naming_both(tmp_path, monkeypatch):
     folder = fake_ptb(monkeypatch, tmp_path / "both")
     plain_corpus(folder, " other text\n", " other\n", " text\n")
-    with pytest.warns(UserWarning, match="using ptb.train.txt, ptb.valid.txt, ptb.test.txt"):
-        corpus = load_corpus(folder)
-    assert corpus.vocab.words[0] == "train" and corpus.name == "PTB"
-    assert any("has both ptb.*.txt and train.txt/valid.txt/test.txt" in n for n in corpus.notes)
+    with pytest.raises(DataError, match=r"both ptb.train.txt, ptb.valid.txt, ptb.test.txt, train.txt, valid.txt"):
+        load_corpus(folder)
 
 
-def test_plain_names_beside_an_incomplete_ptb_set_are_used_and_said(tmp_path):
+def test_plain_names_beside_an_incomplete_ptb_set_are_refused_naming_it(tmp_path):
     folder = plain_corpus(tmp_path / "mixed", " other text\n", " other\n", " text\n")
     (folder / "ptb.train.txt").write_text(" half a download\n")
-    with pytest.warns(UserWarning, match="incomplete PTB set"):
-        corpus = load_corpus(folder)
-    assert corpus.vocab.words[0] == "other" and corpus.name == "mixed"
+    with pytest.raises(DataError, match=f"{folder} has both ptb.train.txt, train.txt"):
+        load_corpus(folder)
 
 
 def test_an_incomplete_folder_says_what_it_has(tmp_path):

@@ -1,6 +1,7 @@
 """Chapter 04's library: parameter counts, candidate equivalences, the interpolation, the alpha fit (the grid's
 runs: tests/test_sweeps.py)."""
 
+import dataclasses
 import json
 import math
 
@@ -101,7 +102,7 @@ def test_equivalence_table_on_a_synthetic_grid_with_known_alpha():
     inside = table.dropna(subset=["n_eq"])
     assert len(inside) > 10  # the cells whose equivalent falls below the smallest size drop out
     assert np.allclose(inside.alpha, alpha)
-    assert equivalence.fit_summary(table)["alpha"] == pytest.approx(alpha)
+    assert equivalence.fit_alpha(table.hidden_size, table.dropout, table.n_eq)["alpha"] == pytest.approx(alpha)
 
 
 # -- averaging ---------------------------------------------------------------------------
@@ -203,14 +204,14 @@ def synthetic_grid(alpha=1.0, drop=(), valid_boost=None, offsets=SEED_OFFSETS, l
 
 def test_theory_table_counts():
     t = equivalence.theory_table(200, 0.5)
-    assert t.loc["units", "n_eq"] == pytest.approx(100)
-    assert t.loc["pairs (seed's N·N)", "alpha"] == pytest.approx(1)
-    test_time = t.loc["test time (all units)", "alpha"]
+    assert t.loc["units", "N_eq"] == pytest.approx(100)
+    assert t.loc["pairs (seed's N·N)", "α"] == pytest.approx(1)
+    test_time = t.loc["test time (all units)", "α"]
     assert test_time == 0 and not math.copysign(1, test_time) < 0  # no "-0.00" on screen
-    assert t.loc["units", "parameters"] == equivalence.lstm_lm_parameters(100)
-    assert t.iloc[0]["parameters"] == equivalence.lstm_lm_parameters(200)
-    assert t.iloc[0]["macs"] == equivalence.lstm_lm_macs(200)
-    assert equivalence.format_theory_table(t).loc["pairs under zaremba", "N_eq"] == pytest.approx(173.2)
+    assert t.loc["units", "parameters (M)"] == round(equivalence.lstm_lm_parameters(100) / 1e6, 3)
+    assert t.iloc[0]["parameters (M)"] == round(equivalence.lstm_lm_parameters(200) / 1e6, 3)
+    assert t.iloc[0]["MACs/token (k)"] == round(equivalence.lstm_lm_macs(200) / 1e3, 1)
+    assert t.loc["pairs under zaremba", "N_eq"] == pytest.approx(173.2)
 
 
 def test_paper_table_uses_the_presets():
@@ -227,26 +228,24 @@ def test_candidate_alpha_curves():
     assert all(0 < a < 1 for a in c["weights of the LM under zaremba"])
 
 
-def test_grid_status_and_missing_cells():
+def test_missing_cells():
     grid = synthetic_grid(drop={(200, 0.5), (200, 0.65)})
-    st = equivalence.grid_status(grid)
-    total = len(equivalence.GRID["sizes"]) * len(equivalence.GRID["rates"])
-    assert (st.done, st.total, st.ensemble_done, st.ensemble_total) == (total - 2, total, 5, 5)
-    assert st.missing == ("h0200-p50-seed1", "h0200-p65-seed1") and not st.complete
-    assert equivalence.grid_status(synthetic_grid()).complete
+    assert equivalence.missing_cells(grid) == ["h0200-p50-seed1", "h0200-p65-seed1"]
+    assert equivalence.missing_cells(synthetic_grid()) == []
     seed1 = synthetic_grid()
-    st = equivalence.grid_status(seed1[seed1.seed == 1])
-    assert st.ensemble_done == 1 and st.missing == tuple(equivalence.cell_name(50, 0.0, s) for s in (2, 3, 4, 5))
+    seed1 = seed1[seed1.seed == 1]
+    assert equivalence.missing_cells(seed1, ensemble=False) == []
+    assert equivalence.missing_cells(seed1) == [equivalence.cell_name(50, 0.0, s) for s in (2, 3, 4, 5)]
 
 
 def test_empty_or_missing_grid_folder(tmp_path):
     grid = equivalence.load(tmp_path)
     assert grid.empty and list(grid.columns) == equivalence.GRID_COLUMNS
     assert len(equivalence.missing_cells(grid)) == len(equivalence.grid_cells())
-    assert equivalence.grid_table(grid).isna().all().all()
-    assert equivalence.equivalence_frame(grid).empty
+    assert equivalence.pivot(grid, "valid_ppl").isna().all().all()
+    assert equivalence.equivalence_table(grid).empty
     fit = equivalence.alpha_fit(grid)
-    assert fit.by_rate.empty and fit.pooled["n"] == 0 and math.isnan(fit.noise.sd)
+    assert fit.by_rate.empty and fit.table.empty and math.isnan(fit.noise.sd)
     assert equivalence.last_epoch_gains(grid).empty
     assert equivalence.load_inference(tmp_path) is None
 
@@ -283,10 +282,10 @@ def test_load_reads_recorded_cells_and_their_last_gain(tmp_path):
 
 def test_pivot_and_dropout_effect():
     grid = synthetic_grid(drop={(200, 0.65)})
-    t = equivalence.grid_table(grid, "valid_ppl")
-    assert list(t.columns) == [f"N={n}" for n in equivalence.GRID["sizes"]]
-    assert math.isnan(t.loc["p=0.65", "N=200"])
-    assert t.loc["p=0", "N=10"] == pytest.approx(1.3 * 3000 * 10**-0.4, abs=0.05)
+    t = equivalence.pivot(grid, "valid_ppl")
+    assert list(t.columns) == list(equivalence.GRID["sizes"])
+    assert math.isnan(t.loc[0.65, 200])
+    assert t.loc[0.0, 10] == pytest.approx(1.3 * 3000 * 10**-0.4, abs=0.05)
     effect = equivalence.dropout_effect(grid, "train_eval_ppl")
     assert list(effect.index) == [p for p in equivalence.GRID["rates"] if p > 0]
     assert effect.loc[0.5, 100] == pytest.approx(0.5**-0.4)  # α = 1: half the units
@@ -299,7 +298,6 @@ def test_seed_noise_pools_every_cell_with_several_seeds():
     noise = equivalence.seed_noise(grid, "train_eval_ppl")
     assert noise.sd == pytest.approx(np.std(SEED_OFFSETS, ddof=1))
     assert (noise.dof, noise.cells, noise.runs) == (4, ("h0050-p00",), 5)
-    assert noise.relative == pytest.approx(math.expm1(noise.sd))
     extra = grid[(grid.hidden_size == 200) & (grid.dropout == 0.5)]
     two = pd.concat(
         [
@@ -324,13 +322,9 @@ def test_alpha_fit_per_rate_recovers_an_alpha_that_rises_with_p():
     assert list(r.index) == [p for p in equivalence.GRID["rates"] if p > 0]
     assert r.alpha.to_numpy() == pytest.approx([1 + p for p in r.index])
     assert r.se_fit.to_numpy() == pytest.approx(0, abs=1e-9) and r.se_seed.to_numpy() == pytest.approx(0)
-    # the pooled line through the origin weighs a cell by log(1−p)²: p = 0.65 about 22 times p = 0.2
-    assert r.loc[0.65, "weight"] == pytest.approx((math.log(0.35) / math.log(0.8)) ** 2)
-    assert r.share.sum() == pytest.approx(1)
-    assert 1.2 < fit.pooled["alpha"] < 1.65 and fit.pooled["n"] == r.n.sum()
     assert fit.ruled_out() == [0.2, 0.35, 0.5, 0.65] and fit.consistent(1.5) == [0.5]
     shown = equivalence.alpha_display(fit)
-    assert shown.loc["p=0.5", "α"] == 1.5 and shown.loc["p=0.65", "weight per cell (pooled fit)"] == 22.1
+    assert shown.loc["p=0.5", "α"] == 1.5 and shown.loc["p=0.5", "95 % interval"] == "1.50 to 1.50"
 
 
 def test_alpha_fit_propagates_seed_noise():
@@ -341,9 +335,11 @@ def test_alpha_fit_propagates_seed_noise():
     # the same noise moves α more where log(1 − p) is small
     assert list(r.se_seed) == sorted(r.se_seed, reverse=True)
     assert r.se.to_numpy() == pytest.approx(np.hypot(r.se_fit, r.se_seed))
-    assert fit.consistent() == list(r.index) and not r.units_out.any()
-    ok = fit.table[(fit.table.status == "ok") & (fit.table.n_eq > min(equivalence.GRID["sizes"]) + 1e-9)]
-    assert ((ok.n_eq_low < ok.n_eq) & (ok.n_eq < ok.n_eq_high)).all()  # (at the row's end the range is one-sided)
+    assert fit.consistent() == list(r.index) and fit.ruled_out() == []
+    # 95 % Student-t intervals on the fit's residual degrees of freedom, capped by the noise estimate's (4)
+    assert list(r.dof) == [min(n - 1, fit.noise.dof) for n in r.n] and fit.noise.dof == 4
+    assert r.high.to_numpy() == pytest.approx(r.alpha + r.dof.map(equivalence.t95) * r.se)
+    assert r.low.to_numpy() == pytest.approx(r.alpha - r.dof.map(equivalence.t95) * r.se)
     assert equivalence.alpha_fit(grid, draws=300).by_rate.equals(r)  # seeded: the same draws every time
     no_noise = equivalence.alpha_fit(grid[grid.seed == 1], draws=300)
     assert no_noise.by_rate.se_seed.isna().all() and no_noise.by_rate.se.equals(no_noise.by_rate.se_fit)
@@ -351,30 +347,38 @@ def test_alpha_fit_propagates_seed_noise():
 
 def test_decisions_follow_the_standard_errors():
     by_rate = pd.DataFrame(
-        dict(alpha=[1.1, 1.4], se_fit=[0.05, 0.05], se_seed=[0.2, 0.05], se=[0.21, 0.07]), index=[0.2, 0.65]
+        dict(alpha=[1.1, 1.4], se_fit=[0.03, 0.05], se_seed=[0.2, 0.05], se=[0.21, 0.07], dof=[4, 3]), index=[0.2, 0.65]
     )
     noise = equivalence.SeedNoise("valid_ppl", 0.01, 4, ("h0050-p00",), 5)
-    fit = equivalence.AlphaFit("valid_ppl", noise, pd.DataFrame(), by_rate, {}, 10, 2.0)
+    fit = equivalence.AlphaFit("valid_ppl", noise, pd.DataFrame(), by_rate, 10)
     assert fit.ruled_out() == [0.65] and fit.consistent() == [0.2]
     assert fit.ruled_out(se="se_fit") == [0.2, 0.65]  # the scatter alone would rule out both
+    # Student's t, not the normal's 2: 0.3 from α on 3 degrees of freedom with s.e. 0.1 is inside (t = 3.18)
+    assert equivalence.t95(3) == 3.182 and equivalence.t95(50) == equivalence.t95(10) and equivalence.t95(0) == math.inf
+    near = equivalence.AlphaFit("valid_ppl", noise, pd.DataFrame(), by_rate.assign(alpha=1.3, se=0.1, dof=3), 10)
+    assert near.ruled_out() == [] and near.consistent() == [0.2, 0.65]
 
 
 def test_a_cell_within_seed_noise_of_the_row_end_is_not_counted_outside_it():
     grid = synthetic_grid(valid_boost={(200, 0.2): 0.5, (200, 0.35): 0.5, (100, 0.2): 0.5})
     best = grid[(grid.dropout == 0) & (grid.seed == 1)].valid_ppl.min()
     sd = 0.01
-    close, far = best * math.exp(-sd), best * math.exp(-5 * sd)  # inside / outside 2·sd·√2
+    close, far = best * math.exp(-sd), best * math.exp(-5 * sd)  # inside / outside t95(4)·sd·√2 = 3.9·sd
     worse = grid[(grid.dropout == 0) & (grid.hidden_size == 5)].valid_ppl.iloc[0] * math.exp(sd)
     for (n, p), v in {(200, 0.2): close, (200, 0.35): far, (5, 0.2): worse}.items():
         grid.loc[(grid.hidden_size == n) & (grid.dropout == p), "valid_ppl"] = v
-    plain = equivalence.equivalence_frame(grid, "valid_ppl").set_index(["hidden_size", "dropout"])
+    plain = equivalence.equivalence_table(grid, "valid_ppl").set_index(["hidden_size", "dropout"])
     assert plain.loc[(200, 0.2), "status"] == "better" and plain.loc[(5, 0.2), "status"] == "worse"
-    t = equivalence.equivalence_frame(grid, "valid_ppl", noise_sd=sd).set_index(["hidden_size", "dropout"])
+    noise = equivalence.SeedNoise("valid_ppl", sd, 4, ("h0050-p00",), 5)
+    t = equivalence.equivalence_table(grid, "valid_ppl", noise=noise).set_index(["hidden_size", "dropout"])
     assert t.loc[(200, 0.2), "status"] == "near best" and t.loc[(200, 0.35), "status"] == "better"
     assert t.loc[(5, 0.2), "status"] == "near smallest"
     assert t.loc[(200, 0.35), "margin"] == pytest.approx(5 * sd)
-    counts = equivalence.fit_summary(t.reset_index())
+    counts = t.status.value_counts()
     assert counts["near best"] == 1 and counts["near smallest"] == 1
+    # on 2 degrees of freedom the same sd gives a wider band (t = 4.30): 5·sd is within it
+    wide = equivalence.equivalence_table(grid, "valid_ppl", noise=dataclasses.replace(noise, dof=2))
+    assert wide.set_index(["hidden_size", "dropout"]).loc[(200, 0.35), "status"] == "near best"
 
 
 def test_last_epoch_gains_against_the_seed_noise():

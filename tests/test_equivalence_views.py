@@ -90,14 +90,15 @@ def test_heatmaps_and_size_curves_from_a_synthetic_grid():
     assert cell_texts.count("—") == 1 and f"{3000 * 10**-0.4:.0f}" in cell_texts
     assert smallest_text(fig) >= NOTE_SIZE
     fig = views.equivalence.plot_vs_size(grid, title="another claim")
-    assert len(fig.axes[0].get_lines()) == 2 * 5 and fig.axes[0].get_title(loc="left") == "another claim"
+    rates = [ln.get_label() for ln in fig.axes[0].get_lines() if ln.get_label().startswith("p = ")]
+    assert rates == [f"p = {p:g}" for p in E.GRID["rates"]] and fig.axes[0].get_title(loc="left") == "another claim"
     assert smallest_text(fig) >= NOTE_SIZE
 
 
 def test_empty_grid_is_reported_not_failed(tmp_path):
     grid = E.load(tmp_path)
     assert "not yet recorded" in words(views.equivalence.plot_vs_size(grid)).lower()
-    assert "not yet recorded" in words(views.equivalence.plot_equivalent_size(E.alpha_fit(grid))).lower()
+    assert "not yet recorded" in words(views.equivalence.plot_alpha(E.alpha_fit(grid))).lower()
     views.equivalence.plot_heatmaps(grid)  # draws hatched cells only
     panel = EquivalencePanel(grid)
     assert "No recorded cell" in panel.readout.value
@@ -107,24 +108,26 @@ def test_empty_grid_is_reported_not_failed(tmp_path):
 # --------------------------------------------------------------------------------------------
 # Equivalent size
 # --------------------------------------------------------------------------------------------
-def test_alpha_figure_shows_each_rate_with_its_error_bar():
+def test_alpha_figure_shows_each_rate_with_its_interval():
     grid = synthetic_grid(alpha=lambda p: 1 + p, valid_boost={(200, 0.5): 0.5})
     fit = E.alpha_fit(grid, draws=50)
-    fig = views.equivalence.plot_equivalent_size(fit, title="α rises with p")
-    left, right = fig.axes
-    points = [ln for ln in right.get_lines() if ln.get_marker() == "o" and len(ln.get_xdata())]
+    fig = views.equivalence.plot_alpha(fit, title="α rises with p")
+    (ax,) = fig.axes
+    points = [ln for ln in ax.get_lines() if ln.get_marker() == "o" and len(ln.get_xdata())]
     assert [ln.get_xdata()[0] for ln in points] == list(fit.by_rate.index)
     assert [ln.get_ydata()[0] for ln in points] == pytest.approx(list(fit.by_rate.alpha))
-    assert len(right.collections) == len(fit.by_rate)  # one error bar per rate
-    assert not any("pooled" in t.get_text() for t in right.get_legend().get_texts())  # one α does not fit all
+    assert len(ax.collections) == len(fit.by_rate)  # one error bar per rate
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    r = fit.by_rate.loc[0.5]
+    assert f"p = 0.5: α = {r.alpha:.2f} ({r.low:.2f} to {r.high:.2f})" in legend  # the table's 95 % interval
+    assert not any("pooled" in t for t in legend)  # one α does not fit all, and none is quoted
     assert fig.get_suptitle() == "α rises with p" and smallest_text(fig) >= NOTE_SIZE
-    valid = E.alpha_fit(grid, "valid_ppl", draws=10)
-    ups = [
+    rings = [
         ln
-        for ln in views.equivalence.plot_equivalent_size(valid).axes[0].get_lines()
-        if ln.get_marker() == "^" and len(ln.get_xdata())
+        for ln in views.equivalence.plot_vs_size(grid, "valid_ppl").axes[0].get_lines()
+        if ln.get_label() == "better than every undropped size"
     ]
-    assert len(ups) == 1 and ups[0].get_ydata()[0] == 200  # the better cell, drawn at the bound it passes
+    assert list(rings[0].get_xdata()) == [200]  # the one cell better than every undropped model, ringed
 
 
 def test_equivalence_panel_moves_with_its_controls():
@@ -234,7 +237,7 @@ def test_every_figure_fits_its_canvas():
         views.equivalence.plot_theory(1500, 0.8, fixed_layout=True),
         views.equivalence.plot_heatmaps(grid),
         views.equivalence.plot_vs_size(grid),
-        views.equivalence.plot_equivalent_size(E.alpha_fit(grid, "valid_ppl", draws=20)),
+        views.equivalence.plot_alpha(E.alpha_fit(grid, "valid_ppl", draws=20)),
         views.equivalence.plot_inference(fake_inference()),
     ]
     for fig in figs:

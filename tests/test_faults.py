@@ -95,8 +95,8 @@ Rerun a row by hand with a tiny corpus folder T (train.txt, valid.txt, test.txt)
    |                                   |                                          | with --unk again (was: refused)
 10 | .lock is a folder                 | mkdir R/.lock; rnnreg train S --out R    | exit 2 naming R/.lock (was: "Is a
    |                                   |                                          | directory", no file named)
-10 | ptb.* and plain names in one      | rnnreg train S --data MIXED              | the note once (was: a UserWarning
-   | folder                            |                                          | with a source line, then the note)
+10 | ptb.* and plain names in one      | rnnreg train S --data MIXED              | exit 2, one line naming both sets'
+   | folder                            |                                          | files (was: a warning, then a note)
 10 | resume with another thread count  | OMP_NUM_THREADS=2 rnnreg train S --out R | a warning naming both counts (was:
    |                                   |                                          | none; last digits differ)
 10 | one corrupt run folder in         | printf '{"epoch": 2' >> R/log.jsonl;     | that folder skipped with a warning
@@ -894,15 +894,12 @@ def test_a_lock_that_is_a_folder_is_named(corpus_a, tmp_path, capsys):
     assert len(err.strip().splitlines()) == 1
 
 
-def test_the_mixed_names_note_is_said_once(corpus_a, tmp_path, capsys):
-    import warnings
-
+def test_mixed_names_are_one_error_naming_the_files(corpus_a, tmp_path, capsys):
     (corpus_a / "ptb.valid.txt").write_text((corpus_a / "valid.txt").read_text())  # an incomplete PTB set
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        assert train_cli(corpus_a, tmp_path / "run", "--epochs", "1") == 0
+    assert train_cli(corpus_a, tmp_path / "run", "--epochs", "1") == 2
     err = capsys.readouterr().err
-    assert err.count("incomplete PTB set") == 1 and not [w for w in caught if "PTB set" in str(w.message)]
+    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1
+    assert "ptb.valid.txt" in err and "train.txt" in err and not (tmp_path / "run").exists()
 
 
 def test_resuming_with_another_thread_count_warns_naming_both(corpus_a, tmp_path, capsys):

@@ -107,13 +107,3 @@ def test_every_demo_is_a_panel_the_chapters_can_build(tiny_corpus):
     for name, demo in live.DEMOS.items():
         panel = panels.TrainingPanel(tiny_corpus, **demo, workers=1)
         assert len(panel.configs()) == len(demo.get("recurrent_rates") or demo["schemes"]), name
-
-
-def test_the_estimate_schedules_runs_on_the_workers(monkeypatch):
-    monkeypatch.setattr(live, "window_seconds", lambda config, vocab_size: 0.01)
-    config = live.quick_config("zaremba", hidden_size=8, train_tokens=2000, epochs=2, dropout=0.5)
-    one = live.estimate_seconds([config], 100, valid_tokens=600)
-    assert one == pytest.approx(2 * (10 + 3 / 3) * 0.01)  # 10 windows and a third of 3 per epoch
-    assert live.estimate_seconds([config] * 3, 100, 600, workers=1) == pytest.approx(3 * one)
-    assert live.estimate_seconds([config] * 3, 100, 600, workers=2) == pytest.approx(2 * one)  # 2, then 1
-    assert live.estimate_seconds([config] * 2, 100, 600, workers=8) == pytest.approx(one)

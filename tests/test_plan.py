@@ -122,8 +122,13 @@ def tables(markdown: str) -> list[list[Slot]]:
 
 
 def plan(name: str) -> list[list[Slot]]:
-    """The sessions of the plan under chapter 00's slide ``name``: one table each."""
-    sessions = tables("\n\n".join(slides("00")[name].markdown))
+    """The sessions of the plan under chapter 00's heading ``name`` (a presenter's page, not a slide): one
+    table each."""
+    (path,) = BOOK.glob("00_*.ipynb")
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    markdown = "\n\n".join(text(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    section = re.search(rf"^#+ {re.escape(name)}[ \t]*$(.*?)(?=^#+ |\Z)", markdown, re.MULTILINE | re.DOTALL)
+    sessions = tables(section.group(1)) if section else []
     assert sessions, f"00_guide: no plan table under '{name}'"
     return sessions
 

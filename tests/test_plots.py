@@ -48,17 +48,13 @@ def test_no_pyplot_figures_are_left_behind():
 
 def test_plot_curves():
     fig = plots.plot_curves(
-        {"none": LOG, "zaremba p=0.5": LOG},
-        references=[("paper valid 120.7", 120.7)],
-        steps={"none": [(0.5, 400.0), (1.0, 300.0)]},
-        title="t",
-        note="recorded run x",
+        {"none": LOG, "zaremba p=0.5": LOG}, references=[("paper valid 120.7", 120.7)], title="t", note="recorded run x"
     )
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     assert ax.get_yscale() == "log"
-    # 2 runs x (train, valid) + 1 step line + 1 reference
-    assert len([line for line in ax.get_lines() if len(line.get_xdata())]) == 6
+    # 2 runs x (train, valid) + 1 reference
+    assert len([line for line in ax.get_lines() if len(line.get_xdata())]) == 5
     assert "recorded run x" in texts(fig) and "paper valid 120.7" in texts(fig)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels[:2] == ["none", "zaremba p=0.5"] and "train (dashed)" in labels
@@ -67,17 +63,8 @@ def test_plot_curves():
 def test_plot_curves_empty_and_live():
     fig = plots.plot_curves({})
     assert len(fig.axes) == 1
-    fig = plots.plot_curves({}, steps={"zaremba": [(0.2, 900.0), (0.4, 700.0)]})
-    assert fig.axes[0].get_legend() is not None
-
-
-def test_a_one_epoch_run_is_scaled_to_its_live_curve_not_to_its_single_dots():
-    steps = [(x / 10, 5000.0 / (1 + 4 * x)) for x in range(1, 11)]  # 2500 at 0.1 down to ~122 at 1.0
-    fig = plots.plot_curves({"none": [{"epoch": 1, "train_ppl": 130.0, "valid_ppl": 125.0}]}, steps={"none": steps})
-    low, high = fig.axes[0].get_ylim()
-    assert low <= 122 and high >= 5000.0 / (1 + 4 * 2)  # the settled part of the line (x >= 0.2) is in view
-    fig = plots.plot_curves({"none": LOG}, steps={"none": steps})
-    assert fig.axes[0].get_ylim()[1] < 2500  # with several epochs, the first-steps spike stays off-scale
+    fig = plots.plot_curves({"zaremba": []})  # a live run before its first epoch is named in the legend
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()][0] == "zaremba"
 
 
 def test_plot_comparison_and_bars():
@@ -118,12 +105,6 @@ def test_draw_unrolled_lstm_marks_each_site(scheme):
     assert f"multiplied by {masks['applications']} dropout masks" in texts(fig)
 
 
-def test_draw_schemes_side_by_side():
-    fig = diagrams.draw_schemes(("zaremba", "everywhere", "variational"))
-    assert len(fig.axes) == 3
-    assert "zaremba: 3 masks" in texts(fig) and "everywhere: 5 masks" in texts(fig)
-
-
 def test_plot_masks_one_and_many():
     m = schemes.sample_masks("everywhere", steps=10, units=8)
     fig = plots.plot_masks({"everywhere": m})
@@ -138,34 +119,18 @@ def test_plot_masks_one_and_many():
     assert "W_hh" in texts(fig)
 
 
-def test_plot_table1(tmp_path):
-    write_run(tmp_path / "ptb" / "small", epochs_done=13, complete=True)
-    fig = plots.plot_table1(runs.table1(results=tmp_path))
-    assert len(fig.axes) == 2
-    t = texts(fig)
-    assert t.count("not run here") == 4  # medium and large, valid and test: a slot that says so
-    assert "results/ptb/small" in t
-    for ax in fig.axes:  # bars only for numbers: paper and TF for three models, this project for small
-        assert len(ax.patches) == 3 + 3 + 1
-    # A run in progress gets no bar: its slot gives the number so far and the hours it has left.
-    write_run(tmp_path / "ptb" / "medium", preset="medium", epochs_done=3)
-    table = runs.table1(results=tmp_path)
-    t = texts(plots.plot_table1(table))
-    assert f"in progress: epoch 3 of 39 (197.0 so far)\n(≈ {table.loc['medium', 'left_h']:g} h left, 2 CPU cores)" in t
-
-
-def test_plot_run(tmp_path):
+def test_plot_runs_names_each_run_and_the_references(tmp_path):
     write_run(tmp_path / "ptb" / "small", epochs_done=3)
-    fig = plots.plot_run(runs.load_run("ptb/small", results=tmp_path))
+    fig = plots.plot_runs({"small": runs.load_run("ptb/small", results=tmp_path)}, references=True)
     t = texts(fig)
     assert "results/ptb/small (in progress: epoch 3 of 13)" in t
     assert "paper valid 120.7" in t and "TF tutorial train 37.99" in t
 
 
-def test_plot_story_keeps_the_axes_wide_and_spans_the_planned_run(tmp_path):
+def test_plot_runs_keeps_the_axes_wide_and_spans_the_planned_run(tmp_path):
     write_run(tmp_path / "ptb" / "small", epochs_done=13, complete=True)
     write_run(tmp_path / "ptb" / "medium", preset="medium", epochs_done=2)
-    fig = plots.plot_story(runs.story_runs(results=tmp_path))
+    fig = plots.plot_runs(runs.story_runs(results=tmp_path))
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert any("results/ptb/medium, in progress: epoch 2 of 39" in label for label in labels)

@@ -118,6 +118,19 @@ QUOTES = [
     ),
     (
         "README.md",
+        "| best valid {:.1f} (epoch {}); last epoch {:.1f} / {:.1f} | `results/ptb/medium-nodrop`: it overfits after "
+        "its best epoch. Compare that best, {:.1f}, with the dropout model's best valid {:.1f};",
+        lambda: (
+            runs.overfitting(run("medium-nodrop"))["best_valid"],
+            runs.overfitting(run("medium-nodrop"))["best_epoch"],
+            run("medium-nodrop").final("valid_ppl"),
+            run("medium-nodrop").summary["test_ppl"],
+            runs.overfitting(run("medium-nodrop"))["best_valid"],
+            runs.overfitting(run("medium"))["best_valid"],
+        ),
+    ),
+    (
+        "README.md",
         "`results/ptb/medium` ({} epochs, {:.1f} h on 2 CPU cores)",
         lambda: (run("medium").epochs_done, run("medium").summary["wall_s"] / 3600),
     ),

@@ -61,15 +61,12 @@ def test_load_run_in_progress(tmp_path):
     table = run.epochs_table()
     assert list(table.columns) == ["lr", "train_ppl", "valid_ppl"] and list(table.index) == [1, 2, 3]
     assert table.loc[3, "train_ppl"] == 100.0
-    head = run.headline()
-    assert head["best_epoch"] == 3 and head["test_ppl"] is None
 
 
 def test_load_run_complete_and_empty(tmp_path):
     write_run(tmp_path / "ptb" / "a", epochs_done=13, complete=True)
     run = runs.load_run(tmp_path / "ptb" / "a", results=tmp_path)
     assert run.complete and (run.status, run.state) == ("complete, 13 epochs", "complete")
-    assert run.headline()["test_ppl"] == round(111.25, 1)
     write_run(tmp_path / "ptb" / "b", epochs_done=0)
     empty = runs.load_run(tmp_path / "ptb" / "b", results=tmp_path)
     assert empty.epochs_done == 0 and math.isnan(empty.final("valid_ppl"))
@@ -218,13 +215,13 @@ def test_cost_is_measured_from_a_run_or_scaled_by_parameters(tmp_path):
     write_run(tmp_path / "ptb" / "small", epochs_done=2, complete=True)
     small = runs.load_run("ptb/small", results=tmp_path)
     tps = float(small.log["tokens_per_s"].median())
-    medium = runs.cost_estimate("medium", results=tmp_path)
+    medium = runs.cost_estimate("medium", reference="small", results=tmp_path)
     assert medium["tokens_per_s"] == pytest.approx(tps * params("small") / params("medium"))
     assert medium["hours"] == pytest.approx(39 * 929_589 / medium["tokens_per_s"] / 3600)
     assert runs.cost_estimate("small", results=tmp_path)["measured"] and not medium["measured"]
     assert runs.cost_estimate("small", results=tmp_path)["hours_left"] == 0  # complete
     assert medium["hours_left"] == medium["hours"]  # not started
-    # once a medium run is recorded, the large is scaled from it, the preset nearest in size
+    # once a medium run is recorded, the large is scaled from it by default
     write_run(tmp_path / "ptb" / "medium", preset="medium", epochs_done=3, complete=True)
     medium_tps = float(runs.load_run("ptb/medium", results=tmp_path).log["tokens_per_s"].median())
     large = runs.cost_estimate("large", results=tmp_path)

@@ -64,23 +64,20 @@ def test_loader_reads_fake_runs_and_lists_missing(results):
     assert list(run.swap_eval.columns) == ["lag", "relative_dh", "kl"]
     assert run.swap_masks["relative_dh"].iloc[1] == pytest.approx(0.6)
     assert run.context["ppl"].iloc[-1] == 205.0
-    assert analysis.signal_runs.missing_schemes(loaded) == ["none", "memory", "variational", "weight_drop", "zoneout"]
     budget = analysis.signal_runs.runs_budget(loaded)
+    assert budget["missing"] == ["none", "memory", "variational", "weight_drop", "zoneout"]
     assert (budget["num_layers"], budget["hidden_size"], budget["max_train_tokens"]) == (2, 200, 300000)
     assert budget["runs"] == ["zaremba", "everywhere"] and budget["missing"][:2] == ["none", "memory"]
     table = analysis.signal_runs.swap_table(loaded, lags=(1, 2, 5))
     assert table.loc["everywhere", "k=2"] == pytest.approx(0.09)
     assert analysis.signal_runs.context_table(loaded).loc["zaremba", "k=50"] == 205.0
-    verdict = analysis.signal_runs.verdict_table(loaded, near=1, far=5)
-    assert verdict.loc["everywhere", "dh k=5/k=1 (eval)"] == pytest.approx(0.3**4, abs=1e-3)
-    assert verdict.loc["zaremba", "ppl k=5 / k=50"] == pytest.approx(250 / 205, abs=1e-3)
+    assert analysis.signal_runs.swap_table(loaded, mode="masks", lags=(1,)).loc["everywhere", "k=1"] == 0.6
 
 
 def test_loader_handles_missing_results(tmp_path):
     loaded = analysis.signal_runs.load_signal_runs(tmp_path / "nowhere")
     assert loaded == {}
     assert analysis.signal_runs.swap_table(loaded).empty and analysis.signal_runs.context_table(loaded).empty
-    assert analysis.signal_runs.verdict_table(loaded).empty
     budget = analysis.signal_runs.runs_budget(loaded)
     assert budget["runs"] == [] and budget["hidden_size"] is None and len(budget["missing"]) == 7
     for fig in (views.signal.plot_swap(loaded), views.signal.plot_context(loaded)):  # draw, saying what is missing
@@ -130,49 +127,36 @@ def test_signal_panel_redraws_on_every_control():
     assert panel.state()["masks"] == 4
 
 
-def test_state_use_findings_are_numbers_and_decisions(results):
+def test_state_use_is_numbers(results):
     loaded = analysis.signal_runs.load_signal_runs(results)
-    uses = analysis.signal_runs.state_use_findings(loaded, short=5, long=50, near=1, far=5)
-    ev = uses["everywhere"]
-    assert (ev["context_first"], ev["context_last"]) == (1, 50)
-    assert (ev["ppl_first"], ev["ppl_last"]) == (600.0, 205.0)
-    assert ev["context_drop"] == pytest.approx(1 - 205 / 600)
+    ev = analysis.signal_runs.state_use(loaded["everywhere"], short=5, long=50, near=1, far=5)
     assert ev["context_gain"] == pytest.approx(1 - 205 / 250)
     assert ev["far_over_near"] == pytest.approx(0.3**4)
-    assert ev["category"] == "as_much" and ev["still_falls"]  # identical context curves
-    only = analysis.signal_runs.state_use_findings({"everywhere": loaded["everywhere"]})
-    assert only["everywhere"]["category"] is None  # no zaremba to compare with
-    assert not any(u["category"] == "ignores" for u in uses.values())  # every model uses its state
+    uses = [analysis.signal_runs.state_use(r) for r in loaded.values()]
+    assert all(u["context_gain"] > analysis.signal_runs.IGNORES_GAIN for u in uses)  # every model uses its state
+    run = loaded["everywhere"]
+    empty = analysis.signal_runs.SignalRun("x", results, *(run.swap_eval.iloc[:0] for _ in range(3)))
+    assert analysis.signal_runs.state_use(empty) == {"context_gain": None, "far_over_near": None}
 
 
-@pytest.mark.parametrize(
-    "gain,category", [(0.004, "ignores"), (0.03, "less_than_half"), (0.06, "somewhat_less"), (0.09, "as_much")]
-)
-def test_gain_category_against_the_reference(gain, category):
-    assert analysis.signal_runs.gain_category(gain, 0.091) == category
-
-
-def test_lstm_findings_read_the_simulation_they_are_given():
+def test_lstm_table_reads_the_simulation_it_is_given():
     results = analysis.signal.lstm_results(0.5, max_lag=20, samples=20, hidden=8, seed=0)
-    f = analysis.signal.lstm_findings(results, 0.5)
-    assert f.noise_free == ["zaremba"]
-    assert set(f.growing) | set(f.not_growing) == set(results) - {"zaremba"}
-    assert f.fastest_early == max(f.growing + f.not_growing, key=lambda s: f.h[s][5])
-    assert f.slowest == min(f.growing + f.not_growing, key=lambda s: f.h[s][10])
-    assert f.formula[5] == pytest.approx(31) and f.formula[20] == pytest.approx(2**20 - 1)  # recurrent path only
-    assert f.h["everywhere"][10] == pytest.approx(float(results["everywhere"]["h"].mean[10]))
     table = analysis.signal.lstm_table(results)
-    assert table.loc["zaremba", "h k=20"] == "0"
-    assert all(0 < v < 1 for v in f.response_norm.values())
+    assert table.loc["zaremba", "h k=20"] == "0" and table.loc["zaremba", "c k=5"] == "0"
+    assert table.loc["everywhere", "h k=10"] == f"{float(results['everywhere']['h'].mean[10]):.3g}"
+    assert all(0 < float(r["response_norm"][10]) < 1 for r in results.values())
 
 
-def test_linear_findings_check_the_formula():
+def test_linear_table_checks_the_formula():
     est = analysis.signal.linear_estimates(0.5, max_lag=4, samples=2000, hidden=16, seed=0)
-    lin = analysis.signal.linear_findings(est, 0.5, lags=(1, 2, 4))
-    assert lin[("everywhere", "orthogonal")][4]["analytic"] == pytest.approx(15)
-    assert lin[("variational", "identity")][4]["analytic"] == pytest.approx(1)
-    assert lin[("variational", "identity")][4]["agrees"]
-    assert not lin[("variational", "orthogonal")][4]["agrees"]  # a shared mask compounds once units mix
+    lin = analysis.signal.linear_table(est, 0.5, lags=(1, 2, 4))
+    assert lin.loc[("everywhere", "orthogonal", 4), "analytic"] == pytest.approx(15)
+    assert lin.loc[("variational", "identity", 4), "analytic"] == pytest.approx(1)
+    assert lin.loc[("variational", "identity", 4), "agrees"]
+    assert not lin.loc[("variational", "orthogonal", 4), "agrees"]  # a shared mask compounds once units mix
+    assert lin.loc[("everywhere", "orthogonal", 4), "mean"] == pytest.approx(
+        float(est["everywhere", "orthogonal"].mean[4])
+    )
 
 
 def test_panel_without_recurrent_noise_hides_its_right_axis_and_keeps_the_label_out_of_the_title():
@@ -213,9 +197,16 @@ def test_mask_noise_figure_draws_each_record_or_says_none_is_recorded():
         },
     ]
     fig = views.signal.plot_mask_noise(records)
-    labels = [ln.get_label() for ln in fig.axes[0].get_lines()]
-    assert labels == ["variational, recurrent rate 0.1", "memory, recurrent rate 0.25"]
-    assert [ln.get_linestyle() for ln in fig.axes[0].get_lines()] == ["-", "--"]
+    lines = [ln for ln in fig.axes[0].get_lines() if not ln.get_label().startswith("_")]
+    assert [ln.get_label() for ln in lines] == ["variational, rate 0.1", "memory, rate 0.25"]
+    assert [ln.get_linestyle() for ln in lines] == ["-", "--"]
+    assert list(lines[1].get_ydata()) == pytest.approx([2.0, 1.0, 0.25])  # over the lag-1 fraction
+    assert not fig.axes[1].axison  # no eval-mode power recorded: no right panel
+    records[1] |= {"total": [3.0, 3.0, 30.0], "eval_total": [1.0, 1.0, 1.0]}
+    fig = views.signal.plot_mask_noise(records, highlight=("memory",))
+    lines = [ln for ln in fig.axes[0].get_lines() if not ln.get_label().startswith("_")]
+    assert [ln.get_label() for ln in lines] == ["memory, rate 0.25"]  # the others grey, unlabelled
+    assert list(fig.axes[1].get_lines()[0].get_ydata()) == pytest.approx([3.0, 3.0, 30.0])
     empty = views.signal.plot_mask_noise([])
     assert not empty.axes[0].axison and "not yet recorded" in empty.axes[0].texts[0].get_text()
 
@@ -231,10 +222,6 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
     assert sorted(by_seed) == [1, 2] and list(by_seed[2]) == ["zaremba", "everywhere", "memory"]
     assert by_seed[2]["everywhere"].path.parent.name == "zoo" and by_seed[2]["memory"].path.parent.name == "zoo-control"
     assert list(analysis.signal_runs.load_signal_seeds(results, zoos=("ptb/zoo",))[2]) == ["zaremba", "everywhere"]
-    assert analysis.signal_runs.sources(by_seed)[2] == {
-        "ptb/zoo": ["zaremba", "everywhere"],
-        "ptb/zoo-control": ["memory"],
-    }
     del by_seed[2]["memory"]
     tuned = results / "ptb" / "zoo-tuned" / "everywhere-r25-seed1"
     tuned.mkdir(parents=True)
@@ -281,7 +268,7 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
     assert claims["memory"].seeds == [] and claims["memory"].ignores_state is None and claims["memory"].wiped is None
     assert claims["zoneout"].falls is False and claims["zoneout"].wiped is False
     table = analysis.signal_runs.claims_table(claims)
-    assert table.loc["memory", "signal wiped"] == "not yet recorded"
+    assert table.loc["memory", "wiped out"] == "not recorded"
     assert table.loc["everywhere", "seeds"] == "1, 2"
     # Seeds that agree at the digits shown give one number, not "6.2%–6.2%".
     agree = analysis.signal_runs.SchemeClaims(
@@ -292,7 +279,8 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
     assert analysis.signal_runs.claim_one(claims) == {
         "holds": ["everywhere"],
         "holds_at": {},
-        "threshold_at": {},
+        "open_at": {},
+        "falls_in": {"everywhere": (1, 1), "zoneout": (0, 1)},
         "measured": ["everywhere", "zoneout"],
         "unmeasured": ["zaremba", "memory", "variational", "weight_drop"],
     }
@@ -329,7 +317,7 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
         by_seed, analysis.signal_runs.load_mask_noise(results), far=5, noise_far=5
     )
     ev = both["everywhere"]
-    assert ev.wiped is False and ev.falls is True and (ev.wiped_at, ev.kept_at) == ([0.25], [0.1])
+    assert ev.wiped is False and ev.falls is True and (ev.rates("wiped"), ev.rates("kept")) == ([0.25], [0.1])
     assert analysis.signal_runs.claim_one(both)["holds_at"] == {"everywhere": [0.25]}
     assert analysis.signal_runs.claim_one(both)["holds"] == [] and analysis.signal_runs.claim_one(claims)["holds"] == [
         "everywhere"
@@ -337,7 +325,8 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
     assert analysis.signal_runs.claim_one({}) == {
         "holds": [],
         "holds_at": {},
-        "threshold_at": {},
+        "open_at": {},
+        "falls_in": {},
         "measured": [],
         "unmeasured": [],
     }
@@ -360,35 +349,31 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
         by_seed, analysis.signal_runs.load_mask_noise(results), far=5, noise_far=5
     )
     ev = three["everywhere"]
-    assert [(n["rate"], n["wipe"]) for n in ev.noise] == [(0.1, "kept"), (0.25, "wiped"), (0.5, "threshold")]
-    assert (ev.wiped_at, ev.kept_at, ev.threshold_at) == ([0.25], [0.1], [0.5])
+    assert [(n["rate"], n["wipe"]) for n in ev.noise] == [(0.1, "kept"), (0.25, "wiped"), (0.5, "open")]
+    assert (ev.rates("wiped"), ev.rates("kept"), ev.rates("open")) == ([0.25], [0.1], [0.5])
     assert analysis.signal_runs.claim_one(three)["holds_at"] == {"everywhere": [0.25]}
-    assert analysis.signal_runs.claim_one(three)["threshold_at"] == {"everywhere": [0.5]}
+    assert analysis.signal_runs.claim_one(three)["open_at"] == {"everywhere": [0.5]}
     table = analysis.signal_runs.claims_table(three)
-    assert table.loc["everywhere", "signal wiped"] == "at rate 0.25; threshold at 0.5"
-    assert table.loc["everywhere", "signal fraction near → far"] == (
-        "rate 0.1 (seed 1): 0.40 → 0.30; rate 0.25 (seed 1): 0.40 → 0.02; rate 0.5 (seed 2): 0.40 → 0.05"
-    )
-    assert analysis.signal_runs.claims_table(both).loc["everywhere", "signal wiped"] == "at rate 0.25"
+    assert table.loc["everywhere", "wiped out"] == "wiped at 0.25; open at 0.5"
+    assert table.loc["everywhere", "rate: fraction far/near"] == "0.1: 0.75, 0.25: 0.05, 0.5: 0.12"
+    assert table.loc["everywhere", "falls"] == "3 of 3"
+    assert analysis.signal_runs.claims_table(both).loc["everywhere", "wiped out"] == "wiped at 0.25"
     # Where the signal fraction falls clearly with the lag: every run of everywhere (0.4 -> 0.3 at s.e. 0.01
     # already), no run of zoneout; a scheme falls only when every one of its runs does.
     assert [n["falls"] for n in three["everywhere"].noise] == [True] * 3 and three["everywhere"].falls is True
     assert [n["falls"] for n in both["everywhere"].noise] == [True] * 2
     assert three["zoneout"].noise and not any(n["falls"] for n in three["zoneout"].noise)
     assert three["zoneout"].falls is False and analysis.signal_runs.SchemeClaims("memory").falls is None
-    # The numbers behind claim (1)'s verdict: the signal fraction at the near and the far lag, per run.
+    # The numbers behind claim (1)'s verdict: the signal fraction at the near lag and the far over the near, per run.
     assert [
-        (n["rate"], n["seed"], round(n["fraction_near"], 2), round(n["fraction_far"], 2))
-        for n in three["everywhere"].noise
-    ] == [(0.1, 1, 0.4, 0.3), (0.25, 1, 0.4, 0.02), (0.5, 2, 0.4, 0.05)]
+        (n["rate"], n["seed"], round(n["fraction_near"], 2), round(n["ratio"], 2)) for n in three["everywhere"].noise
+    ] == [(0.1, 1, 0.4, 0.75), (0.25, 1, 0.4, 0.05), (0.5, 2, 0.4, 0.12)]
     assert claims["zoneout"].wiped is False and claims["memory"].noise == []
     # The numbers behind claim (2)'s verdict: the gain from 5 to 50 tokens, h's sensitivity against zaremba's
     # (0.02-0.59 = (0.3/0.8)^4 and (0.7/0.8)^4, the two seeds), and the decisions.
     ev = claims["everywhere"]
     assert ev.context_gain == pytest.approx([0.18, 0.18]) and ev.seeds == [1, 2]
-    assert analysis.signal_runs.SchemeClaims.spread(ev.vs_reference) == pytest.approx(
-        ((0.3 / 0.8) ** 4, (0.7 / 0.8) ** 4)
-    )
+    assert (min(ev.vs_reference), max(ev.vs_reference)) == pytest.approx(((0.3 / 0.8) ** 4, (0.7 / 0.8) ** 4))
     assert (ev.ignores_state, ev.shorter_memory) == (False, False)
     assert (forgets.shorter_memory, ignores.ignores_state) == (True, True) and claims["memory"].seeds == []
     # The reference is the one the claims were computed against, carried on each scheme's claims.
@@ -414,36 +399,39 @@ def test_mask_noise_reads_the_control_and_each_schemes_recurrent_rate(results):
     # zaremba has no recurrent mask (0); an unset recurrent rate is the non-recurrent one
     assert rates == {"zoo-control/zaremba-seed2": 0.0, "zoo-tuned/memory-r10-seed1": 0.1, "zoo/everywhere-seed1": 0.5}
     table = analysis.signal_runs.mask_noise_table(noise)
-    assert table.loc["zoo-control/zaremba-seed2", "recurrent rate"] == 0.0
-    assert views.signal.plot_mask_noise(noise).axes[0].get_lines()[0].get_label() == "zaremba, recurrent rate 0"
+    assert "zaremba, rate 0, seed 1" in table.index
+    assert views.signal.plot_mask_noise(noise).axes[0].get_lines()[0].get_label() == "zaremba, rate 0, seed 1"
 
 
-def test_claim_one_reread_at_other_lags_names_the_runs_whose_verdict_moves():
+def test_claim_one_is_read_over_a_window_of_far_lags_and_distrusts_inflated_power():
     sr = analysis.signal_runs
     steady = {
         "scheme": "zaremba",
         "recurrent_rate": 0.0,
         "seed": 2,
-        "zoo": "zoo-control",
-        "folder": "zaremba-seed2",
         "lag": [0, 1, 2, 3],
         "fraction": [0.5, 0.4, 0.4, 0.4],
         "stderr": [0.01] * 4,
     }
     # Kept at k = 2 (0.3 / 0.4), wiped at k = 3 (0.012 / 0.4 = 0.03 ± 0.025: under a tenth by two s.e.).
-    late = {
-        **steady,
-        "scheme": "memory",
-        "recurrent_rate": 0.25,
-        "seed": 1,
-        "zoo": "zoo-tuned",
-        "folder": "memory-r25-seed1",
-        "fraction": [0.5, 0.4, 0.3, 0.012],
-    }
-    table = sr.wipe_by_lag([steady, late], lags=(2, 3))
-    assert list(table.index) == ["zaremba, rate 0, seed 2", "memory, rate 0.25, seed 1"]
-    assert table.loc["zaremba, rate 0, seed 2", "k=3"] == "kept 1.00 ± 0.04"
-    assert table.loc["memory, rate 0.25, seed 1", "k=2"] == "kept 0.75 ± 0.03"
-    assert table.loc["memory, rate 0.25, seed 1", "k=3"] == "wiped 0.03 ± 0.03"
-    assert table["same verdict"].tolist() == [True, False]
-    assert sr.wipe_by_lag([], lags=(2, 3)).empty
+    late = {**steady, "scheme": "memory", "recurrent_rate": 0.25, "fraction": [0.5, 0.4, 0.3, 0.012]}
+    assert sr.noise_finding(steady, far=(2, 3))["wipe"] == "kept"
+    assert sr.noise_finding(late, far=3)["wipe"] == "wiped" and sr.noise_finding(late, far=2)["wipe"] == "kept"
+    window = sr.noise_finding(late, far=(2, 3))  # one lag of the window wiped, one kept: no verdict
+    assert window["wipe"] == "open" and window["ratio"] == pytest.approx((0.75 + 0.03) / 2)
+    assert window["ratio_range"] == pytest.approx((0.03, 0.75)) and window["far"] == (2, 3)
+    assert window["falls"] and not sr.noise_finding(steady, far=(2, 3))["falls"]
+    # Under a tenth by two s.e., but the masked power at k = 3 is 10x eval mode against 2x at k = 1: open.
+    inflated = {**late, "total": [2.0, 2.0, 2.0, 10.0], "eval_total": [1.0, 1.0, 1.0, 1.0]}
+    found = sr.noise_finding(inflated, far=3)
+    assert found["inflation"] == pytest.approx(5.0) and sr.INFLATED < 5.0 and found["wipe"] == "open"
+    calm = {**inflated, "total": [2.0, 2.0, 2.0, 4.0]}
+    assert sr.noise_finding(calm, far=3)["wipe"] == "wiped"
+    table = sr.mask_noise_table([steady, inflated], far=(2, 3))
+    assert list(table.index) == ["zaremba, rate 0, seed 2", "memory, rate 0.25, seed 2"]
+    assert table.loc["memory, rate 0.25, seed 2", "k=2–3: median"] == 0.39
+    assert table.loc["memory, rate 0.25, seed 2", "k=2–3: range"] == "0.03–0.75"
+    assert table.loc["memory, rate 0.25, seed 2", "power masked/eval k=1"] == 2.0
+    assert table.loc["memory, rate 0.25, seed 2", "inflation"] == 5.0
+    assert table["wipe"].tolist() == ["kept", "open"]
+    assert sr.mask_noise_table([]).empty

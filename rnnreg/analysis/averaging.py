@@ -1,19 +1,10 @@
 r"""Averaging predictions: model ensembles (Table 1's averaged rows) and MC dropout.
 
-Table 1 of the paper averages the *probabilities* of several independently trained models. For
-a word sequence :math:`w_1 \dots w_N` and :math:`K` models,
-
-.. math::
-
-    \bar p(w_t) = \frac{1}{K} \sum_{k=1}^{K} p_k(w_t \mid w_{<t}), \qquad
-    \mathrm{ppl} = \exp\Big(-\frac{1}{N} \sum_t \log \bar p(w_t)\Big).
-
-Only the probability of the word that actually comes next enters the perplexity, so each model
-contributes one number per token: :func:`target_log_probs`. MC dropout (Gal & Ghahramani 2016)
-is the same average with one dropout model run :math:`S` times with its training masks on,
-instead of :math:`K` models run once each with the masks off (weight scaling).
-
-All members must read the tokens in the same order (same ``batch_size`` and ``steps``).
+Table 1 averages the *probabilities* of :math:`K` models: :math:`\bar p(w_t) = \frac{1}{K} \sum_k
+p_k(w_t \mid w_{<t})`, :math:`\mathrm{ppl} = \exp(-\frac{1}{N} \sum_t \log \bar p(w_t))`. Only the next word's
+probability enters, so each member gives one number per token (:func:`target_log_probs`; members read the
+tokens in one order: same ``batch_size`` and ``steps``). MC dropout (Gal & Ghahramani 2016) averages one
+dropout model run :math:`S` times with its training masks on.
 """
 
 from __future__ import annotations
@@ -26,8 +17,6 @@ import torch.nn.functional as F
 from ..data import batchify, windows
 from ..model import LSTMLM
 
-__all__ = ["averaged_perplexity", "mc_dropout_log_probs", "running_averages", "target_log_probs"]
-
 
 @torch.no_grad()
 def target_log_probs(
@@ -38,14 +27,10 @@ def target_log_probs(
     *,
     masks: bool = False,
     seed: int | None = None,
-    device: str | torch.device = "cpu",
+    device="cpu",
 ) -> torch.Tensor:
     """log p(next word) for every predicted token, state carried across windows (float64, flat).
-
-    ``masks=False``: evaluation mode, the standard weight-scaling prediction. ``masks=True``:
-    training-mode forward (dropout masks drawn as in training, from ``seed``), one MC sample.
-    ``batch_size=1`` is the paper's test protocol.
-    """
+    ``masks=True``: dropout masks on, drawn from ``seed`` (one MC sample); else weight scaling."""
     device = torch.device(device)
     was_training = model.training
     model.train(masks)
@@ -86,18 +71,10 @@ def running_averages(log_probs: list[torch.Tensor]) -> list[float]:
 
 
 def mc_dropout_log_probs(
-    model: LSTMLM,
-    ids: torch.Tensor,
-    batch_size: int,
-    steps: int,
-    samples: int,
-    seed: int = 0,
-    device: str | torch.device = "cpu",
+    model: LSTMLM, ids: torch.Tensor, batch_size: int, steps: int, samples: int, seed: int = 0, device="cpu"
 ) -> list[torch.Tensor]:
     """``samples`` stochastic passes (masks on), each seeded ``seed + s``; average with :func:`running_averages`."""
     if samples < 1:
         raise ValueError(f"samples must be at least 1, got {samples!r}")
-    return [
-        target_log_probs(model, ids, batch_size, steps, masks=True, seed=seed + s, device=device)
-        for s in range(samples)
-    ]
+    sample = lambda s: target_log_probs(model, ids, batch_size, steps, masks=True, seed=seed + s, device=device)  # noqa: E731
+    return [sample(s) for s in range(samples)]

@@ -1,6 +1,5 @@
-"""The book's diagrams: the unrolled two-layer LSTM with each scheme's dropout sites, the LSTM cell with
-a marker per scheme, and the paper's Figure 3 (every mask on the path from x(t−k) to the softmax at t).
-Counts come from :mod:`rnnreg.analysis.schemes`."""
+"""The book's diagrams: the unrolled LSTM with each scheme's dropout sites, the LSTM cell with a marker per
+scheme, and the paper's Figure 3. Counts come from :mod:`rnnreg.analysis.schemes`."""
 
 from __future__ import annotations
 
@@ -15,22 +14,11 @@ from ..analysis.schemes import MASK_KINDS, MASK_LABELS, PATH_OF, SCHEME_INFO, ma
 from ..model import SCHEMES
 from .style import NEUTRAL, SCHEME_COLORS, TALL, add_note, new_figure
 
-__all__ = [
-    "MASK_MARKERS",
-    "draw_unrolled_lstm",
-    "draw_schemes",
-    "draw_lstm_cell",
-    "information_route",
-    "path_mask_points",
-    "draw_information_path",
-]
-
 _BOX_W, _BOX_H, _DX, _DY = 1.5, 1.0, 3.4, 1.9
 
 
 def _cells(ax, x, y, mask, color, cell=0.16, zoneout=False):
-    """One square per unit (rows x columns of ``mask``), framed, centred on (x, y): filled = dropped
-    (zoneout: hatched grey = copied from t−1)."""
+    """One square per unit of ``mask``, centred on (x, y): filled = dropped (zoneout: hatched = copied)."""
     mask = np.atleast_2d(np.asarray(mask))
     rows, cols = mask.shape
     x0, y0 = x - cols * cell / 2, y + rows * cell / 2
@@ -45,154 +33,74 @@ def _cells(ax, x, y, mask, color, cell=0.16, zoneout=False):
 
 def _box(ax, x, y, w, h, text, face, size=13, edge="#333333", lw=1.3, zorder=4, color=None):
     """A rounded box centred on (x, y) with its label."""
-    ax.add_patch(
-        FancyBboxPatch(
-            (x - w / 2, y - h / 2),
-            w,
-            h,
-            boxstyle=f"round,pad=0.02,rounding_size={min(w, h) / 6:.3f}",
-            facecolor=face,
-            edgecolor=edge,
-            linewidth=lw,
-            zorder=zorder,
-        )
-    )
+    style = f"round,pad=0.02,rounding_size={min(w, h) / 6:.3f}"
+    look = dict(boxstyle=style, facecolor=face, edgecolor=edge, linewidth=lw, zorder=zorder)
+    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, **look))
     ax.text(x, y, text, ha="center", va="center", fontsize=size, color=color, zorder=max(zorder, 7))
 
 
 def _arrow(ax, p, q, color, width, style="-|>", ls="-"):
-    ax.add_patch(
-        FancyArrowPatch(
-            p,
-            q,
-            arrowstyle=style,
-            mutation_scale=14,
-            color=color,
-            linewidth=width,
-            linestyle=ls,
-            shrinkA=0,
-            shrinkB=0,
-            zorder=3,
-        )
-    )
+    look = dict(arrowstyle=style, mutation_scale=14, color=color, linewidth=width, linestyle=ls, zorder=3)
+    ax.add_patch(FancyArrowPatch(p, q, shrinkA=0, shrinkB=0, **look))
 
 
 def draw_unrolled_lstm(
-    scheme: str = "zaremba",
-    *,
-    steps: int = 3,
-    units: int = 6,
-    rate: float = 0.5,
-    seed: int = 0,
-    ax=None,
-    caption: bool = True,
+    scheme: str = "zaremba", *, steps: int = 3, units: int = 6, rate: float = 0.5, seed: int = 0
 ) -> Figure:
     """The two-layer LSTM unrolled over ``steps`` steps: each connection the scheme perturbs in its
     colour, with the mask the model draws there (filled = dropped; fresh masks change column to column)."""
-    placed = {s.connection: s for s in sites(scheme)}
-    color = SCHEME_COLORS[scheme]
+    placed, color = {s.connection: s for s in sites(scheme)}, SCHEME_COLORS[scheme]
     masks = [sample_masks(scheme, steps=steps, units=units, rate=rate, seed=seed + layer) for layer in range(2)]
-    if ax is None:
-        fig, ax = new_figure(TALL)
-    else:
-        fig = ax.figure
+    fig, ax = new_figure(TALL)
     ax.set_axis_off()
     ax.set_aspect("equal")
     xs = [1.6 + t * _DX for t in range(steps)]
     rows = {"x": 0.0, 1: _DY, 2: 2 * _DY, "y": 3 * _DY}
     names = {0: "t−1", 1: "t", 2: "t+1"} if steps == 3 else {}
-
-    def box(x, y, text, face):
-        _box(ax, x, y, _BOX_W, _BOX_H, text, face)
-
+    verticals = [(c, rows[a], rows[b]) for c, a, b in (("input", "x", 1), ("between", 1, 2), ("output", 2, "y"))]
     for t, x in enumerate(xs):
-        tn = names.get(t, str(t))
-        box(x, rows["x"], f"x({tn})", "#f2f2f2")
-        box(x, rows[1], "LSTM 1", "#e8f0f8")
-        box(x, rows[2], "LSTM 2", "#e8f0f8")
-        box(x, rows["y"], "softmax", "#f2f2f2")
-        # vertical (non-recurrent) connections
-        for conn, y0, y1 in (
-            ("input", rows["x"], rows[1]),
-            ("between", rows[1], rows[2]),
-            ("output", rows[2], rows["y"]),
-        ):
-            site = placed.get(conn)
-            on = site is not None
+        for row, text, face in (("x", f"x({names.get(t, t)})", "#f2f2f2"), (1, "LSTM 1", "#e8f0f8"),
+                                (2, "LSTM 2", "#e8f0f8"), ("y", "softmax", "#f2f2f2")):  # fmt: skip
+            _box(ax, x, rows[row], _BOX_W, _BOX_H, text, face)
+        for conn, y0, y1 in verticals:  # vertical (non-recurrent) connections
+            on = conn in placed
             _arrow(ax, (x, y0 + _BOX_H / 2), (x, y1 - _BOX_H / 2), color if on else NEUTRAL, 2.6 if on else 1.4)
             if on:
                 _cells(ax, x, (y0 + y1) / 2, masks[0][conn][t].tolist(), color)
     # recurrent connections, entering each column from the left (state of the previous step)
     for layer in (1, 2):
-        y = rows[layer]
-        m = masks[layer - 1]
+        y, m = rows[layer], masks[layer - 1]
         for t, x in enumerate(xs):
             x_from = x - _DX + _BOX_W / 2 if t else x - _DX / 2 - 0.3
             for conn, dy in (("c", 0.28), ("h", -0.28)):
                 site = placed.get(conn)
-                on = site is not None
-                _arrow(
-                    ax,
-                    (x_from, y + dy),
-                    (x - _BOX_W / 2, y + dy),
-                    color if on else NEUTRAL,
-                    2.6 if on else 1.4,
-                    ls="--" if on and site.mask == "zoneout" else "-",
-                )
+                on, zoneout = site is not None, site is not None and site.mask == "zoneout"
+                look = (color, 2.6) if on else (NEUTRAL, 1.4)
+                _arrow(ax, (x_from, y + dy), (x - _BOX_W / 2, y + dy), *look, ls="--" if zoneout else "-")
                 xm = (x_from + x - _BOX_W / 2) / 2
                 if t == 0:
                     ax.text(x_from - 0.1, y + dy, conn, ha="right", va="center", fontsize=12, color="#555555")
                 if on and conn in m:
                     y_strip = y + dy + (0.22 if dy > 0 else -0.22)
-                    _cells(ax, xm, y_strip, m[conn][t].tolist(), color, zoneout=site.mask == "zoneout")
-            if "w_hh" in placed and "w_hh" in m:
-                xm = (x_from + x - _BOX_W / 2) / 2
+                    _cells(ax, xm, y_strip, m[conn][t].tolist(), color, zoneout=zoneout)
+            if "w_hh" in placed and "w_hh" in m:  # xm: the middle of this step's recurrent arrow
                 _cells(ax, xm, y - 0.75, m["w_hh"][:3].numpy(), color, cell=0.12)
                 _arrow(ax, (x_from, y - 0.28), (x - _BOX_W / 2, y - 0.28), color, 2.6)
-        ax.annotate(
-            "",
-            (xs[-1] + _BOX_W / 2 + 0.9, y),
-            (xs[-1] + _BOX_W / 2, y),
-            arrowprops=dict(arrowstyle="-|>", color=NEUTRAL, linewidth=1.4),
-        )
+        _arrow(ax, (xs[-1] + _BOX_W / 2, y), (xs[-1] + _BOX_W / 2 + 0.9, y), NEUTRAL, 1.4)
     ax.set_xlim(xs[0] - _DX / 2 - 1.0, xs[-1] + _BOX_W / 2 + 1.1)
     ax.set_ylim(rows["x"] - 0.9, rows["y"] + 0.8)
     info = SCHEME_INFO[scheme]
     ax.set_title(f"{scheme} — {info['title']}", loc="left", color=color if scheme != "none" else "#333333")
-    if caption:
-        path = masks_on_path(scheme, 2, steps - 1)
-        kinds = sorted({s.mask for s in placed.values()}, key=MASK_KINDS.index)
-        how = "; ".join(MASK_LABELS[k] for k in kinds) if kinds else "no masks"
-        text = (
-            f"{info['source']}.  Masks: {how}.\n"
-            f"A signal from x(t−1) carried to the softmax at t+1 (two steps along one layer) is "
-            f"multiplied by {path['applications']} dropout masks ({path['distinct']} distinct).  "
-            f"Squares: {units} units, filled = dropped"
-            + (", hatched = copied from t−1" if scheme == "zoneout" else "")
-            + "."
-        )
-        add_note(fig, text, 11)
-    return fig
-
-
-def draw_schemes(schemes: Sequence[str] = ("zaremba", "everywhere"), **kw) -> Figure:
-    """Several unrolled diagrams side by side (small multiples), each titled with its mask count."""
-    fig, axes = new_figure((7.0 * len(schemes), 6.2), 1, len(schemes))
-    for ax, s in zip(np.atleast_1d(axes), schemes):
-        draw_unrolled_lstm(s, ax=ax, caption=False, **kw)
-        path = masks_on_path(s, 2, kw.get("steps", 3) - 1)
-        ax.set_title(
-            f"{s}: {path['applications']} masks on the path x(t−1) → … → y(t+1)",
-            loc="left",
-            color=SCHEME_COLORS[s],
-            fontsize=14,
-        )
-    add_note(
-        fig,
-        "Filled squares: dropped units of the mask drawn there by the model's own code "
-        "(rnnreg.analysis.schemes.sample_masks). Top arrows in a layer: c(t−1) → c(t); lower: h(t−1) → h(t).",
-        11,
+    path = masks_on_path(scheme, 2, steps - 1)
+    kinds = sorted({s.mask for s in placed.values()}, key=MASK_KINDS.index)
+    how = "; ".join(MASK_LABELS[k] for k in kinds) if kinds else "no masks"
+    hatched = ", hatched = copied from t−1" if scheme == "zoneout" else ""
+    text = (
+        f"{info['source']}.  Masks: {how}.\nA signal from x(t−1) carried to the softmax at t+1 (two steps along "
+        f"one layer) is multiplied by {path['applications']} dropout masks ({path['distinct']} distinct).  "
+        f"Squares: {units} units, filled = dropped{hatched}."
     )
+    add_note(fig, text, 11)
     return fig
 
 
@@ -205,7 +113,7 @@ def draw_lstm_cell(schemes: Sequence[str] = SCHEMES) -> Figure:
     wherever a scheme puts a mask (:data:`rnnreg.analysis.schemes.SCHEME_SITES`)."""
     from matplotlib.lines import Line2D
 
-    fig, ax = new_figure((12.0, 6.4))
+    fig, ax = new_figure((12.0, 5.0))
     ax.set_axis_off()
     ax.set_aspect("equal")
     ink = "#333333"
@@ -252,83 +160,49 @@ def draw_lstm_cell(schemes: Sequence[str] = SCHEMES) -> Figure:
     ax.text(11.5, 1.2, "h(t)", ha="left", va="center", fontsize=13)
     ax.text(10.4, -1.35, "h(t) to the layer above\n/ the softmax", ha="center", va="top", fontsize=11)
 
-    # where each connection's mask enters the picture: the first marker's place on its arrow and
-    # the step to the next scheme's marker there
-    spots = {
-        "input": ((3.05, -1.0), (-0.34, 0.0)),
-        "output": ((10.75, -0.5), (0.34, 0.0)),
-        "h": ((0.45, 1.62), (0.34, 0.0)),
-        "c": ((0.45, 4.42), (0.34, 0.0)),
-        "w_hh": ((2.0, 1.85), (0.34, 0.0)),
-        "zoneout h": ((10.9, 1.62), (0.34, 0.0)),
-        "zoneout c": ((10.9, 4.42), (0.34, 0.0)),
-    }
+    # where each connection's mask enters: the first marker's place on its arrow, the step to the next one
+    spots = {"input": ((3.05, -1.0), -0.34), "output": ((10.75, -0.5), 0.34), "h": ((0.45, 1.62), 0.34),
+             "c": ((0.45, 4.42), 0.34), "w_hh": ((2.0, 1.85), 0.34), "zoneout h": ((10.9, 1.62), 0.34),
+             "zoneout c": ((10.9, 4.42), 0.34)}  # fmt: skip
     placed: dict[str, int] = {}
     for scheme in schemes:
         for site in sites(scheme):
             if site.connection == "between":
                 continue  # the arrow from below seen by the layer above: the same picture as "input"
             key = f"zoneout {site.connection}" if site.mask == "zoneout" else site.connection
-            (x0, y0), (sx, sy) = spots[key]
-            k = placed.get(key, 0)
-            placed[key] = k + 1
-            ax.plot(
-                x0 + k * sx,
-                y0 + k * sy,
-                MASK_MARKERS[site.mask],
-                color=SCHEME_COLORS[scheme],
-                markersize=11,
-                markeredgecolor="white",
-                markeredgewidth=0.8,
-                zorder=8,
-            )
+            (x0, y0), dx = spots[key]
+            k = placed[key] = placed.get(key, -1) + 1
+            look = dict(markersize=11, markeredgecolor="white", markeredgewidth=0.8, zorder=8)
+            ax.plot(x0 + k * dx, y0, MASK_MARKERS[site.mask], color=SCHEME_COLORS[scheme], **look)
     ax.set_xlim(-1.6, 12.6)
     ax.set_ylim(-2.6, 5.4)
     handles = [
-        Line2D([], [], color=SCHEME_COLORS[s], marker="o", linestyle="", markersize=10, label=s)
-        for s in schemes
-        if s != "none"
+        Line2D([], [], color=SCHEME_COLORS[s], marker="o", ls="", ms=10, label=s) for s in schemes if s != "none"
     ]
     handles += [
-        Line2D(
-            [],
-            [],
-            color=ink,
-            marker=MASK_MARKERS[k],
-            linestyle="",
-            markersize=9,
-            markerfacecolor="white",
-            label=MASK_LABELS[k].split(" (")[0],
-        )
+        Line2D([], [], color=ink, marker=MASK_MARKERS[k], ls="", ms=9, mfc="white", label=MASK_LABELS[k].split(" (")[0])
         for k in MASK_KINDS
     ]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=11)
-    ax.set_title(
-        "Zaremba masks only what goes in from below and up; later schemes add h(t−1), c(t−1) or W_hh",
-        loc="left",
-        fontsize=14,
-    )
+    title = "Zaremba masks only what goes in from below and up; later schemes add h(t−1), c(t−1) or W_hh"
+    ax.set_title(title, loc="left", fontsize=14)
     return fig
 
 
 def information_route(scheme: str) -> str:
-    """The recurrent route a signal is followed along in :func:`draw_information_path`: the cell for a
-    scheme that zeroes the cell (``memory``), else ``W_hh h(t−1)``."""
+    """The route :func:`draw_information_path` follows: ``c`` for a scheme that zeroes the cell, else ``h``."""
     return "c" if any(s.connection == "c" and s.mask != "zoneout" for s in sites(scheme)) else "h"
 
 
 def path_climbs(lag: int, num_layers: int = 2) -> list[int]:
-    """When the Figure 3 path climbs: into layer 1 at time 0, one layer up after each equal share of
-    the lag, into the softmax at ``lag`` (times counted 0..lag)."""
+    """When the Figure 3 path climbs (times 0..lag): one layer up after each equal share of the lag."""
     return [round(lag * j / num_layers) for j in range(num_layers)] + [lag]
 
 
 def path_mask_points(scheme: str, lag: int, num_layers: int = 2) -> list[tuple[float, int, str]]:
-    """Where the paper's Figure 3 path meets a mask: ``(time, layer, kind)`` per multiplication, time
-    counted 0..lag; counted as :func:`rnnreg.analysis.schemes.masks_on_path` counts."""
-    ss = sites(scheme)
-    route = information_route(scheme)
-    climbs = path_climbs(lag, num_layers)  # time of each vertical hop
+    """Where the Figure 3 path meets a mask: ``(time, layer, kind)`` per multiplication, as
+    :func:`rnnreg.analysis.schemes.masks_on_path` counts."""
+    ss, route, climbs = sites(scheme), information_route(scheme), path_climbs(lag, num_layers)  # climbs: hop times
     points: list[tuple[float, int, str]] = []
     vertical = {s.connection: s.mask for s in ss if not s.recurrent}
     for j, t in enumerate(climbs):  # hop j goes from row j to row j + 1 (0 = x, L + 1 = softmax)
@@ -348,12 +222,10 @@ def draw_information_path(scheme: str = "zaremba", lag: int = 4, num_layers: int
     if lag < 1:
         raise ValueError("lag must be >= 1")
     color = SCHEME_COLORS[scheme]
-    fig, ax = new_figure((12.0, 5.4))
+    fig, ax = new_figure((12.0, 5.0))
     ax.set_axis_off()
-    dx, dy = 1.4, 1.25
-    rows = num_layers + 2
-    climbs = path_climbs(lag, num_layers)
-    route = information_route(scheme)
+    dx, dy, rows = 1.4, 1.25, num_layers + 2
+    climbs, route = path_climbs(lag, num_layers), information_route(scheme)
     for t in range(lag + 1):
         for r in range(rows):
             label = "x" if r == 0 else ("softmax" if r == rows - 1 else f"L{r}")
@@ -364,29 +236,21 @@ def draw_information_path(scheme: str = "zaremba", lag: int = 4, num_layers: int
                 _arrow(ax, (t * dx, r * dy + 0.25), (t * dx, (r + 1) * dy - 0.25), NEUTRAL, 1.0)
         ax.text(t * dx, -0.55, f"t−{lag - t}" if t < lag else "t", ha="center", va="top", fontsize=11)
     # the path: up at each climb, along each layer between climbs
-    xs, ys = [0.0], [0.0]
-    for layer in range(1, num_layers + 1):
-        xs += [climbs[layer - 1] * dx, climbs[layer] * dx]
-        ys += [layer * dy, layer * dy]
-    xs.append(lag * dx)
-    ys.append((rows - 1) * dy)
+    xs = [0.0] + [c * dx for layer in range(1, num_layers + 1) for c in climbs[layer - 1 : layer + 1]] + [lag * dx]
+    ys = [0.0] + [layer * dy for layer in range(1, num_layers + 1) for _ in range(2)] + [(rows - 1) * dy]
     ax.plot(xs, ys, color="#222222", linewidth=3.2, zorder=4, solid_capstyle="round")
     points = path_mask_points(scheme, lag, num_layers)
     for t, r, kind in points:  # a vertical hop from row r (whole t) or a step along layer r (t + 0.5)
         x, y = t * dx, (r + 0.5) * dy if float(t).is_integer() else r * dy
-        ax.plot(
-            x, y, MASK_MARKERS[kind], color=color, markersize=13, markeredgecolor="white", markeredgewidth=1.0, zorder=7
-        )
-    # the title counts with the analysis floor; tests/test_plots.py holds the markers equal to it
+        ax.plot(x, y, MASK_MARKERS[kind], color=color, ms=13, markeredgecolor="white", markeredgewidth=1.0, zorder=7)
+    # the title counts with the analysis floor; the tests hold the markers equal to it
     n = masks_on_path(scheme, num_layers, lag, path=route)["applications"]
     ax.set_xlim(-1.0, lag * dx + 1.0)
     ax.set_ylim(-1.1, (rows - 1) * dy + 0.5)
     where = {"h": "along h", "c": "along the cell c"}[route]
-    ax.set_title(
-        f"{scheme}: a signal from x(t−{lag}) to the softmax at t meets {n} dropout mask"
-        f"{'s' if n != 1 else ''} ({where}; Zaremba: L + 1 = {num_layers + 1} at every lag)",
-        loc="left",
-        fontsize=13,
-        color=color if scheme != "none" else "#333333",
+    title = (
+        f"{scheme}: a signal from x(t−{lag}) to the softmax at t meets {n} dropout mask{'s' if n != 1 else ''} "
+        f"({where}; Zaremba: L + 1 = {num_layers + 1} at every lag)"
     )
+    ax.set_title(title, loc="left", fontsize=13, color=color if scheme != "none" else "#333333")
     return fig

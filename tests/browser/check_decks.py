@@ -30,6 +30,8 @@ REPO = Path(__file__).resolve().parents[2]
 WIDTH, HEIGHT = 1280, 720
 #: Content may reach this far past the slide's height before it counts as overflow (rounding, margins).
 TOLERANCE_PX = 4
+#: A figure is shown at no less than this share of its own width (its PNG's pixels), or it is too small to read.
+MIN_FIGURE_SCALE = 0.9
 
 SLIDES = """
 () => Reveal.getSlides().map((s, i) => { const idx = Reveal.getIndices(s); return {index: i, h: idx.h, v: idx.v}; })
@@ -101,11 +103,15 @@ def check_deck(page, deck: Path, shots: Path) -> dict:
         page.screenshot(path=str(shots / f"slide-{s['index']:02d}.png"))
         s["overflow_px"] = max(0, s["content_px"] - height)
         s["overflows"] = s["overflow_px"] > TOLERANCE_PX
+        scales = [im["w"] / im["natural_w"] for im in s["images"] if im["natural_w"]]
+        s["figure_scale"] = round(min(scales), 3) if scales else None
+    shown = [s["figure_scale"] for s in slides if s["figure_scale"] is not None]
     return {
         "deck": deck.name,
         "slides": len(slides),
         "config": {"width": width, "height": height},
         "overflowing": [s["index"] for s in slides if s["overflows"]],
+        "smallest_figure_scale": min(shown, default=None),
         "live_widgets": sum(s["live_widgets"] for s in slides),
         "stills": sum(s["stills"] for s in slides),
         "per_slide": slides,
@@ -172,6 +178,9 @@ def main(argv=None) -> int:
             "slides": sum(r["slides"] for r in results),
             "overflowing": sum(len(r["overflowing"]) for r in results),
             "live_widgets": sum(r["live_widgets"] for r in results),
+            "smallest_figure_scale": min(
+                (r["smallest_figure_scale"] for r in results if r["smallest_figure_scale"] is not None), default=None
+            ),
         },
     }
     out = Path(args.out)
@@ -179,9 +188,12 @@ def main(argv=None) -> int:
     out.write_text(json.dumps(record, indent=1) + "\n")
     print(
         f"check_decks: {record['total']['slides']} slides, {record['total']['overflowing']} overflowing, "
-        f"{record['total']['live_widgets']} live widgets -> {out}"
+        f"{record['total']['live_widgets']} live widgets, smallest figure at "
+        f"{record['total']['smallest_figure_scale']} of its size -> {out}"
     )
-    return 1 if record["total"]["overflowing"] or record["total"]["live_widgets"] else 0
+    total = record["total"]
+    small = total["smallest_figure_scale"] is not None and total["smallest_figure_scale"] < MIN_FIGURE_SCALE
+    return 1 if total["overflowing"] or total["live_widgets"] or small or total["slides"] > 80 else 0
 
 
 if __name__ == "__main__":

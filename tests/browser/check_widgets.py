@@ -98,13 +98,6 @@ CHECKS: list[dict] = [
     ),
     dict(
         notebook="02",
-        cell="views.panels.CodeViewer(",
-        name="CodeViewer: scheme dropdown -> shown code",
-        steps=[("dropdown", "scheme", "weight_drop")],
-        target="html:.widget-html-content",
-    ),
-    dict(
-        notebook="02",
         cell="views.panels.InformationPath(",
         name="InformationPath: lag slider -> path",
         steps=[("slider", "lag (steps)", ["ArrowRight", "ArrowRight"])],
