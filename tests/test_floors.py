@@ -230,3 +230,17 @@ def said(run):
 '''
     assert prose(sentence) == ["line 6: said", "line 7: said"]
     assert prose("def table(run):\n    return {'valid': run.valid, 'test': run.test}\n") == []
+
+
+def test_a_newcomer_can_read_it_in_an_afternoon():
+    """The size #31 set: the library at most 7,000 lines, train.py at most 450, no core function over 60."""
+    lines = {name: len(path.read_text(encoding="utf-8").splitlines()) for name, path in MODULES.items()}
+    assert sum(lines.values()) <= 7000 and lines["rnnreg.train"] <= 450
+    core = [name for name in MODULES if floor(name) == "core"]
+    long = [
+        (name, node.name)
+        for name in core
+        for node in ast.walk(ast.parse(MODULES[name].read_text(encoding="utf-8")))
+        if isinstance(node, ast.FunctionDef) and node.end_lineno - node.lineno >= 60
+    ]
+    assert not long
