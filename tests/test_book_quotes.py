@@ -15,6 +15,7 @@ import pytest
 
 from rnnreg import live, published, sweeps
 from rnnreg.analysis import equivalence, runs, schemes, signal_runs, zoo
+from rnnreg.config import Config
 from rnnreg.model import FUSED_SCHEMES, SCHEMES
 
 BOOK = Path(__file__).resolve().parent.parent / "book"
@@ -172,6 +173,20 @@ def only(mapping: dict):
 
 QUOTES = [
     # 00: the map
+    (
+        "00_guide.md",
+        "| Penn Treebank test perplexity, small LSTM without dropout | {} | | medium LSTM, dropout {:g} | {} | "
+        "| large LSTM, dropout {:g} | {} | | image captioning BLEU: one model, with dropout, {} averaged without | "
+        "{}, {}, {} |",
+        lambda: (
+            paper("small", "test"),
+            Config.from_preset("medium").dropout,
+            paper("medium", "test"),
+            Config.from_preset("large").dropout,
+            paper("large", "test"),
+            *(published.CAPTIONING[k] for k in ("members", "single", "dropout", "ensemble")),
+        ),
+    ),
     (
         "00_guide.md",
         "reproduces Table 1 (test {:.1f}, paper {}). The 2×650 model {} is at its best at valid {:.1f}, then "
@@ -507,6 +522,41 @@ QUOTES = [
             if all(zoo_found()["train"][s] > zoo_found()["train"]["zaremba"] for s in zoo_found()["recurrent"])
             else "?",
             zoo_found()["valid"]["none"] - zoo_found()["valid"]["zaremba"],
+        ),
+    ),
+    (
+        "05_schemes_after_zaremba.md",
+        "| model | the paper's small shape: {} layers × {} units, {} steps | | training text | the first {:,} PTB "
+        "training tokens, {} epochs | | tokens seen | {:.1f} million (the paper's medium model: {:.0f} million) | | "
+        "learning rate | {:g} for epochs 1–{}, then ÷{:g} each epoch | | non-recurrent dropout | p = {:g} (none: 0) | "
+        "| recurrent site | p = {:g} (zoneout: keeps h with {:g}, c with {:g}) |",
+        lambda: (
+            lambda c, b, train: (
+                c.num_layers,
+                c.hidden_size,
+                c.steps,
+                c.max_train_tokens,
+                c.epochs,
+                c.max_train_tokens * c.epochs / 1e6,
+                train * sweeps.run_config("zaremba", budget="medium").epochs / 1e6,
+                c.lr,
+                next(e for e in range(1, c.epochs + 1) if c.lr_at(e) < c.lr) - 1,
+                c.lr_decay,
+                b["dropout"],
+                b["recurrent_rate"],
+                b["zoneout_h"],
+                b["recurrent_rate"],
+            )
+        )(sweeps.run_config("zaremba"), sweeps.BUDGET, run("zoo/zaremba-seed1").summary["corpus_sizes"]["train"]),
+    ),
+    (
+        "05_schemes_after_zaremba.md",
+        "**Where it stands.** {} 2×650 scheme run has ended, and `zaremba`'s second medium seed is {}",
+        lambda: (
+            "No"
+            if not any(r.complete for k, r in zoo.load_full_scale().items() if not k.startswith("zaremba"))
+            else "?",
+            "still training" if not run("medium-seed2").complete else "?",
         ),
     ),
     (

@@ -435,3 +435,8 @@ def test_claim_one_is_read_over_a_window_of_far_lags_and_distrusts_inflated_powe
     assert table.loc["memory, rate 0.25, seed 2", "inflation"] == 5.0
     assert table["wipe"].tolist() == ["kept", "open"]
     assert sr.mask_noise_table([]).empty
+    # per lag: the recorded columns only (no median in older files), the power ratio computed
+    lags = sr.by_lag(inflated, lags=[1, 3])
+    assert list(lags.columns) == ["fraction", "power masked/eval"] and lags["power masked/eval"].tolist() == [2.0, 10.0]
+    robust = sr.by_lag({**inflated, "median": [0.5, 0.3, 0.2, 0.01], "low": [0.1] * 4, "high": [0.9] * 4})
+    assert list(robust.columns[:4]) == ["fraction", "median", "low", "high"] and robust.loc[3, "median"] == 0.01

@@ -58,7 +58,7 @@ def test_a_panel_carries_a_still_and_a_note_beside_its_live_view():
     assert base64.b64decode(panel._repr_mimebundle_()["image/png"]) == panel.image.value
     import ipywidgets as W
 
-    class TextPanel(panels.StaticFallback, W.VBox):  # a panel without an image (zoo.SchemeVsPapers) shows its HTML
+    class TextPanel(panels.StaticFallback, W.VBox):  # a panel without an image shows its HTML
         pass
 
     html_panel = TextPanel([W.HTML("<b>recurrent_weight</b>")])._repr_mimebundle_()

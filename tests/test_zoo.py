@@ -13,7 +13,7 @@ import pytest
 
 from rnnreg import analysis, published, views
 from rnnreg.runfolder import recorded_threads
-from rnnreg.views.zoo import SchemeVsPapers, ZooCurves
+from rnnreg.views.zoo import ZooCurves
 
 
 def write_zoo_run(
@@ -430,17 +430,6 @@ def test_curves_panel_control_changes_figure(two_seeds):
     assert panel.image.value != png
 
 
-def test_scheme_vs_papers_panel(two_seeds):
-    panel = SchemeVsPapers(analysis.zoo.load_zoo(two_seeds), scheme="variational")
-    assert "75.0" in panel.out.value and "valid 202.0" in panel.out.value
-    assert "over 2 seeds" in panel.out.value  # an integer, not "2.0 seeds"
-    assert "(untied)" in panel.out.value  # the untied rows are shown as what `variational` is not
-    panel.scheme.value = "weight_drop"
-    assert "57.3" in panel.out.value and "not yet recorded" in panel.out.value
-    panel.scheme.value = "memory"
-    assert "Recurrent dropout without memory loss" in panel.out.value
-
-
 def test_a_tuned_run_within_seed_noise_of_zaremba_is_not_counted_behind(two_seeds):
     # zaremba 190 / 194: its own seeds span 4 points, the band a tuned scheme is judged by
     write_zoo_run(two_seeds, "weight_drop", 1, 193.0, rate=0.1)  # inside zaremba's seeds
@@ -450,6 +439,44 @@ def test_a_tuned_run_within_seed_noise_of_zaremba_is_not_counted_behind(two_seed
     assert best.loc["weight_drop", "verdict"] == "within"
     assert best.loc["everywhere", "verdict"] == "borderline" and best.loc["everywhere", "gap"] == 1.5
     assert best.loc["variational", "verdict"] == "behind"
+
+
+def test_band_verdict_is_the_tuning_rule():
+    band = (82.0, 83.0)  # width 1
+    assert analysis.zoo.band_verdict([82.5], band) == (0.0, "within")
+    assert analysis.zoo.band_verdict([83.5, 84.5], band) == (0.5, "borderline")
+    assert analysis.zoo.band_verdict([85.0], band) == (2.0, "behind")
+    assert analysis.zoo.band_verdict([79.0], band) == (-3.0, "ahead")
+
+
+def test_full_scale_verdicts_wait_for_both_control_seeds(tmp_path):
+    def medium(name, scheme, seed, test, rate=None, complete=True):
+        folder = write_zoo_run(tmp_path, scheme, seed, test + 4, test=test, complete=complete, rate=rate)
+        (tmp_path / "ptb" / name).parent.mkdir(parents=True, exist_ok=True)
+        folder.rename(tmp_path / "ptb" / name)
+
+    medium("medium", "zaremba", 1, 82.0)
+    medium("zoo-medium/variational-r10-seed1", "variational", 1, 79.0, rate=0.1)
+    medium("zoo-medium/memory-r10-seed1", "memory", 1, 84.0, rate=0.1, complete=False)
+    runs = analysis.zoo.load_full_scale(tmp_path)
+    assert list(runs) == ["zaremba seed1", "memory seed1", "variational seed1"]
+    found = analysis.zoo.full_scale_findings(runs)
+    assert found["band"] is None and set(found["verdict"].values()) == {"training"} and not found["complete"]
+
+    medium("medium-seed2", "zaremba", 2, 83.0)
+    runs = analysis.zoo.load_full_scale(tmp_path)
+    found = analysis.zoo.full_scale_findings(runs)
+    assert found["band"] == (82.0, 83.0) and found["complete"] == ["variational"]
+    assert found["verdict"] == {"memory": "training", "variational": "ahead"}  # 3 below a band 1 wide
+    table = analysis.zoo.full_scale_table(runs)
+    assert table.loc["variational seed1", ["rate", "test_ppl", "published_test"]].tolist() == [0.1, 79.0, 79.7]
+    assert table.loc["zaremba seed2", "published_test"] == 82.7 and math.isnan(table.loc["memory seed1", "test_ppl"])
+    assert table.loc["memory seed1", "epochs"] == "6/6" and table.loc["memory seed1", "verdict"] == "training"
+
+    fig = views.zoo.plot_full_scale(runs)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == list(runs)
+    assert {t.get_text() for t in ax.texts} == {"Zaremba et al. 86.2", "Gal & Ghahramani 81.8"}
 
 
 def test_the_recurrent_rate_names_the_rate_on_each_schemes_recurrent_site():
@@ -476,48 +503,6 @@ def test_retrains_sit_beside_the_recorded_runs(two_seeds, tmp_path_factory):
     assert table.to_dict("records") == [
         {"scheme": "everywhere", "seed": 2, "recorded valid": 198.0, "retrain valid": 199.5, "difference": 1.5}
     ]
-
-
-def test_the_retrain_check_says_whether_code_or_machine_moved_the_numbers(tmp_path, tmp_path_factory):
-    assert analysis.zoo.retrain_cause(tmp_path) is None
-    elsewhere = tmp_path_factory.mktemp("elsewhere")
-    recorded = write_zoo_run(tmp_path, "zaremba", 2, 190.0)
-    control = tmp_path / "ptb" / "zoo-control"
-    control.mkdir()
-    retrain = write_zoo_run(elsewhere, "zaremba", 2, 190.5, train=180.0).rename(control / "zaremba-seed2")
-    setup = {"torch": "2.13.0+cpu", "corpus_sizes": {"train": 929589}}
-    for folder, commit, device in [
-        (recorded, "b43bb2c0", "AMD EPYC, 1 threads"),
-        (retrain, "d96a3570", "AMD EPYC, 1 threads"),
-    ]:
-        summary = json.loads((folder / "summary.json").read_text())
-        (folder / "summary.json").write_text(json.dumps({**summary, **setup, "git_commit": commit, "device": device}))
-    checks = tmp_path / "ptb" / "retrain-check"
-    checks.mkdir()
-    for name, commit in [("at-b43bb2c", "b43bb2c0"), ("at-a66d24a", "a66d24a0")]:  # epoch 1 as the retrain's
-        run = write_zoo_run(elsewhere / name, "zaremba", 2, 190.5, train=180.0, epochs=1).rename(checks / name)
-        summary = json.loads((run / "summary.json").read_text())
-        (run / "summary.json").write_text(
-            json.dumps({**summary, **setup, "git_commit": commit, "device": "AMD EPYC, 1 threads, AVX2"})
-        )
-    cause = analysis.zoo.retrain_cause(tmp_path)
-    assert [c["commit"] for c in cause["checks"]] == ["a66d24a", "b43bb2c"]
-    assert cause["checks"][0]["valid_ppl"] == cause["retrain"]["valid_ppl"] == 240.5  # epoch 1: 190.5 + 10 * 5
-    assert cause["recorded"]["valid_ppl"] == 240.0
-    assert (cause["same_code"], cause["same_setup"], cause["retrain_matches"], cause["recorded_matches"]) == (
-        True,
-        True,
-        True,
-        False,
-    )
-    assert cause["checks"][0]["train_ppl"] == cause["retrain"]["train_ppl"] == 280.0
-    assert (cause["retrain"]["commit"], cause["recorded"]["commit"]) == ("d96a357", "b43bb2c")
-    # A rerun at another commit that moves the numbers on one machine: the code did it.
-    other = json.loads((checks / "at-a66d24a" / "log.jsonl").read_text().splitlines()[0])
-    (checks / "at-a66d24a" / "log.jsonl").write_text(json.dumps({**other, "valid_ppl": 241.0}) + "\n")
-    cause = analysis.zoo.retrain_cause(tmp_path)
-    assert cause["same_code"] is False and cause["retrain_matches"] is False
-    assert cause["recorded_matches"] is False
 
 
 def test_a_record_names_its_threads_in_a_field_or_in_older_records_its_device_string():

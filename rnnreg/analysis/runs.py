@@ -290,7 +290,7 @@ LABELS = dict(
     tf_valid="TF valid", tf_test="TF test", here_train="here train", here_valid="here valid", here_test="here test",
     here_run="recorded run", here_status="status", cost_h="full run (h, 2 CPU cores)", left_h="left (h, 2 CPU cores)",
     valid_ppl="valid", valid_spread="valid spread", test_ppl="test", test_spread="test spread",
-    train_ppl="train (dropout on)", gap="valid − train",
+    train_ppl="train (dropout on)", gap="valid − train", best_valid="best valid", published_test="published test",
 )  # fmt: skip
 
 

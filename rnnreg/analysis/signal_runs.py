@@ -281,3 +281,12 @@ def mask_noise_table(records: list[dict], near: int = 1, far=FAR) -> pd.DataFram
             "wipe": n["wipe"],
         }
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def by_lag(record: dict, lags=None) -> pd.DataFrame:
+    """A mask-noise measurement (``MaskNoise.as_dict()`` or a ``mask_noise.json``) per lag: the ratio of sums,
+    the windows' median and bootstrap interval where recorded, and the masked/eval-mode Jacobian power."""
+    cols = [c for c in ("fraction", "median", "low", "high") if record.get(c)]
+    out = pd.DataFrame({c: record[c] for c in cols}, index=pd.Index(record["lag"], name="lag"))
+    out["power masked/eval"] = [t / e for t, e in zip(record["total"], record["eval_total"])]
+    return out if lags is None else out.loc[list(lags)]

@@ -14,14 +14,12 @@ import pandas as pd
 
 from ..model import SCHEMES
 from ..published import FOLLOW_UPS, MODELS
-from ..runfolder import RunFolderError, read_json, recorded_threads
+from ..runfolder import RunFolderError, read_json
 from ..sweeps import BUDGET, RECURRENT_SCHEMES, TUNED, ZOO, rate_option
 from .runs import Run, follow_ups_table, load_run, reported_averaging, results_dir
 
 #: Retrains of untuned zoo runs that keep their checkpoints (chapter 03 measures mask noise on them).
 CONTROL = "ptb/zoo-control"
-#: Epoch 1 of the zoo's ``zaremba-seed2`` command rerun at several commits (:func:`retrain_cause`).
-RETRAIN_CHECK = "ptb/retrain-check"
 BENCH = "bench/cpu.json"
 #: The tuning: every rate with ``seeds``, then each scheme's best rate (chosen on ``seeds``) with ``best_seeds``.
 TUNING = dict(rates=(0.1, 0.25, BUDGET["recurrent_rate"]), seeds=(1,), best_seeds=(1, 2))
@@ -69,35 +67,6 @@ def retrain_table(results: str | os.PathLike | None = None, digits: int = 2) -> 
                 row = {"scheme": scheme, "seed": seed_of(rerun), "recorded valid": round(a, digits)}
                 rows.append(row | {"retrain valid": round(b, digits), "difference": round(b - a, digits)})
     return pd.DataFrame(rows, columns=["scheme", "seed", "recorded valid", "retrain valid", "difference"])
-
-
-def retrain_cause(results: str | os.PathLike | None = None, scheme: str = "zaremba", seed: int = 2) -> dict | None:
-    """Why a retrain differs from the recorded run, from epoch 1 of the :data:`RETRAIN_CHECK` reruns, the
-    retrain and the zoo run (None until recorded): ``same_code`` (every rerun alike, bit for bit),
-    ``same_setup`` (one torch, thread count, corpus), ``retrain_matches`` / ``recorded_matches``."""
-    checks = [load_run(c.parent, results) for c in sorted((results_dir(results) / RETRAIN_CHECK).glob("*/config.json"))]
-    pair = [next((r for r in load_zoo(results, z).get(scheme, []) if seed_of(r) == seed), None) for z in (CONTROL, ZOO)]
-    if not checks or None in pair:
-        return None
-
-    def first(run: Run) -> dict:
-        row, prov = run.log.iloc[0], run.summary or {}
-        out = dict(run=run.name, commit=(prov.get("git_commit") or "")[:7], device=prov.get("device"))
-        out |= dict(torch=prov.get("torch"), corpus=prov.get("corpus_sizes"), threads=recorded_threads(prov))
-        return out | {k: float(row[k]) for k in ("train_ppl", "valid_ppl")}
-
-    found = [first(r) for r in checks]
-    retrain, recorded = (first(r) for r in pair)
-    key = {(f["train_ppl"], f["valid_ppl"]) for f in found}
-    return {
-        "checks": found,
-        "retrain": retrain,
-        "recorded": recorded,
-        "same_code": len(key) == 1,
-        "same_setup": len({(f["torch"], f["threads"], str(f["corpus"])) for f in [*found, recorded]}) == 1,
-        "retrain_matches": key == {(retrain["train_ppl"], retrain["valid_ppl"])},
-        "recorded_matches": key == {(recorded["train_ppl"], recorded["valid_ppl"])},
-    }
 
 
 def load_bench(results: str | os.PathLike | None = None) -> dict | None:
@@ -265,6 +234,15 @@ def findings(zoo: dict) -> dict | None:
 
 
 # --- Tuned recurrent rates ----------------------------------------------------------------------
+def band_verdict(values, band: tuple[float, float]) -> tuple[float, str]:
+    """How a scheme's seed range lies against ``band``, zaremba's seed range: the gap (+ above, − below, 0 if
+    they overlap) and ``within`` (overlap), ``borderline`` (apart by at most the band's width), ``behind`` or
+    ``ahead``."""
+    (lo, hi), vmin, vmax = band, float(min(values)), float(max(values))
+    gap = vmin - hi if vmin > hi else min(vmax - lo, 0.0)
+    return gap, "within" if gap == 0 else "borderline" if abs(gap) <= hi - lo else "behind" if gap > 0 else "ahead"
+
+
 def recurrent_rate(config: Mapping, scheme: str | None = None, no_site: float = math.nan) -> float:
     """The rate on a run's recurrent site (unset ``recurrent_dropout``: ``dropout``); ``no_site`` without one."""
     option = rate_option(scheme or config["scheme"])
@@ -341,9 +319,7 @@ def tuning_findings(runs: pd.DataFrame) -> dict:
             best = swept.loc[swept["sweep_ppl"].idxmin()]
             row |= {k: float(best[k]) for k in ("valid_ppl", "valid_min", "valid_max", "test_ppl", "sweep_ppl")}
             row |= dict(best_rate=float(best["rate"]), seeds=int(best["seeds"]))
-            gap = float(best["valid_min"] - hi if best["valid_min"] > hi else min(best["valid_max"] - lo, 0.0))
-            close = abs(gap) <= hi - lo
-            verdict = "within" if gap == 0 else "borderline" if close else "behind" if gap > 0 else "ahead"
+            gap, verdict = band_verdict((best["valid_min"], best["valid_max"]), (lo, hi))
             row |= dict(gap=gap, verdict=verdict)
             if row["sweep_complete"]:
                 planned |= {(scheme, seed, row["best_rate"]) for seed in TUNING["best_seeds"]}
@@ -366,3 +342,51 @@ def tuning_findings(runs: pd.DataFrame) -> dict:
         "done": done,
         "settled": len(done) == len(keys) and bool(best["sweep_complete"].all()),
     }
+
+
+# --- The paper's scale -------------------------------------------------------------------------
+#: The recurrent schemes at 2×650 (``zoo --budget medium``: the medium recipe, one seed each) and
+#: zaremba's two medium runs, their control.
+FULL_SCALE, FULL_SCALE_CONTROL = "ptb/zoo-medium", ("ptb/medium", "ptb/medium-seed2")
+
+
+def load_full_scale(results: str | os.PathLike | None = None) -> dict[str, Run]:
+    """``{"<scheme> seed<k>": Run}``: zaremba's medium seeds, then every 2×650 scheme run (training ones too)."""
+    out = {}
+    for name in FULL_SCALE_CONTROL:
+        if (results_dir(results) / name / "config.json").exists():
+            run = load_run(name, results)
+            out[f"zaremba seed{run.config['seed']}"] = run
+    for m, run in _recorded(results, FULL_SCALE, _TUNED):
+        out[f"{m['scheme']} seed{m['seed']}"] = run
+    return out
+
+
+def full_scale_table(runs: Mapping[str, Run], digits: int = 1) -> pd.DataFrame:
+    """One row per 2×650 run: recurrent rate, epochs done, best valid, test (NaN while training), the published
+    2×650 test perplexity of its placement (Zaremba's paper, Gal & Ghahramani's tied LSTM) and the verdict of
+    :func:`full_scale_findings`."""
+    paper = {r["scheme"]: r["test"] for r in FOLLOW_UPS if r["params"] == 20 and r["scheme"] and r["test"]}
+    verdicts = full_scale_findings(runs)["verdict"]
+    rows = {}
+    for label, run in runs.items():
+        scheme = run.config["scheme"]
+        row = dict(rate=recurrent_rate(run.config, scheme), epochs=f"{run.epochs_done}/{run.epochs_planned}")
+        row |= dict(best_valid=run.log["valid_ppl"].min() if len(run.log) else math.nan, test_ppl=run.test_ppl)
+        rows[label] = row | dict(published_test=paper.get(scheme, math.nan), verdict=verdicts.get(scheme, "–"))
+    return pd.DataFrame.from_dict(rows, orient="index").round(digits).rename_axis("run (2×650)")
+
+
+def full_scale_findings(runs: Mapping[str, Run]) -> dict:
+    """The schemes at 2×650 against zaremba, by the tuning's rule on test perplexity, fixed before any run ended:
+    ``band``, the test range of zaremba's two medium seeds (None until both end); per scheme ``verdict`` (see
+    :func:`band_verdict`; ``training`` until its run ends) and ``gap``; ``complete``, the schemes judged."""
+    zar = [r.test_ppl for label, r in runs.items() if label.startswith("zaremba ") and r.complete]
+    band = (min(zar), max(zar)) if len(zar) >= 2 else None
+    verdict, gap = {}, {}
+    for run in runs.values():
+        scheme = run.config["scheme"]
+        if scheme != "zaremba":
+            judged = run.complete and band is not None
+            gap[scheme], verdict[scheme] = band_verdict([run.test_ppl], band) if judged else (math.nan, "training")
+    return dict(band=band, verdict=verdict, gap=gap, complete=[s for s, v in verdict.items() if v != "training"])

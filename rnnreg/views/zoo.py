@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 
 import ipywidgets as W
@@ -16,8 +15,19 @@ from ..analysis import zoo as analysis
 from ..analysis.runs import follow_ups_table, reported_averaging
 from ..model import SCHEMES
 from ..sweeps import BUDGET, RECURRENT_SCHEMES, TUNED, ZOO, run_config
-from .panels import STYLE, FigurePanel, StaticFallback, image_widget, scheme_picker, schemes_picker
-from .style import NEUTRAL, SCHEME_COLORS, SOURCE_COLORS, WIDE, add_note, color_for, empty_note, new_figure, suptitle
+from .panels import STYLE, FigurePanel, image_widget, schemes_picker
+from .style import (
+    NEUTRAL,
+    SCHEME_COLORS,
+    SOURCE_COLORS,
+    WIDE,
+    add_note,
+    color_for,
+    empty_note,
+    log_ticks,
+    new_figure,
+    suptitle,
+)
 
 HERE = SOURCE_COLORS["here"]
 GREY = "#555555"
@@ -195,6 +205,30 @@ def plot_zoo_curves(zoo: Mapping, schemes: Sequence[str] = ("zaremba", "variatio
     return fig
 
 
+def plot_full_scale(runs: Mapping, *, title: str | None = None) -> Figure:
+    """Validation perplexity per epoch of the 2×650 runs (``analysis.zoo.load_full_scale()``); the published 2×650
+    valid perplexities of the same placements at the right."""
+    paper = {r["scheme"]: r["valid"] for r in analysis.FOLLOW_UPS if r["params"] == 20 and r["scheme"] and r["valid"]}
+    fig, ax = new_figure(WIDE)
+    seen: dict[str, int] = {}
+    for label, run in runs.items():
+        scheme = run.config["scheme"]
+        seen[scheme] = seen.get(scheme, 0) + 1  # a scheme's later seeds: lighter
+        ax.plot(run.log["epoch"], run.log["valid_ppl"], "-o", markersize=3, color=color_for(scheme), label=label,
+                alpha=1.0 if seen[scheme] == 1 else 0.5)  # fmt: skip
+    last = max(run.epochs_planned or 0 for run in runs.values())
+    for (scheme, valid), name in zip(paper.items(), ("Zaremba et al.", "Gal & Ghahramani")):
+        ax.plot(last + 1.5, valid, "<", color=color_for(scheme), markersize=9)
+        ax.annotate(f"{name} {valid}", (last + 2, valid), va="center", fontsize=10, annotation_clip=False)
+    ax.set_yscale("log")
+    log_ticks(ax, 75, 250)
+    ax.set(ylim=(75, 250), xlim=(0, last + 2), xlabel="epoch", ylabel="valid perplexity")
+    _legend_outside(ax)
+    ax.set_title(title or "2×650, all of PTB, the medium recipe", loc="left")
+    add_note(fig, "Recorded: " + "; ".join(f"{run.name} ({run.status})" for run in runs.values()) + ".")
+    return fig
+
+
 def plot_averaging(avg: dict | None, model: str = "small", *, title: str | None = None) -> Figure:
     """Perplexity against the number of models averaged: the paper's Table 1 rows and this project's."""
     paper, found = reported_averaging(model), analysis.averaging_findings(avg, model)
@@ -247,28 +281,3 @@ class ZooCurves(FigurePanel):
 
     def update(self) -> None:
         self._set_figure(plot_zoo_curves(self.zoo, tuple(self.schemes.value), self.metric.value))
-
-
-class SchemeVsPapers(StaticFallback, W.VBox):
-    """Scheme dropdown -> the published PTB numbers for that placement, what differs, and this project's result."""
-
-    def __init__(self, zoo: dict, scheme: str = "variational"):
-        self.zoo = zoo
-        self.scheme = scheme_picker(scheme, schemes=[s for s in SCHEMES if s != "none"])
-        self.out = W.HTML()
-        super().__init__([self.scheme, self.out])
-        self.scheme.observe(lambda change: self.update(), names="value")
-        self.update()
-
-    def update(self) -> None:
-        s, table = self.scheme.value, analysis.scheme_table(self.zoo)
-        here = "not yet recorded"
-        if s in table.index:
-            r, n = table.loc[s], int(table.loc[s, "seeds"])
-            spread = "one seed" if n == 1 else f"spread {r['valid_spread']:.1f} over {n} seeds"
-            here = f"valid {r['valid_ppl']:.1f}, test {r['test_ppl']:.1f} ({spread}; {_budget()}, untuned)"
-        lit = analysis.literature_table(self.zoo)
-        rows = lit[(lit["scheme"] == s) | lit["differs"].str.contains(f"`{s}`", regex=False)]
-        cols = ["method", "valid", "test", "params (M)", "differs", "source"]
-        body = rows[cols].to_html(index=False) if len(rows) else "<p>No follow-up paper in the notes reports one.</p>"
-        self.out.value = f"<p><b>{html.escape(s)}</b>. Here: {html.escape(here)}.</p>{body}"

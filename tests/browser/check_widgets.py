@@ -187,13 +187,6 @@ CHECKS: list[dict] = [
         steps=[("select", "schemes", ["memory"])],
         target="img",
     ),
-    dict(
-        notebook="05",
-        cell="views.zoo.SchemeVsPapers(",
-        name="SchemeVsPapers: scheme dropdown -> table",
-        steps=[("dropdown", "scheme", "weight_drop")],
-        target="html:.widget-html-content",
-    ),
 ]
 
 # JupyterLab user settings for the temporary settings dir
