@@ -25,7 +25,6 @@ def moves():
         ("SignalPanel", "rate", [0.55, 0.6, 0.45, 0.55, 0.6, 0.5]),
         ("SignalPanel", "scheme", ["zaremba", "variational", "weight_drop", "everywhere", "zaremba"]),
         ("SignalPanel", "mixing", ["identity", "orthogonal"]),
-        ("SignalPanel", "quantity", ["snr", "relative_variance"]),
     ]
 
 

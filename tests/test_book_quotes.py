@@ -36,6 +36,12 @@ def claims():
     return signal_runs.scheme_claims(signal_runs.load_signal_seeds(), signal_runs.load_mask_noise())
 
 
+@cache
+def signal03() -> dict:
+    """Chapter 03's measured runs of seed 1, by scheme."""
+    return signal_runs.load_signal_seeds()[signal_runs.SEED]
+
+
 def memory03(key: str) -> list:
     """``key`` of each measured `memory` run's claim-(1) finding, in rate order."""
     return [n[key] for n in claims()["memory"].noise]
@@ -424,9 +430,9 @@ QUOTES = [
         "at one small budget: a {}×{} LSTM, the first {:,} PTB training tokens, {} epochs, non-recurrent "
         "dropout {:g}, validation perplexity {} at the last epoch",
         lambda: (
-            *(signal_runs.runs_budget(signal_runs.load_signal_runs())[k] for k in ("num_layers", "hidden_size")),
-            *(signal_runs.runs_budget(signal_runs.load_signal_runs())[k] for k in ("max_train_tokens", "epochs")),
-            signal_runs.runs_budget(signal_runs.load_signal_runs())["dropout"],
+            *(signal_runs.runs_budget(signal03())[k] for k in ("num_layers", "hidden_size")),
+            *(signal_runs.runs_budget(signal03())[k] for k in ("max_train_tokens", "epochs")),
+            signal_runs.runs_budget(signal03())["dropout"],
             "still falling" if improving03() else "?",
         ),
     ),
@@ -434,8 +440,8 @@ QUOTES = [
         "03_signal_decay.md",
         "At one budget ({}×{}, {:,} tokens, {} epochs, {}):",
         lambda: (
-            *(signal_runs.runs_budget(signal_runs.load_signal_runs())[k] for k in ("num_layers", "hidden_size")),
-            *(signal_runs.runs_budget(signal_runs.load_signal_runs())[k] for k in ("max_train_tokens", "epochs")),
+            *(signal_runs.runs_budget(signal03())[k] for k in ("num_layers", "hidden_size")),
+            *(signal_runs.runs_budget(signal03())[k] for k in ("max_train_tokens", "epochs")),
             "still improving" if improving03() else "?",
         ),
     ),
@@ -463,11 +469,8 @@ QUOTES = [
         "03_signal_decay.md",
         "More context lowers every model's perplexity: all {} use their state",
         lambda: (
-            len(signal_runs.load_signal_runs())
-            if all(
-                signal_runs.state_use(r)["context_gain"] > signal_runs.IGNORES_GAIN
-                for r in signal_runs.load_signal_runs().values()
-            )
+            len(signal03())
+            if all(signal_runs.state_use(r)["context_gain"] > signal_runs.IGNORES_GAIN for r in signal03().values())
             else "?",
         ),
     ),
@@ -877,7 +880,7 @@ def bisect(f, target: float, lo: float, hi: float) -> float:
 
 def swap03(scheme: str):
     """Seed 1's swap sensitivity (evaluation mode) per lag, over its lag-1 value."""
-    swap = signal_runs.load_signal_runs()[scheme].swap_eval.set_index("lag").relative_dh
+    swap = signal03()[scheme].swap_eval.set_index("lag").relative_dh
     return swap.loc[1:] / swap.loc[1]
 
 

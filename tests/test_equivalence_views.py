@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from test_equivalence import synthetic_grid
+from test_equivalence import lm_parameters, synthetic_grid
 
 from rnnreg import analysis, views
 from rnnreg.views.equivalence import NOTE_SIZE, EquivalencePanel, TheoryPanel, equivalence_figure
@@ -26,12 +26,12 @@ def fake_inference():
         "split": "valid",
         "layout": "20 streams × 20 steps",
         "dropout_cell": "h0200-p50-seed1",
-        "dropout_parameters": E.lstm_lm_parameters(200),
+        "dropout_parameters": lm_parameters(200),
         "weight_scaling_ppl": 150.0,
         "mc_dropout_ppl": [190.0, 170.0, 160.0, 155.0, 152.0],
         "mc_seed": 0,
         "ensemble_cells": [E.cell_name(50, 0.0, s) for s in (1, 2, 3, 4, 5)],
-        "ensemble_member_parameters": E.lstm_lm_parameters(50),
+        "ensemble_member_parameters": lm_parameters(50),
         "ensemble_ppl": [200.0, 180.0, 172.0, 168.0, 165.0],
         "provenance": {"command": "test"},
     }
@@ -234,7 +234,7 @@ def test_every_figure_fits_its_canvas():
     grid = synthetic_grid(alpha=1.3, valid_boost={(200, 0.5): 0.8})
     figs = [
         views.equivalence.plot_theory(),
-        views.equivalence.plot_theory(1500, 0.8, fixed_layout=True),
+        views.equivalence.plot_theory(1500, 0.8),
         views.equivalence.plot_heatmaps(grid),
         views.equivalence.plot_vs_size(grid),
         views.equivalence.plot_alpha(E.alpha_fit(grid, "valid_ppl", draws=20)),

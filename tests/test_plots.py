@@ -91,7 +91,7 @@ def test_a_rate_sweep_gets_a_colour_a_short_label_and_an_axis_around_the_data_pe
 @pytest.mark.parametrize("scheme", SCHEMES)
 def test_draw_unrolled_lstm_marks_each_site(scheme):
     steps = 3
-    fig = diagrams.draw_unrolled_lstm(scheme, steps=steps)
+    fig = diagrams.draw_unrolled_lstm(scheme)
     color = style.SCHEME_COLORS[scheme]
     sites = schemes.sites(scheme)
     vertical = sum(1 for s in sites if not s.recurrent) * steps  # input, between, output per step
@@ -171,7 +171,7 @@ def test_lstm_cell_marks_every_site_of_every_scheme_with_its_kind():
 @pytest.mark.parametrize("scheme", SCHEMES)
 def test_information_path_meets_as_many_masks_as_counted(scheme, lag):
     fig = diagrams.draw_information_path(scheme, lag)
-    route = diagrams.information_route(scheme)
+    route = diagrams.information_path(scheme, lag)["route"]
     expected = schemes.masks_on_path(scheme, 2, lag, path=route)["applications"]
     assert len(markers(fig, style.SCHEME_COLORS[scheme])) == expected
     assert f"meets {expected} dropout mask" in texts(fig)
@@ -179,8 +179,11 @@ def test_information_path_meets_as_many_masks_as_counted(scheme, lag):
 
 def test_information_path_is_the_papers_figure_3():
     # Zaremba: L + 1 = 3 masks whatever the lag; a fresh mask on h(t-1) adds one per step
-    assert {len(diagrams.path_mask_points("zaremba", lag)) for lag in range(1, 9)} == {3}
-    assert [len(diagrams.path_mask_points("everywhere", lag)) for lag in (1, 4, 8)] == [4, 7, 11]
-    assert diagrams.information_route("memory") == "c" and diagrams.information_route("zoneout") == "h"
+    assert {len(diagrams.information_path("zaremba", lag)["masks"]) for lag in range(1, 9)} == {3}
+    assert [len(diagrams.information_path("everywhere", lag)["masks"]) for lag in (1, 4, 8)] == [4, 7, 11]
+    assert (
+        diagrams.information_path("memory", 1)["route"] == "c"
+        and diagrams.information_path("zoneout", 1)["route"] == "h"
+    )
     with pytest.raises(ValueError):
         diagrams.draw_information_path("zaremba", 0)

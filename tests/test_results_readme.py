@@ -136,7 +136,7 @@ QUOTES = [
     ),
     (
         "README.md",
-        "not run here (about {:.0f} h on 2 CPU cores, estimated from the {} run; needs a GPU)",
+        "not run yet (about {:.0f} h on 2 CPU cores at the {} run's speed, minutes on a GPU)",
         lambda: (runs.cost_estimate("large")["hours"], runs.cost_estimate("large")["reference"]),
     ),
     (

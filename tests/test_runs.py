@@ -57,7 +57,6 @@ def test_load_run_in_progress(tmp_path):
     assert not run.complete and run.epochs_done == 3 and run.epochs_planned == 13
     assert run.status == "in progress: epoch 3 of 13"
     assert run.final("valid_ppl") == 197.0
-    assert run.matches_preset()
     table = run.epochs_table()
     assert list(table.columns) == ["lr", "train_ppl", "valid_ppl"] and list(table.index) == [1, 2, 3]
     assert table.loc[3, "train_ppl"] == 100.0
@@ -127,7 +126,9 @@ def test_table1_names_the_command_a_run_in_progress_trains_with(tmp_path):
     df = runs.table1(results=tmp_path)
     assert df.loc["medium", "command"] == command
     (folder / "progress.json").write_text(json.dumps({"epochs_done": 2}))
-    assert runs.table1(results=tmp_path).loc["medium", "command"] == runs.train_command("medium")  # none recorded
+    assert runs.table1(results=tmp_path).loc["medium", "command"] == (  # none recorded
+        "python -m rnnreg train --preset medium --device cuda --out results/ptb/medium"
+    )
 
 
 def test_the_whole_table1_in_the_papers_order_with_the_rows_recorded_here(tmp_path):
@@ -178,10 +179,8 @@ def test_reruns_by_others_sit_beside_this_projects_row(tmp_path):
     (folder / "summary.json").write_text(json.dumps({"test_ppl": 83.5}))
     assert runs.reruns_table(runs.table1(results=tmp_path)).iloc[-1]["test"] == "83.5"
     (folder / "summary.json").write_text(json.dumps({"test_ppl": 82.419, "wall_s": 15000.0}))
-    table = runs.table1(results=tmp_path)  # the gap from the unrounded test: -0.34 %, not 82.4's -0.36 %
-    assert table.loc["medium", "here_gap"] == pytest.approx(82.419 / 82.7 - 1)
-    assert table.loc["medium", "here_test"] == 82.4
-    assert table.loc["medium", "wall_h"] == 4.2 and table.loc["medium", "here_status"] == "complete, 2 epochs"
+    table = runs.table1(results=tmp_path)
+    assert table.loc["medium", "here_test"] == 82.4 and table.loc["medium", "here_status"] == "complete, 2 epochs"
     assert runs.reruns_table(runs.table1(results=tmp_path)).loc["tensorflow/models #2505", "test"].tolist() == [
         "84.0",
         "85.7",
@@ -250,7 +249,8 @@ def test_a_run_in_progress_is_timed_by_its_last_epochs(tmp_path):
         12.5,
         195.0,
     )
-    assert medium.command == runs.train_command("medium") and medium.cost_h > medium.left_h
+    assert medium.command == "python -m rnnreg train --preset medium --device cuda --out results/ptb/medium"
+    assert medium.cost_h > medium.left_h
     assert table.loc["large", "here_state"] == "not run" and table.loc["large", "cost_h"] > 0
 
 
@@ -269,8 +269,6 @@ def test_chapter01_story_findings_follow_the_recorded_runs(tmp_path):
     write_run(tmp_path / "ptb" / "small", epochs_done=13, complete=True)
     found = runs.story_findings(results=tmp_path)
     assert found["nodrop_overfits"] is None and found["dropout_below"] is None  # nothing to compare yet
-    other = runs.story_findings("wikitext", results=tmp_path)  # a missing run is looked up on its own corpus
-    assert other["corpus"] == "wikitext" and other["medium"] is None
     nodrop = write_run(tmp_path / "ptb" / "medium-nodrop", preset="medium", epochs_done=4, scheme="none", dropout=0.0)
     lines = [
         {"epoch": e, "lr": 1.0, "train_ppl": t, "valid_ppl": v, "tokens_per_s": 1.0, "epoch_s": 1.0, "wall_s": float(e)}
@@ -279,37 +277,12 @@ def test_chapter01_story_findings_follow_the_recorded_runs(tmp_path):
     (nodrop / "log.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
     write_run(tmp_path / "ptb" / "medium", preset="medium", epochs_done=3)  # valid 199, 198, 197: still falling
     found = runs.story_findings(results=tmp_path)
-    assert found["nodrop_overfits"] is True and found["dropout_below"] is False
-    small, medium, undropped = found["small"], found["medium"], found["medium-nodrop"]
-    assert (
-        small["run"],
-        small["status"],
-        small["best_valid"],
-        small["best_epoch"],
-        small["last_valid"],
-        small["test"],
-    ) == ("results/ptb/small", "complete, 13 epochs", 187.0, 13, 187.0, 111.25)
-    assert (medium["status"], medium["best_valid"], medium["best_epoch"], medium["test"], medium["rise"]) == (
-        "in progress: epoch 3 of 39",
-        197.0,
-        3,
-        None,
-        0,
-    )
-    assert (
-        undropped["best_epoch"],
-        undropped["best_valid"],
-        undropped["last_valid"],
-        undropped["last_train"],
-        undropped["epochs"],
-    ) == (2, 150.0, 180.0, 60.0, 4)
-    assert undropped["rise"] == pytest.approx(0.2)
+    assert found["nodrop_overfits"] is True and found["dropout_below"] is False  # medium: best valid 197 > 150
+    assert runs.story_findings("wikitext", results=tmp_path)["nodrop_overfits"] is None  # runs of its own corpus
     # Complete and below.
     (tmp_path / "ptb" / "medium" / "summary.json").write_text(json.dumps({"test_ppl": 82.0}))
     (tmp_path / "ptb" / "medium" / "log.jsonl").write_text(json.dumps({**lines[0], "valid_ppl": 86.0}) + "\n")
-    done = runs.story_findings(results=tmp_path)
-    assert done["dropout_below"] is True and done["medium"]["complete"]
-    assert (done["medium"]["best_valid"], done["medium"]["last_valid"], done["medium"]["test"]) == (86.0, 86.0, 82.0)
+    assert runs.story_findings(results=tmp_path)["dropout_below"] is True
     level = [(1, 90.0), (2, 86.3857), (3, 86.3907)]  # a last epoch 0.006 % above the best: a rise that rounds to 0.0 %
     (tmp_path / "ptb" / "medium" / "log.jsonl").write_text(
         "".join(json.dumps({**lines[0], "epoch": e, "valid_ppl": v}) + "\n" for e, v in level)

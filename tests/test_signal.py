@@ -136,6 +136,13 @@ def test_mask_noise_is_all_signal_without_masks():
         assert r.total.tolist() == pytest.approx(r.eval_total.tolist(), rel=1e-6)
 
 
+def test_mask_noise_names_the_tokens_it_needs():
+    from rnnreg.analysis.signal import mask_noise
+
+    with pytest.raises(ValueError, match="need at least 12 tokens"):
+        mask_noise(_tiny("none", 0.0), IDS[:11], max_lag=6, positions=4, draws=2, warmup=5)
+
+
 def test_mask_noise_grows_with_the_lag_only_on_a_masked_recurrent_path():
     from rnnreg.analysis.signal import mask_noise
 

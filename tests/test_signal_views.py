@@ -58,10 +58,10 @@ def results(tmp_path):
 
 
 def test_loader_reads_fake_runs_and_lists_missing(results):
-    loaded = analysis.signal_runs.load_signal_runs(results)
+    loaded = analysis.signal_runs.load_signal_seeds(results)[1]
     assert list(loaded) == ["zaremba", "everywhere"]
     run = loaded["everywhere"]
-    assert list(run.swap_eval.columns) == ["lag", "relative_dh", "kl"]
+    assert list(run.swap_eval.columns) == ["lag", "relative_dh"]
     assert run.swap_masks["relative_dh"].iloc[1] == pytest.approx(0.6)
     assert run.context["ppl"].iloc[-1] == 205.0
     budget = analysis.signal_runs.runs_budget(loaded)
@@ -75,8 +75,8 @@ def test_loader_reads_fake_runs_and_lists_missing(results):
 
 
 def test_loader_handles_missing_results(tmp_path):
-    loaded = analysis.signal_runs.load_signal_runs(tmp_path / "nowhere")
-    assert loaded == {}
+    assert analysis.signal_runs.load_signal_seeds(tmp_path / "nowhere") == {}
+    loaded = {}
     assert analysis.signal_runs.swap_table(loaded).empty and analysis.signal_runs.context_table(loaded).empty
     budget = analysis.signal_runs.runs_budget(loaded)
     assert budget["runs"] == [] and budget["hidden_size"] is None and len(budget["missing"]) == 7
@@ -85,7 +85,7 @@ def test_loader_handles_missing_results(tmp_path):
 
 
 def test_measured_figures_name_their_runs(results):
-    loaded = analysis.signal_runs.load_signal_runs(results)
+    loaded = analysis.signal_runs.load_signal_seeds(results)[1]
     fig = views.signal.plot_swap(loaded)
     assert [ln.get_label() for ln in fig.axes[0].get_lines()] == ["zaremba", "everywhere"]
     assert any("Not yet recorded here" in t.get_text().replace("\n", " ") for t in fig.texts)
@@ -98,9 +98,10 @@ def test_analytic_and_simulated_figures():
     labels = [ln.get_label() for ln in fig.axes[0].get_lines()]
     # memory masks the cell path at every step: it counts like everywhere, not like zaremba
     assert {"zaremba = zoneout", "everywhere = memory", "variational = weight_drop"} <= set(labels)
-    fig = views.signal.plot_simulated_linear(0.5, 4, samples=200)
+    fig = views.signal.plot_simulated_linear(analysis.signal.linear_estimates(0.5, 4, samples=200), 0.5, samples=200)
     assert len(fig.axes) == 2
-    fig = views.signal.plot_lstm_paths(0.5, 4, schemes=("zaremba", "everywhere"), samples=40)
+    lstm = {s: analysis.signal.simulate_lstm(s, 0.5, 4, samples=40) for s in ("zaremba", "everywhere")}
+    fig = views.signal.plot_lstm_paths(lstm, 0.5, samples=40)
     assert "zaremba: 0 (no recurrent noise)" in [ln.get_label() for ln in fig.axes[0].get_lines()]
 
 
@@ -121,14 +122,12 @@ def test_signal_panel_redraws_on_every_control():
     assert bytes(panel.image.value) != before
     panel.rate.value = 0.3
     assert panel.state()["relative_variance"] == pytest.approx(0.7**-5 - 1)
-    panel.quantity.value = "snr"
-    assert "SNR" in panel.figure.axes[0].get_ylabel() or "signal-to-noise" in panel.figure.axes[0].get_ylabel()
     panel.scheme.value = "zaremba"  # no recurrent mask: simulated curves say so instead of failing
     assert panel.state()["masks"] == 4
 
 
 def test_state_use_is_numbers(results):
-    loaded = analysis.signal_runs.load_signal_runs(results)
+    loaded = analysis.signal_runs.load_signal_seeds(results)[1]
     ev = analysis.signal_runs.state_use(loaded["everywhere"], short=5, long=50, near=1, far=5)
     assert ev["context_gain"] == pytest.approx(1 - 205 / 250)
     assert ev["far_over_near"] == pytest.approx(0.3**4)
@@ -140,7 +139,7 @@ def test_state_use_is_numbers(results):
 
 
 def test_lstm_table_reads_the_simulation_it_is_given():
-    results = analysis.signal.lstm_results(0.5, max_lag=20, samples=20, hidden=8, seed=0)
+    results = {s: analysis.signal.simulate_lstm(s, 0.5, 20, 8, 20, seed=0) for s in analysis.signal.DROPOUT_SCHEMES}
     table = analysis.signal.lstm_table(results)
     assert table.loc["zaremba", "h k=20"] == "0" and table.loc["zaremba", "c k=5"] == "0"
     assert table.loc["everywhere", "h k=10"] == f"{float(results['everywhere']['h'].mean[10]):.3g}"
@@ -163,7 +162,6 @@ def test_panel_without_recurrent_noise_hides_its_right_axis_and_keeps_the_label_
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     panel = SignalPanel(scheme="zaremba", lag=6)
-    panel.quantity.value = "snr"
     fig = panel.figure
     left, right = fig.axes
     assert not right.axison or right.get_xlim() == (1, 20)  # no empty axis with an arbitrary range
@@ -187,6 +185,8 @@ def test_mask_noise_figure_draws_each_record_or_says_none_is_recorded():
             "lag": [0, 1, 2],
             "fraction": [0.4, 0.3, 0.3],
             "stderr": [0.01, 0.01, 0.02],
+            "total": [1.0, 1.0, 1.0],
+            "eval_total": [1.0, 1.0, 1.0],
         },
         {
             "scheme": "memory",
@@ -194,6 +194,8 @@ def test_mask_noise_figure_draws_each_record_or_says_none_is_recorded():
             "lag": [0, 1, 2],
             "fraction": [0.4, 0.2, 0.05],
             "stderr": [0.01, 0.01, 0.02],
+            "total": [3.0, 3.0, 30.0],
+            "eval_total": [1.0, 1.0, 1.0],
         },
     ]
     fig = views.signal.plot_mask_noise(records)
@@ -201,14 +203,16 @@ def test_mask_noise_figure_draws_each_record_or_says_none_is_recorded():
     assert [ln.get_label() for ln in lines] == ["variational, rate 0.1", "memory, rate 0.25"]
     assert [ln.get_linestyle() for ln in lines] == ["-", "--"]
     assert list(lines[1].get_ydata()) == pytest.approx([2.0, 1.0, 0.25])  # over the lag-1 fraction
-    assert not fig.axes[1].axison  # no eval-mode power recorded: no right panel
-    records[1] |= {"total": [3.0, 3.0, 30.0], "eval_total": [1.0, 1.0, 1.0]}
+    assert list(fig.axes[1].get_lines()[1].get_ydata()) == pytest.approx([3.0, 3.0, 30.0])  # masked / eval power
     fig = views.signal.plot_mask_noise(records, highlight=("memory",))
     lines = [ln for ln in fig.axes[0].get_lines() if not ln.get_label().startswith("_")]
     assert [ln.get_label() for ln in lines] == ["memory, rate 0.25"]  # the others grey, unlabelled
-    assert list(fig.axes[1].get_lines()[0].get_ydata()) == pytest.approx([3.0, 3.0, 30.0])
+    assert [ln.get_label() for ln in fig.axes[1].get_lines()] == ["_other", "memory, rate 0.25"]
     empty = views.signal.plot_mask_noise([])
     assert not empty.axes[0].axison and "not yet recorded" in empty.axes[0].texts[0].get_text()
+
+
+POWER = {"total": [2.0] * 6, "eval_total": [1.0] * 6}  # masked over eval-mode power flat in the lag
 
 
 def test_claims_per_scheme_and_seed(results, tmp_path):
@@ -234,6 +238,7 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
                 "lag": [0, 1, 2, 3, 4, 5],
                 "fraction": [0.5, 0.4, 0.2, 0.1, 0.05, 0.02],
                 "stderr": [0.005] * 6,
+                **POWER,
             }
         )
     )
@@ -249,6 +254,7 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
                 "lag": [0, 1, 2, 3, 4, 5],
                 "fraction": [0.5, 0.4, 0.4, 0.4, 0.4, 0.4],
                 "stderr": [0.01] * 6,
+                **POWER,
             }
         )
     )
@@ -262,11 +268,11 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
     assert ev.vs_reference == pytest.approx([0.3**4 / 0.8**4, 0.7**4 / 0.8**4])
     assert ev.shorter_memory is False  # seed 2 does not forget faster than zaremba
     assert ev.ignores_state is False and ev.context_gain == pytest.approx([1 - 205 / 250] * 2)
-    assert ev.falls and ev.wiped  # 0.4 -> 0.02: under a tenth of the near lag's fraction, beyond 2 s.e.
+    assert ev.noise[0]["falls"] and ev.wiped  # 0.4 -> 0.02: under a tenth of the near lag's fraction, beyond 2 s.e.
     assert ev.noise[0]["ratio"] == pytest.approx(0.05)
     assert ev.noise[0]["ratio_stderr"] == pytest.approx(math.hypot(0.005 / 0.4, 0.02 * 0.005 / 0.4**2))
     assert claims["memory"].seeds == [] and claims["memory"].ignores_state is None and claims["memory"].wiped is None
-    assert claims["zoneout"].falls is False and claims["zoneout"].wiped is False
+    assert not claims["zoneout"].noise[0]["falls"] and claims["zoneout"].wiped is False
     table = analysis.signal_runs.claims_table(claims)
     assert table.loc["memory", "wiped out"] == "not recorded"
     assert table.loc["everywhere", "seeds"] == "1, 2"
@@ -282,20 +288,13 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
         "open_at": {},
         "falls_in": {"everywhere": (1, 1), "zoneout": (0, 1)},
         "measured": ["everywhere", "zoneout"],
-        "unmeasured": ["zaremba", "memory", "variational", "weight_drop"],
     }
-    assert analysis.signal_runs.claim_two(claims) == {
-        "holds": [],
-        "shorter_memory": [],
-        "neither": ["zaremba", "everywhere"],
-        "seeds": [1, 2],
-    }
+    assert analysis.signal_runs.claim_two(claims) == {"holds": [], "shorter_memory": [], "seeds": [1, 2]}
     forgets = analysis.signal_runs.SchemeClaims("y", seeds=[1], shorter_memory=True, ignores_state=False)
     ignores = analysis.signal_runs.SchemeClaims("z", seeds=[1, 3], shorter_memory=False, ignores_state=True)
     assert analysis.signal_runs.claim_two({"y": forgets, "z": ignores}) == {
         "holds": ["z"],
         "shorter_memory": ["y"],
-        "neither": [],
         "seeds": [1, 3],
     }
     # Wiped out at one rate, kept at another: the claim holds at that rate only.
@@ -310,6 +309,7 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
                 "lag": [0, 1, 2, 3, 4, 5],
                 "fraction": [0.5, 0.4, 0.35, 0.3, 0.3, 0.3],
                 "stderr": [0.01] * 6,
+                **POWER,
             }
         )
     )
@@ -317,7 +317,7 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
         by_seed, analysis.signal_runs.load_mask_noise(results), far=5, noise_far=5
     )
     ev = both["everywhere"]
-    assert ev.wiped is False and ev.falls is True and (ev.rates("wiped"), ev.rates("kept")) == ([0.25], [0.1])
+    assert ev.wiped is False and (ev.rates("wiped"), ev.rates("kept")) == ([0.25], [0.1])
     assert analysis.signal_runs.claim_one(both)["holds_at"] == {"everywhere": [0.25]}
     assert analysis.signal_runs.claim_one(both)["holds"] == [] and analysis.signal_runs.claim_one(claims)["holds"] == [
         "everywhere"
@@ -328,7 +328,6 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
         "open_at": {},
         "falls_in": {},
         "measured": [],
-        "unmeasured": [],
     }
     # Near the threshold: a ratio of 0.12 whose 2 s.e. reach below 0.1 decides nothing.
     border = results / "ptb" / "zoo-control" / "everywhere-seed2"  # its signal.json is there already
@@ -342,6 +341,7 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
                 "lag": [0, 1, 2, 3, 4, 5],
                 "fraction": [0.5, 0.4, 0.3, 0.2, 0.1, 0.048],
                 "stderr": [0.01] * 6,
+                **POWER,
             }
         )
     )
@@ -359,11 +359,10 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
     assert table.loc["everywhere", "falls"] == "3 of 3"
     assert analysis.signal_runs.claims_table(both).loc["everywhere", "wiped out"] == "wiped at 0.25"
     # Where the signal fraction falls clearly with the lag: every run of everywhere (0.4 -> 0.3 at s.e. 0.01
-    # already), no run of zoneout; a scheme falls only when every one of its runs does.
-    assert [n["falls"] for n in three["everywhere"].noise] == [True] * 3 and three["everywhere"].falls is True
+    # already), no run of zoneout.
+    assert [n["falls"] for n in three["everywhere"].noise] == [True] * 3
     assert [n["falls"] for n in both["everywhere"].noise] == [True] * 2
     assert three["zoneout"].noise and not any(n["falls"] for n in three["zoneout"].noise)
-    assert three["zoneout"].falls is False and analysis.signal_runs.SchemeClaims("memory").falls is None
     # The numbers behind claim (1)'s verdict: the signal fraction at the near lag and the far over the near, per run.
     assert [
         (n["rate"], n["seed"], round(n["fraction_near"], 2), round(n["ratio"], 2)) for n in three["everywhere"].noise
@@ -376,10 +375,6 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
     assert (min(ev.vs_reference), max(ev.vs_reference)) == pytest.approx(((0.3 / 0.8) ** 4, (0.7 / 0.8) ** 4))
     assert (ev.ignores_state, ev.shorter_memory) == (False, False)
     assert (forgets.shorter_memory, ignores.ignores_state) == (True, True) and claims["memory"].seeds == []
-    # The reference is the one the claims were computed against, carried on each scheme's claims.
-    other = analysis.signal_runs.scheme_claims(by_seed, noise, reference="everywhere", far=5)
-    assert other["zaremba"].reference == "everywhere"
-    assert "vs everywhere" in analysis.signal_runs.claims_table(other).columns
 
 
 def test_mask_noise_reads_the_control_and_each_schemes_recurrent_rate(results):
@@ -387,7 +382,17 @@ def test_mask_noise_reads_the_control_and_each_schemes_recurrent_rate(results):
         run = results / "ptb" / zoo / folder
         run.mkdir(parents=True, exist_ok=True)
         (run / "mask_noise.json").write_text(
-            json.dumps({"seed": 1, "lag": [0, 1], "fraction": [0.3, 0.3], "stderr": [0.01, 0.01], **config})
+            json.dumps(
+                {
+                    "seed": 1,
+                    "lag": [0, 1],
+                    "fraction": [0.3, 0.3],
+                    "stderr": [0.01] * 2,
+                    "total": [2.0] * 2,
+                    "eval_total": [1.0] * 2,
+                    **config,
+                }
+            )
         )
 
     # measure writes the model's effective recurrent_rate (zaremba: its dropout); the analysis reads the site's
@@ -412,6 +417,8 @@ def test_claim_one_is_read_over_a_window_of_far_lags_and_distrusts_inflated_powe
         "lag": [0, 1, 2, 3],
         "fraction": [0.5, 0.4, 0.4, 0.4],
         "stderr": [0.01] * 4,
+        "total": [1.0] * 4,
+        "eval_total": [1.0] * 4,
     }
     # Kept at k = 2 (0.3 / 0.4), wiped at k = 3 (0.012 / 0.4 = 0.03 ± 0.025: under a tenth by two s.e.).
     late = {**steady, "scheme": "memory", "recurrent_rate": 0.25, "fraction": [0.5, 0.4, 0.3, 0.012]}

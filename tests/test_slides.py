@@ -56,13 +56,6 @@ def test_a_panel_carries_a_still_and_a_note_beside_its_live_view():
     assert "SchemeDiagram" in bundle["text/plain"] and "JupyterLab" in bundle["text/plain"]
     panel.scheme.value = "zaremba"  # a still shows the state at the time it is displayed
     assert base64.b64decode(panel._repr_mimebundle_()["image/png"]) == panel.image.value
-    import ipywidgets as W
-
-    class TextPanel(panels.StaticFallback, W.VBox):  # a panel without an image shows its HTML
-        pass
-
-    html_panel = TextPanel([W.HTML("<b>recurrent_weight</b>")])._repr_mimebundle_()
-    assert "recurrent_weight" in html_panel["text/html"]
 
 
 @pytest.mark.parametrize("exporter_cls, template", [(SlidesExporter, "book_reveal"), (HTMLExporter, "book_lab")])

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config import PRESETS, Config, parameter_count
+from ..config import Config, parameter_count
 from ..data import Corpus, load_corpus
-from ..runfolder import RunFolderError, load_run_model, read_json, read_log
+from ..runfolder import load_run_model, read_json, read_log
 from ..sweeps import ENSEMBLE, GRID, cell_name, grid_cells, grid_config  # noqa: F401 (chapter 04 reads them here)
 from .runs import results_dir
 
@@ -42,34 +42,23 @@ def t95(dof: int) -> float:
     return T95[min(max(int(dof), 0), 10)]
 
 
-# --- Theory -------------------------------------------------------------------------------------
-def lstm_lm_parameters(hidden_size: int, num_layers: int = 2, vocab_size: int = 10_000, tied: bool = False) -> int:
-    """Parameters of the LSTM LM: embedding V·N, per layer 4N(2N) weights + 2·4N biases, softmax V·N + V."""
-    return parameter_count(Config(hidden_size=hidden_size, num_layers=num_layers, tie_weights=tied), vocab_size)
-
-
-def lstm_lm_macs(hidden_size: int, num_layers: int = 2, vocab_size: int = 10_000) -> int:
-    """Multiply-accumulates per token of the forward pass (the embedding is a lookup)."""
-    return num_layers * 8 * hidden_size**2 + vocab_size * hidden_size
-
-
-def active_weights(hidden_size: float, dropout: float, num_layers: int = 2, vocab_size: int = 10_000) -> float:
+# --- Theory (2 layers, a vocabulary of V = 10,000 words) ----------------------------------------
+def active_weights(hidden_size: float, dropout: float) -> float:
     """Expected weights whose input unit survives ``zaremba``'s masks: the embedding output (V·N), each layer's
     input (4N·N) and the softmax input (V·N) are masked; the recurrent weights and the biases are not."""
-    n, v = hidden_size, vocab_size
-    masked = 2 * v * n + num_layers * 4 * n * n
-    return (1 - dropout) * masked + num_layers * (4 * n * n + 8 * n) + v
+    n, v = hidden_size, 10_000
+    return (1 - dropout) * (2 * v * n + 2 * 4 * n * n) + 2 * (4 * n * n + 8 * n) + v
 
 
-def theory_candidates(hidden_size: int, dropout: float, num_layers: int = 2, vocab_size: int = 10_000) -> dict:
+def theory_candidates(hidden_size: int, dropout: float) -> dict:
     """{candidate: N_eq} for a ``zaremba`` model of N units at rate p."""
     if not 0 <= dropout < 1:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
     n, p = float(hidden_size), dropout
-    target, lo, hi = active_weights(n, p, num_layers, vocab_size), 0.0, n
+    target, lo, hi = active_weights(n, p), 0.0, n
     for _ in range(100):  # bisection: active_weights(N_eq, 0) = active_weights(N, p)
         mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if active_weights(mid, 0.0, num_layers, vocab_size) < target else (lo, mid)
+        lo, hi = (mid, hi) if active_weights(mid, 0.0) < target else (lo, mid)
     return {
         "units": n * (1 - p),
         "pairs (seed's N·N)": math.sqrt(n * n * (1 - p) ** 2),  # N_eq² = N²(1−p)²
@@ -87,31 +76,17 @@ def alpha_of(hidden_size: float, dropout: float, equivalent: float) -> float:
 
 
 def theory_table(hidden_size: int = 200, dropout: float = 0.5) -> pd.DataFrame:
-    """Each candidate's N_eq at (N, p), its α, and the parameters and MACs of an LM that size (first row:
-    the dropout model itself)."""
+    """Each candidate's N_eq at (N, p), its α, and the parameters of an LM that size (first row: the model)."""
     cands = theory_candidates(hidden_size, dropout)
     sizes = [hidden_size, *map(round, cands.values())]
     return pd.DataFrame(
         {
             "N_eq": [round(v, 1) for v in (hidden_size, *cands.values())],
             "α": [math.nan, *(round(alpha_of(hidden_size, dropout, v), 2) for v in cands.values())],
-            "parameters (M)": [round(lstm_lm_parameters(n) / 1e6, 3) for n in sizes],
-            "MACs/token (k)": [round(lstm_lm_macs(n) / 1e3, 1) for n in sizes],
+            "parameters (M)": [round(parameter_count(Config(hidden_size=n), 10_000) / 1e6, 3) for n in sizes],
         },
         index=pd.Index([f"the model: N = {hidden_size}, p = {dropout:g}", *cands], name="candidate"),
     )
-
-
-def paper_table() -> pd.DataFrame:
-    """The paper's three models with their Table 1 validation perplexity and each candidate N_eq."""
-    from ..published import MODELS, reported
-
-    rows = {}
-    for model in MODELS:
-        n, p = PRESETS[model]["hidden_size"], PRESETS[model]["dropout"]
-        cands = {k: round(v) for k, v in theory_candidates(n, p).items()}
-        rows[model] = {"N": n, "p": p, "paper valid": reported(model, "paper")["valid"], **cands}
-    return pd.DataFrame.from_dict(rows, orient="index")
 
 
 def candidate_alpha_curves(hidden_size: int, rates) -> dict:
@@ -127,13 +102,9 @@ def slice_unigram(corpus: Corpus | None = None) -> float:
     return corpus.head(train=GRID["budget"]["max_train_tokens"]).unigram_perplexity("train")
 
 
-def last_gain(log: list[dict], key: str = "valid_ppl") -> float:
-    """log(value at the epoch before the last / value at the last); NaN with fewer than two epochs."""
-    return math.log(log[-2][key] / log[-1][key]) if len(log) >= 2 else math.nan
-
-
 def load_grid(root: str | os.PathLike) -> pd.DataFrame:
-    """One row per finished cell under ``root`` (:data:`GRID_COLUMNS`)."""
+    """One row per finished cell under ``root`` (:data:`GRID_COLUMNS`); ``last_valid_gain``: log(valid
+    perplexity at the epoch before the last / at the last), NaN with fewer than two epochs."""
     rows = []
     for path in sorted(Path(root).glob("h*-p*-seed*")):
         config, s = read_json(path / "config.json"), read_json(path / "summary.json")
@@ -142,7 +113,8 @@ def load_grid(root: str | os.PathLike) -> pd.DataFrame:
         keep = ("train_eval_ppl", "valid_ppl", "best_valid_ppl", "parameters", "wall_s")
         row = {k: config[k] for k in ("hidden_size", "dropout", "seed")} | {k: s[k] for k in keep}
         row |= dict(train_dropout_ppl=s["train_ppl"], gap=s["valid_ppl"] / s["train_eval_ppl"], run=path.name)
-        rows.append(row | {"last_valid_gain": last_gain(read_log(path / "log.jsonl"))})
+        log = [e["valid_ppl"] for e in read_log(path / "log.jsonl")]
+        rows.append(row | {"last_valid_gain": math.log(log[-2] / log[-1]) if len(log) >= 2 else math.nan})
     return pd.DataFrame(rows, columns=GRID_COLUMNS).astype({"hidden_size": int, "dropout": float, "seed": int})
 
 
@@ -176,17 +148,13 @@ def dropout_effect(grid: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 
 # --- Equivalent size, seed noise, α -------------------------------------------------------------
-def equivalent_size(sizes, ppls, target: float, branch: str = "decreasing") -> float:
+def equivalent_size(sizes, ppls, target: float) -> float:
     """The undropped size whose perplexity equals ``target``, interpolated in log N / log ppl along the
-    p = 0 curve (``sizes``, ``ppls``). ``branch="decreasing"`` uses the curve up to its minimum (the
-    under-fitting side); ``"all"`` the whole curve. NaN when no measured size reaches ``target``."""
+    p = 0 curve (``sizes``, ``ppls``) up to its minimum (the under-fitting side). NaN when no measured size
+    reaches ``target``."""
     order = np.argsort(sizes)
     n, y = np.log(np.asarray(sizes, dtype=float)[order]), np.log(np.asarray(ppls, dtype=float)[order])
-    if branch == "decreasing":
-        n, y = n[: np.argmin(y) + 1], y[: np.argmin(y) + 1]
-    elif branch != "all":
-        raise ValueError(f"branch must be 'decreasing' or 'all', got {branch!r}")
-    t = math.log(target)
+    n, y, t = n[: np.argmin(y) + 1], y[: np.argmin(y) + 1], math.log(target)
     for k in range(len(y) - 1):
         if min(y[k], y[k + 1]) <= t <= max(y[k], y[k + 1]) and y[k] != y[k + 1]:
             return float(math.exp(n[k] + (t - y[k]) / (y[k + 1] - y[k]) * (n[k + 1] - n[k])))
@@ -216,8 +184,7 @@ def base_curve(grid: pd.DataFrame, metric: str) -> pd.Series:
 class SeedNoise:
     """The seed-to-seed spread of one metric, from the cells recorded with several seeds."""
 
-    metric: str
-    sd: float  #: standard deviation of log ``metric`` between seeds, pooled over cells; NaN without one
+    sd: float  #: standard deviation of log perplexity between seeds, pooled over cells; NaN without one
     dof: int  #: its degrees of freedom: Σ (seeds − 1) over the cells
     cells: tuple[str, ...]  #: the cells (``h0050-p00``) with several seeds
     runs: int
@@ -231,38 +198,31 @@ def seed_noise(grid: pd.DataFrame, metric: str = "train_eval_ppl") -> SeedNoise:
             y = np.log(part[metric].to_numpy(dtype=float))
             ss, dof, runs = ss + float(((y - y.mean()) ** 2).sum()), dof + len(y) - 1, runs + len(y)
             cells.append(cell_name(int(n), p).rpartition("-")[0])
-    return SeedNoise(metric, math.sqrt(ss / dof) if dof else math.nan, dof, tuple(cells), runs)
+    return SeedNoise(math.sqrt(ss / dof) if dof else math.nan, dof, tuple(cells), runs)
 
 
 def equivalence_table(
-    grid: pd.DataFrame, metric: str = "train_eval_ppl", branch: str = "decreasing", noise: SeedNoise | None = None
+    grid: pd.DataFrame, metric: str = "train_eval_ppl", noise: SeedNoise | None = None
 ) -> pd.DataFrame:
     """The grid's dropout cells with ``n_eq``, ``alpha`` and ``status``: ``"ok"``, ``"worse"`` than the smallest
-    undropped model or ``"better"`` than every one (``bound``: that size; ``margin``: by how much in log
-    perplexity), ``"near smallest"`` / ``"near best"`` when the margin is within t·sd·√2 (the 95 % range of
-    the difference of two one-seed values, ``noise``), ``"no base"``."""
+    undropped model or ``"better"`` than every one, ``"near smallest"`` / ``"near best"`` when by no more than
+    t·sd·√2 in log perplexity (the 95 % range of the difference of two one-seed values, ``noise``), ``"no base"``."""
     g = main_grid(grid)
     if g.empty:
-        return pd.DataFrame(columns=[*GRID_COLUMNS, "n_eq", "alpha", "status", "bound", "margin"])
-    base = base_curve(g, metric)
-    if branch == "decreasing" and len(base):
-        base = base.loc[: base.idxmin()]
-    out = g[g.dropout > 0].copy()
-    out["n_eq"] = [equivalent_size(base.index, base.values, v, branch) if len(base) else math.nan for v in out[metric]]
+        return pd.DataFrame(columns=[*GRID_COLUMNS, "n_eq", "alpha", "status"])
+    base, out = base_curve(g, metric), g[g.dropout > 0].copy()
+    out["n_eq"] = [equivalent_size(base.index, base.values, v) if len(base) else math.nan for v in out[metric]]
     out["alpha"] = [alpha_of(n, p, e) for n, p, e in zip(out.hidden_size, out.dropout, out.n_eq)]
     tol = t95(noise.dof) * noise.sd * math.sqrt(2) if noise is not None and math.isfinite(noise.sd) else 0.0
-    rows = []
+    status = []
     for v, n_eq in zip(out[metric], out.n_eq):
         if base.empty or math.isfinite(n_eq):
-            rows.append(("no base" if base.empty else "ok", math.nan, math.nan))
+            status.append("no base" if base.empty else "ok")
         elif v > base.iloc[0]:
-            m = math.log(v / base.iloc[0])
-            rows.append(("worse" if m > tol else "near smallest", float(base.index[0]), m))
+            status.append("worse" if math.log(v / base.iloc[0]) > tol else "near smallest")
         else:
-            m = math.log(base.min() / v)
-            rows.append(("better" if m > tol else "near best", float(base.idxmin()), m))
-    out["status"], out["bound"], out["margin"] = zip(*rows) if rows else ((), (), ())
-    return out
+            status.append("better" if math.log(base.min() / v) > tol else "near best")
+    return out.assign(status=status)
 
 
 @dataclass(frozen=True)
@@ -273,7 +233,6 @@ class AlphaFit:
     noise: SeedNoise
     table: pd.DataFrame  #: :func:`equivalence_table`
     by_rate: pd.DataFrame  #: per rate: cells, n, alpha, se_fit, se_seed, se, dof, low, high (95 % interval)
-    draws: int
 
     def ruled_out(self, alpha: float = 1.0, se: str = "se") -> list[float]:
         """The rates whose 95 % t interval (built on column ``se``) excludes ``alpha``."""
@@ -285,7 +244,7 @@ class AlphaFit:
         return [p for p in self.by_rate.dropna(subset=[se]).index if p not in self.ruled_out(alpha, se)]
 
 
-def _alpha_draws(grid: pd.DataFrame, metric: str, sd: float, draws: int, seed: int, branch: str) -> dict:
+def _alpha_draws(grid: pd.DataFrame, metric: str, sd: float, draws: int, seed: int) -> dict:
     """{rate: its α in each of ``draws`` redraws of every cell's log ``metric`` with N(0, sd²) noise}."""
     base, cells = base_curve(grid, metric), grid[grid.dropout > 0]
     sizes, rates, values = (cells[c].to_numpy(dtype=float) for c in ("hidden_size", "dropout", metric))
@@ -294,32 +253,27 @@ def _alpha_draws(grid: pd.DataFrame, metric: str, sd: float, draws: int, seed: i
     for d in range(draws):
         b = base.to_numpy() * np.exp(sd * rng.standard_normal(len(base)))
         v = values * np.exp(sd * rng.standard_normal(len(values)))
-        n_eq = np.array([equivalent_size(base.index, b, x, branch) for x in v])
+        n_eq = np.array([equivalent_size(base.index, b, x) for x in v])
         for p in alpha:
             alpha[p][d] = fit_alpha(sizes[rates == p], rates[rates == p], n_eq[rates == p])["alpha"]
     return alpha
 
 
 def alpha_fit(
-    grid: pd.DataFrame,
-    metric: str = "train_eval_ppl",
-    noise: SeedNoise | None = None,
-    draws: int = 1000,
-    seed: int = 0,
-    branch: str = "decreasing",
+    grid: pd.DataFrame, metric: str = "train_eval_ppl", noise: SeedNoise | None = None, draws: int = 1000, seed: int = 0
 ) -> AlphaFit:
     """α per dropout rate: ``se_fit``, the scatter of the rate's cells about their line; ``se_seed``, the spread
     of α over ``draws`` parametric-bootstrap redraws of every cell (undropped row included, whose noise every
     cell shares) with the seed noise ``noise``; ``se`` = √(se_fit² + se_seed²) (the cells' own noise counted
     twice: wide side); ``dof`` = n − 1, capped by the noise's; ``low``, ``high`` = α ∓ t95(dof)·se."""
     noise = noise if noise is not None else seed_noise(grid, metric)
-    table = equivalence_table(grid, metric, branch, noise)
+    table = equivalence_table(grid, metric, noise)
     cols = ["cells", "n", "alpha", "se_fit", "se_seed", "se", "dof", "low", "high"]
     if table.empty:
-        return AlphaFit(metric, noise, table, pd.DataFrame(columns=cols), draws)
+        return AlphaFit(metric, noise, table, pd.DataFrame(columns=cols))
     g = main_grid(grid)
     sampled = math.isfinite(noise.sd) and draws > 1 and (g.dropout == 0).any()
-    alphas = _alpha_draws(g, metric, noise.sd, draws, seed, branch) if sampled else {}
+    alphas = _alpha_draws(g, metric, noise.sd, draws, seed) if sampled else {}
     rows = {}
     for p, part in table.groupby("dropout"):
         f = fit_alpha(part.hidden_size, part.dropout, part.n_eq)
@@ -331,7 +285,7 @@ def alpha_fit(
     r["se"] = np.where(np.isfinite(r.se_seed), np.hypot(r.se_fit, r.se_seed), r.se_fit)
     half = r.dof.map(t95) * r.se
     r["low"], r["high"] = r.alpha - half, r.alpha + half
-    return AlphaFit(metric, noise, table, r[cols], draws)
+    return AlphaFit(metric, noise, table, r[cols])
 
 
 def alpha_display(fit: AlphaFit) -> pd.DataFrame:
@@ -389,11 +343,8 @@ def inference_comparison(
 
 
 def load_inference(results: str | os.PathLike | None = None) -> dict | None:
-    """``inference.json`` of the recorded grid, or None when it is not recorded (or unreadable)."""
-    try:
-        return read_json(results_dir(results) / GRID_PATH / "inference.json")
-    except RunFolderError:
-        return None
+    """``inference.json`` of the recorded grid, or None when it is not recorded."""
+    return read_json(results_dir(results) / GRID_PATH / "inference.json")
 
 
 def inference_summary(inference: dict | None) -> dict | None:
@@ -404,19 +355,3 @@ def inference_summary(inference: dict | None) -> dict | None:
     out = dict(cell=i["dropout_cell"], weight_scaling=i["weight_scaling_ppl"], mc=mc[-1], samples=len(mc))
     out |= dict(ensemble=ens[-1], members=len(ens), single=ens[0], dropout_parameters=i["dropout_parameters"])
     return out | {"member_parameters": i["ensemble_member_parameters"]}
-
-
-def inference_table(inference: dict | None) -> pd.DataFrame:
-    """Perplexity, forward passes and parameters of each prediction rule (or a row naming the command to run)."""
-    s, columns = inference_summary(inference), ["perplexity", "forward passes", "parameters (M)"]
-    if not s:
-        return pd.DataFrame([["—"] * 3], index=[f"not yet recorded ({INFERENCE_COMMAND})"], columns=columns)
-    dp, ep, k = s["dropout_parameters"], s["member_parameters"], s["members"]
-    rows = {
-        f"weight scaling ({s['cell']})": (s["weight_scaling"], 1, dp),
-        f"MC dropout, S = {s['samples']}": (s["mc"], s["samples"], dp),
-        f"ensemble of {k} undropped": (s["ensemble"], k, ep * k),
-        "one ensemble member": (s["single"], 1, ep),
-    }
-    table = [(round(v, 1), passes, round(n / 1e6, 2)) for v, passes, n in rows.values()]
-    return pd.DataFrame(table, index=list(rows), columns=columns)

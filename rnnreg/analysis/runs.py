@@ -53,17 +53,8 @@ def results_dir(path: str | os.PathLike | None = None) -> Path:
     return Path(os.environ.get("RNNREG_RESULTS") or Path(__file__).resolve().parents[2] / "results")
 
 
-def train_command(preset: str, corpus: str = "ptb", device: str = "cuda") -> str:
-    """The command that records the run :func:`table1` looks for."""
-    return f"python -m rnnreg train --preset {preset} --device {device} --out results/{corpus}/{preset}"
-
-
 def cost_estimate(
-    preset: str,
-    corpus: str = "ptb",
-    reference: str = "medium",
-    results: str | os.PathLike | None = None,
-    train_tokens: int = 929_589,
+    preset: str, corpus: str = "ptb", reference: str = "medium", results: str | os.PathLike | None = None
 ) -> dict:
     """Hours a full run of ``preset`` takes on the CPUs that recorded this project's runs, and hours left:
     the median speed of its own run's epochs (the last three while it trains: thread counts change), else
@@ -79,7 +70,7 @@ def cost_estimate(
     log, epochs = run.log if run.complete else run.log.tail(3), PRESETS[preset]["epochs"]
     done = (epochs if run.complete else run.epochs_done) if source == preset else 0
     tps = float(log["tokens_per_s"].median()) * params(source) / params(preset)
-    epoch_h = train_tokens / tps / 3600
+    epoch_h = 929_589 / tps / 3600  # an epoch of PTB's training text
     hours = dict(hours=epochs * epoch_h, hours_left=max(epochs - done, 0) * epoch_h, tokens_per_s=tps)
     return hours | dict(measured=source == preset, run=run.name, epochs_timed=len(log), reference=source)
 
@@ -110,14 +101,10 @@ STORY = {
 }  # fmt: skip
 
 
-def _story(corpus: str, results) -> dict[str, Run]:  # the runs of STORY with a logged epoch
-    runs = {name: find_run(corpus, name, results) for name in STORY}
-    return {name: run for name, run in runs.items() if run is not None and len(run.log)}
-
-
 def story_runs(corpus: str = "ptb", results: str | os.PathLike | None = None) -> dict[str, Run]:
-    """:func:`_story`'s runs labelled with what they are and their status."""
-    return {f"{STORY[k]} ({r.name}, {r.status})": r for k, r in _story(corpus, results).items()}
+    """The runs of :data:`STORY` with a logged epoch, labelled with what they are and their status."""
+    found = ((k, find_run(corpus, k, results)) for k in STORY)
+    return {f"{STORY[k]} ({r.name}, {r.status})": r for k, r in found if r is not None and len(r.log)}
 
 
 def overfitting(run: Run) -> dict:
@@ -126,23 +113,15 @@ def overfitting(run: Run) -> dict:
 
 
 def story_findings(corpus: str = "ptb", results: str | os.PathLike | None = None) -> dict:
-    """Chapter 01's full-scale answer. Per run of :data:`STORY`: None, or run, status, complete, test and
-    :func:`overfitting`. ``nodrop_overfits``: the undropped 2×650 model's valid rose after its best
-    epoch while train kept falling; ``dropout_below``: the dropout model's best valid is below it."""
-    out: dict = {"corpus": corpus}
-    recorded = _story(corpus, results)
-    for name, run in ((name, recorded.get(name)) for name in STORY):
-        out[name] = run and {
-            "run": run.name,
-            "status": run.status,
-            "complete": run.complete,
-            "test": run.summary["test_ppl"] if run.summary else None,
-            **overfitting(run),
-        }
-    nodrop, drop = out["medium-nodrop"], out["medium"]
-    out["nodrop_overfits"] = None if nodrop is None else bool(nodrop["rise"] > 0 and nodrop["train_falling"])
-    out["dropout_below"] = None if nodrop is None or drop is None else bool(drop["best_valid"] < nodrop["best_valid"])
-    return out
+    """Chapter 01's full-scale answer, None while a run it needs has no epoch. ``nodrop_overfits``: the
+    undropped 2×650 model's valid rose after its best epoch while train kept falling; ``dropout_below``:
+    the dropout model's best valid is below it."""
+    fit = {run.path.name: overfitting(run) for run in story_runs(corpus, results).values()}
+    nodrop, drop = fit.get("medium-nodrop"), fit.get("medium")
+    return dict(
+        nodrop_overfits=None if nodrop is None else bool(nodrop["rise"] > 0 and nodrop["train_falling"]),
+        dropout_below=None if nodrop is None or drop is None else bool(drop["best_valid"] < nodrop["best_valid"]),
+    )
 
 
 @dataclass
@@ -155,10 +134,6 @@ class Run:
     summary: dict | None = None
     name: str = ""
     progress: dict | None = None
-
-    @property
-    def command(self) -> str | None:
-        return (self.summary or self.progress or {}).get("command")
 
     @property
     def complete(self) -> bool:
@@ -187,13 +162,6 @@ class Run:
         if not self.epochs_done:
             return "started, no epoch yet"
         return f"in progress: epoch {self.epochs_done} of {self.epochs_planned}"
-
-    def matches_preset(self) -> bool:
-        """Does the config equal its preset on the full corpus?"""
-        preset = PRESETS.get(self.config.get("preset"))
-        if preset is None or self.config.get("max_train_tokens") is not None:
-            return False
-        return all(self.config.get(k) == v for k, v in preset.items())
 
     def final(self, key: str) -> float:
         """The last epoch's ``key`` (e.g. ``valid_ppl``), NaN without epochs."""
@@ -249,36 +217,35 @@ def load_runs(pattern: str = "*/*", results: str | os.PathLike | None = None) ->
         rows.append(
             dict(run=run.name, **{k: run.config.get(k) for k in ("preset", "scheme", "dropout", "hidden_size")})
             | dict(epochs=f"{run.epochs_done}/{run.epochs_planned}", status=run.status, state=run.state)
-            | dict(train_ppl=run.final("train_ppl"), valid_ppl=run.final("valid_ppl"))
-            | dict(best_valid_ppl=run.log["valid_ppl"].min() if len(run.log) else math.nan)
-            | dict(test_ppl=run.test_ppl)
+            | dict(train_ppl=run.final("train_ppl"), valid_ppl=run.final("valid_ppl"), test_ppl=run.test_ppl)
         )
-    columns = "run preset scheme dropout hidden_size epochs status state train_ppl valid_ppl best_valid_ppl test_ppl"
+    columns = "run preset scheme dropout hidden_size epochs status state train_ppl valid_ppl test_ppl"
     return pd.DataFrame(rows, columns=columns.split())
 
 
 def table1(corpus: str = "ptb", results: str | os.PathLike | None = None, digits: int = 1) -> pd.DataFrame:
     """Table 1 side by side: the paper's, the TensorFlow tutorial's and this project's perplexities, one row
     per model. ``here_*``: the run ``results/<corpus>/<model>`` (train, valid: last epoch; test: batch 1),
-    NaN without one; ``command`` records (or recorded) it. Hidden by :func:`pretty`: ``here_state``,
-    ``here_gap`` (test / paper's − 1), ``wall_h``, ``cost_h``."""
+    NaN without one; ``command`` records (or recorded) it. Hidden by :func:`pretty`: ``here_state``, ``cost_h``."""
     rows = []
     for model in MODELS:
         paper, tf = reported(model, "paper"), reported(model, "tf")
         run = find_run(corpus, model, results)
         here = dict(train=math.nan, valid=math.nan, test=math.nan)
-        name, status, state, command = "–", "not yet run here", "not run", train_command(model, corpus)
+        command = f"python -m rnnreg train --preset {model} --device cuda --out results/{corpus}/{model}"
+        name, status, state = "–", "not yet run here", "not run"
         if run is not None:
-            name, status, state, command = run.name, run.status, run.state, run.command or command
-            status += "" if run.matches_preset() else ", config differs from the paper's"
+            name, status, state = run.name, run.status, run.state
+            command = (run.summary or run.progress or {}).get("command") or command
+            recipe = PRESETS[model] | {"max_train_tokens": None}  # the paper's, on the full corpus
+            if any(run.config.get(k) != v for k, v in recipe.items()):
+                status += ", config differs from the paper's"
             here = dict(train=run.final("train_ppl"), valid=run.final("valid_ppl"), test=run.test_ppl)
         cost = cost_estimate(model, corpus, results=results)
-        wall_h = round(run.summary.get("wall_s", math.nan) / 3600, 1) if run and run.summary else math.nan
         rows.append(
             dict(model=model, name=MODEL_NAMES[model], paper_valid=paper["valid"], paper_test=paper["test"])
             | {f"tf_{k}": tf[k] for k in here}
             | {f"here_{k}": round(v, digits) for k, v in here.items()}
-            | dict(here_gap=here["test"] / paper["test"] - 1, wall_h=wall_h)  # the gap unrounded
             | dict(here_run=name, here_status=status, here_state=state, command=command)
             | dict(cost_h=round(cost["hours"], 1), left_h=round(cost["hours_left"], 1))
         )
@@ -317,23 +284,19 @@ def paper_table1(table1: pd.DataFrame, averaged: dict[str, dict | None] | None =
     return df.set_index(["section", "model"]).astype(float)
 
 
-def _ppl(value: float) -> str:
-    """A perplexity as published: its own decimals, at least one (84.0, not 84)."""
-    return f"{value:g}" if "." in f"{value:g}" else f"{value:.1f}"
-
-
 def reruns_table(table1: pd.DataFrame, model: str = "medium") -> pd.DataFrame:
     """One row of :func:`table1` beside the paper, the TF tutorial and others' reruns (:data:`RERUNS`),
     perplexities as text (a range over several runs); ``notes``: what differs, or this run's status."""
     r, tf = table1.loc[model], reported(model, "tf")
-    span = lambda lo, hi: _ppl(lo) if lo == hi else f"{_ppl(lo)}–{_ppl(hi)}"  # noqa: E731
-    rows = [("paper (Table 1)", _ppl(r.paper_valid), _ppl(r.paper_test), "–")]
-    rows += [("TF tutorial (its docstring)", _ppl(tf["valid"]), _ppl(tf["test"]), "its own numbers")]
+    ppl = lambda v: f"{v:g}" if "." in f"{v:g}" else f"{v:.1f}"  # as published, at least one decimal: 84.0
+    span = lambda lo, hi: ppl(lo) if lo == hi else f"{ppl(lo)}–{ppl(hi)}"  # noqa: E731
+    rows = [("paper (Table 1)", ppl(r.paper_valid), ppl(r.paper_test), "–")]
+    rows += [("TF tutorial (its docstring)", ppl(tf["valid"]), ppl(tf["test"]), "its own numbers")]
     for x in (x for x in RERUNS if x["model"] == model):
         who = x["source"] + (f" ({x['runs']} runs)" if x["runs"] else "")
         rows.append((who, span(*x["valid"]), span(*x["test"]), x["differs"]))
-    valid = "–" if math.isnan(r.here_valid) else _ppl(r.here_valid)
-    test = _ppl(r.here_test) if r.here_state == "complete" else "–"
+    valid = "–" if math.isnan(r.here_valid) else ppl(r.here_valid)
+    test = ppl(r.here_test) if r.here_state == "complete" else "–"
     rows.append(("this project", valid, test, r.here_status if r.here_state != "not run" else "not run here"))
     return pd.DataFrame(rows, columns=["who", "valid", "test", "notes"]).set_index("who")
 
@@ -341,7 +304,7 @@ def reruns_table(table1: pd.DataFrame, model: str = "medium") -> pd.DataFrame:
 def pretty(df: pd.DataFrame, missing: str = "–", commands: bool = False) -> pd.DataFrame:
     """For display: missing numbers as a dash (a one-seed row's spread as "one seed"), column names in
     words, the command column only on request."""
-    hidden = ["here_state", "here_gap", "wall_h"] + ([] if commands else ["command", "cost_h"])
+    hidden = ["here_state"] + ([] if commands else ["command", "cost_h"])
     out = df.drop(columns=hidden, errors="ignore").astype(object)
     for col in [c for c in ("valid_spread", "test_spread") if c in df and "seeds" in df]:
         out[col] = [("one seed" if n == 1 else missing) if pd.isna(v) else v for v, n in zip(df[col], df["seeds"])]

@@ -1,11 +1,10 @@
 r"""Where each dropout scheme puts its masks, as data: sites, mask kinds, and the masks themselves.
 
 A two-layer LSTM LM unrolled over time has six connections a scheme can perturb (:data:`CONNECTION_LABELS`:
-``input``, ``between``, ``output`` non-recurrent; ``h``, ``c``, ``w_hh`` recurrent; the same names as
-``rnnreg.views.diagrams.draw_unrolled_lstm``) and four ways of drawing a mask (:data:`MASK_LABELS`): ``fresh``
-every step (Zaremba et al. 2014), ``shared`` per sequence (Gal & Ghahramani 2016), ``weights`` on W_hh per
-forward pass (Merity et al. 2017), ``zoneout``: keep the previous value (Krueger et al. 2016).
-:func:`sample_masks` draws masks through the model's own methods: a picture of a mask is what training uses.
+``input``, ``between``, ``output`` non-recurrent; ``h``, ``c``, ``w_hh`` recurrent) and four ways of drawing a
+mask (:data:`MASK_LABELS`): ``fresh`` every step (Zaremba et al. 2014), ``shared`` per sequence (Gal &
+Ghahramani 2016), ``weights`` on W_hh per forward pass (Merity et al. 2017), ``zoneout``: keep the previous
+value (Krueger et al. 2016). :func:`sample_masks` draws them with the model's own methods: what training uses.
 """
 
 from __future__ import annotations
@@ -108,10 +107,8 @@ def masks_on_path(scheme: str, num_layers: int = 2, steps: int = 5, path: str | 
     leaving through the softmax: ``applications`` (multiplications by a 0/1 mask) and ``distinct`` (a shared
     or weight mask met at every step counts once). ``path`` ``"h"`` (through W_hh h_{t-1}) or ``"c"`` (the
     cell) counts only that route's masks, ``None`` every recurrent site; zoneout copies, so it adds 0."""
-    if steps < 0 or num_layers < 1:
-        raise ValueError("steps must be >= 0 and num_layers >= 1")
-    if path not in (None, "h", "c"):
-        raise ValueError(f"path must be 'h', 'c' or None, got {path!r}")
+    if steps < 0 or num_layers < 1 or path not in (None, "h", "c"):
+        raise ValueError(f"need steps >= 0, num_layers >= 1, path h, c or None; got {steps}, {num_layers}, {path!r}")
     ss = sites(scheme)
     nonrec = [s for s in ss if not s.recurrent]
     # input, then num_layers - 1 'between' hops, then output: L + 1 non-recurrent masks

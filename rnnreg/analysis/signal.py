@@ -5,7 +5,7 @@ one LSTM layer) and in trained LSTMs (their Jacobian, their use of context)."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections import namedtuple
 
 import torch
 
@@ -34,21 +34,16 @@ def recurrent_masks(scheme: str, lag, path: str = "h") -> torch.Tensor:
     return distinct_masks(scheme, lag, 1, path) - distinct_masks(scheme, 0, 1, path)
 
 
-def analytic_curves(scheme: str, p: float, lags, num_layers: int = 2, path: str | None = None) -> dict:
+def analytic_curves(scheme: str, p: float, lags, num_layers: int = 2) -> dict:
     """Per lag: masks met, relative variance, SNR (its inverse) and the fraction of units untouched."""
     lags = torch.as_tensor(lags, dtype=torch.float64)
-    n = distinct_masks(scheme, lags, num_layers, path)
+    n = distinct_masks(scheme, lags, num_layers)
     rv = relative_variance(p, n)
     return dict(lag=lags, masks=n, relative_variance=rv, snr=1 / rv, untouched=(1 - p) ** n)
 
 
-@dataclass
-class Estimate:
-    """Monte-Carlo estimate per lag with its standard error."""
-
-    lag: torch.Tensor
-    mean: torch.Tensor
-    stderr: torch.Tensor
+#: A Monte-Carlo estimate per lag with its standard error.
+Estimate = namedtuple("Estimate", "lag mean stderr")
 
 
 def _ratio_estimate(deltas: torch.Tensor, groups: int = 20) -> Estimate:
@@ -143,13 +138,9 @@ def linear_table(estimates: dict, p: float = 0.5, lags=(1, 2, 4, 8)):
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis(["scheme", "W", "lag"])
 
 
-def lstm_results(p=0.5, max_lag=20, *, schemes=DROPOUT_SCHEMES, hidden=32, samples=300, seed=0) -> dict:
-    """``{scheme: simulate_lstm(...)}``, to draw and to tabulate the same numbers."""
-    return {s: simulate_lstm(s, p, max_lag, hidden, samples, seed=seed) for s in schemes}
-
-
 def lstm_table(results: dict, lags=(1, 5, 10, 20)):
-    """Relative variance of the h and c responses per scheme and lag (3 significant digits)."""
+    """Relative variance of the h and c responses per scheme and lag (3 significant digits), from
+    ``{scheme: simulate_lstm(...)}``."""
     import pandas as pd
 
     cell = lambda v: "0" if v < 1e-12 else f"{v:.3g}"
@@ -216,23 +207,12 @@ def unbiased_mean_sq_norm(g: torch.Tensor) -> torch.Tensor:
     return (m * g.mean(0).pow(2).sum(-1) - g.pow(2).sum(-1).mean(0)) / (m - 1)
 
 
-@dataclass
-class MaskNoise:
+class MaskNoise(namedtuple("MaskNoise", "lag signal total fraction stderr eval_total median low high")):
     """Per lag k, means over windows: ``signal`` ``||E_mask J_k||_F^2``, ``total`` ``E_mask ||J_k||_F^2``,
     ``eval_total`` ``||J_k||_F^2`` in evaluation mode; the rest from :func:`window_statistics`."""
 
-    lag: torch.Tensor
-    signal: torch.Tensor
-    total: torch.Tensor
-    fraction: torch.Tensor
-    stderr: torch.Tensor
-    eval_total: torch.Tensor
-    median: torch.Tensor
-    low: torch.Tensor
-    high: torch.Tensor
-
     def as_dict(self) -> dict:
-        return {k: v.tolist() for k, v in vars(self).items()}
+        return {k: v.tolist() for k, v in self._asdict().items()}
 
 
 def window_statistics(signal: torch.Tensor, total: torch.Tensor, resamples: int = 1000, seed: int = 0) -> dict:

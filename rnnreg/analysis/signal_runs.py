@@ -4,6 +4,7 @@ read off them as numbers and decisions. A run not measured (or half-written) is 
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,6 @@ from .zoo import CONTROL, TUNED, ZOO, recurrent_rate
 SEED = 1
 #: The schemes whose claims chapter 03 judges, ``zaremba`` (no recurrent mask) the control.
 CLAIM_SCHEMES = ("zaremba", "everywhere", "memory", "variational", "weight_drop", "zoneout")
-MASK_NOISE = "mask_noise.json"
 UNREADABLE = (RunFolderError, ValueError, OSError)  # a half-written file: not recorded
 
 # The thresholds. All but INFLATED were fixed before the data they judge; INFLATED after a first look.
@@ -43,55 +43,46 @@ class SignalRun:
 
     scheme: str
     path: Path
-    swap_eval: pd.DataFrame  # lag, relative_dh, kl
+    swap_eval: pd.DataFrame  # lag, relative_dh
     swap_masks: pd.DataFrame
     context: pd.DataFrame  # context, ppl
     config: dict = field(default_factory=dict)
 
 
-def _frame(d: dict | None, columns) -> pd.DataFrame:
-    return pd.DataFrame({k: d[k] for k in columns if k in d}) if d else pd.DataFrame(columns=list(columns))
-
-
-def load_signal_runs(results_dir=None, seed: int = SEED, zoos=(ZOO, CONTROL)) -> dict[str, SignalRun]:
-    """``{scheme: SignalRun}`` (``SCHEMES`` order) for every zoo run of ``seed`` with a readable
-    ``signal.json``; the first of ``zoos`` that has one counts (the zoo, then its retrains)."""
-    out: dict[str, SignalRun] = {}
-    for scheme, zoo in ((s, z) for s in SCHEMES for z in zoos):
+def load_signal_seeds(results_dir=None, seeds=SEEDS, zoos=(ZOO, CONTROL)) -> dict[int, dict[str, SignalRun]]:
+    """``{seed: {scheme: SignalRun}}`` (``SCHEMES`` order) for every zoo run with a readable ``signal.json``;
+    per scheme and seed the first of ``zoos`` that has one counts (the zoo, then its retrains)."""
+    out: dict[int, dict[str, SignalRun]] = {}
+    for seed, scheme, zoo in itertools.product(seeds, SCHEMES, zoos):
         run = _results_dir(results_dir) / zoo / f"{scheme}-seed{seed}"
-        if scheme in out or not (run / "signal.json").is_file():
+        if scheme in out.get(seed, {}) or not (run / "signal.json").is_file():
             continue
         try:
             data, config = read_json(run / "signal.json"), read_json(run / "config.json") or {}
         except UNREADABLE:
             continue
-        swaps = (_frame(data.get(k), ("lag", "relative_dh", "kl")) for k in ("swap_eval", "swap_masks"))
-        out[scheme] = SignalRun(scheme, run, *swaps, _frame(data.get("context_ablation"), ("context", "ppl")), config)
+        swaps = (pd.DataFrame(data.get(k) or {}, columns=["lag", "relative_dh"]) for k in ("swap_eval", "swap_masks"))
+        context = pd.DataFrame(data.get("context_ablation") or {}, columns=["context", "ppl"])
+        out.setdefault(seed, {})[scheme] = SignalRun(scheme, run, *swaps, context, config)
     return out
 
 
-def load_signal_seeds(results_dir=None, seeds=SEEDS, zoos=(ZOO, CONTROL)) -> dict[int, dict[str, SignalRun]]:
-    """``{seed: {scheme: SignalRun}}`` for every seed with at least one measured run."""
-    return {s: r for s in seeds if (r := load_signal_runs(results_dir, s, zoos))}
-
-
-def runs_budget(loaded: dict, schemes=SCHEMES) -> dict:
+def runs_budget(loaded: dict) -> dict:
     """Model shape and training budget from a dropout run's ``config.json`` (None where not recorded),
     the zoo folder, the runs and the schemes ``missing``."""
-    first = next((r for s, r in loaded.items() if s != "none"), next(iter(loaded.values()), None))
-    c = first.config if first is not None else {}
+    c = next((r.config for s, r in loaded.items() if s != "none"), {})
     fields = ("num_layers", "hidden_size", "dropout", "recurrent_dropout", "max_train_tokens", "epochs", "seed")
-    missing = [s for s in schemes if s not in loaded]
+    missing = [s for s in SCHEMES if s not in loaded]
     return {k: c.get(k) for k in fields} | dict(zoo=ZOO, runs=list(loaded), missing=missing)
 
 
-def swap_table(loaded: dict, key: str = "relative_dh", mode: str = "eval", lags=(1, 2, 5, 10, 20, 30)):
-    """Scheme × lag table of ``key`` (``relative_dh`` or ``kl``), evaluation mode or ``"masks"``, 2 s.f."""
+def swap_table(loaded: dict, mode: str = "eval", lags=(1, 2, 5, 10, 20, 30)):
+    """Scheme × lag table of h's relative change, evaluation mode or ``"masks"``, 2 s.f."""
     rows = {}
     for s, r in loaded.items():
         df = getattr(r, f"swap_{mode}")
-        if not df.empty and key in df:
-            d = df.set_index("lag")[key]
+        if not df.empty:
+            d = df.set_index("lag")["relative_dh"]
             rows[s] = {f"k={k}": float(f"{d[k]:.2g}") if k in d.index else None for k in lags}
     return pd.DataFrame.from_dict(rows, orient="index")
 
@@ -117,7 +108,7 @@ def load_mask_noise(results_dir=None, zoos=(ZOO, CONTROL, TUNED)) -> list[dict]:
     """Every readable ``mask_noise.json`` of ``zoos`` with its ``folder``, ``zoo`` and ``recurrent_rate``
     (0 for ``zaremba``), ordered by scheme, recurrent rate and seed."""
     out = []
-    for path in (p for zoo in zoos for p in sorted((_results_dir(results_dir) / zoo).glob(f"*/{MASK_NOISE}"))):
+    for path in (p for zoo in zoos for p in sorted((_results_dir(results_dir) / zoo).glob("*/mask_noise.json"))):
         try:
             data = read_json(path)
             out.append(data | dict(recurrent_rate=recurrent_rate(data, no_site=0.0), folder=path.parent.name,
@@ -142,34 +133,31 @@ def noise_finding(record: dict, near: int = 1, far=FAR) -> dict:
     a, sa = f[i], se[i]
     ratios = [f[j] / a for j in window]
     errors = [((se[j] / a) ** 2 + (f[j] * sa / a**2) ** 2) ** 0.5 for j in window]
-    power = [t / e for t, e in zip(record.get("total") or [], record.get("eval_total") or [])]
-    inflation = max(power[j] for j in window) / power[i] if power else None
+    power = [t / e for t, e in zip(record["total"], record["eval_total"])]
+    inflation = max(power[j] for j in window) / power[i]
     if all(r - 2 * e > WIPED for r, e in zip(ratios, errors)):
         wipe = "kept"
-    elif all(r + 2 * e < WIPED for r, e in zip(ratios, errors)) and (inflation or 0) <= INFLATED:
+    elif all(r + 2 * e < WIPED for r, e in zip(ratios, errors)) and inflation <= INFLATED:
         wipe = "wiped"
     else:
         wipe = "open"
     return {k: record.get(k) for k in ("scheme", "seed", "zoo", "folder")} | dict(
         rate=record.get("recurrent_rate"), near=near, far=(lags[window[0]], lags[window[-1]]), fraction_near=a,
         ratio=statistics.median(ratios), ratio_range=(min(ratios), max(ratios)), ratio_stderr=max(errors),
-        power_near=power[i] if power else None, inflation=inflation, wipe=wipe,
+        power_near=power[i], inflation=inflation, wipe=wipe,
         falls=all(f[j] + 2 * se[j] < a - 2 * sa for j in window),
     )  # fmt: skip
 
 
 @dataclass
 class SchemeClaims:
-    """Both claims for one scheme. Claim (2), per seed: ``far_over_near``, ``vs_reference`` (over the
-    reference's), ``context_gain``; ``ignores_state`` (gain at most :data:`IGNORES_GAIN`) and
-    ``shorter_memory`` (``vs_reference`` under :data:`SHORTER`), in every seed. Claim (1): ``noise``, one
-    :func:`noise_finding` per run; ``wiped``/``falls`` in every run. None: not recorded."""
+    """Both claims for one scheme. Claim (2), per seed (:func:`state_use`, lag ``far``): ``far_over_near``,
+    ``vs_reference`` (over ``zaremba``'s), ``context_gain``; ``ignores_state`` (gain at most
+    :data:`IGNORES_GAIN`) and ``shorter_memory`` (``vs_reference`` under :data:`SHORTER`), in every seed.
+    Claim (1): ``noise``, one :func:`noise_finding` per run; ``wiped`` in every run. None: not recorded."""
 
     scheme: str
-    near: int = 1
     far: int = 30
-    short: int = 5
-    long: int = 50
     seeds: list[int] = field(default_factory=list)
     far_over_near: list[float] = field(default_factory=list)
     vs_reference: list[float | None] = field(default_factory=list)
@@ -178,20 +166,18 @@ class SchemeClaims:
     shorter_memory: bool | None = None
     noise: list[dict] = field(default_factory=list)
     wiped: bool | None = None
-    falls: bool | None = None
-    reference: str = "zaremba"
 
     def rates(self, wipe: str) -> list[float]:
         """The recurrent rates at which a measured run's ``wipe`` is this (wiped, kept, open)."""
         return sorted({n["rate"] for n in self.noise if n["wipe"] == wipe})
 
 
-def scheme_claims(by_seed: dict, noise=(), schemes=CLAIM_SCHEMES, reference="zaremba", far=30, noise_far=FAR) -> dict:
+def scheme_claims(by_seed: dict, noise=(), far=30, noise_far=FAR) -> dict:
     """Both claims per scheme: ``by_seed`` from :func:`load_signal_seeds`, ``noise`` from :func:`load_mask_noise`."""
-    out = {s: SchemeClaims(s, far=far, reference=reference) for s in schemes}
+    out = {s: SchemeClaims(s, far=far) for s in CLAIM_SCHEMES}
     for seed, loaded in sorted(by_seed.items()):
         uses = {s: state_use(r, far=far) for s, r in loaded.items()}
-        ref = uses.get(reference, {}).get("far_over_near")
+        ref = uses.get("zaremba", {}).get("far_over_near")
         for s, u in uses.items():
             if s in out and u["far_over_near"] is not None:
                 c = out[s]
@@ -208,38 +194,33 @@ def scheme_claims(by_seed: dict, noise=(), schemes=CLAIM_SCHEMES, reference="zar
             c.ignores_state = bool(gains) and all(g <= IGNORES_GAIN for g in gains)
             ratios = [v for v in c.vs_reference if v is not None]
             c.shorter_memory = all(v < SHORTER for v in ratios) if ratios else None
-        if c.noise:
-            c.wiped = all(n["wipe"] == "wiped" for n in c.noise)
-            c.falls = all(n["falls"] for n in c.noise)
+        c.wiped = all(n["wipe"] == "wiped" for n in c.noise) if c.noise else None
     return out
 
 
 def claim_one(claims: dict[str, SchemeClaims]) -> dict:
     """Claim (1) over the schemes: ``holds`` (wiped out in every run), ``holds_at`` and ``open_at``
     ({scheme: rates} where some run is wiped out / open), ``falls_in`` ({scheme: (runs where the fraction
-    falls, runs)}), ``measured``, ``unmeasured``."""
+    falls, runs)}), ``measured``."""
     return {
         "holds": [s for s, c in claims.items() if c.wiped],
         "holds_at": {s: c.rates("wiped") for s, c in claims.items() if c.noise and not c.wiped and c.rates("wiped")},
         "open_at": {s: c.rates("open") for s, c in claims.items() if c.rates("open")},
         "falls_in": {s: (sum(n["falls"] for n in c.noise), len(c.noise)) for s, c in claims.items() if c.noise},
         "measured": [s for s, c in claims.items() if c.noise],
-        "unmeasured": [s for s, c in claims.items() if not c.noise],
     }
 
 
 def claim_two(claims: dict[str, SchemeClaims]) -> dict:
-    """Claim (2) over the schemes: ``holds`` (the state ignored in every seed), ``shorter_memory``,
-    ``neither`` (recorded, and neither), ``seeds`` (every seed recorded)."""
+    """Claim (2) over the schemes: ``holds`` (the state ignored in every seed), ``shorter_memory``, ``seeds``."""
     return {
         "holds": [s for s, c in claims.items() if c.ignores_state],
         "shorter_memory": [s for s, c in claims.items() if c.shorter_memory],
-        "neither": [s for s, c in claims.items() if c.seeds and not c.ignores_state and not c.shorter_memory],
         "seeds": sorted({seed for c in claims.values() for seed in c.seeds}),
     }
 
 
-def claims_table(claims: dict[str, SchemeClaims], digits: int = 2) -> pd.DataFrame:
+def claims_table(claims: dict[str, SchemeClaims]) -> pd.DataFrame:
     """One row per scheme: the numbers behind both claims (ranges over seeds, one number where they agree
     at the digits shown) and the decisions."""
 
@@ -251,12 +232,12 @@ def claims_table(claims: dict[str, SchemeClaims], digits: int = 2) -> pd.DataFra
     for s, c in claims.items():
         rows[s] = {
             "seeds": ", ".join(map(str, c.seeds)) or "none",
-            f"h k={c.far}/k={c.near}": span(c.far_over_near, f".{digits}g"),
-            f"vs {c.reference}": span(c.vs_reference, f".{digits}g"),
-            f"ppl gain k={c.short}→{c.long}": span(c.context_gain, ".1%"),
+            f"h k={c.far}/k=1": span(c.far_over_near, ".2g"),
+            "vs zaremba": span(c.vs_reference, ".2g"),
+            "ppl gain k=5→50": span(c.context_gain, ".1%"),
             "ignores state": none if c.ignores_state is None else c.ignores_state,
             "shorter memory": none if c.shorter_memory is None else c.shorter_memory,
-            "rate: fraction far/near": ", ".join(f"{n['rate']:g}: {n['ratio']:.{digits}f}" for n in c.noise) or none,
+            "rate: fraction far/near": ", ".join(f"{n['rate']:g}: {n['ratio']:.2f}" for n in c.noise) or none,
             "falls": f"{sum(n['falls'] for n in c.noise)} of {len(c.noise)}" if c.noise else none,
             "wiped out": "; ".join(f"{w} at {', '.join(f'{r:g}' for r in c.rates(w))}" for w in ("wiped", "open")
                                    if c.rates(w)) or (none if not c.noise else "no"),
@@ -275,8 +256,8 @@ def mask_noise_table(records: list[dict], near: int = 1, far=FAR) -> pd.DataFram
             f"k={near}": round(n["fraction_near"], 2),
             f"{window}: median": round(n["ratio"], 2),
             f"{window}: range": "–".join(f"{v:.2f}" for v in n["ratio_range"]),
-            f"power masked/eval k={near}": n["power_near"] and round(n["power_near"], 1),
-            "inflation": n["inflation"] and round(n["inflation"], 1),
+            f"power masked/eval k={near}": round(n["power_near"], 1),
+            "inflation": round(n["inflation"], 1),
             "falls": n["falls"],
             "wipe": n["wipe"],
         }

@@ -44,22 +44,19 @@ def _arrow(ax, p, q, color, width, style="-|>", ls="-"):
     ax.add_patch(FancyArrowPatch(p, q, shrinkA=0, shrinkB=0, **look))
 
 
-def draw_unrolled_lstm(
-    scheme: str = "zaremba", *, steps: int = 3, units: int = 6, rate: float = 0.5, seed: int = 0
-) -> Figure:
-    """The two-layer LSTM unrolled over ``steps`` steps: each connection the scheme perturbs in its
-    colour, with the mask the model draws there (filled = dropped; fresh masks change column to column)."""
-    placed, color = {s.connection: s for s in sites(scheme)}, SCHEME_COLORS[scheme]
-    masks = [sample_masks(scheme, steps=steps, units=units, rate=rate, seed=seed + layer) for layer in range(2)]
+def draw_unrolled_lstm(scheme: str = "zaremba", *, seed: int = 0) -> Figure:
+    """The two-layer LSTM unrolled over three steps: each connection the scheme perturbs in its colour, with
+    the mask the model draws there at rate 0.5 (filled = dropped; fresh masks change column to column)."""
+    placed, color, steps, units = {s.connection: s for s in sites(scheme)}, SCHEME_COLORS[scheme], 3, 6
+    masks = [sample_masks(scheme, steps=steps, units=units, seed=seed + layer) for layer in range(2)]
     fig, ax = new_figure(TALL)
     ax.set_axis_off()
     ax.set_aspect("equal")
     xs = [1.6 + t * _DX for t in range(steps)]
     rows = {"x": 0.0, 1: _DY, 2: 2 * _DY, "y": 3 * _DY}
-    names = {0: "t−1", 1: "t", 2: "t+1"} if steps == 3 else {}
     verticals = [(c, rows[a], rows[b]) for c, a, b in (("input", "x", 1), ("between", 1, 2), ("output", 2, "y"))]
     for t, x in enumerate(xs):
-        for row, text, face in (("x", f"x({names.get(t, t)})", "#f2f2f2"), (1, "LSTM 1", "#e8f0f8"),
+        for row, text, face in (("x", f"x({('t−1', 't', 't+1')[t]})", "#f2f2f2"), (1, "LSTM 1", "#e8f0f8"),
                                 (2, "LSTM 2", "#e8f0f8"), ("y", "softmax", "#f2f2f2")):  # fmt: skip
             _box(ax, x, rows[row], _BOX_W, _BOX_H, text, face)
         for conn, y0, y1 in verticals:  # vertical (non-recurrent) connections
@@ -189,32 +186,25 @@ def draw_lstm_cell(schemes: Sequence[str] = SCHEMES) -> Figure:
     return fig
 
 
-def information_route(scheme: str) -> str:
-    """The route :func:`draw_information_path` follows: ``c`` for a scheme that zeroes the cell, else ``h``."""
-    return "c" if any(s.connection == "c" and s.mask != "zoneout" for s in sites(scheme)) else "h"
-
-
-def path_climbs(lag: int, num_layers: int = 2) -> list[int]:
-    """When the Figure 3 path climbs (times 0..lag): one layer up after each equal share of the lag."""
-    return [round(lag * j / num_layers) for j in range(num_layers)] + [lag]
-
-
-def path_mask_points(scheme: str, lag: int, num_layers: int = 2) -> list[tuple[float, int, str]]:
-    """Where the Figure 3 path meets a mask: ``(time, layer, kind)`` per multiplication, as
-    :func:`rnnreg.analysis.schemes.masks_on_path` counts."""
-    ss, route, climbs = sites(scheme), information_route(scheme), path_climbs(lag, num_layers)  # climbs: hop times
-    points: list[tuple[float, int, str]] = []
+def information_path(scheme: str, lag: int, num_layers: int = 2) -> dict:
+    """The paper's Figure 3 path from x(t − lag) to the softmax at t: ``route`` (``c`` for a scheme that zeroes
+    the cell, else ``h``), ``climbs`` (the times 0..lag it goes one layer up: after each equal share of the lag)
+    and ``masks``, ``(time, layer, kind)`` per multiplication by a mask, as
+    :func:`rnnreg.analysis.schemes.masks_on_path` counts them."""
+    ss = sites(scheme)
+    route = "c" if any(s.connection == "c" and s.mask != "zoneout" for s in ss) else "h"
+    climbs = [round(lag * j / num_layers) for j in range(num_layers)] + [lag]
+    masks: list[tuple[float, int, str]] = []
     vertical = {s.connection: s.mask for s in ss if not s.recurrent}
     for j, t in enumerate(climbs):  # hop j goes from row j to row j + 1 (0 = x, L + 1 = softmax)
         conn = "input" if j == 0 else ("output" if j == num_layers else "between")
         if conn in vertical:
-            points.append((float(t), j, vertical[conn]))
+            masks.append((float(t), j, vertical[conn]))
     on_route = [s for s in ss if s.recurrent and s.mask != "zoneout" and PATH_OF[s.connection] == route]
     for layer in range(1, num_layers + 1):
         for t in range(climbs[layer - 1], climbs[layer]):
-            for s in on_route:
-                points.append((t + 0.5, layer, s.mask))
-    return points
+            masks += [(t + 0.5, layer, s.mask) for s in on_route]
+    return dict(route=route, climbs=climbs, masks=masks)
 
 
 def draw_information_path(scheme: str = "zaremba", lag: int = 4, num_layers: int = 2) -> Figure:
@@ -225,7 +215,8 @@ def draw_information_path(scheme: str = "zaremba", lag: int = 4, num_layers: int
     fig, ax = new_figure((12.0, 5.0))
     ax.set_axis_off()
     dx, dy, rows = 1.4, 1.25, num_layers + 2
-    climbs, route = path_climbs(lag, num_layers), information_route(scheme)
+    path = information_path(scheme, lag, num_layers)
+    climbs, route = path["climbs"], path["route"]
     for t in range(lag + 1):
         for r in range(rows):
             label = "x" if r == 0 else ("softmax" if r == rows - 1 else f"L{r}")
@@ -239,8 +230,7 @@ def draw_information_path(scheme: str = "zaremba", lag: int = 4, num_layers: int
     xs = [0.0] + [c * dx for layer in range(1, num_layers + 1) for c in climbs[layer - 1 : layer + 1]] + [lag * dx]
     ys = [0.0] + [layer * dy for layer in range(1, num_layers + 1) for _ in range(2)] + [(rows - 1) * dy]
     ax.plot(xs, ys, color="#222222", linewidth=3.2, zorder=4, solid_capstyle="round")
-    points = path_mask_points(scheme, lag, num_layers)
-    for t, r, kind in points:  # a vertical hop from row r (whole t) or a step along layer r (t + 0.5)
+    for t, r, kind in path["masks"]:  # a vertical hop from row r (whole t) or a step along layer r (t + 0.5)
         x, y = t * dx, (r + 0.5) * dy if float(t).is_integer() else r * dy
         ax.plot(x, y, MASK_MARKERS[kind], color=color, ms=13, markeredgecolor="white", markeredgewidth=1.0, zorder=7)
     # the title counts with the analysis floor; the tests hold the markers equal to it

@@ -20,7 +20,6 @@ from ..analysis.equivalence import (
     candidate_alpha_curves,
     equivalence_table,
     inference_summary,
-    load,
     main_grid,
     missing_cells,
     pivot,
@@ -68,12 +67,11 @@ def _size_axis(ax) -> None:
     ax.xaxis.set_minor_locator(mpl.ticker.NullLocator())
 
 
-def plot_theory(hidden_size: int = 200, dropout: float = 0.5, *, fixed_layout: bool = False) -> Figure:
-    """Left: each candidate's N_eq at (N, p). Right: N_eq/N against p. ``fixed_layout``: fast redraws."""
+def plot_theory(hidden_size: int = 200, dropout: float = 0.5) -> Figure:
+    """Left: each candidate's N_eq at (N, p). Right: N_eq/N against p. Fixed margins: fast redraws."""
     with mpl.rc_context(BOOK_RC):
-        fig = Figure(figsize=WIDE, layout=None if fixed_layout else "constrained")
+        fig = Figure(figsize=WIDE)
         ax1, ax2 = fig.subplots(1, 2, width_ratios=(1.2, 1))
-    if fixed_layout:
         fig.subplots_adjust(left=0.15, right=0.77, bottom=0.2, top=0.84, wspace=0.3)
     cands = theory_candidates(hidden_size, dropout)
     ys = np.arange(len(cands))[::-1]
@@ -213,7 +211,7 @@ def _html_table(df: pd.DataFrame) -> str:
 
 
 class TheoryPanel(FigurePanel):
-    """Sliders N (units per layer) and p → every candidate N_eq, its α, parameters and MACs."""
+    """Sliders N (units per layer) and p → every candidate N_eq, its α and the parameters of an LM that size."""
 
     def __init__(self, hidden_size: int = 200, dropout: float = 0.5):
         self.size = int_slider(hidden_size, 10, 1500, 10, "hidden size N")
@@ -230,7 +228,7 @@ class TheoryPanel(FigurePanel):
     def update(self) -> None:
         n, p = self.size.value, round(self.rate.value, 4)
         self.readout.value = _html_table(theory_table(n, p))
-        self._set_figure(plot_theory(n, p, fixed_layout=True))
+        self._set_figure(plot_theory(n, p))
 
 
 #: Where a label may go around its point (offset in points), in order of preference: a point on the falling
@@ -302,10 +300,10 @@ def equivalence_figure(grid: pd.DataFrame, dropout: float, metric: str = "train_
 
 
 class EquivalencePanel(FigurePanel):
-    """Dropout-rate buttons and a metric toggle over a loaded grid (:func:`rnnreg.analysis.equivalence.load`)."""
+    """Dropout-rate buttons and a metric toggle over a grid (:func:`rnnreg.analysis.equivalence.load`)."""
 
-    def __init__(self, grid: pd.DataFrame | None = None, dropout: float = 0.5, metric: str = "train_eval_ppl"):
-        self.grid = load() if grid is None else grid
+    def __init__(self, grid: pd.DataFrame, dropout: float = 0.5, metric: str = "train_eval_ppl"):
+        self.grid = grid
         rates = [(f"{p:g}", p) for p in GRID["rates"] if p > 0]
         self.rate = W.ToggleButtons(options=rates, value=dropout, description="p", style=STYLE)
         metrics = [("train (eval mode)", "train_eval_ppl"), ("valid", "valid_ppl")]

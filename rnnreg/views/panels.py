@@ -41,30 +41,26 @@ def check_choice(option: str, value, choices: Sequence) -> None:
         raise ValueError(f"{option} must be one of {', '.join(map(str, choices))}; got {value!r}")
 
 
-def scheme_picker(value: str = "zaremba", schemes: Sequence[str] = SCHEMES, description: str = "scheme") -> W.Dropdown:
+def scheme_picker(value: str = "zaremba", schemes: Sequence[str] = SCHEMES) -> W.Dropdown:
     """A dropdown of dropout schemes (label: name and one-line description)."""
-    check_choice(description, value, schemes)
+    check_choice("scheme", value, schemes)
     options = [(f"{s} — {SCHEME_INFO[s]['title']}", s) for s in schemes]
-    return W.Dropdown(options=options, value=value, description=description, style=STYLE, layout={"width": "480px"})
+    return W.Dropdown(options=options, value=value, description="scheme", style=STYLE, layout={"width": "480px"})
 
 
-def schemes_picker(
-    value: Sequence[str] = ("none", "zaremba"), schemes: Sequence[str] = SCHEMES, description: str = "schemes"
-) -> W.SelectMultiple:
+def schemes_picker(value: Sequence[str] = ("none", "zaremba"), schemes: Sequence[str] = SCHEMES) -> W.SelectMultiple:
     """Several schemes at once (ctrl/shift-click)."""
     for v in value:
-        check_choice(description, v, schemes)
-    kw = dict(description=description, rows=min(len(schemes), 7), style=STYLE)
+        check_choice("schemes", v, schemes)
+    kw = dict(description="schemes", rows=min(len(schemes), 7), style=STYLE)
     return W.SelectMultiple(options=list(schemes), value=tuple(value), **kw)
 
 
-def rate_slider(
-    value: float = 0.5, description: str = "dropout", max: float = 0.9, step: float = 0.05, option: str = ""
-) -> W.FloatSlider:
+def rate_slider(value: float = 0.5, description: str = "dropout", max: float = 0.9, option: str = "") -> W.FloatSlider:
     """A probability slider in [0, max]; ``value`` outside it is a ValueError naming ``option``."""
     check_range(option or description, value, 0.0, max)
     kw = dict(description=description, readout_format=".2f", continuous_update=False, style=STYLE)
-    return W.FloatSlider(value=value, min=0.0, max=max, step=step, **kw)
+    return W.FloatSlider(value=value, min=0.0, max=max, step=0.05, **kw)
 
 
 def int_slider(value: int, lo: int, hi: int, step: int, description: str, option: str = "") -> W.IntSlider:
@@ -77,14 +73,8 @@ def image_widget() -> W.Image:
     return W.Image(format="png", layout=W.Layout(max_width="100%", height="auto"))
 
 
-def _descendants(widget):
-    yield widget
-    for child in getattr(widget, "children", ()):
-        yield from _descendants(child)
-
-
 class StaticFallback:
-    """A still (PNG or HTML) beside the live view, which a static deck or page renders instead of dead controls."""
+    """A still (PNG) beside the live view, which a static deck or page renders instead of dead controls."""
 
     _display_handle = None
 
@@ -92,8 +82,7 @@ class StaticFallback:
         image = getattr(self, "image", None)
         if isinstance(image, W.Image) and image.value:
             return {"image/png": base64.b64encode(image.value).decode("ascii")}
-        shown = [w.value for w in _descendants(self) if isinstance(w, W.HTML) and w.value]
-        return {"text/html": "\n".join(shown)} if shown else {}
+        return {}
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = super()._repr_mimebundle_(**kwargs)  # the live widget view
@@ -101,14 +90,10 @@ class StaticFallback:
         return None if bundle is None else {**bundle, **self.static_bundle(), "text/plain": note}
 
     def show(self) -> None:
-        """Display with a handle, so that :meth:`refresh_still` can replace the still after a run."""
+        """Display with a handle, so that a run can replace the still (:meth:`TrainingPanel.run`)."""
         from IPython.display import display
 
         self._display_handle = display(self, display_id=True)
-
-    def refresh_still(self) -> None:
-        if self._display_handle is not None:
-            self._display_handle.update(self)
 
 
 class FigurePanel(StaticFallback, W.VBox):
@@ -164,26 +149,23 @@ SCHEME_CODE = {
 }
 
 
-def first_decayed(name: str) -> int:
-    """The first epoch a preset trains at a decayed learning rate, by the schedule it runs."""
-    config = Config.from_preset(name)
-    return next(e for e in range(1, config.epochs + 1) if config.lr_at(e) < config.lr)
-
-
 def presets_table() -> pd.DataFrame:
-    """Each preset's hyperparameters, parameter count and published perplexities, one column each."""
+    """Each preset's hyperparameters, parameter count and published perplexities, one column each; the
+    learning-rate schedule as the preset runs it."""
     rows = {}
     for name, p in PRESETS.items():
         paper, tf, decay = reported(name, "paper"), reported(name, "tf"), f"÷{p['lr_decay']:g} per epoch"
+        config = Config.from_preset(name)
+        first_decayed = next(e for e in range(1, config.epochs + 1) if config.lr_at(e) < config.lr)
         rows[name] = {
             "model": MODEL_NAMES[name],
             "layers × units": f"{p['num_layers']} × {p['hidden_size']}",
-            "parameters (M)": round(parameter_count(Config.from_preset(name), 10_000) / 1e6, 2),
+            "parameters (M)": round(parameter_count(config, 10_000) / 1e6, 2),
             "unroll steps": p["steps"],
             "init ±": p["init_scale"],
             "dropout": p["dropout"],
             "epochs": p["epochs"],
-            "lr schedule": f"1, then {decay} from epoch {first_decayed(name)} (the authors' code)",
+            "lr schedule": f"1, then {decay} from epoch {first_decayed} (the authors' code)",
             "grad clip": p["clip"],
             "paper valid / test": f"{paper['valid']} / {paper['test']}",
             "TF tutorial valid / test": f"{tf['valid']} / {tf['test']}",
@@ -206,7 +188,6 @@ class TrainingPanel(StaticFallback, W.VBox):
         plot: str = "curves",
         recurrent_rates: Sequence[float] | None = None,
         workers: int | None = None,
-        log_every: int = 10,
         title: str | None = None,
         **settings,
     ):
@@ -224,7 +205,7 @@ class TrainingPanel(StaticFallback, W.VBox):
         check_range("seed", seed, 0, MAX_SEED)
         self.corpus, self.valid_tokens, self.batch_size = corpus, min(valid_tokens, len(corpus.valid)), batch_size
         train_tokens = min(train_tokens, len(corpus.train))
-        self.plot_kind, self.workers, self.log_every = plot, workers, log_every
+        self.plot_kind, self.workers = plot, workers
         self.title, self.fixed_schemes, self.schemes, self.recurrent = title, tuple(schemes), None, None
         if recurrent_rates is not None:
             if len(schemes) != 1 or schemes[0] not in RECURRENT_SWEEP_SCHEMES:
@@ -296,15 +277,14 @@ class TrainingPanel(StaticFallback, W.VBox):
         self._show_where()
         try:
             data = self.corpus.head(valid=self.valid_tokens)
-            self.results = train_side_by_side(
-                configs, data, workers=self.workers, log_every=self.log_every, on_event=self._on_event
-            )
+            self.results = train_side_by_side(configs, data, workers=self.workers, on_event=self._on_event)
             done = "; ".join(f"{html.escape(k)}: valid {r.log[-1]['valid_ppl']:.1f}" for k, r in self.results.items())
             self.status.value = f"done in {time.monotonic() - self._start:.0f} s — last epoch: {done}"
         finally:
             self.button.disabled = False
             self._redraw()
-            self.refresh_still()
+            if self._display_handle is not None:
+                self._display_handle.update(self)
         return self.results
 
     def _show_where(self) -> None:
@@ -348,13 +328,11 @@ class TrainingPanel(StaticFallback, W.VBox):
             )
         return pd.DataFrame(rows).set_index("run") if rows else pd.DataFrame()
 
-    def slice_unigram(self) -> float:
-        """Validation perplexity of the unigram model of the training slice (the bar to clear)."""
-        return self.corpus.head(train=self.train_tokens.value, valid=self.valid_tokens).unigram_perplexity("valid")
-
     def checks(self) -> dict[str, bool]:
-        """What holds for any healthy run on any machine; all False before a run."""
-        runs, unigram = self.findings(), self.slice_unigram()
+        """What holds for any healthy run on any machine; all False before a run. The bar to clear: the
+        validation perplexity of the training slice's unigram model."""
+        runs = self.findings()
+        unigram = self.corpus.head(train=self.train_tokens.value, valid=self.valid_tokens).unigram_perplexity("valid")
         return {
             "every run finished its epochs": bool(runs)
             and all(f["epochs"] == self.epochs.value for f in runs.values()),

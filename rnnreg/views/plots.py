@@ -27,12 +27,8 @@ from .style import (
 
 
 def _records(log) -> list[dict]:
-    """Per-epoch records of a list of dicts, a DataFrame, a ``Run`` or a ``RunResult``."""
-    if hasattr(log, "to_dict"):
-        return log.to_dict("records")
-    if hasattr(log, "log") and not isinstance(log, (list, tuple)):
-        return _records(log.log)
-    return list(log)
+    """Per-epoch records of a list of dicts or a DataFrame (a ``Run``'s log)."""
+    return log.to_dict("records") if hasattr(log, "to_dict") else list(log)
 
 
 def plot_curves(
@@ -116,10 +112,6 @@ def plot_comparison(
     return fig
 
 
-#: Colours of chapter 01's runs (keyed by the run's name under results/<corpus>/).
-STORY_COLORS = {"small": "#999999", "medium-nodrop": SCHEME_COLORS["none"], "medium": SCHEME_COLORS["zaremba"]}
-
-
 def plot_runs(runs: Mapping[str, object], *, title: str | None = None, references: bool = False) -> Figure:
     """Recorded runs' curves by label (e.g. :func:`rnnreg.analysis.runs.story_runs`), the x axis spanning the
     longest planned run. ``references``: the first run's preset's paper valid and TF train perplexity, dotted."""
@@ -127,7 +119,8 @@ def plot_runs(runs: Mapping[str, object], *, title: str | None = None, reference
     if references:
         paper, tf = (reported(first.config.get("preset"), source) for source in ("paper", "tf"))
         refs = [(f"paper valid {paper['valid']}", paper["valid"]), (f"TF tutorial train {tf['train']}", tf["train"])]
-    colors = {k: STORY_COLORS.get(run.path.name, color_for(k, i)) for i, (k, run) in enumerate(runs.items())}
+    story = {"small": "#999999", "medium-nodrop": SCHEME_COLORS["none"], "medium": SCHEME_COLORS["zaremba"]}
+    colors = {k: story.get(run.path.name, color_for(k, i)) for i, (k, run) in enumerate(runs.items())}
     xmax = max(run.epochs_planned or run.epochs_done for run in runs.values())
     note = "Recorded: " + "; ".join(f"{run.name} ({run.status})" for run in runs.values()) + "."
     note += " References: paper Table 1; TF ptb_word_lm.py." if refs else ""

@@ -16,8 +16,7 @@ from ..train import num_threads
 from .panels import STYLE, FigurePanel, image_widget, int_slider, rate_slider, scheme_picker
 from .style import BOOK_RC, NEUTRAL, WIDE, add_note, color_for, empty_note, log_ticks, new_figure, suptitle
 
-QUANTITIES = {"relative_variance": "relative variance Var/E²", "snr": "signal-to-noise ratio E²/Var"}
-SHORT = {"relative_variance": "rel. variance", "snr": "SNR"}
+RATE_STYLES = ("-", "--", ":", "-.")  # plot_mask_noise: one per recurrent rate
 
 
 def runs_label(loaded: dict) -> str:
@@ -30,41 +29,37 @@ def runs_label(loaded: dict) -> str:
     return note + (" Not yet recorded here: " + ", ".join(b["missing"]) + "." if b["missing"] else "")
 
 
-def plot_analytic(
-    p=0.5, max_lag=30, num_layers=2, *, schemes=sig.DROPOUT_SCHEMES, quantity="relative_variance", highlight=None,
-    mark_lag=None, ax=None, title=None, note=True,
-) -> Figure:  # fmt: skip
-    """``quantity`` from input t−k to output t against the lag k, per scheme (log y); schemes with the same
-    curve share a legend entry. ``highlight``: one scheme thick; ``mark_lag``: its value written there."""
+def plot_analytic(p=0.5, max_lag=30, num_layers=2, *, highlight=None, mark_lag=None, ax=None, title=None) -> Figure:
+    """The relative variance from input t−k to output t against the lag k, per scheme (log y); schemes with
+    the same curve share a legend entry. ``highlight``: one scheme thick; ``mark_lag``: its value written there."""
     fig, ax = new_figure() if ax is None else (ax.figure, ax)
     lags = list(range(max_lag + 1))
-    curves = {s: sig.analytic_curves(s, p, lags, num_layers) for s in schemes}
+    curves = {s: sig.analytic_curves(s, p, lags, num_layers) for s in sig.DROPOUT_SCHEMES}
     groups: dict[tuple, list[str]] = {}
     for s, c in curves.items():
-        groups.setdefault(tuple(np.round(np.asarray(c[quantity]), 9)), []).append(s)
-    for i, members in enumerate(groups.values()):
+        groups.setdefault(tuple(np.round(np.asarray(c["relative_variance"]), 9)), []).append(s)
+    for i, (curve, members) in enumerate(groups.items()):
         lead = highlight if highlight in members else members[0]
         faint = highlight is not None and highlight not in members
-        ax.plot(lags, np.asarray(curves[lead][quantity]), color=color_for(lead, i), alpha=0.35 if faint else 1.0,
+        ax.plot(lags, curve, color=color_for(lead, i), alpha=0.35 if faint else 1.0,
                 linewidth=1.5 if faint else 2.6, label=" = ".join(members), zorder=1 if faint else 3)  # fmt: skip
     ax.set_yscale("log")
     ax.set_xlabel("lag k (steps between input and output)")
-    ax.set_ylabel(QUANTITIES[quantity])
+    ax.set_ylabel("relative variance Var/E²")
     if mark_lag is not None:
-        s = highlight or schemes[0]
-        v, n = float(curves[s][quantity][mark_lag]), int(curves[s]["masks"][mark_lag])
+        s = highlight or sig.DROPOUT_SCHEMES[0]
+        v, n = float(curves[s]["relative_variance"][mark_lag]), int(curves[s]["masks"][mark_lag])
         ax.axvline(mark_lag, color="#333333", linestyle=":", linewidth=1.4)
         # beside the point towards the middle, below it in the upper part of the axis: never in the title
         right = mark_lag > max_lag / 2
         lo, hi = ax.get_ylim()
         upper = v > 0 and hi > lo > 0 and np.log(v / lo) / np.log(hi / lo) > 0.55
-        ax.annotate(f"{s}, k={mark_lag}: {n} masks\n{SHORT[quantity]} {v:.3g}", (mark_lag, v),
+        ax.annotate(f"{s}, k={mark_lag}: {n} masks\nrel. variance {v:.3g}", (mark_lag, v),
                     xytext=(-8 if right else 6, -10 if upper else 6), textcoords="offset points", fontsize=12,
                     ha="right" if right else "left", va="top" if upper else "bottom", annotation_clip=True)  # fmt: skip
-    # curves rise to the upper right (variance) or fall to the lower right (SNR): the legend goes opposite
-    ax.legend(loc="upper left" if quantity == "relative_variance" else "lower left", frameon=False, fontsize=11)
+    ax.legend(loc="upper left", frameon=False, fontsize=11)
     ax.set_title(title or f"Only fresh recurrent masks make the noise grow with the lag (p = {p:g})", loc="left")
-    if note and len(fig.axes) == 1:
+    if len(fig.axes) == 1:  # alone, not a panel's left half
         add_note(fig, f"(1−p)^(−n) − 1 for n masks on the path each scheme masks, {num_layers} layers; no data.")
     return fig
 
@@ -95,40 +90,33 @@ def _log_panels(fig, axes, samples: int, ylabel: str, title: str, note: str) -> 
     return fig
 
 
-def plot_simulated_linear(
-    p=0.5, max_lag=10, *, schemes=("everywhere", "variational"), mixings=("orthogonal", "identity"), hidden=32,
-    samples=1000, seed=0, estimates=None, title=None,
-) -> Figure:  # fmt: skip
-    """The recurrent path alone, a panel per mixing matrix W: analytic (1−p)^(−r)−1 (dashed) vs
-    ``simulate_linear`` (±2 s.e.). ``estimates``: precomputed ``{(scheme, mixing): Estimate}``."""
+def plot_simulated_linear(estimates: dict, p=0.5, *, hidden=32, samples=4000, seed=0, title=None) -> Figure:
+    """The recurrent path alone, a panel per mixing matrix W: analytic (1−p)^(−r)−1 (dashed) vs the
+    ``estimates`` of ``linear_estimates`` (±2 s.e.), made with ``hidden``, ``samples``, ``seed``."""
+    schemes, mixings = (list(dict.fromkeys(key[j] for key in estimates)) for j in (0, 1))
     fig, axes = new_figure(WIDE, 1, len(mixings), sharey=True)
-    lags = list(range(1, max_lag + 1))
     for ax, mixing in zip(axes, mixings):
         for i, s in enumerate(schemes):
+            lags = np.asarray(estimates[s, mixing].lag)[1:]
             analytic = np.asarray(sig.relative_variance(p, sig.recurrent_masks(s, lags)))
             ax.plot(lags, analytic, color=color_for(s, i), linestyle="--", linewidth=1.8, label=f"{s}: analytic")
-            est = (estimates or {}).get((s, mixing)) or sig.simulate_linear(
-                s, p, max_lag, hidden, samples, mixing, seed
-            )
-            band(ax, est, color_for(s, i), f"{s}: simulated ±2 s.e.")
+            band(ax, estimates[s, mixing], color_for(s, i), f"{s}: simulated ±2 s.e.")
         ax.set_title(f"W {mixing}" + (" (units mix)" if mixing == "orthogonal" else " (no mixing)"), loc="left")
     title = title or f"Recurrent path h_t = W·D_t(h_(t−1)), p = {p:g}: analytic vs simulated"
     note = f"simulate_linear: {hidden} units, {samples} mask draws per lag, seed {seed}; analytic counts the "
     return _log_panels(fig, axes, samples, "relative variance of h_k", title, note + "recurrent masks (fresh: k).")
 
 
-def plot_lstm_paths(p=0.5, max_lag=20, *, schemes=sig.DROPOUT_SCHEMES, hidden=32, samples=300, seed=0, results=None,
-                    title=None) -> Figure:  # fmt: skip
-    """One random LSTM layer (``simulate_lstm``): relative variance of the response of h (left) and of
-    the cell c (right) to a perturbed input at step 0, per scheme, vs lag."""
+def plot_lstm_paths(results: dict, p=0.5, *, hidden=32, samples=300, seed=0, title=None) -> Figure:
+    """One random LSTM layer, ``results`` ``{scheme: simulate_lstm(...)}`` made with ``hidden``, ``samples``,
+    ``seed``: relative variance of the h (left) and c (right) responses to a perturbed input at step 0, vs lag."""
     fig, axes = new_figure(WIDE, 1, 2, sharey=True)
-    results = results or sig.lstm_results(p, max_lag, schemes=schemes, hidden=hidden, samples=samples, seed=seed)
     for ax, path in zip(axes, ("h", "c")):
-        for i, s in enumerate(schemes):
-            if np.all(np.asarray(results[s][path].mean)[1:] <= 1e-12):  # no noise: named in the legend only
+        for i, (s, r) in enumerate(results.items()):
+            if np.all(np.asarray(r[path].mean)[1:] <= 1e-12):  # no noise: named in the legend only
                 ax.plot([], [], color=color_for(s, i), label=f"{s}: 0 (no recurrent noise)")
             else:
-                band(ax, results[s][path], color_for(s, i), s)
+                band(ax, r[path], color_for(s, i), s)
         ax.set_title(f"{path} path: response of {path}_k", loc="left")
     title = title or f"One LSTM layer, p = {p:g}: noise on the h path and on the cell path"
     note = f"simulate_lstm: {hidden} units, weights U(−0.5, 0.5), {samples} mask draws, seed {seed}; zoneout "
@@ -182,14 +170,11 @@ def plot_context(loaded: dict, *, title: str | None = None) -> Figure:
     return fig
 
 
-RATE_STYLES = ("-", "--", ":", "-.")
-
-
 def plot_mask_noise(records: list[dict], *, highlight=None, near: int = 1, title=None) -> Figure:
     """Trained models, training masks on, per lag k: the signal fraction of ∂h_t/∂x_(t−k) over its lag-``near``
-    value (left; the dotted line: :data:`WIPED`) and the masked over the eval-mode Jacobian power (right, where
-    recorded). One line per record (colour: scheme, style: recurrent rate); schemes not in ``highlight``
-    (default: all) are thin grey lines without a legend entry."""
+    value (left; the dotted line: :data:`WIPED`) and the masked over the eval-mode Jacobian power (right).
+    One line per record (colour: scheme, style: recurrent rate); schemes not in ``highlight`` (default: all)
+    are thin grey lines without a legend entry."""
     fig, axes = new_figure(WIDE, 1, 2)
     rates = sorted({r["recurrent_rate"] for r in records})
     for i, r in enumerate(records):
@@ -199,22 +184,17 @@ def plot_mask_noise(records: list[dict], *, highlight=None, near: int = 1, title
                      linewidth=2, label=label) if highlight is None or r["scheme"] in highlight else \
             dict(color=NEUTRAL, linewidth=0.8, alpha=0.6, label="_other", zorder=1)  # fmt: skip
         axes[0].plot(lag, f / f[list(lag).index(near)], **style)
-        if r.get("eval_total"):
-            axes[1].plot(lag, np.asarray(r["total"]) / np.asarray(r["eval_total"]), **style)
+        axes[1].plot(lag, np.asarray(r["total"]) / np.asarray(r["eval_total"]), **style)
     if records:
         axes[0].axhline(WIPED, color="#333333", linestyle=":", linewidth=1.2, label="_threshold")
         axes[0].annotate(f"{WIPED:g} of lag {near}", (0, WIPED), xytext=(2, 3), textcoords="offset points", fontsize=10)
         axes[0].set(ylim=(0, None), xlabel="lag k", ylabel=f"signal fraction at k / at k = {near}")
-    else:
-        empty_note(axes[0], "not yet recorded here: no mask_noise.json\n(python -m rnnreg measure --what mask-noise)")
-    if axes[1].has_data():  # a decade of room above the power ratios for the legend
-        top = 10 * max(float(np.nanmax(ln.get_ydata())) for ln in axes[1].get_lines())
+        top = 10 * max(float(np.nanmax(ln.get_ydata())) for ln in axes[1].get_lines())  # a decade for the legend
         axes[1].set(yscale="log", ylim=(None, top), xlabel="lag k", ylabel="power, masked / eval mode")
         axes[1].legend(loc="upper left", frameon=False, fontsize=9, ncol=2)
     else:
+        empty_note(axes[0], "not yet recorded here: no mask_noise.json\n(python -m rnnreg measure --what mask-noise)")
         axes[1].set_axis_off()
-        if records:
-            axes[0].legend(loc="lower left", frameon=False, fontsize=9)
     suptitle(fig, title or "Trained models, training masks on: how much of ∂h(t)/∂x(t−k) is signal")
     add_note(fig, "mask_noise: ||E_mask J||² / E_mask ||J||² (sums over windows), random probes, "
                   "independent mask draws per window.")  # fmt: skip
@@ -234,15 +214,15 @@ def simulated(scheme: str, p: float, mixing: str) -> tuple:
         return sig.simulate_linear(scheme, p, MAX_LAG, SIM_HIDDEN, SIM_SAMPLES, mixing, 0), lstm
 
 
-def signal_figure(scheme: str, p: float, lag: int, num_layers: int, mixing: str, quantity: str = "relative_variance"):
+def signal_figure(scheme: str, p: float, lag: int, num_layers: int, mixing: str):
     """The panel's figure: the analytic curves (left), the scheme's recurrent path simulated (right)."""
     with mpl.rc_context(BOOK_RC):  # fixed margins: constrained layout would double the redraw time
         fig = Figure(figsize=WIDE)
         ax1, ax2 = fig.subplots(1, 2)
         fig.subplots_adjust(left=0.07, right=0.99, bottom=0.2, top=0.91, wspace=0.22)
-    plot_analytic(p, MAX_LAG, num_layers, quantity=quantity, highlight=scheme, mark_lag=lag, ax=ax1,
-                  title=f"Analytic ({num_layers} layers): fresh masks compound", note=None)  # fmt: skip
-    ax1.legend(loc="upper left" if quantity == "relative_variance" else "lower left", frameon=False, fontsize=9)
+    title = f"Analytic ({num_layers} layers): fresh masks compound"
+    plot_analytic(p, MAX_LAG, num_layers, highlight=scheme, mark_lag=lag, ax=ax1, title=title)
+    ax1.legend(loc="upper left", frameon=False, fontsize=9)
     color, lags = color_for(scheme), np.arange(1, MAX_LAG + 1)
     analytic = np.asarray(sig.relative_variance(p, sig.recurrent_masks(scheme, lags)))
     lin, lstm = simulated(scheme, round(p, 4), mixing)
@@ -272,19 +252,16 @@ def signal_figure(scheme: str, p: float, lag: int, num_layers: int, mixing: str,
 class SignalPanel(FigurePanel):
     """Sliders p, lag k, number of layers; scheme picker; mixing matrix of the simulated RNN."""
 
-    def __init__(self, scheme="everywhere", p=0.5, lag=5, num_layers=2, mixing="orthogonal",
-                 quantity="relative_variance"):  # fmt: skip
+    def __init__(self, scheme="everywhere", p=0.5, lag=5, num_layers=2, mixing="orthogonal"):
         self.scheme = scheme_picker(scheme, schemes=list(sig.DROPOUT_SCHEMES))
         self.rate = rate_slider(p, "dropout rate p", max=0.8)
         self.lag = int_slider(lag, 1, MAX_LAG, 1, "lag k")
         self.layers = int_slider(num_layers, 1, 4, 1, "layers L")
         self.mixing = W.ToggleButtons(options=["orthogonal", "identity"], value=mixing, description="W", style=STYLE)
-        options = [("relative variance", "relative_variance"), ("SNR", "snr")]
-        self.quantity = W.ToggleButtons(options=options, value=quantity, description="show", style=STYLE)
         self.readout, self.image = W.HTML(), image_widget()
-        controls = [W.HBox([self.rate, self.lag, self.layers]), W.HBox([self.mixing, self.quantity])]
-        super().__init__([self.scheme, *controls, self.readout, self.image])
-        self._observe(self.scheme, self.rate, self.lag, self.layers, self.mixing, self.quantity)
+        sliders = W.HBox([self.rate, self.lag, self.layers])
+        super().__init__([self.scheme, sliders, self.mixing, self.readout, self.image])
+        self._observe(self.scheme, self.rate, self.lag, self.layers, self.mixing)
         self.update()
 
     def state(self) -> dict:
@@ -301,5 +278,4 @@ class SignalPanel(FigurePanel):
             f"relative variance {st['relative_variance']:.3g}, SNR {st['snr']:.3g}, "
             f"units untouched {st['untouched']:.2%}"
         )
-        self._set_figure(signal_figure(st["scheme"], st["p"], st["lag"], st["layers"], self.mixing.value,
-                                       self.quantity.value))  # fmt: skip
+        self._set_figure(signal_figure(st["scheme"], st["p"], st["lag"], st["layers"], self.mixing.value))
