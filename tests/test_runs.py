@@ -168,7 +168,7 @@ def test_reruns_by_others_sit_beside_this_projects_row(tmp_path):
         ("tensorflow/models PR #2276", (86.97, 86.97), (83.47, 83.47)),
     ]
     folder = write_run(tmp_path / "ptb" / "medium", preset="medium", epochs_done=2)  # valid 198.0 so far
-    table = runs.reruns_table(runs.table1(results=tmp_path))
+    table = runs.reruns_table(runs.table1(results=tmp_path), results=tmp_path)
     assert list(table.index[:3]) == [
         "paper (Table 1)",
         "TF tutorial (its docstring)",
@@ -177,16 +177,26 @@ def test_reruns_by_others_sit_beside_this_projects_row(tmp_path):
     assert (table.loc["tensorflow/models #1057 (10 runs)", "valid"], table.iloc[-1]["valid"]) == ("87.3–87.9", "198.0")
     assert (table.iloc[-1]["test"], table.iloc[-1]["notes"]) == ("–", "in progress: epoch 2 of 39")
     (folder / "summary.json").write_text(json.dumps({"test_ppl": 83.5}))
-    assert runs.reruns_table(runs.table1(results=tmp_path)).iloc[-1]["test"] == "83.5"
+    assert runs.reruns_table(runs.table1(results=tmp_path), results=tmp_path).iloc[-1]["test"] == "83.5"
     (folder / "summary.json").write_text(json.dumps({"test_ppl": 82.419, "wall_s": 15000.0}))
     table = runs.table1(results=tmp_path)
     assert table.loc["medium", "here_test"] == 82.4 and table.loc["medium", "here_status"] == "complete, 2 epochs"
-    assert runs.reruns_table(runs.table1(results=tmp_path)).loc["tensorflow/models #2505", "test"].tolist() == [
-        "84.0",
-        "85.7",
-    ]  # as published: 84.0, not 84
-    large = runs.reruns_table(runs.table1(results=tmp_path), "large")
+    assert runs.reruns_table(runs.table1(results=tmp_path), results=tmp_path).loc[
+        "tensorflow/models #2505", "test"
+    ].tolist() == ["84.0", "85.7"]  # as published: 84.0, not 84
+    large = runs.reruns_table(runs.table1(results=tmp_path), "large", tmp_path)
     assert (large.iloc[-1]["test"], large.iloc[-1]["notes"]) == ("–", "not run here")
+    # a second seed still training leaves the row alone; complete, the row is the seeds' range
+    second = write_run(tmp_path / "ptb" / "medium-seed2", preset="medium", epochs_done=2, seed=2)
+    assert runs.reruns_table(runs.table1(results=tmp_path), results=tmp_path).iloc[-1]["test"] == "82.4"
+    (second / "summary.json").write_text(json.dumps({"test_ppl": 83.06}))
+    write_run(tmp_path / "ptb" / "medium-nodrop", preset="medium", epochs_done=2, complete=True)  # not a seed
+    assert [r.name for r in runs.seed_runs("medium", results=tmp_path)] == [
+        "results/ptb/medium",
+        "results/ptb/medium-seed2",
+    ]
+    row = runs.reruns_table(runs.table1(results=tmp_path), results=tmp_path).loc["this project"]
+    assert row.tolist() == ["198.0", "82.4–83.1", "2 seeds, complete"]
 
 
 def test_results_dir_from_environment(tmp_path, monkeypatch):

@@ -284,9 +284,17 @@ def paper_table1(table1: pd.DataFrame, averaged: dict[str, dict | None] | None =
     return df.set_index(["section", "model"]).astype(float)
 
 
-def reruns_table(table1: pd.DataFrame, model: str = "medium") -> pd.DataFrame:
+def seed_runs(model: str, corpus: str = "ptb", results: str | os.PathLike | None = None) -> list[Run]:
+    """The complete runs of a preset: ``results/<corpus>/<model>`` and its other seeds, ``<model>-seed<k>``."""
+    base = results_dir(results) / corpus
+    folders = [base / model, *sorted(base.glob(f"{model}-seed*"))]
+    return [r for f in folders if (f / "config.json").is_file() and (r := load_run(f, results)).complete]
+
+
+def reruns_table(table1: pd.DataFrame, model: str = "medium", results: str | os.PathLike | None = None) -> pd.DataFrame:
     """One row of :func:`table1` beside the paper, the TF tutorial and others' reruns (:data:`RERUNS`),
-    perplexities as text (a range over several runs); ``notes``: what differs, or this run's status."""
+    perplexities as text (a range over several runs); ``notes``: what differs, or this run's status. With
+    two or more complete seeds (:func:`seed_runs`) this project's row is their range."""
     r, tf = table1.loc[model], reported(model, "tf")
     ppl = lambda v: f"{v:g}" if "." in f"{v:g}" else f"{v:.1f}"  # as published, at least one decimal: 84.0
     span = lambda lo, hi: ppl(lo) if lo == hi else f"{ppl(lo)}–{ppl(hi)}"  # noqa: E731
@@ -297,7 +305,11 @@ def reruns_table(table1: pd.DataFrame, model: str = "medium") -> pd.DataFrame:
         rows.append((who, span(*x["valid"]), span(*x["test"]), x["differs"]))
     valid = "–" if math.isnan(r.here_valid) else ppl(r.here_valid)
     test = ppl(r.here_test) if r.here_state == "complete" else "–"
-    rows.append(("this project", valid, test, r.here_status if r.here_state != "not run" else "not run here"))
+    notes = r.here_status if r.here_state != "not run" else "not run here"
+    if len(seeds := seed_runs(model, results=results)) > 1:
+        v, t = ([round(x, 1) for x in xs] for xs in zip(*((s.final("valid_ppl"), s.test_ppl) for s in seeds)))
+        valid, test, notes = span(min(v), max(v)), span(min(t), max(t)), f"{len(seeds)} seeds, complete"
+    rows.append(("this project", valid, test, notes))
     return pd.DataFrame(rows, columns=["who", "valid", "test", "notes"]).set_index("who")
 
 
