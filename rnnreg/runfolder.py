@@ -349,14 +349,19 @@ def load_run_model(run: str | os.PathLike, vocab_size: int | None = None, corpus
     return model.eval(), config, ckpt["epoch"]
 
 
+#: What ``record`` copies of a complete run: its record and chapter 03's measurements.
+RECORD = ("config.json", "log.jsonl", "summary.json", "signal.json", "mask_noise.json")
+
+
 def record(run: str | os.PathLike, dest: str | os.PathLike) -> list[Path]:
-    """Copy a run folder's record (never its checkpoint) into ``dest``; the files written. A run still
-    training gives config and log plus ``progress.json`` (epochs done, wall time, provenance)."""
+    """Copy a run folder's record (never its checkpoint) into ``dest``; the files written: config, log,
+    summary and the measurements ``python -m rnnreg measure`` wrote beside it. A run still training gives
+    config and log plus ``progress.json`` (epochs done, wall time, provenance)."""
     run, dest = Path(run), Path(dest)
     if dest.resolve() == run.resolve():
         raise RunFolderError(f"{dest} is the run folder itself; record it into another folder (results/...)")
     if read_json(run / "summary.json") is not None:
-        written = [dest / name for name in ("config.json", "log.jsonl", "summary.json") if (run / name).exists()]
+        written = [dest / name for name in RECORD if (run / name).exists()]
         for path in written:
             write_text(path, (run / path.name).read_text())
         (dest / "progress.json").unlink(missing_ok=True)

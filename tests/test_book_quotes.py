@@ -553,13 +553,23 @@ QUOTES = [
         )(sweeps.run_config("zaremba"), sweeps.BUDGET, run("zoo/zaremba-seed1").summary["corpus_sizes"]["train"]),
     ),
     (
+        "03_signal_decay.md",
+        "**Where it stands.** {} 2×650 model is measured yet",
+        lambda: (
+            "No"
+            if not signal_runs.load_signal_seeds(zoos=signal_runs.FULL_SCALE_RUNS)
+            and not signal_runs.load_mask_noise(zoos=signal_runs.FULL_SCALE_RUNS)
+            else "?",
+        ),
+    ),
+    (
         "05_schemes_after_zaremba.md",
-        "**Where it stands.** {} 2×650 scheme run has ended, and `zaremba`'s second medium seed is {}",
+        "**Where it stands.** {} 2×650 scheme run has ended, and `zaremba`'s medium seeds 2 and 3 are {}",
         lambda: (
             "No"
             if not any(r.complete for k, r in zoo.load_full_scale().items() if not k.startswith("zaremba"))
             else "?",
-            "still training" if not run("medium-seed2").complete else "?",
+            "still training" if not any(run(f"medium-seed{k}").complete for k in (2, 3)) else "?",
         ),
     ),
     (

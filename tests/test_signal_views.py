@@ -274,7 +274,8 @@ def test_claims_per_scheme_and_seed(results, tmp_path):
     assert claims["memory"].seeds == [] and claims["memory"].ignores_state is None and claims["memory"].wiped is None
     assert not claims["zoneout"].noise[0]["falls"] and claims["zoneout"].wiped is False
     table = analysis.signal_runs.claims_table(claims)
-    assert table.loc["memory", "wiped out"] == "not recorded"
+    assert "memory" not in table.index  # nothing measured: no row
+    assert table.loc["zoneout", "seeds"] == "none" and table.loc["zoneout", "ignores state"] == "not recorded"
     assert table.loc["everywhere", "seeds"] == "1, 2"
     # Seeds that agree at the digits shown give one number, not "6.2%–6.2%".
     agree = analysis.signal_runs.SchemeClaims(
@@ -447,3 +448,19 @@ def test_claim_one_is_read_over_a_window_of_far_lags_and_distrusts_inflated_powe
     assert list(lags.columns) == ["fraction", "power masked/eval"] and lags["power masked/eval"].tolist() == [2.0, 10.0]
     robust = sr.by_lag({**inflated, "median": [0.5, 0.3, 0.2, 0.01], "low": [0.1] * 4, "high": [0.9] * 4})
     assert list(robust.columns[:4]) == ["fraction", "median", "low", "high"] and robust.loc[3, "median"] == 0.01
+
+
+def test_at_the_papers_scale_each_scheme_is_set_against_zaremba_of_another_seed(tmp_path):
+    fake_signal(tmp_path / "ptb" / "medium-seed2", "zaremba", 0.8)
+    fake_signal(tmp_path / "ptb" / "medium-seed3", "zaremba", 0.9)
+    fake_signal(tmp_path / "ptb" / "zoo-medium" / "variational-r10-seed1", "variational", 0.4)
+    (tmp_path / "ptb" / "zoo-medium" / "memory-r10-seed1").mkdir()  # training: nothing measured
+    by_seed = analysis.signal_runs.load_signal_seeds(tmp_path, zoos=analysis.signal_runs.FULL_SCALE_RUNS)
+    assert {seed: list(runs) for seed, runs in by_seed.items()} == {1: ["variational"], 2: ["zaremba"], 3: ["zaremba"]}
+    claims = analysis.signal_runs.scheme_claims(by_seed, far=5)
+    # no zaremba of seed 1: the median of zaremba's seeds 2 and 3 is the reference
+    reference = (0.8**4 + 0.9**4) / 2  # h at lag 5 over lag 1
+    variational = claims["variational"]
+    assert variational.seeds == [1] and variational.vs_reference == [pytest.approx(0.4**4 / reference)]
+    assert variational.shorter_memory and claims["zaremba"].vs_reference == [1.0, 1.0]
+    assert list(analysis.signal_runs.claims_table(claims).index) == ["zaremba", "variational"]  # the measured ones

@@ -366,6 +366,10 @@ def test_record_copies_a_run_without_its_checkpoint_and_says_how_far_it_is(tiny_
     assert main(["record", str(run), "--to", str(dest)]) == 0
     assert sorted(p.name for p in dest.iterdir()) == ["config.json", "log.jsonl", "summary.json"]
     assert json.loads((dest / "summary.json").read_text())["test_ppl"] == done.summary["test_ppl"]
+    # Chapter 03's measurements written beside a complete run travel with its record.
+    (run / "mask_noise.json").write_text('{"fraction": [1.0]}')
+    assert main(["record", str(run), "--to", str(dest)]) == 0
+    assert json.loads((dest / "mask_noise.json").read_text()) == {"fraction": [1.0]}
     other = tmp_path / "other"
     with pytest.raises(KeyboardInterrupt):
         train(tiny_config(), tiny_corpus, other, progress=False, callbacks=[lambda e: _interrupt_after_epoch(e, 1)])

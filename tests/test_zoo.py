@@ -449,7 +449,7 @@ def test_band_verdict_is_the_tuning_rule():
     assert analysis.zoo.band_verdict([79.0], band) == (-3.0, "ahead")
 
 
-def test_full_scale_verdicts_wait_for_both_control_seeds(tmp_path):
+def test_full_scale_verdicts_wait_for_every_control_seed(tmp_path):
     def medium(name, scheme, seed, test, rate=None, complete=True):
         folder = write_zoo_run(tmp_path, scheme, seed, test + 4, test=test, complete=complete, rate=rate)
         (tmp_path / "ptb" / name).parent.mkdir(parents=True, exist_ok=True)
@@ -464,6 +464,8 @@ def test_full_scale_verdicts_wait_for_both_control_seeds(tmp_path):
     assert found["band"] is None and set(found["verdict"].values()) == {"training"} and not found["complete"]
 
     medium("medium-seed2", "zaremba", 2, 83.0)
+    assert analysis.zoo.full_scale_findings(analysis.zoo.load_full_scale(tmp_path))["band"] is None  # seed 3 to go
+    medium("medium-seed3", "zaremba", 3, 82.5)
     runs = analysis.zoo.load_full_scale(tmp_path)
     found = analysis.zoo.full_scale_findings(runs)
     assert found["band"] == (82.0, 83.0) and found["complete"] == ["variational"]

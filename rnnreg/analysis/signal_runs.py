@@ -4,7 +4,7 @@ read off them as numbers and decisions. A run not measured (or half-written) is 
 
 from __future__ import annotations
 
-import itertools
+import re
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,15 +13,16 @@ import pandas as pd
 
 from ..model import SCHEMES
 from ..runfolder import RunFolderError, read_json
-from ..sweeps import SEEDS
 from .runs import results_dir as _results_dir
-from .zoo import CONTROL, TUNED, ZOO, recurrent_rate
+from .zoo import CONTROL, FULL_SCALE, FULL_SCALE_CONTROL, TUNED, ZOO, recurrent_rate
 
 #: The seed chapter 03 reads first (every seed: ``rnnreg.sweeps.SEEDS``).
 SEED = 1
 #: The schemes whose claims chapter 03 judges, ``zaremba`` (no recurrent mask) the control.
 CLAIM_SCHEMES = ("zaremba", "everywhere", "memory", "variational", "weight_drop", "zoneout")
 UNREADABLE = (RunFolderError, ValueError, OSError)  # a half-written file: not recorded
+#: The paper's scale, for ``zoos=``: zaremba's medium seeds, the undropped medium, the 2×650 schemes.
+FULL_SCALE_RUNS = (*FULL_SCALE_CONTROL, "ptb/medium-nodrop", FULL_SCALE)
 
 # The thresholds. All but INFLATED were fixed before the data they judge; INFLATED after a first look.
 #: Claim (1): the signal fraction at the far lags under this share of its lag-1 value is wiped out.
@@ -49,22 +50,37 @@ class SignalRun:
     config: dict = field(default_factory=dict)
 
 
-def load_signal_seeds(results_dir=None, seeds=SEEDS, zoos=(ZOO, CONTROL)) -> dict[int, dict[str, SignalRun]]:
-    """``{seed: {scheme: SignalRun}}`` (``SCHEMES`` order) for every zoo run with a readable ``signal.json``;
-    per scheme and seed the first of ``zoos`` that has one counts (the zoo, then its retrains)."""
-    out: dict[int, dict[str, SignalRun]] = {}
-    for seed, scheme, zoo in itertools.product(seeds, SCHEMES, zoos):
-        run = _results_dir(results_dir) / zoo / f"{scheme}-seed{seed}"
-        if scheme in out.get(seed, {}) or not (run / "signal.json").is_file():
-            continue
+def run_folders(results_dir, folders) -> list[Path]:
+    """Each of ``folders`` (under ``results/``) that is a run, else the runs inside it, in name order."""
+    out = []
+    for folder in (_results_dir(results_dir) / f for f in folders):
+        out += [folder] if (folder / "config.json").is_file() else sorted(p for p in folder.glob("*") if p.is_dir())
+    return out
+
+
+def seed_of(run: Path, config: dict) -> int:
+    """The seed a run folder is named after (``...-seed<k>``), else its config's."""
+    m = re.search(r"-seed(\d+)$", run.name)
+    return int(m[1]) if m else int(config.get("seed") or SEED)
+
+
+def load_signal_seeds(results_dir=None, zoos=(ZOO, CONTROL)) -> dict[int, dict[str, SignalRun]]:
+    """``{seed: {scheme: SignalRun}}`` (seeds in order, schemes in ``SCHEMES`` order) for every run with a readable
+    ``signal.json`` in ``zoos`` (folders of runs, or runs); per scheme and seed the first of ``zoos`` counts (the
+    zoo, then its retrains)."""
+    found: dict[int, dict[str, SignalRun]] = {}
+    for run in run_folders(results_dir, zoos):
         try:
             data, config = read_json(run / "signal.json"), read_json(run / "config.json") or {}
         except UNREADABLE:
             continue
+        if data is None:
+            continue
+        scheme = config.get("scheme") or data.get("scheme")
         swaps = (pd.DataFrame(data.get(k) or {}, columns=["lag", "relative_dh"]) for k in ("swap_eval", "swap_masks"))
         context = pd.DataFrame(data.get("context_ablation") or {}, columns=["context", "ppl"])
-        out.setdefault(seed, {})[scheme] = SignalRun(scheme, run, *swaps, context, config)
-    return out
+        found.setdefault(seed_of(run, config), {}).setdefault(scheme, SignalRun(scheme, run, *swaps, context, config))
+    return {seed: {s: found[seed][s] for s in SCHEMES if s in found[seed]} for seed in sorted(found)}
 
 
 def runs_budget(loaded: dict) -> dict:
@@ -105,16 +121,17 @@ def state_use(run: SignalRun, short: int = 5, long: int = 50, near: int = 1, far
 
 
 def load_mask_noise(results_dir=None, zoos=(ZOO, CONTROL, TUNED)) -> list[dict]:
-    """Every readable ``mask_noise.json`` of ``zoos`` with its ``folder``, ``zoo`` and ``recurrent_rate``
-    (0 for ``zaremba``), ordered by scheme, recurrent rate and seed."""
+    """Every readable ``mask_noise.json`` of ``zoos`` (folders of runs, or runs) with its ``folder``, ``zoo`` and
+    ``recurrent_rate`` (0 for ``zaremba``), ordered by scheme, recurrent rate and seed."""
     out = []
-    for path in (p for zoo in zoos for p in sorted((_results_dir(results_dir) / zoo).glob("*/mask_noise.json"))):
+    for run in run_folders(results_dir, zoos):
         try:
-            data = read_json(path)
-            out.append(data | dict(recurrent_rate=recurrent_rate(data, no_site=0.0), folder=path.parent.name,
-                                   zoo=path.parent.parent.name))  # fmt: skip
+            data = read_json(run / "mask_noise.json")
         except UNREADABLE:
             continue
+        if data is not None:
+            out.append(data | dict(recurrent_rate=recurrent_rate(data, no_site=0.0), folder=run.name,
+                                   zoo=run.parent.name))  # fmt: skip
     order = {s: i for i, s in enumerate(SCHEMES)}
     return sorted(out, key=lambda r: (order.get(r.get("scheme"), len(order)), r["recurrent_rate"], r.get("seed") or 0))
 
@@ -173,11 +190,15 @@ class SchemeClaims:
 
 
 def scheme_claims(by_seed: dict, noise=(), far=30, noise_far=FAR) -> dict:
-    """Both claims per scheme: ``by_seed`` from :func:`load_signal_seeds`, ``noise`` from :func:`load_mask_noise`."""
+    """Both claims per scheme: ``by_seed`` from :func:`load_signal_seeds`, ``noise`` from :func:`load_mask_noise`.
+    A scheme's swap sensitivity is set against ``zaremba``'s of the same seed, else the median over its seeds."""
     out = {s: SchemeClaims(s, far=far) for s in CLAIM_SCHEMES}
-    for seed, loaded in sorted(by_seed.items()):
-        uses = {s: state_use(r, far=far) for s, r in loaded.items()}
-        ref = uses.get("zaremba", {}).get("far_over_near")
+    uses_by_seed = {seed: {s: state_use(r, far=far) for s, r in loaded.items()} for seed, loaded in by_seed.items()}
+    refs = {seed: u["zaremba"]["far_over_near"] for seed, u in uses_by_seed.items() if "zaremba" in u}
+    known = [v for v in refs.values() if v is not None]
+    for seed, uses in sorted(uses_by_seed.items()):
+        # zaremba's same seed where measured, else the median of its seeds (runs at 2×650 differ in seed)
+        ref = refs.get(seed) or (statistics.median(known) if known else None)
         for s, u in uses.items():
             if s in out and u["far_over_near"] is not None:
                 c = out[s]
@@ -221,7 +242,7 @@ def claim_two(claims: dict[str, SchemeClaims]) -> dict:
 
 
 def claims_table(claims: dict[str, SchemeClaims]) -> pd.DataFrame:
-    """One row per scheme: the numbers behind both claims (ranges over seeds, one number where they agree
+    """One row per scheme measured: the numbers behind both claims (ranges over seeds, one number where they agree
     at the digits shown) and the decisions."""
 
     def span(values, spec):
@@ -242,7 +263,7 @@ def claims_table(claims: dict[str, SchemeClaims]) -> pd.DataFrame:
             "wiped out": "; ".join(f"{w} at {', '.join(f'{r:g}' for r in c.rates(w))}" for w in ("wiped", "open")
                                    if c.rates(w)) or (none if not c.noise else "no"),
         }  # fmt: skip
-    return pd.DataFrame.from_dict(rows, orient="index")
+    return pd.DataFrame.from_dict(rows, orient="index").loc[[s for s, c in claims.items() if c.seeds or c.noise]]
 
 
 def mask_noise_table(records: list[dict], near: int = 1, far=FAR) -> pd.DataFrame:

@@ -347,7 +347,7 @@ def tuning_findings(runs: pd.DataFrame) -> dict:
 # --- The paper's scale -------------------------------------------------------------------------
 #: The recurrent schemes at 2×650 (``zoo --budget medium``: the medium recipe, one seed each) and
 #: zaremba's two medium runs, their control.
-FULL_SCALE, FULL_SCALE_CONTROL = "ptb/zoo-medium", ("ptb/medium", "ptb/medium-seed2")
+FULL_SCALE, FULL_SCALE_CONTROL = "ptb/zoo-medium", ("ptb/medium", "ptb/medium-seed2", "ptb/medium-seed3")
 
 
 def load_full_scale(results: str | os.PathLike | None = None) -> dict[str, Run]:
@@ -379,10 +379,11 @@ def full_scale_table(runs: Mapping[str, Run], digits: int = 1) -> pd.DataFrame:
 
 def full_scale_findings(runs: Mapping[str, Run]) -> dict:
     """The schemes at 2×650 against zaremba, by the tuning's rule on test perplexity, fixed before any run ended:
-    ``band``, the test range of zaremba's two medium seeds (None until both end); per scheme ``verdict`` (see
-    :func:`band_verdict`; ``training`` until its run ends) and ``gap``; ``complete``, the schemes judged."""
+    ``band``, the test range of zaremba's medium seeds (None until every one of :data:`FULL_SCALE_CONTROL`
+    ends); per scheme ``verdict`` (see :func:`band_verdict`; ``training`` until its run ends) and ``gap``;
+    ``complete``, the schemes judged."""
     zar = [r.test_ppl for label, r in runs.items() if label.startswith("zaremba ") and r.complete]
-    band = (min(zar), max(zar)) if len(zar) >= 2 else None
+    band = (min(zar), max(zar)) if len(zar) == len(FULL_SCALE_CONTROL) else None
     verdict, gap = {}, {}
     for run in runs.values():
         scheme = run.config["scheme"]
