@@ -416,7 +416,7 @@ QUOTES = [
     (
         "02_where_dropout_goes.md",
         "| Table 1, medium (paper {} / {}) | valid {:.1f} / test {:.1f} | `results/ptb/medium`, {} epochs, one seed; "
-        "a second is training |",
+        "two more are training |",
         lambda: (lambda t: (*t[:2], *t[3:], t[2]))(table1_line("medium")) if not run("medium-seed2").complete else "?",
     ),
     (
