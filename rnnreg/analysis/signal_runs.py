@@ -4,7 +4,6 @@ read off them as numbers and decisions. A run not measured (or half-written) is 
 
 from __future__ import annotations
 
-import re
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +13,7 @@ import pandas as pd
 from ..model import SCHEMES
 from ..runfolder import RunFolderError, read_json
 from .runs import results_dir as _results_dir
-from .zoo import CONTROL, FULL_SCALE, FULL_SCALE_CONTROL, TUNED, ZOO, recurrent_rate
+from .zoo import CONTROL, FULL_SCALE, FULL_SCALE_CONTROL, TUNED, ZOO, recurrent_rate, seed_of
 
 #: The seed chapter 03 reads first (every seed: ``rnnreg.sweeps.SEEDS``).
 SEED = 1
@@ -59,12 +58,6 @@ def run_folders(results_dir, folders) -> list[Path]:
     return out
 
 
-def seed_of(run: Path, config: dict) -> int:
-    """The seed a run folder is named after (``...-seed<k>``), else its config's."""
-    m = re.search(r"-seed(\d+)$", run.name)
-    return int(m[1]) if m else int(config.get("seed") or SEED)
-
-
 def load_signal_seeds(results_dir=None, zoos=(ZOO, CONTROL)) -> dict[int, dict[str, SignalRun]]:
     """``{seed: {scheme: SignalRun}}`` (seeds in order, schemes in ``SCHEMES`` order) for every run with a readable
     ``signal.json`` in ``zoos`` (folders of runs, or runs); per scheme and seed the first of ``zoos`` counts (the
@@ -80,7 +73,8 @@ def load_signal_seeds(results_dir=None, zoos=(ZOO, CONTROL)) -> dict[int, dict[s
         scheme = config.get("scheme") or data.get("scheme")
         swaps = (pd.DataFrame(data.get(k) or {}, columns=["lag", "relative_dh"]) for k in ("swap_eval", "swap_masks"))
         context = pd.DataFrame(data.get("context_ablation") or {}, columns=["context", "ppl"])
-        found.setdefault(seed_of(run, config), {}).setdefault(scheme, SignalRun(scheme, run, *swaps, context, config))
+        measured = SignalRun(scheme, run, *swaps, context, config)
+        found.setdefault(seed_of(measured), {}).setdefault(scheme, measured)
     return {seed: {s: found[seed][s] for s in SCHEMES if s in found[seed]} for seed in sorted(found)}
 
 

@@ -49,7 +49,8 @@ def load_zoo(results: str | os.PathLike | None = None, zoo: str = ZOO) -> dict[s
     return {s: [r for _, r in sorted(found[s], key=lambda t: t[0])] for s in SCHEMES if s in found}
 
 
-def seed_of(run: Run) -> int:
+def seed_of(run) -> int:
+    """The seed a run (anything with ``path`` and ``config``) is named after (``...-seed<k>``), else its config's."""
     m = _SEED.match(Path(run.path).name)
     return int(m["seed"]) if m else int(run.config.get("seed", 0))
 
@@ -346,7 +347,7 @@ def tuning_findings(runs: pd.DataFrame) -> dict:
 
 # --- The paper's scale -------------------------------------------------------------------------
 #: The recurrent schemes at 2×650 (``zoo --budget medium``: the medium recipe, one seed each) and
-#: zaremba's two medium runs, their control.
+#: zaremba's medium runs, their control.
 FULL_SCALE, FULL_SCALE_CONTROL = "ptb/zoo-medium", ("ptb/medium", "ptb/medium-seed2", "ptb/medium-seed3")
 
 
