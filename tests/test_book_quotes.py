@@ -140,6 +140,11 @@ def medium_reruns(split: str) -> tuple:
     return min(x[split][0] for x in reruns), max(x[split][1] for x in reruns)
 
 
+def medium_seeds():
+    """This project's medium row in chapter 02's reruns table: the range over its complete seeds."""
+    return runs.reruns_table(runs.table1(), "medium").loc["this project"]
+
+
 def table1_line(model: str) -> tuple:
     return (
         paper(model, "valid"),
@@ -385,14 +390,17 @@ QUOTES = [
     ),
     (
         "02_where_dropout_goes.md",
-        "The reruns span test {:g}–{:g}; the paper's {} is {} that range, and so is this project's run, "
-        "valid {:.1f}, test {:.1f} — but that is one seed.",
+        "The reruns span test {:g}–{:g}; the paper's {} is {} that range, and so are this project's {} "
+        "complete seeds, valid {}, test {}.",
         lambda: (
             *medium_reruns("test"),
             paper("medium", "test"),
             "below" if paper("medium", "test") < medium_reruns("test")[0] else "?",
-            run("medium").final("valid_ppl"),
-            run("medium").summary["test_ppl"] if run("medium").summary["test_ppl"] < medium_reruns("test")[0] else "?",
+            "two" if len(runs.seed_runs("medium")) == 2 else "?",
+            medium_seeds()["valid"],
+            medium_seeds()["test"]
+            if max(r.test_ppl for r in runs.seed_runs("medium")) < medium_reruns("test")[0]
+            else "?",
         ),
     ),
     (
@@ -415,9 +423,16 @@ QUOTES = [
     ),
     (
         "02_where_dropout_goes.md",
-        "| Table 1, medium (paper {} / {}) | valid {:.1f} / test {:.1f} | `results/ptb/medium`, {} epochs, one seed; "
-        "two more are training |",
-        lambda: (lambda t: (*t[:2], *t[3:], t[2]))(table1_line("medium")) if not run("medium-seed2").complete else "?",
+        "| Table 1, medium (paper {} / {}) | valid {} / test {} | `results/ptb/medium` and `medium-seed2`, {} epochs, "
+        "two seeds; a third is training |",
+        lambda: (
+            paper("medium", "valid"),
+            paper("medium", "test"),
+            *medium_seeds()[["valid", "test"]],
+            run("medium").epochs_done if medium_seeds()["notes"] == "2 seeds, complete" else "?",
+        )
+        if not run("medium-seed3").complete
+        else "?",
     ),
     (
         "02_where_dropout_goes.md",
@@ -564,12 +579,12 @@ QUOTES = [
     ),
     (
         "05_schemes_after_zaremba.md",
-        "**Where it stands.** {} 2×650 scheme run has ended, and `zaremba`'s medium seeds 2 and 3 are {}",
+        "**Where it stands.** {} 2×650 scheme run has ended, and `zaremba`'s medium seed 3 is {}",
         lambda: (
             "No"
             if not any(r.complete for k, r in zoo.load_full_scale().items() if not k.startswith("zaremba"))
             else "?",
-            "still training" if not any(run(f"medium-seed{k}").complete for k in (2, 3)) else "?",
+            "still training" if run("medium-seed2").complete and not run("medium-seed3").complete else "?",
         ),
     ),
     (
@@ -820,13 +835,14 @@ QUOTES = [
     # 06: the scorecard
     (
         "06_scorecard.md",
-        "| {} / {} | {:.1f} / {:.1f} (one seed); without dropout: best {:.1f} valid, then overfits | **holds** (all of "
+        "| {} / {} | {} / {} ({} seeds); without dropout: best {:.1f} valid, then overfits | **holds** (all of "
         "PTB, {} epochs) |",
         lambda: (
             paper("medium", "valid"),
             paper("medium", "test"),
-            run("medium").final("valid_ppl"),
-            run("medium").summary["test_ppl"],
+            medium_seeds()["valid"],
+            medium_seeds()["test"],
+            len(runs.seed_runs("medium")),
             fit("medium-nodrop")["best_valid"],
             run("medium").epochs_done,
         ),

@@ -113,6 +113,13 @@ QUOTES = [
     ),
     (
         "README.md",
+        "(a second seed: {:.1f} / {:.1f}; a third is training)",
+        lambda: (run("medium-seed2").final("valid_ppl"), run("medium-seed2").summary["test_ppl"])
+        if not run("medium-seed3").complete
+        else "?",
+    ),
+    (
+        "README.md",
         "Without dropout the same 2 × 650 model is at its best at valid {:.1f} after a few epochs",
         lambda: (runs.overfitting(run("medium-nodrop"))["best_valid"],),
     ),
