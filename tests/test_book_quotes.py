@@ -434,13 +434,15 @@ QUOTES = [
         "| Table 1, medium (paper {} / {}) | valid {} / test {} | `results/ptb/medium` and `medium-seed2`, {} epochs, "
         "two seeds; a third is training |",
         lambda: (
-            paper("medium", "valid"),
-            paper("medium", "test"),
-            *medium_seeds()[["valid", "test"]],
-            run("medium").epochs_done if medium_seeds()["notes"] == "2 seeds, complete" else "?",
-        )
-        if not run("medium-seed3").complete
-        else "?",
+            (
+                paper("medium", "valid"),
+                paper("medium", "test"),
+                *medium_seeds()[["valid", "test"]],
+                run("medium").epochs_done if medium_seeds()["notes"] == "2 seeds, complete" else "?",
+            )
+            if not run("medium-seed3").complete
+            else "?"
+        ),
     ),
     (
         "02_where_dropout_goes.md",

@@ -114,9 +114,11 @@ QUOTES = [
     (
         "README.md",
         "(a second seed: {:.1f} / {:.1f}; a third is training)",
-        lambda: (run("medium-seed2").final("valid_ppl"), run("medium-seed2").summary["test_ppl"])
-        if not run("medium-seed3").complete
-        else "?",
+        lambda: (
+            (run("medium-seed2").final("valid_ppl"), run("medium-seed2").summary["test_ppl"])
+            if not run("medium-seed3").complete
+            else "?"
+        ),
     ),
     (
         "README.md",
